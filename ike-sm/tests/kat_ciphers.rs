@@ -5,6 +5,14 @@
 //! and AES-128/192/256-CBC (NIST SP 800-38A F.2,
 //! `vectors/aes_cbc_sp800_38a.txt`).
 
+// Test helpers outside `#[test]` functions may panic like the tests do.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 mod kat_common;
 
 use ike_sm::crypto::{Cipher, CryptoError, EncryptionAlgorithm};

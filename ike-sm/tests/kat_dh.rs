@@ -9,6 +9,14 @@
 //!   only here) on seeded random values: g^x for generated keys, y^x for the
 //!   shared secret, and full-length imported exponents.
 
+// Test helpers outside `#[test]` functions may panic like the tests do.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 mod kat_common;
 
 use ike_sm::crypto::{CryptoError, DhGroup, DhKeyPair};

@@ -4,6 +4,14 @@
 //! each; cases 6 and 7 use 80-byte keys, longer than the hash block, so the
 //! key-hashing path of HMAC is covered).
 
+// Test helpers outside `#[test]` functions may panic like the tests do.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 mod kat_common;
 
 use ike_sm::crypto::HashAlgorithm;

@@ -9,6 +9,14 @@
 //! - `vectors/ikev1_prf_expansion_nss.txt`: NSS's RFC 2409 Appendix B and
 //!   KEYMAT-style expansions.
 
+// Test helpers outside `#[test]` functions may panic like the tests do.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 mod kat_common;
 
 use ike_sm::crypto::{

@@ -3,6 +3,9 @@
 //!
 //! Each test file uses a different subset of these helpers.
 #![allow(dead_code)]
+// Test support: a malformed vector file is a bug in the test data and should
+// fail loudly.
+#![allow(clippy::panic)]
 
 use std::collections::BTreeMap;
 
