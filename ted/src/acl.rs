@@ -273,6 +273,21 @@ impl PortMatch {
     }
 }
 
+impl fmt::Display for PortMatch {
+    /// The condition with numeric ports (`eq 500`, `range 67 68`); empty for
+    /// [`PortMatch::Any`]. Entries show ports by name where IOS has one.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Any => Ok(()),
+            Self::Eq(p) => write!(f, "eq {p}"),
+            Self::Neq(p) => write!(f, "neq {p}"),
+            Self::Lt(p) => write!(f, "lt {p}"),
+            Self::Gt(p) => write!(f, "gt {p}"),
+            Self::Range(a, b) => write!(f, "range {a} {b}"),
+        }
+    }
+}
+
 /// Shows a port by its IOS name for the protocol, or as a number.
 struct PortName {
     protocol: ProtocolMatch,
@@ -802,7 +817,7 @@ pub enum ProxyError {
         wildcard: Ipv4Addr,
     },
     /// A port condition other than `eq` is no single port.
-    #[error("the {side} port condition {port:?} is not a single port")]
+    #[error("the {side} port condition `{port}` is not a single port")]
     PortNotSingle {
         /// Which side.
         side: Side,
