@@ -1,10 +1,20 @@
 //! An error in a crypto command names its line, quotes it (secrets
 //! redacted) and says what was wrong.
 
+// Test helpers outside #[test] functions may panic on a failed expectation.
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use std::net::Ipv4Addr;
 
 use ted::acl::AclError;
-use ted::config::ios::{self, ParseError, ParseErrorKind, ParseOptions, SkipReason, UnsupportedCrypto};
+use ted::config::ios::{
+    self, ParseError, ParseErrorKind, ParseOptions, SkipReason, UnsupportedCrypto,
+};
 use ted::config::{Transform, TransformSetError};
 
 fn err(text: &str) -> ParseError {
@@ -27,7 +37,12 @@ fn error_names_line_and_quotes_it() {
     assert_eq!(e.text, "crypto isakmp policy 0");
     assert!(matches!(
         e.kind,
-        ParseErrorKind::OutOfRange { value: 0, min: 1, max: 10_000, .. }
+        ParseErrorKind::OutOfRange {
+            value: 0,
+            min: 1,
+            max: 10_000,
+            ..
+        }
     ));
     let shown = e.to_string();
     assert!(shown.starts_with("line 3: "), "{shown}");
@@ -47,7 +62,15 @@ fn policy_sub_mode_errors() {
 
     let e = err("crypto isakmp policy 10\n lifetime 59\n");
     assert_eq!(e.line, 2);
-    assert!(matches!(e.kind, ParseErrorKind::OutOfRange { value: 59, min: 60, max: 86_400, .. }));
+    assert!(matches!(
+        e.kind,
+        ParseErrorKind::OutOfRange {
+            value: 59,
+            min: 60,
+            max: 86_400,
+            ..
+        }
+    ));
 
     let e = err("crypto isakmp policy 10\n encryption aes 512\n");
     assert_eq!(e.line, 2);
@@ -74,13 +97,22 @@ fn transform_set_combinations_ios_refuses() {
     );
 
     let e = err("crypto ipsec transform-set t ah-md5-hmac ah-sha-hmac\n");
-    assert!(matches!(e.kind, ParseErrorKind::TransformSet(TransformSetError::TwoOfAKind { .. })));
+    assert!(matches!(
+        e.kind,
+        ParseErrorKind::TransformSet(TransformSetError::TwoOfAKind { .. })
+    ));
 
     let e = err("crypto ipsec transform-set t esp-des esp-md5-hmac esp-sha-hmac\n");
-    assert!(matches!(e.kind, ParseErrorKind::TransformSet(TransformSetError::TwoOfAKind { .. })));
+    assert!(matches!(
+        e.kind,
+        ParseErrorKind::TransformSet(TransformSetError::TwoOfAKind { .. })
+    ));
 
     let e = err("crypto ipsec transform-set t comp-lzs\n");
-    assert_eq!(e.kind, ParseErrorKind::TransformSet(TransformSetError::CompressionOnly));
+    assert_eq!(
+        e.kind,
+        ParseErrorKind::TransformSet(TransformSetError::CompressionOnly)
+    );
 
     let e = err("crypto ipsec transform-set t esp-gcm 256 esp-sha-hmac\n");
     assert!(matches!(
@@ -89,10 +121,16 @@ fn transform_set_combinations_ios_refuses() {
     ));
 
     let e = err("crypto ipsec transform-set t esp-null\n");
-    assert_eq!(e.kind, ParseErrorKind::TransformSet(TransformSetError::NullWithoutAuthentication));
+    assert_eq!(
+        e.kind,
+        ParseErrorKind::TransformSet(TransformSetError::NullWithoutAuthentication)
+    );
 
     let e = err("crypto ipsec transform-set t\n");
-    assert_eq!(e.kind, ParseErrorKind::TransformSet(TransformSetError::Empty));
+    assert_eq!(
+        e.kind,
+        ParseErrorKind::TransformSet(TransformSetError::Empty)
+    );
 
     let e = err("crypto ipsec transform-set t esp-aes 512\n");
     assert!(matches!(&e.kind, ParseErrorKind::Unexpected { found, .. } if found == "512"));
@@ -112,7 +150,12 @@ fn key_errors_never_show_the_key() {
     assert_eq!(e.text, "crypto isakmp key 6 <redacted> address 1.2.3.4");
 
     let e = err("crypto isakmp key s3cr3t address 10.0.0.0 255.0.255.0\n");
-    assert_eq!(e.kind, ParseErrorKind::NonContiguousMask { mask: Ipv4Addr::new(255, 0, 255, 0) });
+    assert_eq!(
+        e.kind,
+        ParseErrorKind::NonContiguousMask {
+            mask: Ipv4Addr::new(255, 0, 255, 0)
+        }
+    );
     assert!(!e.to_string().contains("s3cr3t"), "{e}");
     assert!(!format!("{e:?}").contains("s3cr3t"), "{e:?}");
 
@@ -125,7 +168,14 @@ fn key_errors_never_show_the_key() {
 
     let long = "k".repeat(129);
     let e = err(&format!("crypto isakmp key {long} address 1.2.3.4\n"));
-    assert!(matches!(e.kind, ParseErrorKind::OutOfRange { value: 129, max: 128, .. }));
+    assert!(matches!(
+        e.kind,
+        ParseErrorKind::OutOfRange {
+            value: 129,
+            max: 128,
+            ..
+        }
+    ));
     assert!(!e.to_string().contains(&long));
 }
 
@@ -142,27 +192,45 @@ fn access_list_errors() {
     assert!(matches!(&e.kind, ParseErrorKind::Unexpected { found, .. } if found == "isakmp"));
 
     let e = err("access-list 101 permit tcp any any eq 65536\n");
-    assert!(matches!(e.kind, ParseErrorKind::OutOfRange { value: 65_536, max: 65_535, .. }));
+    assert!(matches!(
+        e.kind,
+        ParseErrorKind::OutOfRange {
+            value: 65_536,
+            max: 65_535,
+            ..
+        }
+    ));
 
     // Ports only for tcp and udp.
     let e = err("access-list 101 permit ip any any eq 80\n");
     assert!(matches!(&e.kind, ParseErrorKind::Unexpected { found, .. } if found == "eq"));
 
     let e = err("access-list 101 permit tcp any any range 90 80\n");
-    assert_eq!(e.kind, ParseErrorKind::Acl(AclError::EmptyPortRange { low: 90, high: 80 }));
+    assert_eq!(
+        e.kind,
+        ParseErrorKind::Acl(AclError::EmptyPortRange { low: 90, high: 80 })
+    );
 
     // A standard list matches the source only.
     let e = err("access-list 5 permit tcp any any\n");
     assert!(matches!(&e.kind, ParseErrorKind::Unexpected { found, .. } if found == "tcp"));
 
     let e = err("access-list 300 permit ip any any\n");
-    assert_eq!(e.kind, ParseErrorKind::Acl(AclError::NumberOutOfRange { number: 300 }));
+    assert_eq!(
+        e.kind,
+        ParseErrorKind::Acl(AclError::NumberOutOfRange { number: 300 })
+    );
 
     let e = err("access-list 101 permit icmp any any echo precedence 5\n");
-    assert!(matches!(&e.kind, ParseErrorKind::UnsupportedKeyword { keyword, .. } if keyword == "precedence"));
+    assert!(
+        matches!(&e.kind, ParseErrorKind::UnsupportedKeyword { keyword, .. } if keyword == "precedence")
+    );
 
     let e = err("access-list 101 permit udp any any established\n");
-    assert!(matches!(e.kind, ParseErrorKind::Acl(AclError::EstablishedNeedsTcp { .. })));
+    assert!(matches!(
+        e.kind,
+        ParseErrorKind::Acl(AclError::EstablishedNeedsTcp { .. })
+    ));
 
     let e = err("access-list 101 permit tcp any any eq 80 fragments\n");
     assert_eq!(e.kind, ParseErrorKind::Acl(AclError::FragmentsWithLayer4));
@@ -176,19 +244,30 @@ fn access_list_errors() {
     let e = err("access-list 101 allow ip any any\n");
     assert!(matches!(&e.kind, ParseErrorKind::Unexpected { found, .. } if found == "allow"));
 
-    let e = err("ip access-list standard OFFICE\n permit 10.0.0.0 0.0.0.255\nip access-list extended OFFICE\n");
+    let e = err(
+        "ip access-list standard OFFICE\n permit 10.0.0.0 0.0.0.255\nip access-list extended OFFICE\n",
+    );
     assert_eq!(e.line, 3);
-    assert!(matches!(e.kind, ParseErrorKind::AccessListKindConflict { .. }));
+    assert!(matches!(
+        e.kind,
+        ParseErrorKind::AccessListKindConflict { .. }
+    ));
 
     let e = err("ip access-list extended X\n 10 permit ip any any\n 10 deny ip any any\n");
     assert_eq!(e.line, 3);
-    assert_eq!(e.kind, ParseErrorKind::Acl(AclError::DuplicateSequence { seq: 10 }));
+    assert_eq!(
+        e.kind,
+        ParseErrorKind::Acl(AclError::DuplicateSequence { seq: 10 })
+    );
 
     let e = err("ip access-list extended X\n bogus ip any any\n");
     assert_eq!(e.line, 2);
 
     let e = err("ip access-list extended 10\n");
-    assert!(matches!(e.kind, ParseErrorKind::Acl(AclError::KindMismatch { number: 10, .. })));
+    assert!(matches!(
+        e.kind,
+        ParseErrorKind::Acl(AclError::KindMismatch { number: 10, .. })
+    ));
 }
 
 #[test]
@@ -201,7 +280,13 @@ fn route_and_interface_errors() {
     assert!(matches!(e.kind, ParseErrorKind::NonContiguousMask { .. }));
 
     let e = err("ip route 10.0.0.0 255.0.0.0 1.1.1.1 0\n");
-    assert!(matches!(e.kind, ParseErrorKind::OutOfRange { what: "distance", .. }));
+    assert!(matches!(
+        e.kind,
+        ParseErrorKind::OutOfRange {
+            what: "distance",
+            ..
+        }
+    ));
 
     let e = err("interface FastEthernet0/0\n ip address 11.11.11.0 255.255.255.0\n");
     assert_eq!(e.line, 2);
@@ -221,14 +306,26 @@ fn route_and_interface_errors() {
 fn crypto_map_errors() {
     let e = err("crypto map x 10 ipsec-isakmp\n set peer vpn.example.com\n");
     assert_eq!(e.line, 2);
-    assert!(matches!(&e.kind, ParseErrorKind::Unexpected { found, .. } if found == "vpn.example.com"));
+    assert!(
+        matches!(&e.kind, ParseErrorKind::Unexpected { found, .. } if found == "vpn.example.com")
+    );
 
     let e = err("crypto map x 70000 ipsec-isakmp\n");
-    assert!(matches!(e.kind, ParseErrorKind::OutOfRange { value: 70_000, max: 65_535, .. }));
+    assert!(matches!(
+        e.kind,
+        ParseErrorKind::OutOfRange {
+            value: 70_000,
+            max: 65_535,
+            ..
+        }
+    ));
 
     let e = err("crypto map tedtag 10 ipsec-isakmp dynamic ted-map\n set peer 1.1.1.1\n");
     assert_eq!(e.line, 2);
-    assert!(matches!(e.kind, ParseErrorKind::DynamicReferenceSubcommand { seq: 10, .. }));
+    assert!(matches!(
+        e.kind,
+        ParseErrorKind::DynamicReferenceSubcommand { seq: 10, .. }
+    ));
 
     let e = err("crypto map x 10 ipsec-isakmp dynamic d\ncrypto map x 10 ipsec-isakmp\n");
     assert_eq!(e.line, 2);
@@ -240,22 +337,53 @@ fn crypto_map_errors() {
 
     let e = err("crypto dynamic-map d 10\n set transform-set a b c d e f g\n");
     assert_eq!(e.line, 2);
-    assert!(matches!(e.kind, ParseErrorKind::OutOfRange { value: 7, max: 6, .. }));
+    assert!(matches!(
+        e.kind,
+        ParseErrorKind::OutOfRange {
+            value: 7,
+            max: 6,
+            ..
+        }
+    ));
 
     let e = err("crypto dynamic-map d 10\n set pfs group3\n");
     assert!(matches!(&e.kind, ParseErrorKind::Unexpected { found, .. } if found == "group3"));
 
     let e = err("crypto dynamic-map d 10\n set security-association lifetime seconds 60\n");
-    assert!(matches!(e.kind, ParseErrorKind::OutOfRange { value: 60, min: 120, .. }));
+    assert!(matches!(
+        e.kind,
+        ParseErrorKind::OutOfRange {
+            value: 60,
+            min: 120,
+            ..
+        }
+    ));
 
     let e = err("crypto dynamic-map d 10\n match address 200\n");
-    assert!(matches!(e.kind, ParseErrorKind::Acl(AclError::NumberOutOfRange { number: 200 })));
+    assert!(matches!(
+        e.kind,
+        ParseErrorKind::Acl(AclError::NumberOutOfRange { number: 200 })
+    ));
 
     let e = err("crypto ipsec security-association lifetime kilobytes 100\n");
-    assert!(matches!(e.kind, ParseErrorKind::OutOfRange { value: 100, min: 2560, .. }));
+    assert!(matches!(
+        e.kind,
+        ParseErrorKind::OutOfRange {
+            value: 100,
+            min: 2560,
+            ..
+        }
+    ));
 
     let e = err("crypto isakmp keepalive 5\n");
-    assert!(matches!(e.kind, ParseErrorKind::OutOfRange { value: 5, min: 10, .. }));
+    assert!(matches!(
+        e.kind,
+        ParseErrorKind::OutOfRange {
+            value: 5,
+            min: 10,
+            ..
+        }
+    ));
 
     let e = err("crypto isakmp identity address extra\n");
     assert!(matches!(&e.kind, ParseErrorKind::Trailing { found } if found == "extra"));
@@ -279,10 +407,13 @@ crypto isakmp profile p1
 ";
     let e = err(text);
     assert_eq!(e.line, 1);
-    assert!(matches!(&e.kind, ParseErrorKind::UnsupportedCommand { command } if command == "crypto map x 10 ipsec-manual"));
+    assert!(
+        matches!(&e.kind, ParseErrorKind::UnsupportedCommand { command } if command == "crypto map x 10 ipsec-manual")
+    );
 
     let parsed = ios::parse_with(text, &lenient()).expect("lenient import");
-    let skipped: Vec<(usize, SkipReason)> = parsed.skipped.iter().map(|s| (s.line, s.reason)).collect();
+    let skipped: Vec<(usize, SkipReason)> =
+        parsed.skipped.iter().map(|s| (s.line, s.reason)).collect();
     assert_eq!(
         skipped,
         vec![
@@ -301,7 +432,9 @@ crypto isakmp profile p1
     assert_eq!(params.peers, vec![Ipv4Addr::new(2, 2, 2, 2)]);
     assert!(parsed.config.crypto_map("x").is_none());
 
-    let e = err("crypto map y 10 ipsec-isakmp\n set peer 2.2.2.2\n set security-association level per-host\n");
+    let e = err(
+        "crypto map y 10 ipsec-isakmp\n set peer 2.2.2.2\n set security-association level per-host\n",
+    );
     assert_eq!(e.line, 3);
     assert!(matches!(e.kind, ParseErrorKind::UnsupportedCommand { .. }));
 }
@@ -322,7 +455,12 @@ crypto isakmp policy 1
 ";
     let parsed = ios::parse(text).expect("imports");
     assert_eq!(parsed.skipped.len(), 7);
-    assert!(parsed.skipped.iter().all(|s| s.reason == SkipReason::KeyMaterial));
+    assert!(
+        parsed
+            .skipped
+            .iter()
+            .all(|s| s.reason == SkipReason::KeyMaterial)
+    );
     assert_eq!(parsed.config.isakmp.policies().count(), 1);
 }
 
@@ -330,8 +468,12 @@ crypto isakmp policy 1
 fn lines_after_end_and_orphans() {
     let parsed = ios::parse(" orphan sub-line\nhostname a\nend\nhostname b\n").expect("imports");
     assert_eq!(parsed.config.hostname, "a");
-    let skipped: Vec<(usize, SkipReason)> = parsed.skipped.iter().map(|s| (s.line, s.reason)).collect();
-    assert_eq!(skipped, vec![(1, SkipReason::OrphanSubLine), (4, SkipReason::AfterEnd)]);
+    let skipped: Vec<(usize, SkipReason)> =
+        parsed.skipped.iter().map(|s| (s.line, s.reason)).collect();
+    assert_eq!(
+        skipped,
+        vec![(1, SkipReason::OrphanSubLine), (4, SkipReason::AfterEnd)]
+    );
 
     let e = err("end extra\n");
     assert!(matches!(e.kind, ParseErrorKind::Trailing { .. }));

@@ -1,15 +1,25 @@
 //! Import, render, import again: the model survives the round trip, and
 //! the importer reads every part of the subset as the text says.
 
+// Test helpers outside #[test] functions may panic on a failed expectation.
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use std::net::Ipv4Addr;
 
 use ted::acl::{
-    AclItem, AclKind, AclName, Action, AddressMatch, Flow, IcmpMatch, IpProtocol, Logging, PortMatch, ProtocolMatch,
+    AclItem, AclKind, AclName, Action, AddressMatch, Flow, IcmpMatch, IpProtocol, Logging,
+    PortMatch, ProtocolMatch,
 };
 use ted::config::ios::{self, RenderOptions};
 use ted::config::{
-    AesKeySize, Config, CryptoMapEntry, DhGroup, EncapsulationMode, IsakmpAuthentication, IsakmpEncryption,
-    IsakmpHash, IsakmpIdentity, Keepalive, KeepaliveMode, NextHop, PskPeer, SaLifetime, Transform,
+    AesKeySize, Config, CryptoMapEntry, DhGroup, EncapsulationMode, IsakmpAuthentication,
+    IsakmpEncryption, IsakmpHash, IsakmpIdentity, Keepalive, KeepaliveMode, NextHop, PskPeer,
+    SaLifetime, Transform,
 };
 
 /// A hand-written configuration using every command of the subset.
@@ -107,14 +117,19 @@ fn full() -> Config {
 
 fn roundtrip(config: &Config) -> Config {
     let text = ios::render(config);
-    let again = ios::parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}")).config;
+    let again = ios::parse(&text)
+        .unwrap_or_else(|e| panic!("{e}\n{text}"))
+        .config;
     assert_eq!(ios::render(&again), text, "render is not a fixed point");
     again
 }
 
 #[test]
 fn seed_configs_roundtrip() {
-    for text in [include_str!("../../vectors/seed/daphne.cfg"), include_str!("../../vectors/seed/fred.cfg")] {
+    for text in [
+        include_str!("../../vectors/seed/daphne.cfg"),
+        include_str!("../../vectors/seed/fred.cfg"),
+    ] {
         let config = ios::parse(text).expect("seed config").config;
         assert_eq!(roundtrip(&config), config);
     }
@@ -128,7 +143,9 @@ fn full_config_roundtrips() {
 
 #[test]
 fn daphne_renders_as_its_running_config() {
-    let config = ios::parse(include_str!("../../vectors/seed/daphne.cfg")).expect("daphne").config;
+    let config = ios::parse(include_str!("../../vectors/seed/daphne.cfg"))
+        .expect("daphne")
+        .config;
     let expected = "\
 hostname Daphne
 !
@@ -178,7 +195,11 @@ fn full_config_isakmp_values() {
     let p20 = c.isakmp.policy(20).expect("policy 20");
     assert_eq!(p20.encryption, IsakmpEncryption::TripleDes);
     assert_eq!(p20.hash, IsakmpHash::Md5);
-    assert_eq!(p20.authentication, IsakmpAuthentication::RsaSig, "IOS default");
+    assert_eq!(
+        p20.authentication,
+        IsakmpAuthentication::RsaSig,
+        "IOS default"
+    );
     assert_eq!(p20.group, DhGroup::Group2);
     assert_eq!(p20.lifetime, 86_400, "IOS default");
     let order: Vec<u16> = c.isakmp.policies().map(|p| p.priority).collect();
@@ -188,9 +209,18 @@ fn full_config_isakmp_values() {
     assert_eq!(
         peers,
         vec![
-            &PskPeer::Address { address: ip(0, 0, 0, 0), mask: ip(0, 0, 0, 0) },
-            &PskPeer::Address { address: ip(192, 0, 2, 0), mask: ip(255, 255, 255, 0) },
-            &PskPeer::Address { address: ip(198, 51, 100, 7), mask: ip(255, 255, 255, 255) },
+            &PskPeer::Address {
+                address: ip(0, 0, 0, 0),
+                mask: ip(0, 0, 0, 0)
+            },
+            &PskPeer::Address {
+                address: ip(192, 0, 2, 0),
+                mask: ip(255, 255, 255, 0)
+            },
+            &PskPeer::Address {
+                address: ip(198, 51, 100, 7),
+                mask: ip(255, 255, 255, 255)
+            },
             &PskPeer::Hostname("peer.example.net".to_owned()),
         ]
     );
@@ -199,16 +229,29 @@ fn full_config_isakmp_values() {
     assert_eq!(c.isakmp.identity, IsakmpIdentity::Hostname);
     assert_eq!(
         c.isakmp.keepalive,
-        Some(Keepalive { interval: 30, retry: 5, mode: KeepaliveMode::Periodic })
+        Some(Keepalive {
+            interval: 30,
+            retry: 5,
+            mode: KeepaliveMode::Periodic
+        })
     );
 }
 
 #[test]
 fn full_config_ipsec_values() {
     let c = full();
-    assert_eq!(c.sa_lifetime, SaLifetime { seconds: 1800, kilobytes: 102_400 });
+    assert_eq!(
+        c.sa_lifetime,
+        SaLifetime {
+            seconds: 1800,
+            kilobytes: 102_400
+        }
+    );
     let strong = c.transform_set("strong").expect("strong");
-    assert_eq!(strong.transforms(), &[Transform::EspAes(AesKeySize::Aes256), Transform::EspShaHmac]);
+    assert_eq!(
+        strong.transforms(),
+        &[Transform::EspAes(AesKeySize::Aes256), Transform::EspShaHmac]
+    );
     assert_eq!(strong.mode, EncapsulationMode::Tunnel);
     assert_eq!(strong.to_string(), "esp-aes 256 esp-sha-hmac");
     let gcm = c.transform_set("gcm").expect("gcm");
@@ -227,16 +270,31 @@ fn full_config_map_values() {
     let dyn_map = c.dynamic_map("dyn").expect("dyn");
     let d10 = dyn_map.entry(10).expect("dyn 10");
     assert_eq!(d10.description.as_deref(), Some("remote offices"));
-    assert_eq!(d10.transform_sets, vec!["strong".to_owned(), "gcm".to_owned()]);
+    assert_eq!(
+        d10.transform_sets,
+        vec!["strong".to_owned(), "gcm".to_owned()]
+    );
     assert_eq!(d10.pfs, Some(DhGroup::Group14));
-    assert_eq!(d10.match_address, Some(AclName::Named("OFFICES".to_owned())));
+    assert_eq!(
+        d10.match_address,
+        Some(AclName::Named("OFFICES".to_owned()))
+    );
     let d20 = dyn_map.entry(20).expect("dyn 20");
     assert_eq!(d20.lifetime.seconds, Some(900));
-    assert_eq!(d20.lifetime.resolve(c.sa_lifetime), SaLifetime { seconds: 900, kilobytes: 102_400 });
+    assert_eq!(
+        d20.lifetime.resolve(c.sa_lifetime),
+        SaLifetime {
+            seconds: 900,
+            kilobytes: 102_400
+        }
+    );
     assert_eq!(d20.match_address, None);
 
     let map = c.crypto_map("outside").expect("outside");
-    assert_eq!(map.local_address.as_ref().map(|n| n.as_str()), Some("Loopback0"));
+    assert_eq!(
+        map.local_address.as_ref().map(|n| n.as_str()),
+        Some("Loopback0")
+    );
     let Some(CryptoMapEntry::IpsecIsakmp(e10)) = map.entry(10) else {
         panic!("entry 10 is static");
     };
@@ -245,9 +303,24 @@ fn full_config_map_values() {
     assert_eq!(e10.lifetime.seconds, None);
     assert_eq!(e10.pfs, Some(DhGroup::Group1), "`set pfs` alone is group1");
     assert_eq!(e10.match_address, Some(AclName::Numbered(150)));
-    assert_eq!(map.entry(20), Some(&CryptoMapEntry::Dynamic { template: "dyn".to_owned(), discover: false }));
-    assert_eq!(map.entry(30), Some(&CryptoMapEntry::Dynamic { template: "dyn".to_owned(), discover: true }));
-    assert_eq!(c.crypto_map_local_address("outside"), Some(ip(203, 0, 113, 1)));
+    assert_eq!(
+        map.entry(20),
+        Some(&CryptoMapEntry::Dynamic {
+            template: "dyn".to_owned(),
+            discover: false
+        })
+    );
+    assert_eq!(
+        map.entry(30),
+        Some(&CryptoMapEntry::Dynamic {
+            template: "dyn".to_owned(),
+            discover: true
+        })
+    );
+    assert_eq!(
+        c.crypto_map_local_address("outside"),
+        Some(ip(203, 0, 113, 1))
+    );
 }
 
 #[test]
@@ -264,10 +337,16 @@ fn full_config_interface_and_route_values() {
     assert_eq!(se.address, None);
 
     let backup = &c.routes[1];
-    assert_eq!((backup.prefix, backup.mask), (ip(10, 0, 0, 0), ip(255, 0, 0, 0)));
+    assert_eq!(
+        (backup.prefix, backup.mask),
+        (ip(10, 0, 0, 0), ip(255, 0, 0, 0))
+    );
     assert_eq!(
         backup.next_hop,
-        NextHop::Interface { interface: ted::config::InterfaceName::new("Serial0/0"), address: Some(ip(192, 0, 2, 9)) }
+        NextHop::Interface {
+            interface: ted::config::InterfaceName::new("Serial0/0"),
+            address: Some(ip(192, 0, 2, 9))
+        }
     );
     assert_eq!(backup.distance, 200);
     assert_eq!(backup.name.as_deref(), Some("backup"));
@@ -277,12 +356,21 @@ fn full_config_interface_and_route_values() {
     // 10/8 via the shut Serial0/0 still names it (a static route to an
     // interface); the default route resolves through FastEthernet0/0.
     let r = c.route(ip(10, 20, 30, 40)).expect("10/8");
-    assert_eq!((r.interface.as_str(), r.next_hop), ("Serial0/0", ip(192, 0, 2, 9)));
+    assert_eq!(
+        (r.interface.as_str(), r.next_hop),
+        ("Serial0/0", ip(192, 0, 2, 9))
+    );
     let r = c.route(ip(8, 8, 8, 8)).expect("default");
-    assert_eq!((r.interface.as_str(), r.next_hop), ("FastEthernet0/0", ip(198, 51, 100, 254)));
+    assert_eq!(
+        (r.interface.as_str(), r.next_hop),
+        ("FastEthernet0/0", ip(198, 51, 100, 254))
+    );
     // The secondary subnet is connected.
     let r = c.route(ip(198, 51, 100, 200)).expect("secondary");
-    assert_eq!((r.interface.as_str(), r.next_hop), ("FastEthernet0/0", ip(198, 51, 100, 200)));
+    assert_eq!(
+        (r.interface.as_str(), r.next_hop),
+        ("FastEthernet0/0", ip(198, 51, 100, 200))
+    );
 }
 
 #[test]
@@ -291,21 +379,42 @@ fn full_config_access_list_values() {
     let std5 = c.access_list(&AclName::Numbered(5)).expect("5");
     assert_eq!(std5.kind(), AclKind::Standard);
     let rules: Vec<_> = std5.rules().map(|(_, r)| r.clone()).collect();
-    assert_eq!(rules[0], ted::acl::AclRule::standard(Action::Permit, AddressMatch::new(ip(10, 9, 0, 0), ip(0, 0, 255, 255))));
+    assert_eq!(
+        rules[0],
+        ted::acl::AclRule::standard(
+            Action::Permit,
+            AddressMatch::new(ip(10, 9, 0, 0), ip(0, 0, 255, 255))
+        )
+    );
     assert_eq!(rules[1].log(), Logging::Log);
     assert!(rules[1].source().is_any());
 
     let a150 = c.access_list(&AclName::Numbered(150)).expect("150");
     let entries = a150.entries();
     assert_eq!(entries.len(), 8);
-    assert_eq!(entries[0].item(), &AclItem::Remark("traffic to the partner".to_owned()));
+    assert_eq!(
+        entries[0].item(),
+        &AclItem::Remark("traffic to the partner".to_owned())
+    );
     let r: Vec<_> = a150.rules().map(|(_, r)| r).collect();
     assert_eq!(r[0].destination_port(), PortMatch::Eq(23));
     assert_eq!(r[0].action(), Action::Deny);
     assert_eq!(r[1].source_port(), PortMatch::Range(67, 68));
     assert_eq!(r[1].destination_port(), PortMatch::Gt(1023));
-    assert_eq!(r[2].icmp(), Some(IcmpMatch { icmp_type: 8, code: None }));
-    assert_eq!(r[3].icmp(), Some(IcmpMatch { icmp_type: 3, code: Some(4) }));
+    assert_eq!(
+        r[2].icmp(),
+        Some(IcmpMatch {
+            icmp_type: 8,
+            code: None
+        })
+    );
+    assert_eq!(
+        r[3].icmp(),
+        Some(IcmpMatch {
+            icmp_type: 3,
+            code: Some(4)
+        })
+    );
     assert!(r[4].established());
     assert_eq!(r[4].log(), Logging::LogInput);
     assert_eq!(r[5].protocol(), ProtocolMatch::Protocol(IpProtocol::GRE));
@@ -326,7 +435,9 @@ fn full_config_access_list_values() {
     );
 
     // Named list: sequence numbers put line 5 first.
-    let offices = c.access_list(&AclName::Named("OFFICES".to_owned())).expect("OFFICES");
+    let offices = c
+        .access_list(&AclName::Named("OFFICES".to_owned()))
+        .expect("OFFICES");
     let seqs: Vec<u32> = offices.entries().iter().map(|e| e.seq()).collect();
     assert_eq!(seqs, vec![5, 20, 30]);
     assert!(!offices.permits(&Flow::tcp(ip(10, 2, 0, 66), 1000, ip(10, 128, 0, 1), 80)));
@@ -335,7 +446,9 @@ fn full_config_access_list_values() {
     assert_eq!(r30.source_port(), PortMatch::Eq(4500));
     assert_eq!(r30.destination_port(), PortMatch::Neq(500));
 
-    let printers = c.access_list(&AclName::Named("PRINTERS".to_owned())).expect("PRINTERS");
+    let printers = c
+        .access_list(&AclName::Named("PRINTERS".to_owned()))
+        .expect("PRINTERS");
     assert_eq!(printers.kind(), AclKind::Standard);
     assert!(printers.permits(&Flow::udp(ip(10, 3, 0, 9), 1, ip(1, 1, 1, 1), 2)));
 }
@@ -352,7 +465,12 @@ ip access-list extended 120
 ";
     let config = ios::parse(text).expect("imports").config;
     let rendered = ios::render(&config);
-    assert!(rendered.contains("ip access-list extended 120\n 7 deny ip any any\n 15 permit ip host 1.1.1.1 any\n"), "{rendered}");
+    assert!(
+        rendered.contains(
+            "ip access-list extended 120\n 7 deny ip any any\n 15 permit ip host 1.1.1.1 any\n"
+        ),
+        "{rendered}"
+    );
     assert_eq!(roundtrip(&config), config);
 }
 
@@ -405,18 +523,39 @@ no hostname
     .replace("end\n", "");
     let c = ios::parse(&text).expect("imports").config;
     assert_eq!(c.hostname, "Router");
-    assert_eq!(c.isakmp.policies().map(|p| p.priority).collect::<Vec<_>>(), vec![5]);
+    assert_eq!(
+        c.isakmp.policies().map(|p| p.priority).collect::<Vec<_>>(),
+        vec![5]
+    );
     let p5 = c.isakmp.policy(5).expect("policy 5");
     assert_eq!(
         (p5.encryption, p5.hash, p5.group, p5.lifetime),
-        (IsakmpEncryption::Des, IsakmpHash::Sha, DhGroup::Group1, 86_400)
+        (
+            IsakmpEncryption::Des,
+            IsakmpHash::Sha,
+            DhGroup::Group1,
+            86_400
+        )
     );
-    assert_eq!(p5.authentication, IsakmpAuthentication::PreShare, "not negated");
+    assert_eq!(
+        p5.authentication,
+        IsakmpAuthentication::PreShare,
+        "not negated"
+    );
     assert_eq!(c.isakmp.keys().len(), 2);
     assert_eq!(c.isakmp.identity, IsakmpIdentity::Address);
     assert_eq!(c.isakmp.keepalive, None);
-    assert_eq!(c.sa_lifetime, SaLifetime { seconds: 3600, kilobytes: 102_400 });
-    assert_eq!(c.transform_set("gcm").map(|t| t.mode), Some(EncapsulationMode::Tunnel));
+    assert_eq!(
+        c.sa_lifetime,
+        SaLifetime {
+            seconds: 3600,
+            kilobytes: 102_400
+        }
+    );
+    assert_eq!(
+        c.transform_set("gcm").map(|t| t.mode),
+        Some(EncapsulationMode::Tunnel)
+    );
     assert!(c.transform_set("belt-and-braces").is_none());
     let d = c.dynamic_map("dyn").expect("dyn");
     assert_eq!(d.entries().map(|(s, _)| s).collect::<Vec<_>>(), vec![10]);
@@ -425,19 +564,40 @@ no hostname
     assert_eq!(d10.transform_sets, vec!["strong".to_owned()]);
     let map = c.crypto_map("outside").expect("outside");
     assert_eq!(map.local_address, None);
-    assert_eq!(map.entries().map(|(s, _)| s).collect::<Vec<_>>(), vec![10, 20]);
+    assert_eq!(
+        map.entries().map(|(s, _)| s).collect::<Vec<_>>(),
+        vec![10, 20]
+    );
     let e10 = map.entry(10).and_then(|e| e.params()).expect("static");
     assert_eq!(e10.peers, vec![ip(198, 51, 100, 8)]);
-    assert_eq!((e10.lifetime.kilobytes, e10.match_address.as_ref()), (None, None));
+    assert_eq!(
+        (e10.lifetime.kilobytes, e10.match_address.as_ref()),
+        (None, None)
+    );
     let fa = c.interface("FastEthernet0/0").expect("fa0/0");
-    assert_eq!((fa.description.as_ref(), fa.crypto_map.as_ref()), (None, None));
+    assert_eq!(
+        (fa.description.as_ref(), fa.crypto_map.as_ref()),
+        (None, None)
+    );
     assert!(!c.interface("Serial0/0").expect("se0/0").shutdown);
     assert!(c.interface("Loopback0").is_none());
     assert_eq!(c.routes.len(), 1);
     assert!(c.access_list(&AclName::Numbered(5)).is_none());
-    assert!(c.access_list(&AclName::Named("PRINTERS".to_owned())).is_none());
-    let offices = c.access_list(&AclName::Named("OFFICES".to_owned())).expect("OFFICES");
-    assert_eq!(offices.entries().iter().map(|e| e.seq()).collect::<Vec<_>>(), vec![20]);
+    assert!(
+        c.access_list(&AclName::Named("PRINTERS".to_owned()))
+            .is_none()
+    );
+    let offices = c
+        .access_list(&AclName::Named("OFFICES".to_owned()))
+        .expect("OFFICES");
+    assert_eq!(
+        offices
+            .entries()
+            .iter()
+            .map(|e| e.seq())
+            .collect::<Vec<_>>(),
+        vec![20]
+    );
     assert_eq!(roundtrip(&c), c);
 }
 
@@ -463,12 +623,26 @@ hostname after-exit
     let parsed = ios::parse(text).expect("imports");
     let c = parsed.config;
     let p = c.isakmp.policy(10).expect("policy 10");
-    assert_eq!((p.authentication, p.group), (IsakmpAuthentication::PreShare, DhGroup::Group2));
-    assert_eq!(c.transform_set("t").map(|t| t.mode), Some(EncapsulationMode::Transport));
-    let e = c.crypto_map("m").and_then(|m| m.entry(10)).and_then(|e| e.params()).expect("m 10");
+    assert_eq!(
+        (p.authentication, p.group),
+        (IsakmpAuthentication::PreShare, DhGroup::Group2)
+    );
+    assert_eq!(
+        c.transform_set("t").map(|t| t.mode),
+        Some(EncapsulationMode::Transport)
+    );
+    let e = c
+        .crypto_map("m")
+        .and_then(|m| m.entry(10))
+        .and_then(|e| e.params())
+        .expect("m 10");
     assert_eq!(e.peers, vec![ip(192, 0, 2, 1)]);
     assert_eq!(e.match_address, Some(AclName::Numbered(101)));
-    assert_eq!(c.access_list(&AclName::Named("X".to_owned())).map(|a| a.rules().count()), Some(1));
+    assert_eq!(
+        c.access_list(&AclName::Named("X".to_owned()))
+            .map(|a| a.rules().count()),
+        Some(1)
+    );
     assert_eq!(c.hostname, "after-exit");
     assert!(parsed.skipped.is_empty());
 }
@@ -479,10 +653,16 @@ fn keyword_case() {
     let c = ios::parse("CRYPTO ISAKMP POLICY 1\n AUTHENTICATION PRE-SHARE\nCrypto Ipsec Transform-Set MySet ESP-AES 192 ESP-SHA-HMAC\n")
         .expect("imports")
         .config;
-    assert_eq!(c.isakmp.policy(1).map(|p| p.authentication), Some(IsakmpAuthentication::PreShare));
+    assert_eq!(
+        c.isakmp.policy(1).map(|p| p.authentication),
+        Some(IsakmpAuthentication::PreShare)
+    );
     assert_eq!(
         c.transform_set("MySet").map(|t| t.transforms().to_vec()),
-        Some(vec![Transform::EspAes(AesKeySize::Aes192), Transform::EspShaHmac])
+        Some(vec![
+            Transform::EspAes(AesKeySize::Aes192),
+            Transform::EspShaHmac
+        ])
     );
     assert!(c.transform_set("myset").is_none());
 }

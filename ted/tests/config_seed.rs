@@ -5,13 +5,21 @@
 //! text and the seed's debug trace (shared/seed/TRACE.md), not produced by
 //! the code under test.
 
+// Test helpers outside #[test] functions may panic on a failed expectation.
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use std::net::Ipv4Addr;
 
 use ted::acl::{AclName, Action, AddressMatch, Flow, IpProtocol, PortMatch, ProtocolMatch};
 use ted::config::ios::{self, SkipReason};
 use ted::config::{
-    CryptoMapEntry, DhGroup, EncapsulationMode, IsakmpAuthentication, IsakmpEncryption, IsakmpHash, IsakmpIdentity,
-    NextHop, PskPeer, SaLifetime, Transform,
+    CryptoMapEntry, DhGroup, EncapsulationMode, IsakmpAuthentication, IsakmpEncryption, IsakmpHash,
+    IsakmpIdentity, NextHop, PskPeer, SaLifetime, Transform,
 };
 
 const DAPHNE: &str = include_str!("../../vectors/seed/daphne.cfg");
@@ -70,11 +78,18 @@ fn wildcard_key_abc123() {
         assert_eq!(keys.len(), 1);
         assert_eq!(
             keys[0].peer,
-            PskPeer::Address { address: Ipv4Addr::UNSPECIFIED, mask: Ipv4Addr::UNSPECIFIED }
+            PskPeer::Address {
+                address: Ipv4Addr::UNSPECIFIED,
+                mask: Ipv4Addr::UNSPECIFIED
+            }
         );
         assert_eq!(keys[0].key.as_bytes(), b"abc123");
         assert!(!keys[0].no_xauth);
-        let found = parsed.config.isakmp.psk_for_address(peer).expect("wildcard matches");
+        let found = parsed
+            .config
+            .isakmp
+            .psk_for_address(peer)
+            .expect("wildcard matches");
         assert_eq!(found.key.as_bytes(), b"abc123");
     }
 }
@@ -88,7 +103,10 @@ fn transform_set_ted_transforms() {
         assert_eq!(sets.len(), 1);
         let set = sets[0];
         assert_eq!(set.name(), "ted-transforms");
-        assert_eq!(set.transforms(), &[Transform::EspDes, Transform::EspMd5Hmac]);
+        assert_eq!(
+            set.transforms(),
+            &[Transform::EspDes, Transform::EspMd5Hmac]
+        );
         assert_eq!(set.esp_encryption(), Some(Transform::EspDes));
         assert_eq!(set.esp_authentication(), Some(Transform::EspMd5Hmac));
         assert_eq!(set.ah(), None);
@@ -102,7 +120,13 @@ fn transform_set_ted_transforms() {
 #[test]
 fn sa_lifetime_defaults() {
     for parsed in [daphne(), fred()] {
-        assert_eq!(parsed.config.sa_lifetime, SaLifetime { seconds: 3600, kilobytes: 4_608_000 });
+        assert_eq!(
+            parsed.config.sa_lifetime,
+            SaLifetime {
+                seconds: 3600,
+                kilobytes: 4_608_000
+            }
+        );
     }
 }
 
@@ -122,7 +146,10 @@ fn dynamic_map_ted_map_10() {
         assert_eq!(params.match_address, Some(AclName::Numbered(101)));
         assert!(params.peers.is_empty());
         assert_eq!(params.pfs, None);
-        assert_eq!(params.lifetime.resolve(parsed.config.sa_lifetime), SaLifetime::DEFAULT);
+        assert_eq!(
+            params.lifetime.resolve(parsed.config.sa_lifetime),
+            SaLifetime::DEFAULT
+        );
     }
 }
 
@@ -138,7 +165,13 @@ fn crypto_map_tedtag_10_dynamic_discover() {
         let entries: Vec<_> = map.entries().collect();
         assert_eq!(
             entries,
-            vec![(10, &CryptoMapEntry::Dynamic { template: "ted-map".to_owned(), discover: true })]
+            vec![(
+                10,
+                &CryptoMapEntry::Dynamic {
+                    template: "ted-map".to_owned(),
+                    discover: true
+                }
+            )]
         );
     }
 }
@@ -154,7 +187,9 @@ fn interfaces() {
     ] {
         let config = &parsed.config;
         assert_eq!(config.interfaces().len(), 2);
-        let fa00 = config.interface("Fa0/0").expect("Fa0/0 abbreviates FastEthernet0/0");
+        let fa00 = config
+            .interface("Fa0/0")
+            .expect("Fa0/0 abbreviates FastEthernet0/0");
         assert_eq!(fa00.name.as_str(), "FastEthernet0/0");
         let a = fa00.address.expect("Fa0/0 has an address");
         assert_eq!((a.address, a.mask), (outside, ip(255, 255, 255, 0)));
@@ -163,12 +198,17 @@ fn interfaces() {
         assert!(!fa00.shutdown);
         assert!(fa00.secondary.is_empty());
 
-        let fa01 = config.interface("FastEthernet0/1").expect("FastEthernet0/1");
+        let fa01 = config
+            .interface("FastEthernet0/1")
+            .expect("FastEthernet0/1");
         let a = fa01.address.expect("Fa0/1 has an address");
         assert_eq!((a.address, a.mask), (inside, ip(255, 255, 255, 0)));
         assert_eq!(fa01.crypto_map, None);
 
-        let using: Vec<_> = config.interfaces_using("tedtag").map(|i| i.name.as_str()).collect();
+        let using: Vec<_> = config
+            .interfaces_using("tedtag")
+            .map(|i| i.name.as_str())
+            .collect();
         assert_eq!(using, vec!["FastEthernet0/0"]);
         assert_eq!(config.crypto_map_local_address("tedtag"), Some(outside));
     }
@@ -181,7 +221,10 @@ fn default_route() {
     let d = daphne().config;
     assert_eq!(d.routes.len(), 1);
     let r = &d.routes[0];
-    assert_eq!((r.prefix, r.mask), (Ipv4Addr::UNSPECIFIED, Ipv4Addr::UNSPECIFIED));
+    assert_eq!(
+        (r.prefix, r.mask),
+        (Ipv4Addr::UNSPECIFIED, Ipv4Addr::UNSPECIFIED)
+    );
     assert_eq!(r.next_hop, NextHop::Address(ip(11, 11, 11, 2)));
     assert_eq!(r.distance, 1);
 
@@ -194,7 +237,10 @@ fn default_route() {
 
     let f = fred().config;
     assert_eq!(f.routes[0].next_hop, NextHop::Address(ip(11, 11, 11, 1)));
-    assert_eq!(f.route(ip(13, 13, 13, 14)).map(|r| r.next_hop), Some(ip(11, 11, 11, 1)));
+    assert_eq!(
+        f.route(ip(13, 13, 13, 14)).map(|r| r.next_hop),
+        Some(ip(11, 11, 11, 1))
+    );
 }
 
 /// `access-list 101 permit ip 13.13.13.0 0.0.0.255 12.12.12.0 0.0.0.255`:
@@ -202,18 +248,29 @@ fn default_route() {
 #[test]
 fn access_list_101() {
     let config = daphne().config;
-    let acl = config.access_list(&AclName::Numbered(101)).expect("ACL 101");
+    let acl = config
+        .access_list(&AclName::Numbered(101))
+        .expect("ACL 101");
     let rules: Vec<_> = acl.rules().collect();
     assert_eq!(rules.len(), 1);
     let (seq, rule) = rules[0];
     assert_eq!(seq, 10);
     assert_eq!(rule.action(), Action::Permit);
     assert_eq!(rule.protocol(), ProtocolMatch::Ip);
-    assert_eq!(rule.source(), AddressMatch::new(ip(13, 13, 13, 0), ip(0, 0, 0, 255)));
-    assert_eq!(rule.destination(), AddressMatch::new(ip(12, 12, 12, 0), ip(0, 0, 0, 255)));
+    assert_eq!(
+        rule.source(),
+        AddressMatch::new(ip(13, 13, 13, 0), ip(0, 0, 0, 255))
+    );
+    assert_eq!(
+        rule.destination(),
+        AddressMatch::new(ip(12, 12, 12, 0), ip(0, 0, 0, 255))
+    );
     assert_eq!(rule.source_port(), PortMatch::Any);
     assert_eq!(rule.destination_port(), PortMatch::Any);
-    assert_eq!(rule.to_string(), "permit ip 13.13.13.0 0.0.0.255 12.12.12.0 0.0.0.255");
+    assert_eq!(
+        rule.to_string(),
+        "permit ip 13.13.13.0 0.0.0.255 12.12.12.0 0.0.0.255"
+    );
 }
 
 /// The ping of the seed, 13.13.13.14 -> 12.12.12.13, matches Daphne's
@@ -221,7 +278,9 @@ fn access_list_101() {
 #[test]
 fn acl_matches_the_ping_and_not_the_reverse() {
     let config = daphne().config;
-    let acl = config.access_list(&AclName::Numbered(101)).expect("ACL 101");
+    let acl = config
+        .access_list(&AclName::Numbered(101))
+        .expect("ACL 101");
     let (src, dst) = (ip(13, 13, 13, 14), ip(12, 12, 12, 13));
     let flows = [
         Flow::icmp(src, dst, 8, 0),
@@ -250,11 +309,23 @@ fn acl_matches_the_ping_and_not_the_reverse() {
 #[test]
 fn mirror_of_daphnes_acl_is_freds() {
     let (d, f) = (daphne().config, fred().config);
-    let dacl = d.access_list(&AclName::Numbered(101)).expect("Daphne's 101");
+    let dacl = d
+        .access_list(&AclName::Numbered(101))
+        .expect("Daphne's 101");
     let facl = f.access_list(&AclName::Numbered(101)).expect("fred's 101");
     assert_ne!(dacl, facl);
-    assert_eq!(&dacl.mirrored(AclName::Numbered(101)).expect("101 is extended"), facl);
-    assert_eq!(&facl.mirrored(AclName::Numbered(101)).expect("101 is extended"), dacl);
+    assert_eq!(
+        &dacl
+            .mirrored(AclName::Numbered(101))
+            .expect("101 is extended"),
+        facl
+    );
+    assert_eq!(
+        &facl
+            .mirrored(AclName::Numbered(101))
+            .expect("101 is extended"),
+        dacl
+    );
 }
 
 /// The proxies IOS prints for this entry: "local ident
@@ -263,7 +334,9 @@ fn mirror_of_daphnes_acl_is_freds() {
 #[test]
 fn proxy_identities_as_ios_shows_them() {
     let config = daphne().config;
-    let acl = config.access_list(&AclName::Numbered(101)).expect("ACL 101");
+    let acl = config
+        .access_list(&AclName::Numbered(101))
+        .expect("ACL 101");
     let (_, rule) = acl.rules().next().expect("one rule");
     let pair = rule.proxy().expect("a subnet pair");
     assert_eq!(pair.source.to_string(), "13.13.13.0/255.255.255.0/0/0");
@@ -294,7 +367,11 @@ fn crypto_map_classifies_the_ping() {
 #[test]
 fn skipped_lines_are_listed() {
     let parsed = daphne();
-    let skipped: Vec<(usize, &str)> = parsed.skipped.iter().map(|s| (s.line, s.text.as_str())).collect();
+    let skipped: Vec<(usize, &str)> = parsed
+        .skipped
+        .iter()
+        .map(|s| (s.line, s.text.as_str()))
+        .collect();
     assert_eq!(
         skipped,
         vec![
@@ -319,13 +396,21 @@ fn skipped_lines_are_listed() {
             (48, "login"),
         ]
     );
-    assert!(parsed.skipped.iter().all(|s| s.reason == SkipReason::OutsideSubset));
+    assert!(
+        parsed
+            .skipped
+            .iter()
+            .all(|s| s.reason == SkipReason::OutsideSubset)
+    );
     assert!(!parsed.skipped.iter().any(|s| s.text.contains("cisco")));
 
     let fred = fred();
     assert_eq!(fred.skipped.len(), 17);
     assert_eq!(fred.skipped.first().map(|s| s.line), Some(1));
-    assert_eq!(fred.skipped.last().map(|s| (s.line, s.text.as_str())), Some((45, "login")));
+    assert_eq!(
+        fred.skipped.last().map(|s| (s.line, s.text.as_str())),
+        Some((45, "login"))
+    );
 }
 
 /// Both configurations are complete: the cross-check finds nothing.

@@ -40,6 +40,10 @@ pub use map::{CryptoMap, CryptoMapEntry, DerivedEntry, DynamicMap, MapError, Map
 
 /// How deep a route lookup follows recursive next hops.
 const MAX_ROUTE_RECURSION: u8 = 8;
+/// How many static routes one lookup may try in all, so that a
+/// configuration full of looping routes cannot make it take exponential
+/// time.
+const MAX_ROUTE_ATTEMPTS: u32 = 256;
 
 /// A router's crypto configuration.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -412,10 +416,16 @@ impl Config {
     /// length, the lower distance), a static route's next hop resolved
     /// recursively to its interface.
     pub fn route(&self, destination: Ipv4Addr) -> Option<RouteLookup> {
-        self.route_depth(destination, 0)
+        let mut budget = MAX_ROUTE_ATTEMPTS;
+        self.route_depth(destination, 0, &mut budget)
     }
 
-    fn route_depth(&self, destination: Ipv4Addr, depth: u8) -> Option<RouteLookup> {
+    fn route_depth(
+        &self,
+        destination: Ipv4Addr,
+        depth: u8,
+        budget: &mut u32,
+    ) -> Option<RouteLookup> {
         if depth > MAX_ROUTE_RECURSION {
             return None;
         }
@@ -444,14 +454,17 @@ impl Config {
             {
                 break;
             }
+            let Some(left) = budget.checked_sub(1) else {
+                break;
+            };
+            *budget = left;
             let resolved = match &route.next_hop {
-                NextHop::Address(hop) => {
-                    self.route_depth(*hop, depth.saturating_add(1))
-                        .map(|r| RouteLookup {
-                            interface: r.interface,
-                            next_hop: *hop,
-                        })
-                }
+                NextHop::Address(hop) => self
+                    .route_depth(*hop, depth.saturating_add(1), budget)
+                    .map(|r| RouteLookup {
+                        interface: r.interface,
+                        next_hop: *hop,
+                    }),
                 NextHop::Interface { interface, address } => Some(RouteLookup {
                     interface: interface.clone(),
                     next_hop: address.unwrap_or(destination),
