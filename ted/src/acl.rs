@@ -865,15 +865,11 @@ impl AclName {
     /// name. A number outside every range is an error.
     pub fn parse(text: &str) -> Result<Self, AclError> {
         if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
-            let n = text
-                .parse::<u16>()
-                .map_err(|_| AclError::NumberOutOfRange { number: u32::MAX })?;
-            if Self::kind_of_number(n).is_none() {
-                return Err(AclError::NumberOutOfRange {
-                    number: u32::from(n),
-                });
+            let number = text.parse::<u32>().unwrap_or(u32::MAX);
+            match u16::try_from(number) {
+                Ok(n) if Self::kind_of_number(n).is_some() => Ok(Self::Numbered(n)),
+                _ => Err(AclError::NumberOutOfRange { number }),
             }
-            Ok(Self::Numbered(n))
         } else if text.is_empty() {
             Err(AclError::EmptyName)
         } else {
