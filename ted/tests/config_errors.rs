@@ -483,8 +483,9 @@ fn lines_after_end_and_orphans() {
 /// listing too.
 #[test]
 fn skipped_secrets_are_redacted() {
-    let parsed = ios::parse(
-        "enable secret 5 $1$abcd$efgh\nusername admin privilege 15 password 0 hunter2\nsnmp-server community public RO\n",
+    let parsed = ios::parse_with(
+        "enable secret 5 $1$abcd$efgh\nusername admin privilege 15 password 0 hunter2\nsnmp-server community public RO\ntacacs-server key 7 0822455D0A16\ncrypto keyring ring1\n pre-shared-key address 10.0.0.1 key ringsecret\ninterface Serial0\n ip ospf message-digest-key 1 md5 ospfsecret\ncrypto key generate rsa modulus 2048\n",
+        &lenient(),
     )
     .expect("imports");
     let texts: Vec<&str> = parsed.skipped.iter().map(|s| s.text.as_str()).collect();
@@ -494,6 +495,11 @@ fn skipped_secrets_are_redacted() {
             "enable secret 5 <redacted>",
             "username admin privilege 15 password 0 <redacted>",
             "snmp-server community <redacted> RO",
+            "tacacs-server key 7 <redacted>",
+            "crypto keyring ring1",
+            "pre-shared-key address 10.0.0.1 key <redacted>",
+            "ip ospf message-digest-key 1 md5 <redacted>",
+            "crypto key generate rsa modulus 2048",
         ]
     );
 }

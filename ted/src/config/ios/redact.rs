@@ -34,14 +34,17 @@ pub(super) fn redact(text: &str) -> String {
         let next = i + 1;
         let kw = lower.get(i).map(String::as_str).unwrap_or("");
         match kw {
-            "password" | "secret" | "key-string" => {
-                // An encryption-type digit may come first: `secret 5 $1$...`.
-                let typed = lower
-                    .get(next)
-                    .is_some_and(|t| t.len() == 1 && t.bytes().all(|b| b.is_ascii_digit()))
-                    && next + 1 < tokens.len();
-                mark(if typed { next + 1 } else { next });
+            "password" | "secret" | "key-string" | "authentication-key" => {
+                mark(after_type(&lower, next));
             }
+            // `key SECRET` in keyrings, client groups, `tacacs-server key`;
+            // not the RSA key commands (`crypto key generate rsa`) nor the
+            // `crypto isakmp key` line, handled above.
+            "key" if !(is(base, "crypto") && (is(base + 1, "key") || is(base + 1, "isakmp"))) => {
+                mark(after_type(&lower, next));
+            }
+            // `ip ospf message-digest-key 1 md5 SECRET`
+            "message-digest-key" if is(i + 2, "md5") => mark(after_type(&lower, i + 3)),
             "community" if is(0, "snmp-server") => mark(next),
             _ => {}
         }
@@ -55,4 +58,14 @@ pub(super) fn redact(text: &str) -> String {
         .map(|(t, &h)| if h { REDACTED } else { *t })
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// The index of a secret that may follow an encryption-type digit
+/// (`secret 5 $1$...`, `password 7 0822455D0A16`).
+fn after_type(lower: &[String], at: usize) -> usize {
+    let typed = lower
+        .get(at)
+        .is_some_and(|t| t.len() == 1 && t.bytes().all(|b| b.is_ascii_digit()))
+        && at + 1 < lower.len();
+    if typed { at + 1 } else { at }
 }
