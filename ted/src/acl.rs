@@ -210,6 +210,16 @@ impl AddressMatch {
     pub fn matches(&self, address: Ipv4Addr) -> bool {
         u32::from(address) & !u32::from(self.wildcard) == u32::from(self.address)
     }
+
+    /// Whether every address `other` matches is matched by `self` (for
+    /// contiguous and non-contiguous wildcards alike): the bits `other`
+    /// leaves free must be free here too, and its fixed bits must agree
+    /// with this selector's fixed bits. A TED responder uses this to check
+    /// that a probe's proxy falls inside its own access list.
+    pub fn covers(&self, other: &AddressMatch) -> bool {
+        let (w, ow) = (u32::from(self.wildcard), u32::from(other.wildcard));
+        ow & !w == 0 && u32::from(other.address) & !w == u32::from(self.address)
+    }
 }
 
 impl fmt::Display for AddressMatch {
@@ -771,6 +781,11 @@ impl ProxyIdent {
     /// Whether the identity is a single host (mask 255.255.255.255).
     pub fn is_host(&self) -> bool {
         self.mask == Ipv4Addr::BROADCAST
+    }
+
+    /// The identity's subnet as an access list selector.
+    pub fn address_match(&self) -> AddressMatch {
+        AddressMatch::new(self.address, Ipv4Addr::from(!u32::from(self.mask)))
     }
 
     /// Whether `address` lies in the identity's subnet.

@@ -576,3 +576,44 @@ fn rule_constraints() {
         Ok(AclName::Named("OFFICE".to_owned()))
     );
 }
+
+/// Selector containment, for contiguous and non-contiguous wildcards.
+#[test]
+fn address_match_covers() {
+    let net24 = AddressMatch::prefix(ip(13, 13, 13, 0), 24);
+    let net25 = AddressMatch::prefix(ip(13, 13, 13, 128), 25);
+    let host = AddressMatch::host(ip(13, 13, 13, 14));
+    assert!(net24.covers(&net25));
+    assert!(net24.covers(&host));
+    assert!(net24.covers(&net24));
+    assert!(!net25.covers(&net24));
+    assert!(!net25.covers(&host), "13.13.13.14 is in the lower half");
+    assert!(AddressMatch::ANY.covers(&net24));
+    assert!(!net24.covers(&AddressMatch::ANY));
+    assert!(!AddressMatch::prefix(ip(12, 12, 12, 0), 24).covers(&host));
+    // 10.0.X.1 for every X covers 10.0.5.1 and 10.0.0.1 0.0.15.0, not 10.0.5.0/24.
+    let odd = AddressMatch::new(ip(10, 0, 0, 1), ip(0, 0, 255, 0));
+    assert!(odd.covers(&AddressMatch::host(ip(10, 0, 5, 1))));
+    assert!(odd.covers(&AddressMatch::new(ip(10, 0, 0, 1), ip(0, 0, 15, 0))));
+    assert!(!odd.covers(&AddressMatch::prefix(ip(10, 0, 5, 0), 24)));
+    // Brute force over a small space agrees with the definition.
+    let sels = [
+        net24,
+        net25,
+        host,
+        odd,
+        AddressMatch::new(ip(13, 13, 13, 2), ip(0, 0, 0, 253)),
+    ];
+    for a in &sels {
+        for b in &sels {
+            let expected = (0..=255u8).all(|x| {
+                let addr = ip(13, 13, 13, x);
+                !b.matches(addr) || a.matches(addr)
+            });
+            if b.address().octets()[..3] == [13, 13, 13] && b.wildcard().octets()[..3] == [0, 0, 0]
+            {
+                assert_eq!(a.covers(b), expected, "{a} covers {b}");
+            }
+        }
+    }
+}

@@ -93,6 +93,14 @@ fn proxy_identities() {
     );
     assert!(pair.destination.is_host());
     assert!(!pair.source.is_host());
+    assert_eq!(
+        pair.source.address_match(),
+        AddressMatch::prefix(ip(13, 13, 13, 0), 24)
+    );
+    assert_eq!(
+        pair.destination.address_match(),
+        AddressMatch::host(ip(12, 12, 12, 13))
+    );
 
     let pair = rule("permit udp host 11.11.11.1 eq isakmp any eq 500")
         .proxy()
