@@ -310,6 +310,9 @@ fn crypto_map_errors() {
         matches!(&e.kind, ParseErrorKind::Unexpected { found, .. } if found == "vpn.example.com")
     );
 
+    let e = err("crypto map x\n");
+    assert!(matches!(e.kind, ParseErrorKind::Missing { .. }));
+
     let e = err("crypto map x 70000 ipsec-isakmp\n");
     assert!(matches!(
         e.kind,

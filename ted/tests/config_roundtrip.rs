@@ -326,7 +326,7 @@ fn full_config_map_values() {
 #[test]
 fn full_config_interface_and_route_values() {
     let c = full();
-    let names: Vec<&str> = c.interfaces().iter().map(|i| i.name.as_str()).collect();
+    let names: Vec<&str> = c.interfaces().iter().map(|i| i.name().as_str()).collect();
     assert_eq!(names, vec!["Loopback0", "FastEthernet0/0", "Serial0/0"]);
     let fa = c.interface("fa0/0").expect("fa0/0");
     assert_eq!(fa.description.as_deref(), Some("uplink"));

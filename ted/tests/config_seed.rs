@@ -190,7 +190,7 @@ fn interfaces() {
         let fa00 = config
             .interface("Fa0/0")
             .expect("Fa0/0 abbreviates FastEthernet0/0");
-        assert_eq!(fa00.name.as_str(), "FastEthernet0/0");
+        assert_eq!(fa00.name().as_str(), "FastEthernet0/0");
         let a = fa00.address.expect("Fa0/0 has an address");
         assert_eq!((a.address, a.mask), (outside, ip(255, 255, 255, 0)));
         assert_eq!(a.prefix_len(), 24);
@@ -207,7 +207,7 @@ fn interfaces() {
 
         let using: Vec<_> = config
             .interfaces_using("tedtag")
-            .map(|i| i.name.as_str())
+            .map(|i| i.name().as_str())
             .collect();
         assert_eq!(using, vec!["FastEthernet0/0"]);
         assert_eq!(config.crypto_map_local_address("tedtag"), Some(outside));

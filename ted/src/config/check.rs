@@ -384,7 +384,7 @@ impl Config {
                 }
             }
             if let Some(name) = &map.local_address
-                && !self.interfaces().iter().any(|i| &i.name == name)
+                && !self.interfaces().iter().any(|i| i.name() == name)
             {
                 out.push(
                     Location::CryptoMapLocalAddress(map.name().to_owned()),
@@ -393,7 +393,7 @@ impl Config {
             }
         }
         for interface in self.interfaces() {
-            let at = Location::Interface(interface.name.clone());
+            let at = Location::Interface(interface.name().clone());
             for a in interface.addresses() {
                 if !is_contiguous(a.mask) {
                     out.push(

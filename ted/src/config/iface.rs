@@ -104,11 +104,11 @@ impl InterfaceAddress {
     }
 }
 
-/// One `interface` block.
+/// One `interface` block. The name is fixed at creation: the
+/// configuration indexes its interfaces by name.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Interface {
-    /// The name.
-    pub name: InterfaceName,
+    name: InterfaceName,
     /// `ip address A M`.
     pub address: Option<InterfaceAddress>,
     /// `ip address A M secondary` lines.
@@ -132,6 +132,11 @@ impl Interface {
             shutdown: false,
             description: None,
         }
+    }
+
+    /// The name.
+    pub fn name(&self) -> &InterfaceName {
+        &self.name
     }
 
     /// The primary and secondary addresses.

@@ -281,7 +281,7 @@ impl PartialEq for PresharedKey {
 impl Eq for PresharedKey {}
 
 /// Whom a pre-shared key is for.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PskPeer {
     /// `address A [MASK]`: peers in a subnet; `0.0.0.0 0.0.0.0` is every
     /// peer (the wildcard key TED needs). The address is stored masked.
@@ -373,6 +373,9 @@ impl Keepalive {
 pub struct IsakmpConfig {
     policies: BTreeMap<u16, IsakmpPolicy>,
     keys: Vec<PskEntry>,
+    /// Position of each peer's key in `keys` (keys keep configuration
+    /// order; the index keeps imports of thousands of keys linear).
+    key_index: BTreeMap<PskPeer, usize>,
     /// `crypto isakmp identity`.
     pub identity: IsakmpIdentity,
     /// `crypto isakmp keepalive`, if configured.
@@ -389,6 +392,7 @@ impl Default for IsakmpConfig {
         Self {
             policies: BTreeMap::new(),
             keys: Vec::new(),
+            key_index: BTreeMap::new(),
             identity: IsakmpIdentity::Address,
             keepalive: None,
             enabled: true,
@@ -433,9 +437,13 @@ impl IsakmpConfig {
     /// Adds a key; a key for the same peer is replaced (as IOS does) and
     /// returned.
     pub fn add_key(&mut self, entry: PskEntry) -> Option<PskEntry> {
-        match self.keys.iter_mut().find(|k| k.peer == entry.peer) {
-            Some(slot) => Some(core::mem::replace(slot, entry)),
+        match self.key_index.get(&entry.peer) {
+            Some(&at) => self
+                .keys
+                .get_mut(at)
+                .map(|slot| core::mem::replace(slot, entry)),
             None => {
+                self.key_index.insert(entry.peer.clone(), self.keys.len());
                 self.keys.push(entry);
                 None
             }
@@ -444,8 +452,17 @@ impl IsakmpConfig {
 
     /// Removes the key for this peer.
     pub fn remove_key(&mut self, peer: &PskPeer) -> Option<PskEntry> {
-        let at = self.keys.iter().position(|k| &k.peer == peer)?;
-        Some(self.keys.remove(at))
+        let at = self.key_index.remove(peer)?;
+        if at >= self.keys.len() {
+            return None;
+        }
+        let removed = self.keys.remove(at);
+        for slot in self.key_index.values_mut() {
+            if *slot > at {
+                *slot -= 1;
+            }
+        }
+        Some(removed)
     }
 
     /// The key for a peer address: among the address keys whose subnet

@@ -61,6 +61,9 @@ pub struct Config {
     crypto_maps: BTreeMap<String, CryptoMap>,
     access_lists: BTreeMap<AclName, AccessList>,
     interfaces: Vec<Interface>,
+    /// Position of each interface in `interfaces`, so that lookups by name
+    /// stay logarithmic in configurations with thousands of interfaces.
+    interface_index: BTreeMap<InterfaceName, usize>,
 }
 
 impl Default for Config {
@@ -75,6 +78,7 @@ impl Default for Config {
             crypto_maps: BTreeMap::new(),
             access_lists: BTreeMap::new(),
             interfaces: Vec::new(),
+            interface_index: BTreeMap::new(),
         }
     }
 }
@@ -347,14 +351,14 @@ impl Config {
 
     /// An interface by name; abbreviations are accepted (`Fa0/0`).
     pub fn interface(&self, name: &str) -> Option<&Interface> {
-        let name = InterfaceName::new(name);
-        self.interfaces.iter().find(|i| i.name == name)
+        let at = *self.interface_index.get(&InterfaceName::new(name))?;
+        self.interfaces.get(at)
     }
 
-    /// An interface by name, to change it.
+    /// An interface by name, to change its settings (its name is fixed).
     pub fn interface_mut(&mut self, name: &str) -> Option<&mut Interface> {
-        let name = InterfaceName::new(name);
-        self.interfaces.iter_mut().find(|i| i.name == name)
+        let at = *self.interface_index.get(&InterfaceName::new(name))?;
+        self.interfaces.get_mut(at)
     }
 
     /// The interfaces in configuration order.
@@ -365,13 +369,14 @@ impl Config {
     /// Adds an interface at the end, or replaces (and returns) the one of
     /// that name in place.
     pub fn add_interface(&mut self, interface: Interface) -> Option<Interface> {
-        match self
-            .interfaces
-            .iter_mut()
-            .find(|i| i.name == interface.name)
-        {
-            Some(slot) => Some(core::mem::replace(slot, interface)),
+        match self.interface_index.get(interface.name()) {
+            Some(&at) => self
+                .interfaces
+                .get_mut(at)
+                .map(|slot| core::mem::replace(slot, interface)),
             None => {
+                self.interface_index
+                    .insert(interface.name().clone(), self.interfaces.len());
                 self.interfaces.push(interface);
                 None
             }
@@ -380,9 +385,17 @@ impl Config {
 
     /// Removes an interface.
     pub fn remove_interface(&mut self, name: &str) -> Option<Interface> {
-        let name = InterfaceName::new(name);
-        let at = self.interfaces.iter().position(|i| i.name == name)?;
-        Some(self.interfaces.remove(at))
+        let at = self.interface_index.remove(&InterfaceName::new(name))?;
+        if at >= self.interfaces.len() {
+            return None;
+        }
+        let removed = self.interfaces.remove(at);
+        for slot in self.interface_index.values_mut() {
+            if *slot > at {
+                *slot -= 1;
+            }
+        }
+        Some(removed)
     }
 
     /// The interfaces a crypto map is applied to.
@@ -403,7 +416,7 @@ impl Config {
             .crypto_maps
             .get(map)
             .and_then(|m| m.local_address.as_ref())
-            .and_then(|name| self.interfaces.iter().find(|i| &i.name == name));
+            .and_then(|name| self.interface(name.as_str()));
         by_local
             .or_else(|| self.interfaces_using(map).next())
             .and_then(|i| i.address)
@@ -475,7 +488,7 @@ impl Config {
             }
         }
         connected.map(|(i, _)| RouteLookup {
-            interface: i.name.clone(),
+            interface: i.name().clone(),
             next_hop: destination,
         })
     }

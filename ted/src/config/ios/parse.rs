@@ -396,6 +396,11 @@ impl<'o> Parser<'o> {
             self.record(Location::CryptoMapLocalAddress(name.to_owned()));
             return Ok(());
         }
+        if c.at_end() {
+            return Err(ParseErrorKind::Missing {
+                expected: "a sequence number or local-address",
+            });
+        }
         if c.peek().and_then(parse_decimal).is_none() {
             return self.unsupported_block(line, 4);
         }

@@ -71,7 +71,7 @@ pub fn render_with(config: &Config, options: &RenderOptions) -> String {
         out.bang();
     }
     for interface in config.interfaces() {
-        out.line(format_args!("interface {}", interface.name));
+        out.line(format_args!("interface {}", interface.name()));
         if let Some(text) = &interface.description {
             out.line(format_args!(" description {text}"));
         }
