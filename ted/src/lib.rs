@@ -1,7 +1,48 @@
-//! Cisco Tunnel Endpoint Discovery and the IPsec gateway.
+//! Cisco Tunnel Endpoint Discovery, crypto maps and the IPsec gateway.
 //!
-//! This crate will hold crypto access lists, transform sets, crypto maps
-//! with `dynamic ... discover` entries, the TED probe and response logic,
-//! IOS configuration import and `show` rendering, and the Sans-IO `Gateway`
-//! that ties discovery to `ike-sm` and `esp`. It is not written yet.
+//! This crate models what an IOS router's crypto configuration says and
+//! will run it as a Sans-IO gateway. Present so far:
+//!
+//! - [`acl`]: IOS access lists (standard and extended, numbered and named),
+//!   first-match evaluation of a packet's [`acl::Flow`], mirroring, and the
+//!   IKE proxy identities an entry stands for;
+//! - [`config`]: the policy model ([`config::Config`]): ISAKMP policies and
+//!   pre-shared keys, transform sets, SA lifetimes, crypto maps with static
+//!   entries and `dynamic ... discover` entries, dynamic maps, interfaces and
+//!   static routes, the cross-reference [`check`](config::Config::check), and
+//!   the run-time entries TED derives from dynamic templates;
+//! - [`config::ios`]: import of an IOS running-config's crypto subset and
+//!   rendering back to configuration text.
+//!
+//! ```
+//! use std::net::Ipv4Addr;
+//! use ted::acl::Flow;
+//!
+//! let text = "\
+//! crypto isakmp policy 10
+//!  authentication pre-share
+//! crypto isakmp key abc123 address 0.0.0.0 0.0.0.0
+//! crypto ipsec transform-set ted-transforms esp-des esp-md5-hmac
+//! crypto dynamic-map ted-map 10
+//!  set transform-set ted-transforms
+//!  match address 101
+//! crypto map tedtag 10 ipsec-isakmp dynamic ted-map discover
+//! access-list 101 permit ip 13.13.13.0 0.0.0.255 12.12.12.0 0.0.0.255
+//! ";
+//! let parsed = ted::config::ios::parse(text)?;
+//! let config = &parsed.config;
+//! let ping = Flow::icmp(Ipv4Addr::new(13, 13, 13, 14), Ipv4Addr::new(12, 12, 12, 13), 8, 0);
+//! let hit = config.classify("tedtag", &ping).expect("the crypto ACL permits the ping");
+//! assert!(hit.discover);
+//! assert_eq!(hit.template_seq, Some(10));
+//! # Ok::<(), ted::config::ios::ParseError>(())
+//! ```
+//!
+//! The TED protocol, the `Gateway` and the `show` views are built on this
+//! model in later modules.
 #![forbid(unsafe_code)]
+
+pub mod acl;
+pub mod config;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;

@@ -1,0 +1,3 @@
+//! IOS configuration import: parse -> render -> parse gives the same model.
+#![no_main]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| ted::fuzzing::ios_roundtrip(data));

@@ -1,0 +1,1391 @@
+//! The line-by-line importer behind [`super::parse`].
+
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+
+use super::error::{ParseError, ParseErrorKind};
+use super::lex::{Cursor, Line, parse_decimal};
+use super::redact::redact;
+use super::rule::parse_rule;
+use super::{ParseOptions, Parsed, SkipReason, SkippedLine, UnsupportedCrypto};
+use crate::acl::{AccessList, AclItem, AclKind, AclName};
+use crate::config::iface::{Interface, InterfaceAddress, InterfaceName, NextHop, StaticRoute};
+use crate::config::ipsec::{EncapsulationMode, SaLifetime, Transform, TransformSet};
+use crate::config::isakmp::{
+    AesKeySize, DhGroup, IsakmpAuthentication, IsakmpEncryption, IsakmpHash, IsakmpIdentity,
+    IsakmpPolicy, Keepalive, KeepaliveMode, PresharedKey, PskEntry, PskPeer,
+};
+use crate::config::map::{CryptoMapEntry, MapParams, SEQ_RANGE};
+use crate::config::{Config, Location};
+
+type Res<T = ()> = Result<T, ParseErrorKind>;
+
+/// The sub-mode the last unindented command opened.
+#[derive(Clone, Debug)]
+enum Mode {
+    Global,
+    Skipped(SkipReason),
+    Policy(u16),
+    TransformSet(String),
+    DynamicEntry(String, u32),
+    MapEntry(String, u32),
+    MapDynamicRef(String, u32),
+    Interface(InterfaceName),
+    NamedAcl(AclName),
+}
+
+impl Mode {
+    /// Sub-mode commands accepted without indentation, as at the prompt
+    /// (none of them is also a global command).
+    fn takes_unindented(&self, line: &Line<'_>) -> bool {
+        let mut i = 0;
+        if line.first_keyword().as_deref() == Some("no") {
+            i = 1;
+        }
+        let Some(kw) = line.keyword_at(i) else {
+            return false;
+        };
+        match self {
+            Self::Policy(_) => matches!(
+                kw.as_str(),
+                "encryption" | "hash" | "authentication" | "group" | "lifetime"
+            ),
+            Self::TransformSet(_) => kw == "mode",
+            Self::DynamicEntry(..) | Self::MapEntry(..) => {
+                matches!(kw.as_str(), "set" | "match" | "description")
+            }
+            Self::NamedAcl(_) => {
+                matches!(kw.as_str(), "permit" | "deny" | "remark") || parse_decimal(&kw).is_some()
+            }
+            _ => false,
+        }
+    }
+}
+
+pub(super) struct Parser<'o> {
+    options: &'o ParseOptions,
+    config: Config,
+    skipped: Vec<SkippedLine>,
+    mode: Mode,
+    ended: bool,
+    /// Where each object was first configured, for the diagnostics.
+    lines: BTreeMap<Location, usize>,
+    number: usize,
+}
+
+impl<'o> Parser<'o> {
+    pub(super) fn new(options: &'o ParseOptions) -> Self {
+        Self {
+            options,
+            config: Config::default(),
+            skipped: Vec::new(),
+            mode: Mode::Global,
+            ended: false,
+            lines: BTreeMap::new(),
+            number: 0,
+        }
+    }
+
+    pub(super) fn run(mut self, text: &str) -> Result<Parsed, ParseError> {
+        for (index, raw) in text.split('\n').enumerate() {
+            self.number = index.saturating_add(1);
+            let raw = raw.strip_suffix('\r').unwrap_or(raw);
+            self.line(raw).map_err(|kind| ParseError {
+                line: self.number,
+                text: redact(raw.trim()),
+                kind,
+            })?;
+        }
+        let mut diagnostics = self.config.check();
+        for d in &mut diagnostics {
+            d.line = self.lines.get(&d.location).copied();
+        }
+        Ok(Parsed {
+            config: self.config,
+            skipped: self.skipped,
+            diagnostics,
+        })
+    }
+
+    fn skip(&mut self, text: &str, reason: SkipReason) {
+        self.skipped.push(SkippedLine {
+            line: self.number,
+            text: redact(text),
+            reason,
+        });
+    }
+
+    fn record(&mut self, location: Location) {
+        self.lines.entry(location).or_insert(self.number);
+    }
+
+    fn line(&mut self, raw: &str) -> Res {
+        let text = raw.trim();
+        if self.ended {
+            if !text.is_empty() {
+                self.skip(text, SkipReason::AfterEnd);
+            }
+            return Ok(());
+        }
+        if text.is_empty() {
+            return Ok(());
+        }
+        let indented = raw.starts_with(char::is_whitespace);
+        if text.starts_with('!') {
+            if !indented {
+                self.mode = Mode::Global;
+            }
+            return Ok(());
+        }
+        let line = Line::new(text);
+        if indented || self.mode.takes_unindented(&line) {
+            self.sub_line(&line)
+        } else {
+            self.mode = Mode::Global;
+            self.global(&line)
+        }
+    }
+
+    /// A crypto command outside the model: an error, or skipped on request.
+    fn unsupported(&mut self, line: &Line<'_>, words: usize) -> Res {
+        match self.options.unsupported_crypto {
+            UnsupportedCrypto::Skip => {
+                self.skip(line.text, SkipReason::UnsupportedCrypto);
+                Ok(())
+            }
+            _ => {
+                let command = line
+                    .text
+                    .split_whitespace()
+                    .take(words)
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                Err(ParseErrorKind::UnsupportedCommand { command })
+            }
+        }
+    }
+
+    /// An unindented command outside the model opens a block whose
+    /// sub-lines are skipped with it.
+    fn skip_block(&mut self, line: &Line<'_>, reason: SkipReason) {
+        self.skip(line.text, reason);
+        self.mode = Mode::Skipped(reason);
+    }
+
+    // ------------------------------------------------------------------
+    // Global commands
+    // ------------------------------------------------------------------
+
+    fn global(&mut self, line: &Line<'_>) -> Res {
+        let mut c = line.cursor();
+        let Some(first) = line.first_keyword() else {
+            return Ok(());
+        };
+        match first.as_str() {
+            "end" => {
+                c.next();
+                c.end()?;
+                self.ended = true;
+                Ok(())
+            }
+            "exit" => Ok(()),
+            "hostname" => {
+                c.next();
+                let name = c.word("a host name")?;
+                c.end()?;
+                name.clone_into(&mut self.config.hostname);
+                Ok(())
+            }
+            "crypto" => {
+                c.next();
+                self.crypto(line, &mut c)
+            }
+            "access-list" => {
+                c.next();
+                self.numbered_acl(&mut c)
+            }
+            "ip" => match line.keyword_at(1).as_deref() {
+                Some("access-list") => {
+                    c.next();
+                    c.next();
+                    self.named_acl(line, &mut c)
+                }
+                Some("route") => {
+                    c.next();
+                    c.next();
+                    self.route(&mut c)
+                }
+                _ => {
+                    self.skip_block(line, SkipReason::OutsideSubset);
+                    Ok(())
+                }
+            },
+            "interface" => {
+                c.next();
+                self.interface(&mut c)
+            }
+            "no" => {
+                c.next();
+                self.no_global(line, &mut c)
+            }
+            _ => {
+                self.skip_block(line, SkipReason::OutsideSubset);
+                Ok(())
+            }
+        }
+    }
+
+    fn crypto(&mut self, line: &Line<'_>, c: &mut Cursor<'_, '_>) -> Res {
+        match line.keyword_at(1).as_deref() {
+            Some("isakmp") => {
+                c.next();
+                match line.keyword_at(2).as_deref() {
+                    Some("policy") => {
+                        c.next();
+                        let p = policy_priority(c)?;
+                        c.end()?;
+                        if self.config.isakmp.policy(p).is_none() {
+                            self.config
+                                .isakmp
+                                .add_policy(IsakmpPolicy::with_ios_defaults(p));
+                        }
+                        self.record(Location::IsakmpPolicy(p));
+                        self.mode = Mode::Policy(p);
+                        Ok(())
+                    }
+                    Some("key") => {
+                        c.next();
+                        let (peer, key, no_xauth) = psk(c, true)?;
+                        if let PskPeer::Address { address, mask } = peer {
+                            self.record(Location::IsakmpKey { address, mask });
+                        }
+                        let key = key.ok_or(ParseErrorKind::Missing {
+                            expected: "a pre-shared key",
+                        })?;
+                        self.config.isakmp.add_key(PskEntry {
+                            peer,
+                            key,
+                            no_xauth,
+                        });
+                        Ok(())
+                    }
+                    Some("identity") => {
+                        c.next();
+                        let identity = match c
+                            .keyword(&["address", "hostname", "dn"], "address, hostname or dn")?
+                        {
+                            "address" => IsakmpIdentity::Address,
+                            "hostname" => IsakmpIdentity::Hostname,
+                            _ => IsakmpIdentity::Dn,
+                        };
+                        c.end()?;
+                        self.config.isakmp.identity = identity;
+                        Ok(())
+                    }
+                    Some("keepalive") => {
+                        c.next();
+                        let k = keepalive(c)?;
+                        self.config.isakmp.keepalive = Some(k);
+                        Ok(())
+                    }
+                    Some("enable") => {
+                        c.next();
+                        c.end()?;
+                        self.config.isakmp.enabled = true;
+                        Ok(())
+                    }
+                    _ => self.unsupported_block(line, 3),
+                }
+            }
+            Some("ipsec") => {
+                c.next();
+                match line.keyword_at(2).as_deref() {
+                    Some("transform-set") => {
+                        c.next();
+                        self.transform_set(c)
+                    }
+                    Some("security-association")
+                        if line.keyword_at(3).as_deref() == Some("lifetime") =>
+                    {
+                        c.next();
+                        c.next();
+                        match sa_lifetime(c)? {
+                            LifetimeValue::Seconds(s) => self.config.sa_lifetime.seconds = s,
+                            LifetimeValue::Kilobytes(k) => self.config.sa_lifetime.kilobytes = k,
+                        }
+                        Ok(())
+                    }
+                    _ => self.unsupported_block(line, 4),
+                }
+            }
+            Some("dynamic-map") => {
+                c.next();
+                let name = c.word("a dynamic map name")?;
+                let seq = map_seq(c)?;
+                c.end()?;
+                let map = self.config.dynamic_map_mut(name);
+                if map.entry(seq).is_none() {
+                    map.insert(seq, MapParams::default())
+                        .map_err(|_| seq_range_error(seq))?;
+                }
+                self.record(Location::DynamicMapEntry {
+                    map: name.to_owned(),
+                    seq,
+                });
+                self.mode = Mode::DynamicEntry(name.to_owned(), seq);
+                Ok(())
+            }
+            Some("map") => {
+                c.next();
+                self.crypto_map(line, c)
+            }
+            Some("pki" | "ca" | "key") => {
+                self.skip_block(line, SkipReason::KeyMaterial);
+                Ok(())
+            }
+            _ => self.unsupported_block(line, 2),
+        }
+    }
+
+    fn unsupported_block(&mut self, line: &Line<'_>, words: usize) -> Res {
+        self.unsupported(line, words)?;
+        self.mode = Mode::Skipped(SkipReason::UnsupportedCrypto);
+        Ok(())
+    }
+
+    fn transform_set(&mut self, c: &mut Cursor<'_, '_>) -> Res {
+        let name = c.word("a transform set name")?;
+        let mut transforms = Vec::new();
+        while let Some(token) = c.next() {
+            let t = Transform::from_keyword(token).ok_or_else(|| ParseErrorKind::Unexpected {
+                expected: "a transform (esp-des, esp-3des, esp-aes, esp-md5-hmac, esp-sha-hmac, ah-sha-hmac, ...)",
+                found: token.to_owned(),
+            })?;
+            let t = match c.peek().and_then(parse_decimal) {
+                Some(bits) if t.takes_key_size() => {
+                    c.next();
+                    let size = u32::try_from(bits)
+                        .ok()
+                        .and_then(AesKeySize::from_bits)
+                        .ok_or_else(|| ParseErrorKind::Unexpected {
+                            expected: "a key size of 128, 192 or 256",
+                            found: bits.to_string(),
+                        })?;
+                    t.with_key_size(size)
+                }
+                _ => t,
+            };
+            transforms.push(t);
+        }
+        match self.config.transform_set_mut(name) {
+            Some(existing) => existing.set_transforms(&transforms)?,
+            None => {
+                self.config
+                    .add_transform_set(TransformSet::new(name, &transforms)?);
+            }
+        }
+        self.mode = Mode::TransformSet(name.to_owned());
+        Ok(())
+    }
+
+    fn crypto_map(&mut self, line: &Line<'_>, c: &mut Cursor<'_, '_>) -> Res {
+        let name = c.word("a crypto map name")?;
+        if c.eat("local-address") {
+            let interface = interface_name(c)?;
+            self.config.crypto_map_mut(name).local_address = Some(interface);
+            self.record(Location::CryptoMapLocalAddress(name.to_owned()));
+            return Ok(());
+        }
+        if c.at_end() {
+            return Err(ParseErrorKind::Missing {
+                expected: "a sequence number or local-address",
+            });
+        }
+        if c.peek().and_then(parse_decimal).is_none() {
+            return self.unsupported_block(line, 4);
+        }
+        let seq = map_seq(c)?;
+        if c.peek_is("ipsec-manual") || c.peek_is("gdoi") {
+            return self.unsupported_block(line, 5);
+        }
+        c.eat("ipsec-isakmp");
+        let location = Location::CryptoMapEntry {
+            map: name.to_owned(),
+            seq,
+        };
+        if c.eat("dynamic") {
+            let template = c.word("a dynamic map name")?;
+            let discover = c.eat("discover");
+            c.end()?;
+            let map = self.config.crypto_map_mut(name);
+            match map.entry(seq) {
+                Some(CryptoMapEntry::IpsecIsakmp(_)) => {
+                    return Err(ParseErrorKind::EntryKindConflict {
+                        map: name.to_owned(),
+                        seq,
+                        existing: "a static ipsec-isakmp entry",
+                    });
+                }
+                _ => {
+                    map.insert(
+                        seq,
+                        CryptoMapEntry::Dynamic {
+                            template: template.to_owned(),
+                            discover,
+                        },
+                    )
+                    .map_err(|_| seq_range_error(seq))?;
+                }
+            }
+            self.record(location);
+            self.mode = Mode::MapDynamicRef(name.to_owned(), seq);
+            return Ok(());
+        }
+        if let Some(t) = c.peek()
+            && !t.eq_ignore_ascii_case("ipsec-isakmp")
+        {
+            return self.unsupported_block(line, 5);
+        }
+        c.end()?;
+        let map = self.config.crypto_map_mut(name);
+        match map.entry(seq) {
+            Some(CryptoMapEntry::IpsecIsakmp(_)) => {}
+            Some(CryptoMapEntry::Dynamic { .. } | CryptoMapEntry::Derived(_)) => {
+                return Err(ParseErrorKind::EntryKindConflict {
+                    map: name.to_owned(),
+                    seq,
+                    existing: "a reference to a dynamic map",
+                });
+            }
+            None => {
+                map.insert(seq, CryptoMapEntry::IpsecIsakmp(MapParams::default()))
+                    .map_err(|_| seq_range_error(seq))?;
+            }
+        }
+        self.record(location);
+        self.mode = Mode::MapEntry(name.to_owned(), seq);
+        Ok(())
+    }
+
+    fn numbered_acl(&mut self, c: &mut Cursor<'_, '_>) -> Res {
+        let token = c.word("an access list number")?;
+        let number = match AclName::parse(token)? {
+            AclName::Numbered(n) => n,
+            AclName::Named(_) => {
+                return Err(ParseErrorKind::Unexpected {
+                    expected: "an access list number",
+                    found: token.to_owned(),
+                });
+            }
+        };
+        let name = AclName::Numbered(number);
+        let kind = AclName::kind_of_number(number).unwrap_or(AclKind::Extended);
+        let item = if c.eat("remark") {
+            AclItem::Remark(c.rest().unwrap_or("").to_owned())
+        } else if c.peek_is("dynamic") {
+            return Err(ParseErrorKind::UnsupportedKeyword {
+                keyword: "dynamic".to_owned(),
+                context: "access-list (lock-and-key entries)",
+            });
+        } else {
+            AclItem::Rule(parse_rule(c, kind)?)
+        };
+        let acl = self.acl_or_create(name.clone(), kind)?;
+        let seq = acl.push(item)?;
+        self.record(Location::AccessListEntry { acl: name, seq });
+        Ok(())
+    }
+
+    fn acl_or_create(&mut self, name: AclName, kind: AclKind) -> Res<&mut AccessList> {
+        match self.config.access_list(&name) {
+            Some(existing) if existing.kind() != kind => {
+                return Err(ParseErrorKind::AccessListKindConflict {
+                    name,
+                    existing: existing.kind(),
+                });
+            }
+            Some(_) => {}
+            None => {
+                self.config
+                    .add_access_list(AccessList::new(name.clone(), kind)?);
+            }
+        }
+        self.config
+            .access_list_mut(&name)
+            .ok_or(ParseErrorKind::Missing {
+                expected: "an access list",
+            })
+    }
+
+    fn named_acl(&mut self, line: &Line<'_>, c: &mut Cursor<'_, '_>) -> Res {
+        let kind = match line.keyword_at(2).as_deref() {
+            Some("extended") => AclKind::Extended,
+            Some("standard") => AclKind::Standard,
+            _ => {
+                self.skip_block(line, SkipReason::OutsideSubset);
+                return Ok(());
+            }
+        };
+        c.next();
+        let name = AclName::parse(c.word("an access list name")?)?;
+        c.end()?;
+        self.acl_or_create(name.clone(), kind)?;
+        self.mode = Mode::NamedAcl(name);
+        Ok(())
+    }
+
+    fn route(&mut self, c: &mut Cursor<'_, '_>) -> Res {
+        let (prefix, mask) = prefix_and_mask(c)?;
+        let next_hop = if let Some(hop) = c.peek_ipv4() {
+            c.next();
+            NextHop::Address(hop)
+        } else if c.peek_is("vrf") {
+            return Err(ParseErrorKind::UnsupportedKeyword {
+                keyword: "vrf".to_owned(),
+                context: "ip route",
+            });
+        } else {
+            let interface = InterfaceName::new(c.word("a next-hop address or an interface")?);
+            let address = c.peek_ipv4();
+            if address.is_some() {
+                c.next();
+            }
+            NextHop::Interface { interface, address }
+        };
+        let mut route = StaticRoute::new(prefix, mask, next_hop);
+        let mut distance_seen = false;
+        while let Some(token) = c.peek() {
+            if let Some(d) = parse_decimal(token) {
+                if distance_seen {
+                    return Err(ParseErrorKind::Trailing {
+                        found: token.to_owned(),
+                    });
+                }
+                route.distance =
+                    u8::try_from(d)
+                        .ok()
+                        .filter(|&d| d >= 1)
+                        .ok_or(ParseErrorKind::OutOfRange {
+                            what: "distance",
+                            value: d,
+                            min: 1,
+                            max: 255,
+                        })?;
+                distance_seen = true;
+                c.next();
+            } else if c.eat("name") {
+                route.name = Some(c.word("a route name")?.to_owned());
+            } else if c.eat("permanent") {
+                route.permanent = true;
+            } else if c.eat("tag") {
+                route.tag = Some(c.number_u32("a route tag", 1, u32::MAX)?);
+            } else {
+                return Err(ParseErrorKind::Unexpected {
+                    expected: "a distance, name, permanent or tag",
+                    found: token.to_owned(),
+                });
+            }
+        }
+        self.record(Location::Route { prefix, mask });
+        self.config.routes.push(route);
+        Ok(())
+    }
+
+    fn interface(&mut self, c: &mut Cursor<'_, '_>) -> Res {
+        let name = interface_name(c)?;
+        if self.config.interface(name.as_str()).is_none() {
+            self.config.add_interface(Interface::new(name.clone()));
+        }
+        self.record(Location::Interface(name.clone()));
+        self.mode = Mode::Interface(name);
+        Ok(())
+    }
+
+    fn no_global(&mut self, line: &Line<'_>, c: &mut Cursor<'_, '_>) -> Res {
+        let kw = |i| line.keyword_at(i);
+        match kw(1).as_deref() {
+            Some("hostname") => {
+                c.next();
+                Config::DEFAULT_HOSTNAME.clone_into(&mut self.config.hostname);
+                Ok(())
+            }
+            Some("crypto") => {
+                c.next();
+                self.no_crypto(line, c)
+            }
+            Some("access-list") => {
+                c.next();
+                let name = AclName::parse(c.word("an access list number")?)?;
+                c.end()?;
+                self.config.remove_access_list(&name);
+                Ok(())
+            }
+            Some("ip") if matches!(kw(2).as_deref(), Some("access-list")) => match kw(3).as_deref()
+            {
+                Some("extended" | "standard") => {
+                    c.next();
+                    c.next();
+                    c.next();
+                    let name = AclName::parse(c.word("an access list name")?)?;
+                    c.end()?;
+                    self.config.remove_access_list(&name);
+                    Ok(())
+                }
+                _ => {
+                    self.skip_block(line, SkipReason::OutsideSubset);
+                    Ok(())
+                }
+            },
+            Some("ip") if matches!(kw(2).as_deref(), Some("route")) => {
+                c.next();
+                c.next();
+                let (prefix, mask) = prefix_and_mask(c)?;
+                let hop = c.peek_ipv4();
+                self.config.routes.retain(|r| {
+                    let same_hop = match (hop, &r.next_hop) {
+                        (None, _) => true,
+                        (Some(h), NextHop::Address(a)) => h == *a,
+                        (Some(h), NextHop::Interface { address, .. }) => Some(h) == *address,
+                    };
+                    !(r.prefix == prefix && r.mask == mask && same_hop)
+                });
+                Ok(())
+            }
+            Some("interface") => {
+                c.next();
+                let name = interface_name(c)?;
+                self.config.remove_interface(name.as_str());
+                Ok(())
+            }
+            _ => {
+                self.skip_block(line, SkipReason::OutsideSubset);
+                Ok(())
+            }
+        }
+    }
+
+    fn no_crypto(&mut self, line: &Line<'_>, c: &mut Cursor<'_, '_>) -> Res {
+        let kw = |i| line.keyword_at(i);
+        match (kw(2).as_deref(), kw(3).as_deref()) {
+            (Some("isakmp"), Some("policy")) => {
+                c.next();
+                c.next();
+                let p = policy_priority(c)?;
+                c.end()?;
+                self.config.isakmp.remove_policy(p);
+                Ok(())
+            }
+            (Some("isakmp"), Some("key")) => {
+                c.next();
+                c.next();
+                let (peer, _, _) = psk(c, false)?;
+                self.config.isakmp.remove_key(&peer);
+                Ok(())
+            }
+            (Some("isakmp"), Some("identity")) => {
+                self.config.isakmp.identity = IsakmpIdentity::Address;
+                Ok(())
+            }
+            (Some("isakmp"), Some("keepalive")) => {
+                self.config.isakmp.keepalive = None;
+                Ok(())
+            }
+            (Some("isakmp"), Some("enable")) => {
+                self.config.isakmp.enabled = false;
+                Ok(())
+            }
+            (Some("ipsec"), Some("transform-set")) => {
+                c.next();
+                c.next();
+                let name = c.word("a transform set name")?;
+                self.config.remove_transform_set(name);
+                Ok(())
+            }
+            (Some("ipsec"), Some("security-association"))
+                if kw(4).as_deref() == Some("lifetime") =>
+            {
+                match kw(5).as_deref() {
+                    Some("seconds") => {
+                        self.config.sa_lifetime.seconds = SaLifetime::DEFAULT.seconds
+                    }
+                    Some("kilobytes") => {
+                        self.config.sa_lifetime.kilobytes = SaLifetime::DEFAULT.kilobytes
+                    }
+                    _ => {
+                        return Err(match line.text.split_whitespace().nth(5) {
+                            None => ParseErrorKind::Missing {
+                                expected: "seconds or kilobytes",
+                            },
+                            Some(t) => ParseErrorKind::Unexpected {
+                                expected: "seconds or kilobytes",
+                                found: t.to_owned(),
+                            },
+                        });
+                    }
+                }
+                Ok(())
+            }
+            (Some("dynamic-map"), _) => {
+                c.next();
+                let name = c.word("a dynamic map name")?;
+                if c.at_end() {
+                    self.config.remove_dynamic_map(name);
+                } else {
+                    let seq = map_seq(c)?;
+                    let map = self.config.dynamic_map_mut(name);
+                    map.remove(seq);
+                    if map.is_empty() {
+                        self.config.remove_dynamic_map(name);
+                    }
+                }
+                Ok(())
+            }
+            (Some("map"), _) => {
+                c.next();
+                let name = c.word("a crypto map name")?;
+                if c.at_end() {
+                    self.config.remove_crypto_map(name);
+                } else if c.eat("local-address") {
+                    if let Some(map) = self.config.crypto_map(name) {
+                        if map.is_empty() {
+                            self.config.remove_crypto_map(name);
+                        } else {
+                            self.config.crypto_map_mut(name).local_address = None;
+                        }
+                    }
+                } else {
+                    let seq = map_seq(c)?;
+                    if self.config.crypto_map(name).is_some() {
+                        let map = self.config.crypto_map_mut(name);
+                        map.remove(seq);
+                        if map.is_empty() && map.local_address.is_none() {
+                            self.config.remove_crypto_map(name);
+                        }
+                    }
+                }
+                Ok(())
+            }
+            (Some("pki" | "ca" | "key"), _) => {
+                self.skip(line.text, SkipReason::KeyMaterial);
+                Ok(())
+            }
+            _ => self.unsupported(line, 4),
+        }
+    }
+
+    // ------------------------------------------------------------------
+    // Sub-mode commands
+    // ------------------------------------------------------------------
+
+    fn sub_line(&mut self, line: &Line<'_>) -> Res {
+        if line.first_keyword().as_deref() == Some("exit") {
+            self.mode = Mode::Global;
+            return Ok(());
+        }
+        match self.mode.clone() {
+            Mode::Global => {
+                self.skip(line.text, SkipReason::OrphanSubLine);
+                Ok(())
+            }
+            Mode::Skipped(reason) => {
+                self.skip(line.text, reason);
+                Ok(())
+            }
+            Mode::Policy(p) => self.policy_sub(line, p),
+            Mode::TransformSet(name) => self.transform_set_sub(line, &name),
+            Mode::DynamicEntry(map, seq) => {
+                let mut params = self
+                    .config
+                    .dynamic_map(&map)
+                    .and_then(|m| m.entry(seq))
+                    .cloned()
+                    .unwrap_or_default();
+                self.params_sub(line, &mut params)?;
+                if let Some(slot) = self.config.dynamic_map_mut(&map).entry_mut(seq) {
+                    *slot = params;
+                }
+                Ok(())
+            }
+            Mode::MapEntry(map, seq) => {
+                let mut params = match self.config.crypto_map(&map).and_then(|m| m.entry(seq)) {
+                    Some(CryptoMapEntry::IpsecIsakmp(p)) => p.clone(),
+                    _ => MapParams::default(),
+                };
+                self.params_sub(line, &mut params)?;
+                if let Some(slot) = self.config.crypto_map_mut(&map).entry_mut(seq) {
+                    *slot = CryptoMapEntry::IpsecIsakmp(params);
+                }
+                Ok(())
+            }
+            Mode::MapDynamicRef(map, seq) => {
+                Err(ParseErrorKind::DynamicReferenceSubcommand { map, seq })
+            }
+            Mode::Interface(name) => self.interface_sub(line, &name),
+            Mode::NamedAcl(name) => self.named_acl_sub(line, name),
+        }
+    }
+
+    fn policy_sub(&mut self, line: &Line<'_>, priority: u16) -> Res {
+        let mut policy = self
+            .config
+            .isakmp
+            .policy(priority)
+            .copied()
+            .unwrap_or_else(|| IsakmpPolicy::with_ios_defaults(priority));
+        let mut c = line.cursor();
+        let negate = c.eat("no");
+        let Some(kw) = c.next().map(str::to_ascii_lowercase) else {
+            return Ok(());
+        };
+        let defaults = IsakmpPolicy::with_ios_defaults(priority);
+        match kw.as_str() {
+            "encryption" if negate => policy.encryption = defaults.encryption,
+            "encryption" => {
+                policy.encryption = match c.keyword(&["des", "3des", "aes"], "des, 3des or aes")? {
+                    "des" => IsakmpEncryption::Des,
+                    "3des" => IsakmpEncryption::TripleDes,
+                    _ => IsakmpEncryption::Aes(aes_size(&mut c)?),
+                }
+            }
+            "hash" if negate => policy.hash = defaults.hash,
+            "hash" => {
+                policy.hash = match c.keyword(
+                    &["sha", "md5", "sha256", "sha384", "sha512"],
+                    "sha, md5, sha256, sha384 or sha512",
+                )? {
+                    "sha" => IsakmpHash::Sha,
+                    "md5" => IsakmpHash::Md5,
+                    "sha256" => IsakmpHash::Sha256,
+                    "sha384" => IsakmpHash::Sha384,
+                    _ => IsakmpHash::Sha512,
+                }
+            }
+            "authentication" if negate => policy.authentication = defaults.authentication,
+            "authentication" => {
+                policy.authentication = match c.keyword(
+                    &["pre-share", "rsa-sig", "rsa-encr"],
+                    "pre-share, rsa-sig or rsa-encr",
+                )? {
+                    "pre-share" => IsakmpAuthentication::PreShare,
+                    "rsa-sig" => IsakmpAuthentication::RsaSig,
+                    _ => IsakmpAuthentication::RsaEncr,
+                }
+            }
+            "group" if negate => policy.group = defaults.group,
+            "group" => {
+                const GROUP: &str = "a Diffie-Hellman group (1, 2, 5, 14, 15 or 16)";
+                let token = c.word(GROUP)?;
+                policy.group = parse_decimal(token)
+                    .and_then(|n| u32::try_from(n).ok())
+                    .and_then(DhGroup::from_number)
+                    .ok_or_else(|| ParseErrorKind::Unexpected {
+                        expected: GROUP,
+                        found: token.to_owned(),
+                    })?;
+            }
+            "lifetime" if negate => policy.lifetime = defaults.lifetime,
+            "lifetime" => {
+                let range = IsakmpPolicy::LIFETIME_RANGE;
+                policy.lifetime = c.number_u32(
+                    "an ISAKMP lifetime in seconds",
+                    *range.start(),
+                    *range.end(),
+                )?;
+            }
+            _ => return self.unsupported(line, 2),
+        }
+        if !negate {
+            c.end()?;
+        }
+        self.config.isakmp.add_policy(policy);
+        Ok(())
+    }
+
+    fn transform_set_sub(&mut self, line: &Line<'_>, name: &str) -> Res {
+        let mut c = line.cursor();
+        let negate = c.eat("no");
+        if !c.eat("mode") {
+            return self.unsupported(line, 2);
+        }
+        let mode = if negate {
+            EncapsulationMode::Tunnel
+        } else {
+            let mode = match c.keyword(&["tunnel", "transport"], "tunnel or transport")? {
+                "tunnel" => EncapsulationMode::Tunnel,
+                _ => EncapsulationMode::Transport,
+            };
+            if c.peek_is("require") {
+                return self.unsupported(line, 4);
+            }
+            c.end()?;
+            mode
+        };
+        if let Some(set) = self.config.transform_set_mut(name) {
+            set.mode = mode;
+        }
+        Ok(())
+    }
+
+    fn params_sub(&mut self, line: &Line<'_>, params: &mut MapParams) -> Res {
+        let mut c = line.cursor();
+        let negate = c.eat("no");
+        let kw1 = c.peek().map(str::to_ascii_lowercase);
+        let kw2 = c.peek2().map(str::to_ascii_lowercase);
+        match (kw1.as_deref(), kw2.as_deref()) {
+            (Some("set"), Some("peer")) => {
+                c.next();
+                c.next();
+                if negate {
+                    match c.peek() {
+                        None => params.peers.clear(),
+                        Some(_) => {
+                            let peer = c.ipv4("a peer address")?;
+                            params.peers.retain(|&p| p != peer);
+                        }
+                    }
+                } else {
+                    let peer = c.ipv4("a peer address (host name peers are not supported)")?;
+                    if c.peek_is("default") {
+                        return self.unsupported(line, 4);
+                    }
+                    c.end()?;
+                    if !params.peers.contains(&peer) {
+                        params.peers.push(peer);
+                    }
+                }
+            }
+            (Some("set"), Some("transform-set")) => {
+                c.next();
+                c.next();
+                if negate {
+                    params.transform_sets.clear();
+                } else {
+                    let mut sets = Vec::new();
+                    while let Some(name) = c.next() {
+                        sets.push(name.to_owned());
+                    }
+                    if sets.is_empty() {
+                        return Err(ParseErrorKind::Missing {
+                            expected: "a transform set name",
+                        });
+                    }
+                    if sets.len() > MapParams::MAX_TRANSFORM_SETS {
+                        return Err(ParseErrorKind::OutOfRange {
+                            what: "number of transform sets",
+                            value: u64::try_from(sets.len()).unwrap_or(u64::MAX),
+                            min: 1,
+                            max: 6,
+                        });
+                    }
+                    params.transform_sets = sets;
+                }
+            }
+            (Some("match"), Some("address")) => {
+                c.next();
+                c.next();
+                if negate {
+                    params.match_address = None;
+                } else {
+                    let name = AclName::parse(c.word("an access list number or name")?)?;
+                    c.end()?;
+                    params.match_address = Some(name);
+                }
+            }
+            (Some("set"), Some("pfs")) => {
+                c.next();
+                c.next();
+                if negate {
+                    params.pfs = None;
+                } else {
+                    const PFS: &str = "group1, group2, group5, group14, group15 or group16";
+                    let group = match c.next() {
+                        None => DhGroup::Group1,
+                        Some(token) => token
+                            .to_ascii_lowercase()
+                            .strip_prefix("group")
+                            .and_then(parse_decimal)
+                            .and_then(|n| u32::try_from(n).ok())
+                            .and_then(DhGroup::from_number)
+                            .ok_or_else(|| ParseErrorKind::Unexpected {
+                                expected: PFS,
+                                found: token.to_owned(),
+                            })?,
+                    };
+                    c.end()?;
+                    params.pfs = Some(group);
+                }
+            }
+            (Some("set"), Some("security-association")) => {
+                c.next();
+                c.next();
+                if !c.eat("lifetime") {
+                    return self.unsupported(line, 4);
+                }
+                if negate {
+                    match c.keyword(&["seconds", "kilobytes"], "seconds or kilobytes")? {
+                        "seconds" => params.lifetime.seconds = None,
+                        _ => params.lifetime.kilobytes = None,
+                    }
+                } else {
+                    match sa_lifetime(&mut c)? {
+                        LifetimeValue::Seconds(s) => params.lifetime.seconds = Some(s),
+                        LifetimeValue::Kilobytes(k) => params.lifetime.kilobytes = Some(k),
+                    }
+                }
+            }
+            (Some("description"), _) => {
+                c.next();
+                params.description = if negate {
+                    None
+                } else {
+                    c.rest().map(str::to_owned)
+                };
+            }
+            _ => return self.unsupported(line, 3),
+        }
+        Ok(())
+    }
+
+    fn interface_sub(&mut self, line: &Line<'_>, name: &InterfaceName) -> Res {
+        enum Change {
+            NoAddress,
+            Address(InterfaceAddress, bool),
+            CryptoMap(Option<String>),
+            Shutdown(bool),
+            Description(Option<String>),
+            Skip,
+        }
+        let mut c = line.cursor();
+        let negate = c.eat("no");
+        let kw1 = c.peek().map(str::to_ascii_lowercase);
+        let kw2 = c.peek2().map(str::to_ascii_lowercase);
+        let change = match (kw1.as_deref(), kw2.as_deref()) {
+            (Some("ip"), Some("address")) => {
+                c.next();
+                c.next();
+                if negate {
+                    Change::NoAddress
+                } else if let Some(address) = c.peek_ipv4() {
+                    c.next();
+                    let mask = c.ipv4("a subnet mask")?;
+                    let secondary = c.eat("secondary");
+                    c.end()?;
+                    Change::Address(interface_address(address, mask)?, secondary)
+                } else {
+                    // `ip address dhcp`, `negotiated`, ...: no static address.
+                    Change::Skip
+                }
+            }
+            (Some("crypto"), Some("map")) => {
+                c.next();
+                c.next();
+                if negate {
+                    Change::CryptoMap(None)
+                } else {
+                    let map = c.word("a crypto map name")?;
+                    c.end()?;
+                    Change::CryptoMap(Some(map.to_owned()))
+                }
+            }
+            (Some("shutdown"), _) => {
+                c.next();
+                c.end()?;
+                Change::Shutdown(!negate)
+            }
+            (Some("description"), _) => {
+                c.next();
+                Change::Description(if negate {
+                    None
+                } else {
+                    c.rest().map(str::to_owned)
+                })
+            }
+            _ => Change::Skip,
+        };
+        if let Change::Skip = change {
+            self.skip(line.text, SkipReason::OutsideSubset);
+            return Ok(());
+        }
+        let Some(iface) = self.config.interface_mut(name.as_str()) else {
+            return Ok(());
+        };
+        match change {
+            Change::NoAddress => {
+                iface.address = None;
+                iface.secondary.clear();
+            }
+            Change::Address(a, true) => {
+                if !iface.secondary.contains(&a) {
+                    iface.secondary.push(a);
+                }
+            }
+            Change::Address(a, false) => iface.address = Some(a),
+            Change::CryptoMap(map) => iface.crypto_map = map,
+            Change::Shutdown(down) => iface.shutdown = down,
+            Change::Description(text) => iface.description = text,
+            Change::Skip => {}
+        }
+        Ok(())
+    }
+
+    fn named_acl_sub(&mut self, line: &Line<'_>, name: AclName) -> Res {
+        let mut c = line.cursor();
+        let negate = c.eat("no");
+        let kind = self
+            .config
+            .access_list(&name)
+            .map_or(AclKind::Extended, AccessList::kind);
+        let seq = match c.peek().and_then(parse_decimal) {
+            Some(s) => {
+                c.next();
+                Some(u32::try_from(s).unwrap_or(u32::MAX))
+            }
+            None => None,
+        };
+        if negate && seq.is_some() {
+            c.end()?;
+            if let (Some(acl), Some(seq)) = (self.config.access_list_mut(&name), seq) {
+                acl.remove(seq);
+            }
+            return Ok(());
+        }
+        let item = if c.eat("remark") {
+            AclItem::Remark(c.rest().unwrap_or("").to_owned())
+        } else if c.peek_is("permit") || c.peek_is("deny") {
+            AclItem::Rule(parse_rule(&mut c, kind)?)
+        } else {
+            return match c.peek() {
+                Some(t @ ("dynamic" | "evaluate")) => Err(ParseErrorKind::UnsupportedKeyword {
+                    keyword: t.to_owned(),
+                    context: "an access list",
+                }),
+                Some(t) => Err(ParseErrorKind::Unexpected {
+                    expected: "permit, deny, remark or a sequence number",
+                    found: t.to_owned(),
+                }),
+                None => Err(ParseErrorKind::Missing {
+                    expected: "permit, deny or remark",
+                }),
+            };
+        };
+        let Some(acl) = self.config.access_list_mut(&name) else {
+            return Ok(());
+        };
+        if negate {
+            acl.remove_item(&item);
+            return Ok(());
+        }
+        let seq = match seq {
+            Some(s) => {
+                acl.insert(s, item)?;
+                s
+            }
+            None => acl.push(item)?,
+        };
+        self.record(Location::AccessListEntry { acl: name, seq });
+        Ok(())
+    }
+}
+
+// ----------------------------------------------------------------------
+// Shared argument readers
+// ----------------------------------------------------------------------
+
+fn policy_priority(c: &mut Cursor<'_, '_>) -> Res<u16> {
+    let range = IsakmpPolicy::PRIORITY_RANGE;
+    c.number_u16("an ISAKMP policy priority", *range.start(), *range.end())
+}
+
+fn map_seq(c: &mut Cursor<'_, '_>) -> Res<u32> {
+    c.number_u32("a sequence number", *SEQ_RANGE.start(), *SEQ_RANGE.end())
+}
+
+fn seq_range_error(seq: u32) -> ParseErrorKind {
+    ParseErrorKind::OutOfRange {
+        what: "a sequence number",
+        value: u64::from(seq),
+        min: u64::from(*SEQ_RANGE.start()),
+        max: u64::from(*SEQ_RANGE.end()),
+    }
+}
+
+fn aes_size(c: &mut Cursor<'_, '_>) -> Res<AesKeySize> {
+    match c.peek() {
+        None => Ok(AesKeySize::Aes128),
+        Some(token) => {
+            let size = parse_decimal(token)
+                .and_then(|n| u32::try_from(n).ok())
+                .and_then(AesKeySize::from_bits)
+                .ok_or_else(|| ParseErrorKind::Unexpected {
+                    expected: "a key size of 128, 192 or 256",
+                    found: token.to_owned(),
+                })?;
+            c.next();
+            Ok(size)
+        }
+    }
+}
+
+/// `[0|6] KEY address A [MASK] [no-xauth]` or `[0|6] KEY hostname H
+/// [no-xauth]`; for the `no` form the key may be left out.
+fn psk(c: &mut Cursor<'_, '_>, need_key: bool) -> Res<(PskPeer, Option<PresharedKey>, bool)> {
+    let mut key = None;
+    if !(c.peek_is("address") || c.peek_is("hostname")) || need_key {
+        let first = c.word("a pre-shared key")?;
+        let typed =
+            (first == "0" || first == "6") && !(c.peek_is("address") || c.peek_is("hostname"));
+        let text = if typed {
+            if first == "6" {
+                return Err(ParseErrorKind::EncryptedKey);
+            }
+            c.word("a pre-shared key")?
+        } else {
+            first
+        };
+        if text.len() > 128 {
+            return Err(ParseErrorKind::OutOfRange {
+                what: "pre-shared key length",
+                value: u64::try_from(text.len()).unwrap_or(u64::MAX),
+                min: 1,
+                max: 128,
+            });
+        }
+        key = Some(PresharedKey::new(text.as_bytes()));
+    }
+    let peer = match c.keyword(&["address", "hostname"], "address or hostname")? {
+        "address" => {
+            let address = c.ipv4("a peer address")?;
+            let mask = match c.peek_ipv4() {
+                Some(m) => {
+                    c.next();
+                    if !is_contiguous(m) {
+                        return Err(ParseErrorKind::NonContiguousMask { mask: m });
+                    }
+                    m
+                }
+                None => Ipv4Addr::BROADCAST,
+            };
+            PskPeer::subnet(address, mask)
+        }
+        _ => PskPeer::Hostname(c.word("a peer host name")?.to_owned()),
+    };
+    let no_xauth = c.eat("no-xauth");
+    if c.peek_is("no-config-mode") {
+        return Err(ParseErrorKind::UnsupportedKeyword {
+            keyword: "no-config-mode".to_owned(),
+            context: "crypto isakmp key",
+        });
+    }
+    c.end()?;
+    Ok((peer, key, no_xauth))
+}
+
+fn keepalive(c: &mut Cursor<'_, '_>) -> Res<Keepalive> {
+    let (imin, imax) = (
+        *Keepalive::INTERVAL_RANGE.start(),
+        *Keepalive::INTERVAL_RANGE.end(),
+    );
+    let interval = c.number_u16("a keepalive interval in seconds", imin, imax)?;
+    let retry = match c.peek().and_then(parse_decimal) {
+        Some(_) => {
+            let (rmin, rmax) = (
+                *Keepalive::RETRY_RANGE.start(),
+                *Keepalive::RETRY_RANGE.end(),
+            );
+            c.number_u16("a keepalive retry interval in seconds", rmin, rmax)?
+        }
+        None => Keepalive::DEFAULT_RETRY,
+    };
+    let mode = if c.eat("periodic") {
+        KeepaliveMode::Periodic
+    } else {
+        c.eat("on-demand");
+        KeepaliveMode::OnDemand
+    };
+    c.end()?;
+    Ok(Keepalive {
+        interval,
+        retry,
+        mode,
+    })
+}
+
+enum LifetimeValue {
+    Seconds(u32),
+    Kilobytes(u64),
+}
+
+/// `seconds N | kilobytes N`, in IOS's ranges.
+fn sa_lifetime(c: &mut Cursor<'_, '_>) -> Res<LifetimeValue> {
+    let value = match c.keyword(&["seconds", "kilobytes"], "seconds or kilobytes")? {
+        "seconds" => {
+            let r = SaLifetime::SECONDS_RANGE;
+            LifetimeValue::Seconds(c.number_u32(
+                "an SA lifetime in seconds",
+                *r.start(),
+                *r.end(),
+            )?)
+        }
+        _ => {
+            let r = SaLifetime::KILOBYTES_RANGE;
+            LifetimeValue::Kilobytes(c.number(
+                "an SA lifetime in kilobytes",
+                *r.start(),
+                *r.end(),
+            )?)
+        }
+    };
+    c.end()?;
+    Ok(value)
+}
+
+/// An interface name, possibly written with a space before the unit, and an
+/// optional `point-to-point` / `multipoint` after it.
+fn interface_name(c: &mut Cursor<'_, '_>) -> Res<InterfaceName> {
+    let mut name = c.word("an interface name")?.to_owned();
+    while let Some(t) = c.peek() {
+        if t.eq_ignore_ascii_case("point-to-point") || t.eq_ignore_ascii_case("multipoint") {
+            c.next();
+            break;
+        }
+        name.push_str(t);
+        c.next();
+    }
+    c.end()?;
+    Ok(InterfaceName::new(&name))
+}
+
+fn is_contiguous(mask: Ipv4Addr) -> bool {
+    let m = u32::from(mask);
+    m.leading_ones() + m.trailing_zeros() == 32
+}
+
+fn prefix_and_mask(c: &mut Cursor<'_, '_>) -> Res<(Ipv4Addr, Ipv4Addr)> {
+    let prefix = c.ipv4("a destination prefix")?;
+    let mask = c.ipv4("a destination mask")?;
+    if !is_contiguous(mask) {
+        return Err(ParseErrorKind::NonContiguousMask { mask });
+    }
+    if u32::from(prefix) & !u32::from(mask) != 0 {
+        return Err(ParseErrorKind::AddressOutsideMask {
+            address: prefix,
+            mask,
+        });
+    }
+    Ok((prefix, mask))
+}
+
+fn interface_address(address: Ipv4Addr, mask: Ipv4Addr) -> Res<InterfaceAddress> {
+    if !is_contiguous(mask) || mask == Ipv4Addr::UNSPECIFIED {
+        return Err(ParseErrorKind::NonContiguousMask { mask });
+    }
+    let a = InterfaceAddress { address, mask };
+    // /31 and /32 have no network or broadcast address (RFC 3021).
+    if a.prefix_len() < 31 {
+        let host = u32::from(address) & !u32::from(mask);
+        if host == 0 || host == !u32::from(mask) {
+            return Err(ParseErrorKind::NetworkOrBroadcast { address, mask });
+        }
+    }
+    Ok(a)
+}

@@ -1,0 +1,71 @@
+//! Keeps secrets out of the line texts the importer hands back.
+//!
+//! Error messages and the list of skipped lines quote configuration lines.
+//! Some carry secrets: the pre-shared key of `crypto isakmp key`, and, among
+//! the lines outside the crypto subset, `enable password`, `username ...
+//! secret`, `key-string`, SNMP communities. Those tokens are replaced with
+//! `<redacted>`. This is a best effort for the lines outside the subset: it
+//! knows the common IOS forms, not every one.
+
+const REDACTED: &str = "<redacted>";
+
+/// The line with its secret tokens replaced; the line unchanged (spacing
+/// included) when it holds none.
+pub(super) fn redact(text: &str) -> String {
+    let tokens: Vec<&str> = text.split_whitespace().collect();
+    let lower: Vec<String> = tokens.iter().map(|t| t.to_ascii_lowercase()).collect();
+    let is = |i: usize, kw: &str| lower.get(i).is_some_and(|t| t == kw);
+    let mut hide = vec![false; tokens.len()];
+    let mut mark = |i: usize| {
+        if let Some(h) = hide.get_mut(i) {
+            *h = true;
+        }
+    };
+
+    // `[no] crypto isakmp key [0|6] KEY ...`
+    let base = usize::from(is(0, "no"));
+    if is(base, "crypto") && is(base + 1, "isakmp") && is(base + 2, "key") {
+        let key = base + 3;
+        let typed =
+            (is(key, "0") || is(key, "6")) && !(is(key + 1, "address") || is(key + 1, "hostname"));
+        mark(if typed { key + 1 } else { key });
+    }
+    for i in 0..tokens.len() {
+        let next = i + 1;
+        let kw = lower.get(i).map(String::as_str).unwrap_or("");
+        match kw {
+            "password" | "secret" | "key-string" | "authentication-key" => {
+                mark(after_type(&lower, next));
+            }
+            // `key SECRET` in keyrings, client groups, `tacacs-server key`;
+            // not the RSA key commands (`crypto key generate rsa`) nor the
+            // `crypto isakmp key` line, handled above.
+            "key" if !(is(base, "crypto") && (is(base + 1, "key") || is(base + 1, "isakmp"))) => {
+                mark(after_type(&lower, next));
+            }
+            // `ip ospf message-digest-key 1 md5 SECRET`
+            "message-digest-key" if is(i + 2, "md5") => mark(after_type(&lower, i + 3)),
+            "community" if is(0, "snmp-server") => mark(next),
+            _ => {}
+        }
+    }
+    if !hide.iter().any(|&h| h) {
+        return text.to_owned();
+    }
+    tokens
+        .iter()
+        .zip(&hide)
+        .map(|(t, &h)| if h { REDACTED } else { *t })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The index of a secret that may follow an encryption-type digit
+/// (`secret 5 $1$...`, `password 7 0822455D0A16`).
+fn after_type(lower: &[String], at: usize) -> usize {
+    let typed = lower
+        .get(at)
+        .is_some_and(|t| t.len() == 1 && t.bytes().all(|b| b.is_ascii_digit()))
+        && at + 1 < lower.len();
+    if typed { at + 1 } else { at }
+}

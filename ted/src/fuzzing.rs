@@ -1,0 +1,75 @@
+//! Entry points for the fuzz targets and the corpus-replay tests.
+//!
+//! Each function takes arbitrary bytes and panics only when an invariant of
+//! the crate is broken; any other input, however malformed, must return.
+// Panicking on a broken invariant is what these functions are for.
+#![allow(clippy::panic)]
+
+use crate::acl::Flow;
+use crate::config::ios;
+
+/// Configuration text: import it; when that succeeds, rendering and
+/// importing again must give the same model, and rendering that model the
+/// same text (the render is a fixed point).
+pub fn ios_roundtrip(data: &[u8]) {
+    let Ok(text) = core::str::from_utf8(data) else {
+        return;
+    };
+    let Ok(first) = ios::parse(text) else {
+        return;
+    };
+    let rendered = ios::render(&first.config);
+    let second = match ios::parse(&rendered) {
+        Ok(p) => p,
+        Err(e) => panic!("rendered configuration does not parse: {e}\n{rendered}"),
+    };
+    assert_eq!(
+        first.config, second.config,
+        "round trip changed the model:\n{rendered}"
+    );
+    assert_eq!(
+        rendered,
+        ios::render(&second.config),
+        "render is not a fixed point"
+    );
+}
+
+/// The first part of the input (up to a NUL byte) is configuration text;
+/// the rest is an IPv4 packet. For every access list of the configuration:
+/// a rule matches the packet's flow exactly when its mirror matches the
+/// reversed flow, and mirroring twice gives the list back.
+pub fn acl_mirror(data: &[u8]) {
+    let split = data.iter().position(|&b| b == 0).unwrap_or(data.len());
+    let (text, packet) = data.split_at(split);
+    let packet = packet.get(1..).unwrap_or(&[]);
+    let Ok(text) = core::str::from_utf8(text) else {
+        return;
+    };
+    let Ok(parsed) = ios::parse(text) else {
+        return;
+    };
+    let Ok(flow) = Flow::from_ipv4_packet(packet) else {
+        return;
+    };
+    let reversed = flow.reversed();
+    for acl in parsed.config.access_lists() {
+        for (seq, rule) in acl.rules() {
+            assert_eq!(
+                rule.matches(&flow),
+                rule.mirror().matches(&reversed),
+                "line {seq} of {}: mirror disagrees on {flow}",
+                acl.name()
+            );
+        }
+        let back = acl
+            .mirrored(acl.name().clone())
+            .and_then(|m| m.mirrored(acl.name().clone()));
+        if let Ok(back) = back {
+            assert!(
+                back.rules().map(|(_, r)| r).eq(acl.rules().map(|(_, r)| r)),
+                "mirroring twice changed {}",
+                acl.name()
+            );
+        }
+    }
+}

@@ -1,0 +1,54 @@
+//! Replays the committed fuzz corpora of the `ted` targets through the same
+//! functions the fuzz targets call (`ted::fuzzing`), so that every corpus
+//! input stays a regression test under `cargo test`.
+
+// A failed replay is a test failure.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+fn corpus(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fuzz/corpus")
+        .join(target);
+    let mut files: Vec<(PathBuf, Vec<u8>)> = fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|entry| {
+            let path = entry.expect("directory entry").path();
+            let data = fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            (path, data)
+        })
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "empty corpus {}", dir.display());
+    files
+}
+
+#[test]
+fn ted_ios_roundtrip_corpus() {
+    let files = corpus("ted_ios_roundtrip");
+    let mut imported = 0;
+    for (path, data) in &files {
+        eprintln!("{}", path.display());
+        ted::fuzzing::ios_roundtrip(data);
+        let text = std::str::from_utf8(data).unwrap_or("");
+        if ted::config::ios::parse(text).is_ok() {
+            imported += 1;
+        }
+    }
+    // The seeds are valid configurations: they reach the round trip itself.
+    assert!(
+        imported >= 9,
+        "only {imported} of {} corpus files import",
+        files.len()
+    );
+}
+
+#[test]
+fn ted_acl_mirror_corpus() {
+    for (path, data) in corpus("ted_acl_mirror") {
+        eprintln!("{}", path.display());
+        ted::fuzzing::acl_mirror(&data);
+    }
+}
