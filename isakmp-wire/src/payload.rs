@@ -515,7 +515,14 @@ impl<'a> SaRepr<'a> {
         let base = r.offset();
         let rest = r.rest();
         let mut proposals = Vec::new();
-        for p in Payloads::exact(PayloadType::PROPOSAL, rest, base) {
+        // An SA without proposals (nothing after the situation) is
+        // representable, so it must parse back.
+        let first = if rest.is_empty() {
+            PayloadType::NONE
+        } else {
+            PayloadType::PROPOSAL
+        };
+        for p in Payloads::exact(first, rest, base) {
             let p = p?;
             if p.payload_type() != PayloadType::PROPOSAL {
                 return Err(Error::UnexpectedPayload {
@@ -567,7 +574,12 @@ impl<'a> ProposalRepr<'a> {
         let base = r.offset();
         let rest = r.rest();
         let mut transforms = Vec::new();
-        for t in Payloads::exact(PayloadType::TRANSFORM, rest, base) {
+        let first = if rest.is_empty() {
+            PayloadType::NONE
+        } else {
+            PayloadType::TRANSFORM
+        };
+        for t in Payloads::exact(first, rest, base) {
             let t = t?;
             if t.payload_type() != PayloadType::TRANSFORM {
                 return Err(Error::UnexpectedPayload {
@@ -593,7 +605,9 @@ impl<'a> ProposalRepr<'a> {
         })
     }
 
-    fn buffer_len(&self) -> usize {
+    /// Length on the wire, generic header included.
+    #[must_use]
+    pub fn buffer_len(&self) -> usize {
         self.transforms.iter().fold(
             (PAYLOAD_HEADER_LEN + 4).saturating_add(self.spi.len()),
             |acc, t| acc.saturating_add(t.buffer_len()),
@@ -640,7 +654,9 @@ impl<'a> TransformRepr<'a> {
         })
     }
 
-    fn buffer_len(&self) -> usize {
+    /// Length on the wire, generic header included.
+    #[must_use]
+    pub fn buffer_len(&self) -> usize {
         self.attributes
             .iter()
             .fold(PAYLOAD_HEADER_LEN + 4, |acc, a| {
