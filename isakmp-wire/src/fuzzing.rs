@@ -161,6 +161,15 @@ fn body_reserved_zero(p: &crate::chain::Payload<'_>, _ted: bool) -> bool {
     }
 }
 
+/// Builds an arbitrary [`MessageRepr`] from fuzzer bytes and runs
+/// [`repr_roundtrip`] on it (the `wire_repr` target).
+pub fn repr_bytes(data: &[u8]) {
+    use arbitrary::{Arbitrary, Unstructured};
+    if let Ok(repr) = MessageRepr::arbitrary_take_rest(Unstructured::new(data)) {
+        repr_roundtrip(repr);
+    }
+}
+
 /// Arbitrary repr -> emit -> parse: when `emit` accepts the repr, parsing
 /// the bytes must give it back.
 pub fn repr_roundtrip(mut repr: MessageRepr<'_>) {
