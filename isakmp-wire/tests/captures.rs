@@ -420,3 +420,125 @@ fn certs_decrypted_bodies() {
     };
     assert_eq!(rebuilt.to_vec().unwrap(), bytes);
 }
+
+/// Builds a capture of `frames` (each a link-layer frame) with the given
+/// link type, as pcap or pcapng, with pcap-file's writers.
+fn write_capture(link: u32, frames: &[Vec<u8>], ng: bool) -> Vec<u8> {
+    use pcap_file::DataLink;
+    use std::time::Duration;
+    let mut out = Vec::new();
+    if ng {
+        use pcap_file::pcapng::PcapNgWriter;
+        use pcap_file::pcapng::blocks::enhanced_packet::EnhancedPacketBlock;
+        use pcap_file::pcapng::blocks::interface_description::InterfaceDescriptionBlock;
+        let mut w = PcapNgWriter::new(&mut out).unwrap();
+        w.write_pcapng_block(InterfaceDescriptionBlock::new(DataLink::from(link), 65535))
+            .unwrap();
+        for f in frames {
+            w.write_pcapng_block(EnhancedPacketBlock {
+                interface_id: 0,
+                timestamp: Duration::ZERO,
+                original_len: u32::try_from(f.len()).unwrap(),
+                data: f.as_slice().into(),
+                options: vec![],
+            })
+            .unwrap();
+        }
+    } else {
+        use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
+        let header = PcapHeader {
+            datalink: DataLink::from(link),
+            ..PcapHeader::default()
+        };
+        let mut w = PcapWriter::with_header(&mut out, header).unwrap();
+        for f in frames {
+            w.write_packet(&PcapPacket::new(
+                Duration::ZERO,
+                u32::try_from(f.len()).unwrap(),
+                f,
+            ))
+            .unwrap();
+        }
+    }
+    out
+}
+
+fn udp_ipv4(sport: u16, dport: u16, payload: &[u8]) -> Vec<u8> {
+    let b = etherparse::PacketBuilder::ipv4([10, 0, 0, 1], [10, 0, 0, 2], 64).udp(sport, dport);
+    let mut v = Vec::new();
+    b.write(&mut v, payload).unwrap();
+    v
+}
+
+fn udp_ipv6(sport: u16, dport: u16, payload: &[u8]) -> Vec<u8> {
+    let mut src = [0u8; 16];
+    src[0] = 0x20;
+    src[15] = 1;
+    let mut dst = src;
+    dst[15] = 2;
+    let b = etherparse::PacketBuilder::ipv6(src, dst, 64).udp(sport, dport);
+    let mut v = Vec::new();
+    b.write(&mut v, payload).unwrap();
+    v
+}
+
+// Every supported link type, pcap and pcapng, IPv4 and IPv6, ports 500 and
+// 4500 (non-ESP marker), with a NAT keepalive and an ESP-in-UDP packet that
+// must be skipped.
+#[test]
+fn link_types_and_ports() {
+    let msg = frame("ipsec-ikev1-isakmp-main-mode.pcap", 2);
+    let mut marked = vec![0, 0, 0, 0];
+    marked.extend_from_slice(&msg);
+    let ip_frames = |ip: fn(u16, u16, &[u8]) -> Vec<u8>| {
+        vec![
+            ip(500, 500, &msg),
+            ip(4500, 4500, &[0xff]), // NAT keepalive
+            ip(4500, 4500, &[0x12, 0x34, 0x56, 0x78, 0, 0, 0, 1, 9, 9]), // ESP in UDP
+            ip(4500, 4500, &marked),
+            ip(1234, 80, &msg), // not IKE
+        ]
+    };
+    for (ip_name, ip) in [
+        ("ipv4", udp_ipv4 as fn(u16, u16, &[u8]) -> Vec<u8>),
+        ("ipv6", udp_ipv6),
+    ] {
+        let raw = ip_frames(ip);
+        let v6 = ip_name == "ipv6";
+        let ethertype: [u8; 2] = if v6 { [0x86, 0xdd] } else { [0x08, 0x00] };
+        let family: [u8; 4] = if v6 { [30, 0, 0, 0] } else { [2, 0, 0, 0] };
+        let wrap =
+            |prefix: &[u8]| -> Vec<Vec<u8>> { raw.iter().map(|f| [prefix, f].concat()).collect() };
+        let mut eth = vec![0u8; 12];
+        eth.extend_from_slice(&ethertype);
+        let mut sll = vec![0, 0, 0, 1, 0, 6, 0, 0, 0, 0, 0, 0, 0, 0];
+        sll.extend_from_slice(&ethertype);
+        let mut cases = vec![
+            (1, wrap(&eth)),
+            (113, wrap(&sll)),
+            (0, wrap(&family)),
+            (101, raw.clone()),
+        ];
+        cases.push(if v6 {
+            (229, raw.clone())
+        } else {
+            (228, raw.clone())
+        });
+        for (link, frames) in cases {
+            for ng in [false, true] {
+                let cap = write_capture(link, &frames, ng);
+                let d = capture::isakmp_datagrams(&cap).unwrap();
+                let what = format!("{ip_name} link {link} pcapng={ng}");
+                assert_eq!(d.len(), 2, "{what}");
+                assert_eq!((d[0].frame, d[1].frame), (1, 4), "{what}");
+                assert_eq!(d[0].isakmp, msg, "{what}");
+                assert_eq!(d[1].isakmp, msg, "{what}");
+                assert!(!d[0].natt && d[1].natt, "{what}");
+                assert_eq!(d[0].src.port(), 500, "{what}");
+                assert_eq!(d[0].src.is_ipv6(), v6, "{what}");
+            }
+        }
+    }
+    // Not a capture at all: an error, not a panic.
+    assert!(capture::isakmp_datagrams(b"definitely not a capture").is_err());
+}
