@@ -25,7 +25,7 @@ use crate::registry::{
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub struct ParseConfig {
-    /// The exchange type of TED messages (TED-WIRE.md [A]; default 240).
+    /// The exchange type of TED messages (TED-WIRE.md \[A\]; default 240).
     /// In such a message payloads 16 and 239 are read as the TED proxy
     /// payload; elsewhere they stay opaque (16 is GDOI's SAT in RFC 6407).
     /// `None` turns TED decoding off.
@@ -243,7 +243,7 @@ pub struct DeleteRepr<'a> {
     pub spis: Vec<&'a [u8]>,
 }
 
-/// The TED proxy payload (TED-WIRE.md "Response" item 3, body [A]): one or
+/// The TED proxy payload (TED-WIRE.md "Response" item 3, body \[A\]): one or
 /// two IPsec-DOI ID blocks (ID type, protocol, port, identification data)
 /// without length fields, source proxy then destination proxy.
 ///

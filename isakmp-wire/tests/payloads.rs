@@ -563,3 +563,17 @@ fn emit_errors() {
         Err(Error::InvalidRepr { .. })
     ));
 }
+
+#[test]
+fn header_mut_patches_in_place() {
+    let mut bytes = message(13, 2, 0, 0, &[0, 0, 0, 5, 1]);
+    let mut m = Message::new_unchecked(&mut bytes[..]);
+    m.header_mut().unwrap().set_message_id(0xdead_beef);
+    m.header_mut().unwrap().set_flags(Flags::COMMIT);
+    assert_eq!(&bytes[19..24], &[0x02, 0xde, 0xad, 0xbe, 0xef]);
+    let mut short = [0u8; 10];
+    assert_eq!(
+        Message::new_unchecked(&mut short[..]).header_mut().err(),
+        Some(Error::HeaderTruncated { len: 10 })
+    );
+}
