@@ -126,14 +126,13 @@ fn reserved_zero(message: &Message<&[u8]>) -> bool {
     if message.is_encrypted() {
         return true;
     }
-    let ted = ParseConfig::default().is_ted(message.header().exchange_type());
     message.payloads().all(|p| match p {
-        Ok(p) => p.reserved() == 0 && body_reserved_zero(&p, ted),
+        Ok(p) => p.reserved() == 0 && body_reserved_zero(&p),
         Err(_) => false,
     })
 }
 
-fn body_reserved_zero(p: &crate::chain::Payload<'_>, _ted: bool) -> bool {
+fn body_reserved_zero(p: &crate::chain::Payload<'_>) -> bool {
     use crate::chain::Payloads;
     let body = p.body();
     match p.payload_type() {

@@ -301,7 +301,7 @@ impl<'a> PayloadRepr<'a> {
         let body = payload.body();
         let mut r = Reader::new(body, payload.body_offset(), pt);
         let repr = match pt {
-            PayloadType::SA => match SaRepr::parse(&mut r, payload)? {
+            PayloadType::SA => match SaRepr::parse(&mut r)? {
                 Some(sa) => PayloadRepr::Sa(sa),
                 None => PayloadRepr::Opaque(OpaquePayload {
                     payload_type: pt,
@@ -503,7 +503,7 @@ pub(crate) fn parse_chain<'a>(iter: &mut Payloads<'a>, ted: bool) -> Result<Vec<
 impl<'a> SaRepr<'a> {
     /// Parses an SA body; `None` when it is not one this crate types
     /// (another DOI, or labeled-domain situation fields).
-    fn parse(r: &mut Reader<'a>, payload: &Payload<'a>) -> Result<Option<Self>> {
+    fn parse(r: &mut Reader<'a>) -> Result<Option<Self>> {
         let doi = Doi(r.u32("SA payload shorter than its DOI")?);
         if doi != Doi::IPSEC {
             return Ok(None);
@@ -533,7 +533,6 @@ impl<'a> SaRepr<'a> {
             }
             proposals.push(ProposalRepr::parse(&p)?);
         }
-        let _ = payload;
         Ok(Some(Self {
             situation,
             proposals,
