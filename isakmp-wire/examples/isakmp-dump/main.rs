@@ -37,6 +37,8 @@
 //!   KE type=KE(4) length=N data_length=N data=HEX
 //!   VID type=VID(13) length=N data_length=N data=HEX[ vendor=NAME]
 //!   ID type=ID(5) length=N id_type=NAME(N) protocol=N port=N address=A[ mask=M]
+//!   TED-PROXY type=TED-PROXY(16) length=N       (TED messages only)
+//!     proxy role=initiator|responder id_type=NAME(N) protocol=N port=N address=A mask=M
 //!   ...
 //!   error: MESSAGE
 //! ```
@@ -298,8 +300,13 @@ fn data_node(n: Node, d: &[u8]) -> Node {
 
 fn payload_node(p: &PayloadRepr<'_>, length: u16) -> Node {
     let t = p.payload_type();
-    let n = Node::new(t.to_string())
-        .f("type", named(t.0, t.name()))
+    // Payload 16 is GDOI's SAT by registry, the TED proxy inside a TED message.
+    let name = match p {
+        PayloadRepr::TedProxy(_) => Some("TED-PROXY"),
+        _ => t.name(),
+    };
+    let n = Node::new(name.map_or_else(|| t.to_string(), str::to_string))
+        .f("type", named(t.0, name))
         .f("length", Val::Num(length.into()));
     match p {
         PayloadRepr::Sa(sa) => {
@@ -387,10 +394,15 @@ fn payload_node(p: &PayloadRepr<'_>, length: u16) -> Node {
         PayloadRepr::NatOa { address, .. } => n.f("address", Val::Text(address.to_string())),
         PayloadRepr::TedProxy(t) => {
             let mut kids = Vec::new();
+            let proxy = |role: &str, id: &IdRepr<'_>| {
+                let mut n = id_node("proxy", id);
+                n.fields.insert(0, ("role", Val::Text(role.into())));
+                n
+            };
             if let Some(i) = &t.initiator_proxy {
-                kids.push(id_node("initiator_proxy", i));
+                kids.push(proxy("initiator", i));
             }
-            kids.push(id_node("responder_proxy", &t.responder_proxy));
+            kids.push(proxy("responder", &t.responder_proxy));
             n.kids("proxies", kids)
         }
         PayloadRepr::Opaque(o) => data_node(n, o.body),
