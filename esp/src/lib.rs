@@ -100,8 +100,8 @@ pub mod fuzzing;
 pub use counters::Counters;
 pub use error::{ConfigError, DecapError, EncapError, LimitKind};
 pub use params::{
-    AesKeySize, DEFAULT_REPLAY_WINDOW, DfPolicy, Direction, Encryption, Integrity, Keys,
-    Lifetime, Limits, MAX_REPLAY_WINDOW, Mode, PaddingCheck, SaParams, SecretBytes, Spi,
+    AesKeySize, DEFAULT_REPLAY_WINDOW, DfPolicy, Direction, Encryption, Integrity, Keys, Lifetime,
+    Limits, MAX_REPLAY_WINDOW, Mode, PaddingCheck, SaParams, SecretBytes, Spi,
 };
 pub use replay::{ReplayError, ReplayWindow};
 pub use sa::{Decapsulated, Encapsulated, Event, Room, SEQ_SOFT_MARGIN, Sa};

@@ -91,7 +91,7 @@ pub enum AesKeySize {
 
 impl AesKeySize {
     /// Key length in bytes.
-    pub const fn len(self) -> usize {
+    pub const fn bytes(self) -> usize {
         match self {
             Self::Aes128 => 16,
             Self::Aes192 => 24,
@@ -128,8 +128,8 @@ impl Encryption {
             Self::Null => 0,
             Self::DesCbc => 8,
             Self::TripleDesCbc => 24,
-            Self::AesCbc(k) => k.len(),
-            Self::AesGcm16(k) => k.len() + 4,
+            Self::AesCbc(k) => k.bytes(),
+            Self::AesGcm16(k) => k.bytes() + 4,
         }
     }
 

@@ -166,7 +166,11 @@ impl ReplayWindow {
         let bottom = tl.wrapping_sub(w - 1);
         let seqh = if tl >= w - 1 {
             // Case A: the window lies within one 2^32 subspace.
-            if seq_low >= bottom { Some(th) } else { th.checked_add(1) }
+            if seq_low >= bottom {
+                Some(th)
+            } else {
+                th.checked_add(1)
+            }
         } else if seq_low >= bottom {
             // Case B: the window spans two subspaces; a high number belongs
             // to the previous one.
@@ -255,7 +259,11 @@ mod tests {
                 let delta = x % span;
                 let seq = (top + u64::from(size) + 1).saturating_sub(delta);
                 let expect = model_accepts(&seen, top, u64::from(size), seq);
-                assert_eq!(w.check(seq).is_ok(), expect, "size {size} seq {seq} top {top}");
+                assert_eq!(
+                    w.check(seq).is_ok(),
+                    expect,
+                    "size {size} seq {seq} top {top}"
+                );
                 assert_eq!(w.mark(seq).is_ok(), expect);
                 if expect {
                     seen.insert(seq);
@@ -280,8 +288,14 @@ mod tests {
         assert_eq!(w.infer_esn(u32::MAX), Some((6 << 32) | u64::from(u32::MAX)));
         // The window is [top - 63, top]: 11 numbers in subspace 7 and 53
         // in subspace 6, down to u32::MAX - 52.
-        assert_eq!(w.infer_esn(u32::MAX - 52), Some((6 << 32) | u64::from(u32::MAX - 52)));
-        assert_eq!(w.infer_esn(u32::MAX - 53), Some((7 << 32) | u64::from(u32::MAX - 53)));
+        assert_eq!(
+            w.infer_esn(u32::MAX - 52),
+            Some((6 << 32) | u64::from(u32::MAX - 52))
+        );
+        assert_eq!(
+            w.infer_esn(u32::MAX - 53),
+            Some((7 << 32) | u64::from(u32::MAX - 53))
+        );
         assert_eq!(w.infer_esn(3), Some((7 << 32) | 3));
         // Fresh SA: a high number is taken for the nonexistent subspace -1.
         let w = ReplayWindow::new(Some(64));

@@ -456,10 +456,7 @@ impl Sa {
         }
         // Transport mode: the ESP header goes after the IPv4 header.
         let (ip_hdr_len, next_header) = match self.mode {
-            Mode::Tunnel { .. } => (
-                0,
-                if info.is_ipv6 { PROTO_IPV6 } else { PROTO_IPV4 },
-            ),
+            Mode::Tunnel { .. } => (0, if info.is_ipv6 { PROTO_IPV6 } else { PROTO_IPV4 }),
             Mode::Transport => {
                 if info.is_ipv6 {
                     return Err(EncapError::MalformedInner(
@@ -503,14 +500,12 @@ impl Sa {
                 needed: headroom,
                 have: inner.start,
             })?;
-        let end = inner
-            .end
-            .checked_add(tail)
-            .filter(|e| *e <= len)
-            .ok_or(EncapError::InsufficientTailroom {
+        let end = inner.end.checked_add(tail).filter(|e| *e <= len).ok_or(
+            EncapError::InsufficientTailroom {
                 needed: tail,
                 have: len - inner.end,
-            })?;
+            },
+        )?;
         let total = end - start;
         let total16 = u16::try_from(total).map_err(|_| EncapError::TooLarge(total))?;
 
@@ -519,7 +514,7 @@ impl Sa {
             .seq_out
             .checked_add(1)
             .filter(|s| self.esn || *s <= u64::from(u32::MAX))
-            .ok_or_else(|| EncapError::SequenceExhausted(self.spi))?;
+            .ok_or(EncapError::SequenceExhausted(self.spi))?;
 
         // Everything is checked; from here on nothing fails.
         let (tos, df) = (info.tos, info.df);
@@ -580,8 +575,8 @@ impl Sa {
                 // RFC 4301 s.5.1.2.1: DSCP copied; ECN copied too (RFC 6040
                 // normal mode). Length, protocol and checksum follow below.
                 let header = [
-                    0x45, tos, 0, 0, id0, id1, flags, 0, self.ttl, PROTO_ESP, 0, 0, s0, s1, s2,
-                    s3, d0, d1, d2, d3,
+                    0x45, tos, 0, 0, id0, id1, flags, 0, self.ttl, PROTO_ESP, 0, 0, s0, s1, s2, s3,
+                    d0, d1, d2, d3,
                 ];
                 for (o, b) in outer.iter_mut().zip(header) {
                     *o = b;
@@ -623,7 +618,11 @@ impl Sa {
     /// On success the returned range locates the inner packet in `buf`. On
     /// any failure after decryption the decrypted bytes are zeroed before
     /// the error returns.
-    pub fn decapsulate(&mut self, now: Instant, buf: &mut [u8]) -> Result<Decapsulated, DecapError> {
+    pub fn decapsulate(
+        &mut self,
+        now: Instant,
+        buf: &mut [u8],
+    ) -> Result<Decapsulated, DecapError> {
         let r = self.decapsulate_inner(now, buf);
         match &r {
             Ok(_) => self.account(),
@@ -698,7 +697,9 @@ impl Sa {
             .get(..ESP_HEADER)
             .and_then(|h| h.try_into().ok())
             .ok_or(DecapError::BadLength { len })?;
-        let spi = Spi(u32::from_be_bytes([header[0], header[1], header[2], header[3]]));
+        let spi = Spi(u32::from_be_bytes([
+            header[0], header[1], header[2], header[3],
+        ]));
         if spi != self.spi {
             return Err(DecapError::WrongSpi {
                 expected: self.spi,
@@ -828,10 +829,9 @@ impl Sa {
         let h = parse_ipv4(restored).map_err(DecapError::MalformedInner)?;
         let l4 = restored.get(h.header_len..).unwrap_or(&[]);
         let ports = match l4 {
-            [a, b, c, d, ..] if matches!(next_header, 6 | 17 | 132 | 136) => Some((
-                u16::from_be_bytes([*a, *b]),
-                u16::from_be_bytes([*c, *d]),
-            )),
+            [a, b, c, d, ..] if matches!(next_header, 6 | 17 | 132 | 136) => {
+                Some((u16::from_be_bytes([*a, *b]), u16::from_be_bytes([*c, *d])))
+            }
             _ => None,
         };
         self.check_selector(&PacketKey {
@@ -860,4 +860,124 @@ struct Opened {
     body: Range<usize>,
     next_header: u8,
     seq: u64,
+}
+
+#[cfg(test)]
+#[allow(clippy::cast_possible_truncation)]
+mod tests {
+    use super::*;
+    use crate::params::{AesKeySize, Keys};
+    use rand_chacha::ChaCha20Rng;
+    use rand_core::SeedableRng;
+    use std::net::Ipv4Addr;
+
+    fn sa(dir: Direction, esn: bool) -> Sa {
+        let mut p = SaParams::new(
+            Spi(0x4242),
+            dir,
+            Mode::Tunnel {
+                src: Ipv4Addr::new(1, 1, 1, 1),
+                dst: Ipv4Addr::new(2, 2, 2, 2),
+            },
+            Encryption::AesGcm16(AesKeySize::Aes128),
+            Integrity::None,
+            Keys::new(&[9; 20], &[]),
+        );
+        p.esn = esn;
+        Sa::new(p, Instant::now()).unwrap()
+    }
+
+    fn packet() -> Vec<u8> {
+        let mut p = vec![
+            0x45, 0, 0, 20, 0, 0, 0, 0, 64, 1, 0, 0, 3, 3, 3, 3, 4, 4, 4, 4,
+        ];
+        let c = ip::checksum(&p);
+        p[10..12].copy_from_slice(&c.to_be_bytes());
+        p
+    }
+
+    fn send(s: &mut Sa) -> Result<(Vec<u8>, u64), EncapError> {
+        let inner = packet();
+        let room = s.room(inner.len());
+        let mut buf = vec![0u8; room.headroom + inner.len() + room.tailroom];
+        buf[room.headroom..room.headroom + inner.len()].copy_from_slice(&inner);
+        let mut rng = ChaCha20Rng::from_seed([1; 32]);
+        let e = s.encapsulate(
+            Instant::now(),
+            &mut rng,
+            &mut buf,
+            room.headroom..room.headroom + inner.len(),
+        )?;
+        Ok((buf[e.packet].to_vec(), e.seq))
+    }
+
+    /// RFC 4303 s.3.3.3: without ESN the counter must not cycle; the SA
+    /// warns (soft) 2^24 packets ahead and stops (hard) at 2^32 - 1.
+    #[test]
+    fn sequence_number_never_wraps_without_esn() {
+        let mut out = sa(Direction::Outbound, false);
+        out.seq_out = (1u64 << 32) - SEQ_SOFT_MARGIN - 1;
+        send(&mut out).unwrap();
+        assert!(matches!(
+            out.poll_event(),
+            Some(Event::SoftExpired {
+                kind: LimitKind::SequenceNumber,
+                ..
+            })
+        ));
+        out.seq_out = u64::from(u32::MAX) - 1;
+        let (_, seq) = send(&mut out).unwrap();
+        assert_eq!(seq, u64::from(u32::MAX));
+        assert!(matches!(
+            out.poll_event(),
+            Some(Event::HardExpired {
+                kind: LimitKind::SequenceNumber,
+                ..
+            })
+        ));
+        assert!(matches!(
+            send(&mut out),
+            Err(EncapError::Expired {
+                kind: LimitKind::SequenceNumber,
+                ..
+            })
+        ));
+        // Even without the hard flag the counter refuses to wrap.
+        let mut out = sa(Direction::Outbound, false);
+        out.seq_out = u64::from(u32::MAX);
+        assert!(matches!(
+            send(&mut out),
+            Err(EncapError::SequenceExhausted(_))
+        ));
+        assert_eq!(out.counters().seq_exhausted, 1);
+    }
+
+    /// With ESN the 64-bit counter crosses 2^32: the wire carries the low
+    /// half, the receiver infers the high half, GCM authenticates it.
+    #[test]
+    fn esn_crosses_the_32_bit_boundary() {
+        let mut out = sa(Direction::Outbound, true);
+        let mut inb = sa(Direction::Inbound, true);
+        out.seq_out = u64::from(u32::MAX) - 2;
+        inb.window.mark(u64::from(u32::MAX) - 10).unwrap();
+        for expect in [
+            u64::from(u32::MAX) - 1,
+            u64::from(u32::MAX),
+            1 << 32,
+            (1 << 32) + 1,
+        ] {
+            let (mut wire, seq) = send(&mut out).unwrap();
+            assert_eq!(seq, expect);
+            // Low half on the wire.
+            assert_eq!(&wire[24..28], &((seq & 0xffff_ffff) as u32).to_be_bytes());
+            let d = inb.decapsulate(Instant::now(), &mut wire).unwrap();
+            assert_eq!(d.seq, expect);
+        }
+        // The outbound ESN counter refuses to wrap 2^64.
+        out.seq_out = u64::MAX;
+        assert!(matches!(
+            send(&mut out),
+            Err(EncapError::SequenceExhausted(_))
+        ));
+    }
 }

@@ -233,9 +233,7 @@ impl SaTable {
             self.unknown_spi += 1;
             return Err(DecapError::UnknownSpi(spi));
         };
-        let sa = self
-            .get_mut(handle)
-            .ok_or(DecapError::UnknownSpi(spi))?;
+        let sa = self.get_mut(handle).ok_or(DecapError::UnknownSpi(spi))?;
         sa.decapsulate(now, buf).map(|d| (handle, d))
     }
 

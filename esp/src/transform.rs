@@ -17,9 +17,9 @@
 //! cipher and hash crates are built with their `zeroize` features).
 
 use aes::{Aes128, Aes192, Aes256};
+use aes_gcm::AesGcm;
 use aes_gcm::aead::AeadInOut;
 use aes_gcm::aead::consts::U12;
-use aes_gcm::AesGcm;
 use cbc::cipher::{
     BlockCipherDecrypt, BlockCipherEncrypt, BlockModeDecrypt, BlockModeEncrypt, InOutBuf,
     InnerIvInit, KeyInit,
@@ -106,9 +106,7 @@ fn parity_stripped(k: &[u8]) -> Zeroizing<[u8; 8]> {
 /// (RFC 2405 s.5 says the parity bits are not used).
 pub(crate) fn des_key_is_weak(k: &[u8]) -> bool {
     let k = parity_stripped(k);
-    DES_WEAK_KEYS
-        .iter()
-        .any(|w| *parity_stripped(w) == *k)
+    DES_WEAK_KEYS.iter().any(|w| *parity_stripped(w) == *k)
 }
 
 fn cbc_encrypt<C: BlockCipherEncrypt>(c: &C, iv: &[u8], data: &mut [u8]) -> Result<(), OpenError> {
@@ -206,8 +204,11 @@ impl Transform {
                 Cipher::Aes256(Aes256::new_from_slice(ek).map_err(|_| bad_enc())?)
             }
             Encryption::AesGcm16(size) => {
-                let split = size.len();
-                let (key, s) = (ek.get(..split).ok_or_else(bad_enc)?, ek.get(split..).ok_or_else(bad_enc)?);
+                let split = size.bytes();
+                let (key, s) = (
+                    ek.get(..split).ok_or_else(bad_enc)?,
+                    ek.get(split..).ok_or_else(bad_enc)?,
+                );
                 salt.copy_from_slice(s.get(..4).ok_or_else(bad_enc)?);
                 match size {
                     AesKeySize::Aes128 => Cipher::Gcm128(Box::new(
@@ -230,15 +231,15 @@ impl Transform {
             Integrity::HmacSha1_96 => {
                 Auth::Sha1(<Hmac<Sha1> as KeyInit>::new_from_slice(ak).map_err(|_| bad_auth())?)
             }
-            Integrity::HmacSha256_128 => Auth::Sha256(
-                <Hmac<Sha256> as KeyInit>::new_from_slice(ak).map_err(|_| bad_auth())?,
-            ),
-            Integrity::HmacSha384_192 => Auth::Sha384(
-                <Hmac<Sha384> as KeyInit>::new_from_slice(ak).map_err(|_| bad_auth())?,
-            ),
-            Integrity::HmacSha512_256 => Auth::Sha512(
-                <Hmac<Sha512> as KeyInit>::new_from_slice(ak).map_err(|_| bad_auth())?,
-            ),
+            Integrity::HmacSha256_128 => {
+                Auth::Sha256(<Hmac<Sha256> as KeyInit>::new_from_slice(ak).map_err(|_| bad_auth())?)
+            }
+            Integrity::HmacSha384_192 => {
+                Auth::Sha384(<Hmac<Sha384> as KeyInit>::new_from_slice(ak).map_err(|_| bad_auth())?)
+            }
+            Integrity::HmacSha512_256 => {
+                Auth::Sha512(<Hmac<Sha512> as KeyInit>::new_from_slice(ak).map_err(|_| bad_auth())?)
+            }
         };
         Ok(Self {
             cipher,
@@ -401,7 +402,7 @@ impl Transform {
             .ok_or(OpenError::Length)?;
         let body_len = icv_start - body_start;
         // At least pad length and next header; whole blocks for CBC.
-        if body_len < 2 || body_len % self.cbc_block() != 0 {
+        if body_len < 2 || !body_len.is_multiple_of(self.cbc_block()) {
             return Err(OpenError::Length);
         }
         let (head, rest) = esp.split_at_mut(body_start);
@@ -527,7 +528,10 @@ mod tests {
             assert_eq!(&buf[16..buf.len() - 16], &pt[..]);
             // Wrong high half (ESN) or wrong low half: the tag fails.
             let mut buf = packet.clone();
-            assert_eq!(t.open(&mut buf, seq ^ (1 << 32), true), Err(OpenError::Auth));
+            assert_eq!(
+                t.open(&mut buf, seq ^ (1 << 32), true),
+                Err(OpenError::Auth)
+            );
             assert_eq!(buf, packet, "nothing decrypted on failure");
             n += 1;
         }

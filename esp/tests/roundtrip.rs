@@ -1,6 +1,16 @@
 //! Round trips for every algorithm and mode, single-bit flips, and the
 //! seed scenario's counters.
 
+// Test and benchmark code: a panic is a test failure, and the fixtures index
+// buffers they just built.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::cast_possible_truncation
+)]
+
 mod common;
 
 use std::net::{IpAddr, Ipv4Addr};
@@ -23,7 +33,9 @@ fn roundtrip(p: &SaParams, inner: &[u8]) {
         let mut buf = vec![0xeeu8; room.headroom + inner.len() + room.tailroom + 5];
         let at = room.headroom;
         buf[at..at + inner.len()].copy_from_slice(inner);
-        let e = out.encapsulate(now, &mut r, &mut buf, at..at + inner.len()).unwrap();
+        let e = out
+            .encapsulate(now, &mut r, &mut buf, at..at + inner.len())
+            .unwrap();
         assert_eq!(e.seq, n);
         let pkt = &buf[e.packet.clone()];
         // Outer IPv4: protocol 50, total length, valid checksum.
@@ -34,8 +46,16 @@ fn roundtrip(p: &SaParams, inner: &[u8]) {
         let esp = &buf[e.esp.clone()];
         assert_eq!(&esp[..4], &0x1234_5678u32.to_be_bytes());
         assert_eq!(&esp[4..8], &(n as u32).to_be_bytes());
-        let body = esp.len() - 8 - p.encryption.iv_len() - p.integrity.icv_len() - p.encryption.aead_icv_len();
-        assert_eq!(body % p.encryption.alignment(), 0, "RFC 4303 s.2.4 alignment");
+        let body = esp.len()
+            - 8
+            - p.encryption.iv_len()
+            - p.integrity.icv_len()
+            - p.encryption.aead_icv_len();
+        assert_eq!(
+            body % p.encryption.alignment(),
+            0,
+            "RFC 4303 s.2.4 alignment"
+        );
         let mut wire = pkt.to_vec();
         let d = inb.decapsulate(now, &mut wire).unwrap();
         assert_eq!(d.seq, n);
@@ -57,7 +77,14 @@ fn roundtrip(p: &SaParams, inner: &[u8]) {
     let (co, ci) = (out.counters(), inb.counters());
     assert_eq!(co.pkts_encaps, 3);
     assert_eq!(ci.pkts_decaps, 3);
-    assert_eq!(co.pkts_encrypt, if p.encryption == Encryption::Null { 0 } else { 3 });
+    assert_eq!(
+        co.pkts_encrypt,
+        if p.encryption == Encryption::Null {
+            0
+        } else {
+            3
+        }
+    );
     assert_eq!(ci.pkts_decrypt, co.pkts_encrypt);
     assert_eq!(co.pkts_digest, 3);
     assert_eq!(ci.pkts_verify, 3);
@@ -95,7 +122,12 @@ fn esn_roundtrip_every_suite() {
 #[test]
 fn replay_window_off_and_large() {
     for w in [None, Some(1), Some(4096), Some(esp::MAX_REPLAY_WINDOW)] {
-        let mut p = params(Direction::Outbound, tunnel(), Encryption::AesGcm16(esp::AesKeySize::Aes128), Integrity::None);
+        let mut p = params(
+            Direction::Outbound,
+            tunnel(),
+            Encryption::AesGcm16(esp::AesKeySize::Aes128),
+            Integrity::None,
+        );
         p.replay_window = w;
         roundtrip(&p, &icmp_v4(10, 1));
     }
@@ -112,11 +144,23 @@ fn single_bit_flips_are_detected() {
     let suites = [
         (Encryption::DesCbc, Integrity::HmacMd5_96),
         (Encryption::TripleDesCbc, Integrity::HmacSha1_96),
-        (Encryption::AesCbc(esp::AesKeySize::Aes128), Integrity::HmacSha1_96),
-        (Encryption::AesCbc(esp::AesKeySize::Aes256), Integrity::HmacSha512_256),
+        (
+            Encryption::AesCbc(esp::AesKeySize::Aes128),
+            Integrity::HmacSha1_96,
+        ),
+        (
+            Encryption::AesCbc(esp::AesKeySize::Aes256),
+            Integrity::HmacSha512_256,
+        ),
         (Encryption::Null, Integrity::HmacSha256_128),
-        (Encryption::AesGcm16(esp::AesKeySize::Aes128), Integrity::None),
-        (Encryption::AesGcm16(esp::AesKeySize::Aes256), Integrity::None),
+        (
+            Encryption::AesGcm16(esp::AesKeySize::Aes128),
+            Integrity::None,
+        ),
+        (
+            Encryption::AesGcm16(esp::AesKeySize::Aes256),
+            Integrity::None,
+        ),
     ];
     let mut flips = 0;
     for (e, i) in suites {
@@ -132,10 +176,17 @@ fn single_bit_flips_are_detected() {
                 m[bit / 8] ^= 1 << (bit % 8);
                 let res = inb.decapsulate(now, &mut m);
                 if bit / 8 >= 20 {
-                    assert!(res.is_err(), "{e:?}/{i:?} esn={esn}: flip of bit {bit} accepted");
+                    assert!(
+                        res.is_err(),
+                        "{e:?}/{i:?} esn={esn}: flip of bit {bit} accepted"
+                    );
                     flips += 1;
                 } else if let Ok(d) = res {
-                    assert_eq!(&m[d.packet], &inner[..], "outer flip changed the inner packet");
+                    assert_eq!(
+                        &m[d.packet],
+                        &inner[..],
+                        "outer flip changed the inner packet"
+                    );
                     // Accepted: mark happened; start over with fresh SAs.
                     let (o2, i2) = pair(&p, now);
                     out = o2;
@@ -181,10 +232,34 @@ fn seed_scenario_counters_match_show_crypto_ipsec_sa() {
     let daphne = Ipv4Addr::new(11, 11, 11, 1);
     let fred = Ipv4Addr::new(11, 11, 11, 2);
     // Daphne out 0xA4790FA0 = fred in; fred out 0xF800D61F = Daphne in.
-    let mut d_out = mk(0xa479_0fa0, Direction::Outbound, daphne, fred, TrafficSelector::between(d_net, f_net));
-    let mut f_in = mk(0xa479_0fa0, Direction::Inbound, daphne, fred, TrafficSelector::between(d_net, f_net));
-    let mut f_out = mk(0xf800_d61f, Direction::Outbound, fred, daphne, TrafficSelector::between(f_net, d_net));
-    let mut d_in = mk(0xf800_d61f, Direction::Inbound, fred, daphne, TrafficSelector::between(f_net, d_net));
+    let mut d_out = mk(
+        0xa479_0fa0,
+        Direction::Outbound,
+        daphne,
+        fred,
+        TrafficSelector::between(d_net, f_net),
+    );
+    let mut f_in = mk(
+        0xa479_0fa0,
+        Direction::Inbound,
+        daphne,
+        fred,
+        TrafficSelector::between(d_net, f_net),
+    );
+    let mut f_out = mk(
+        0xf800_d61f,
+        Direction::Outbound,
+        fred,
+        daphne,
+        TrafficSelector::between(f_net, d_net),
+    );
+    let mut d_in = mk(
+        0xf800_d61f,
+        Direction::Inbound,
+        fred,
+        daphne,
+        TrafficSelector::between(f_net, d_net),
+    );
     let mut r = rng();
     for n in 0..9u16 {
         let req = icmp_v4(56, n);
@@ -205,10 +280,16 @@ fn seed_scenario_counters_match_show_crypto_ipsec_sa() {
         assert_eq!(&wire[got.packet], &reply[..]);
     }
     for c in [d_out.counters(), f_out.counters()] {
-        assert_eq!((c.pkts_encaps, c.pkts_encrypt, c.pkts_digest, c.send_errors), (9, 9, 9, 0));
+        assert_eq!(
+            (c.pkts_encaps, c.pkts_encrypt, c.pkts_digest, c.send_errors),
+            (9, 9, 9, 0)
+        );
     }
     for c in [d_in.counters(), f_in.counters()] {
-        assert_eq!((c.pkts_decaps, c.pkts_decrypt, c.pkts_verify, c.recv_errors), (9, 9, 9, 0));
+        assert_eq!(
+            (c.pkts_decaps, c.pkts_decrypt, c.pkts_verify, c.recv_errors),
+            (9, 9, 9, 0)
+        );
     }
     // A ping from outside the proxies is refused on the way out...
     let mut stray = icmp_v4(8, 1);
@@ -217,12 +298,23 @@ fn seed_scenario_counters_match_show_crypto_ipsec_sa() {
     let mut buf = vec![0; room.headroom + stray.len() + room.tailroom];
     buf[room.headroom..room.headroom + stray.len()].copy_from_slice(&stray);
     assert!(matches!(
-        d_out.encapsulate(now, &mut r, &mut buf, room.headroom..room.headroom + stray.len()),
+        d_out.encapsulate(
+            now,
+            &mut r,
+            &mut buf,
+            room.headroom..room.headroom + stray.len()
+        ),
         Err(esp::EncapError::SelectorMismatch { .. })
     ));
     // ... and, sent by a peer with a wider SA, refused on the way in with
     // the plaintext zeroed.
-    let mut wide = mk(0xf800_d61f, Direction::Outbound, fred, daphne, TrafficSelector::any());
+    let mut wide = mk(
+        0xf800_d61f,
+        Direction::Outbound,
+        fred,
+        daphne,
+        TrafficSelector::any(),
+    );
     for _ in 0..20 {
         let mut r2 = rng();
         let _ = encap(&mut wide, now, &mut r2, &icmp_v4(1, 1));
@@ -230,7 +322,10 @@ fn seed_scenario_counters_match_show_crypto_ipsec_sa() {
     let mut wire = encap(&mut wide, now, &mut r, &stray);
     let res = d_in.decapsulate(now, &mut wire);
     assert!(matches!(res, Err(DecapError::SelectorMismatch { .. })));
-    assert!(!wire.windows(8).any(|w| w == &stray[28..36]), "plaintext left in the buffer");
+    assert!(
+        !wire.windows(8).any(|w| w == &stray[28..36]),
+        "plaintext left in the buffer"
+    );
     assert_eq!(d_in.counters().selector_failures, 1);
 }
 
@@ -245,7 +340,12 @@ fn outer_header_policy() {
         (DfPolicy::Set, false, true),
         (DfPolicy::Clear, true, false),
     ] {
-        let mut p = params(Direction::Outbound, tunnel(), Encryption::AesCbc(esp::AesKeySize::Aes128), Integrity::HmacSha256_128);
+        let mut p = params(
+            Direction::Outbound,
+            tunnel(),
+            Encryption::AesCbc(esp::AesKeySize::Aes128),
+            Integrity::HmacSha256_128,
+        );
         p.df = df;
         p.ttl = 17;
         let (mut out, _) = pair(&p, now);
@@ -264,6 +364,9 @@ fn outer_header_policy() {
         assert_eq!(a[6] & 0x40 != 0, want, "{df:?}");
         assert_eq!(a[8], 17);
         assert_eq!(a[1], 0xb8, "DSCP copied");
-        assert_eq!(u16::from_be_bytes([b[4], b[5]]), u16::from_be_bytes([a[4], a[5]]) + 1);
+        assert_eq!(
+            u16::from_be_bytes([b[4], b[5]]),
+            u16::from_be_bytes([a[4], a[5]]) + 1
+        );
     }
 }

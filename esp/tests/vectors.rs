@@ -6,6 +6,16 @@
 //! - RFC 2202 (vectors/hmac_rfc2202.txt) through the ESP ICV, and the
 //!   DES/3DES CBC known answers (vectors/des_3des.txt) through ESP.
 
+// Test and benchmark code: a panic is a test failure, and the fixtures index
+// buffers they just built.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::cast_possible_truncation
+)]
+
 mod common;
 
 use std::net::Ipv4Addr;
@@ -40,7 +50,12 @@ fn rfc3602_sa(dir: Direction, mode: Mode, key: &[u8], spi: u32) -> Sa {
 fn rfc3602_cases_5_to_8_encapsulate_byte_exact() {
     let v = read_vectors(RFC3602);
     let now = Instant::now();
-    for case in ["rfc3602-case5-esp", "rfc3602-case6-esp", "rfc3602-case7-esp", "rfc3602-case8-esp"] {
+    for case in [
+        "rfc3602-case5-esp",
+        "rfc3602-case6-esp",
+        "rfc3602-case7-esp",
+        "rfc3602-case8-esp",
+    ] {
         let c = &v[case];
         let key = h(&c["key"]);
         let spi = u32::from_str_radix(&c["spi"], 16).unwrap();
@@ -50,7 +65,10 @@ fn rfc3602_cases_5_to_8_encapsulate_byte_exact() {
         let nh: u8 = c["next_header"].parse().unwrap();
         let tunnel = nh == 4;
         let mode = if tunnel {
-            Mode::Tunnel { src: Ipv4Addr::new(192, 168, 123, 3), dst: Ipv4Addr::new(192, 168, 123, 200) }
+            Mode::Tunnel {
+                src: Ipv4Addr::new(192, 168, 123, 3),
+                dst: Ipv4Addr::new(192, 168, 123, 200),
+            }
         } else {
             Mode::Transport
         };
@@ -83,7 +101,10 @@ fn rfc3602_cases_5_to_8_encapsulate_byte_exact() {
         assert_eq!(usize::from(u16::from_be_bytes([out[2], out[3]])), out.len());
         if case == "rfc3602-case5-esp" {
             // The RFC prints the whole outer header after ESP processing.
-            assert_eq!(hex::encode(&out[..20]), "4500007c08f200004032f9a5c0a87b03c0a87b64");
+            assert_eq!(
+                hex::encode(&out[..20]),
+                "4500007c08f200004032f9a5c0a87b03c0a87b64"
+            );
         }
     }
 }
@@ -92,7 +113,12 @@ fn rfc3602_cases_5_to_8_encapsulate_byte_exact() {
 fn rfc3602_cases_5_to_8_decapsulate() {
     let v = read_vectors(RFC3602);
     let now = Instant::now();
-    for case in ["rfc3602-case5-esp", "rfc3602-case6-esp", "rfc3602-case7-esp", "rfc3602-case8-esp"] {
+    for case in [
+        "rfc3602-case5-esp",
+        "rfc3602-case6-esp",
+        "rfc3602-case7-esp",
+        "rfc3602-case8-esp",
+    ] {
         let c = &v[case];
         let key = h(&c["key"]);
         let spi = u32::from_str_radix(&c["spi"], 16).unwrap();
@@ -114,7 +140,10 @@ fn rfc3602_cases_5_to_8_decapsulate() {
         }
         // The same packet again is a replay.
         let mut again = wrap_esp(&h(&c["esp_packet"]));
-        assert!(matches!(sa.decapsulate(now, &mut again), Err(DecapError::Replay { .. })));
+        assert!(matches!(
+            sa.decapsulate(now, &mut again),
+            Err(DecapError::Replay { .. })
+        ));
     }
 }
 
@@ -159,7 +188,9 @@ fn rfc4106_gcm_draft_vectors_decapsulate() {
         let pad_len = usize::from(pt[pt.len() - 2]);
         let payload = &pt[..pt.len() - 2 - pad_len];
         let mut pkt = wrap_esp(&h(&c["esp_packet"]));
-        let d = sa.decapsulate(now, &mut pkt).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let d = sa
+            .decapsulate(now, &mut pkt)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(d.seq, seq);
         assert_eq!(d.next_header, pt[pt.len() - 1]);
         assert_eq!(&pkt[d.packet.start + 20..d.packet.end], payload, "{name}");
@@ -179,10 +210,16 @@ fn rfc4106_gcm_draft_vectors_decapsulate() {
             p.esn = esn;
             Sa::new(p, now).unwrap()
         };
-        assert_eq!(sa2.decapsulate(now, &mut bad), Err(DecapError::AuthenticationFailed));
+        assert_eq!(
+            sa2.decapsulate(now, &mut bad),
+            Err(DecapError::AuthenticationFailed)
+        );
         done += 1;
     }
-    assert_eq!(done, 6, "cases with 32-bit or zero-high sequence numbers and a valid SPI");
+    assert_eq!(
+        done, 6,
+        "cases with 32-bit or zero-high sequence numbers and a valid SPI"
+    );
 }
 
 /// GCM encapsulation is reproducible from the draft when the draft's IV
@@ -209,7 +246,11 @@ fn gcm_encapsulation_uses_rfc4106_nonce_and_aad() {
     let out = encap(&mut sa, now, &mut r, &inner);
     let esp = &out[20..];
     assert_eq!(&esp[..8], &[0, 0, 0xa5, 0xf8, 0, 0, 0, 1]);
-    assert_eq!(&esp[8..16], &1u64.to_be_bytes(), "explicit IV = sequence number");
+    assert_eq!(
+        &esp[8..16],
+        &1u64.to_be_bytes(),
+        "explicit IV = sequence number"
+    );
     let g = aes_gcm::Aes128Gcm::new_from_slice(&key[..16]).unwrap();
     let mut nonce = [0u8; 12];
     nonce[..4].copy_from_slice(&key[16..]);
@@ -257,16 +298,28 @@ fn rfc2202_truncated_hmacs_are_esp_icvs() {
         let mut sa = Sa::new(p, now).unwrap();
         let good = wrap_esp(&[data.clone(), h(&c["digest_96"])].concat());
         let mut pkt = good.clone();
-        assert_eq!(sa.decapsulate(now, &mut pkt), Err(DecapError::BadPadding), "{sec}");
+        assert_eq!(
+            sa.decapsulate(now, &mut pkt),
+            Err(DecapError::BadPadding),
+            "{sec}"
+        );
         // Not marked: the same packet is judged again, not as a replay.
         let mut pkt = good.clone();
-        assert_eq!(sa.decapsulate(now, &mut pkt), Err(DecapError::BadPadding), "{sec}");
+        assert_eq!(
+            sa.decapsulate(now, &mut pkt),
+            Err(DecapError::BadPadding),
+            "{sec}"
+        );
         assert_eq!(sa.counters().auth_failures, 0);
         assert_eq!(sa.counters().bad_padding, 2);
         let mut bad = good.clone();
         let n = bad.len();
         bad[n - 12] ^= 0x80;
-        assert_eq!(sa.decapsulate(now, &mut bad), Err(DecapError::AuthenticationFailed), "{sec}");
+        assert_eq!(
+            sa.decapsulate(now, &mut bad),
+            Err(DecapError::AuthenticationFailed),
+            "{sec}"
+        );
         assert_eq!(sa.counters().auth_failures, 1);
     }
 }
@@ -311,6 +364,10 @@ fn des_and_3des_cbc_known_answers_through_esp() {
         let out = encap(&mut sa, now, &mut fixed, &inner);
         // Outer header 20, ESP header 8, IV 8, then the ciphertext.
         assert_eq!(&out[28..36], &h(&c["iv"])[..]);
-        assert_eq!(hex::encode(&out[36..36 + ct.len()]), hex::encode(&ct), "{sec}");
+        assert_eq!(
+            hex::encode(&out[36..36 + ct.len()]),
+            hex::encode(&ct),
+            "{sec}"
+        );
     }
 }

@@ -1,15 +1,19 @@
 //! Helpers shared by the integration tests: a reader for the `vectors/`
 //! files, an RNG that replays fixed IVs, SA and packet builders.
-#![allow(dead_code, unreachable_pub)]
+#![allow(
+    dead_code,
+    unreachable_pub,
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::cast_possible_truncation
+)]
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::net::Ipv4Addr;
 use std::time::Instant;
 
-use esp::{
-    AesKeySize, Direction, Encryption, Integrity, Keys, Mode, Sa, SaParams, Spi,
-};
+use esp::{AesKeySize, Direction, Encryption, Integrity, Keys, Mode, Sa, SaParams, Spi};
 use rand_chacha::ChaCha20Rng;
 use rand_core::{SeedableRng, TryCryptoRng, TryRng};
 
@@ -109,8 +113,12 @@ pub fn all_suites() -> Vec<(Encryption, Integrity)> {
 
 /// Deterministic key bytes of the right lengths (3DES keys distinct).
 pub fn keys_for(e: Encryption, i: Integrity) -> Keys {
-    let ek: Vec<u8> = (0..e.key_len()).map(|n| (n as u8).wrapping_mul(37) ^ 0x5a).collect();
-    let ak: Vec<u8> = (0..i.key_len()).map(|n| (n as u8).wrapping_mul(11) ^ 0xa5).collect();
+    let ek: Vec<u8> = (0..e.key_len())
+        .map(|n| (n as u8).wrapping_mul(37) ^ 0x5a)
+        .collect();
+    let ak: Vec<u8> = (0..i.key_len())
+        .map(|n| (n as u8).wrapping_mul(11) ^ 0xa5)
+        .collect();
     Keys::new(&ek, &ak)
 }
 
@@ -176,8 +184,18 @@ pub fn udp_v6(len: usize) -> Vec<u8> {
     p[4..6].copy_from_slice(&((8 + len) as u16).to_be_bytes());
     p[6] = 17;
     p[7] = 64;
-    p[8..24].copy_from_slice(&"2001:db8::1".parse::<std::net::Ipv6Addr>().unwrap().octets());
-    p[24..40].copy_from_slice(&"2001:db8::2".parse::<std::net::Ipv6Addr>().unwrap().octets());
+    p[8..24].copy_from_slice(
+        &"2001:db8::1"
+            .parse::<std::net::Ipv6Addr>()
+            .unwrap()
+            .octets(),
+    );
+    p[24..40].copy_from_slice(
+        &"2001:db8::2"
+            .parse::<std::net::Ipv6Addr>()
+            .unwrap()
+            .octets(),
+    );
     p[40..42].copy_from_slice(&1234u16.to_be_bytes());
     p[42..44].copy_from_slice(&53u16.to_be_bytes());
     p
@@ -186,7 +204,11 @@ pub fn udp_v6(len: usize) -> Vec<u8> {
 pub fn checksum(data: &[u8]) -> u16 {
     let mut sum: u32 = 0;
     for c in data.chunks(2) {
-        let w = if c.len() == 2 { u16::from_be_bytes([c[0], c[1]]) } else { u16::from(c[0]) << 8 };
+        let w = if c.len() == 2 {
+            u16::from_be_bytes([c[0], c[1]])
+        } else {
+            u16::from(c[0]) << 8
+        };
         sum += u32::from(w);
     }
     while sum > 0xffff {
@@ -196,12 +218,22 @@ pub fn checksum(data: &[u8]) -> u16 {
 }
 
 /// Encapsulates `inner` with `sa`, returning the outer packet bytes.
-pub fn encap(sa: &mut Sa, now: Instant, rng: &mut impl rand_core::CryptoRng, inner: &[u8]) -> Vec<u8> {
+pub fn encap(
+    sa: &mut Sa,
+    now: Instant,
+    rng: &mut impl rand_core::CryptoRng,
+    inner: &[u8],
+) -> Vec<u8> {
     let room = sa.room(inner.len());
     let mut buf = vec![0u8; room.headroom + inner.len() + room.tailroom];
     buf[room.headroom..room.headroom + inner.len()].copy_from_slice(inner);
     let r = sa
-        .encapsulate(now, rng, &mut buf, room.headroom..room.headroom + inner.len())
+        .encapsulate(
+            now,
+            rng,
+            &mut buf,
+            room.headroom..room.headroom + inner.len(),
+        )
         .unwrap();
     buf[r.packet].to_vec()
 }
