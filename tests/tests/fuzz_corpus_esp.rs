@@ -1,6 +1,9 @@
 //! Replays the committed seed corpora of the `esp_decap` and `esp_window`
 //! fuzz targets through the same `esp::fuzzing` functions the targets call.
 
+// Test code: a panic is a test failure.
+#![allow(clippy::unwrap_used, clippy::panic)]
+
 use std::fs;
 use std::path::Path;
 
