@@ -114,7 +114,18 @@ impl Life {
     }
 }
 
-/// One ESP security association. See the [module docs](self).
+/// One ESP security association (RFC 4303).
+///
+/// - Getters: [`Sa::spi`], [`Sa::direction`], [`Sa::counters`],
+///   [`Sa::room`], [`Sa::is_expired`], ...
+/// - Inputs: [`Sa::encapsulate`] (outbound), [`Sa::decapsulate`] (inbound).
+/// - Outputs: drain [`Sa::poll_event`] until `None` after every input and
+///   timeout; call [`Sa::handle_timeout`] at [`Sa::poll_timeout`].
+///
+/// Receive order: outer header, SPI, anti-replay quick check, ICV in
+/// constant time, decrypt, padding, mark the window, then the inner header
+/// and the selectors. A packet that fails after decryption has its
+/// plaintext zeroed in the caller's buffer before the error returns.
 pub struct Sa {
     spi: Spi,
     direction: Direction,

@@ -78,6 +78,7 @@ pub struct SaTable {
     slots: Vec<Slot>,
     free: Vec<u32>,
     by_spi: HashMap<u32, SaHandle, BuildHasherDefault<SpiHasher>>,
+    count: usize,
     unknown_spi: u64,
     not_esp: u64,
 }
@@ -99,7 +100,7 @@ impl SaTable {
 
     /// Number of installed SAs.
     pub fn len(&self) -> usize {
-        self.slots.iter().filter(|s| s.sa.is_some()).count()
+        self.count
     }
 
     /// Whether the table is empty.
@@ -149,6 +150,7 @@ impl SaTable {
         if inbound {
             self.by_spi.insert(spi.0, handle);
         }
+        self.count += 1;
         Ok(handle)
     }
 
@@ -160,6 +162,7 @@ impl SaTable {
             self.by_spi.remove(&sa.spi().0);
         }
         self.free.push(handle.index);
+        self.count -= 1;
         Some(sa)
     }
 
