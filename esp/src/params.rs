@@ -267,14 +267,18 @@ impl fmt::Debug for SecretBytes {
 }
 
 /// Key material for one SA: the encryption key (with the GCM salt at its
-/// end) and the integrity key.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// end) and the integrity key. Both are wiped on drop, redacted in `Debug`
+/// and compared in constant time.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Zeroize)]
 pub struct Keys {
     /// Encryption key material ([`Encryption::key_len`] bytes).
     pub encryption: SecretBytes,
     /// Integrity key ([`Integrity::key_len`] bytes).
     pub integrity: SecretBytes,
 }
+
+// Both fields are `SecretBytes`, which wipe themselves on drop.
+impl ZeroizeOnDrop for Keys {}
 
 impl Keys {
     /// Copies both keys.

@@ -148,6 +148,33 @@ fn mac_into<M: Mac + Clone>(m: &M, parts: &[&[u8]], out: &mut [u8; MAX_ICV], n: 
     }
 }
 
+// Every key-dependent state wipes itself on drop: the cipher key schedules
+// and the GCM states (`ZeroizeOnDrop` with the crates' `zeroize` features),
+// the HMAC states (an HMAC is two digest cores, inner and outer, each keyed
+// with a pad of the key; the cores wipe on drop) and the salt
+// (`Zeroizing`). This guard stops the build if a dependency ever loses that.
+const _: () = {
+    use hmac::EagerHash;
+    fn wipes_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+    #[allow(dead_code)] // only type-checked
+    fn guard() {
+        wipes_on_drop::<Des>();
+        wipes_on_drop::<TdesEde3>();
+        wipes_on_drop::<Aes128>();
+        wipes_on_drop::<Aes192>();
+        wipes_on_drop::<Aes256>();
+        wipes_on_drop::<Gcm<Aes128>>();
+        wipes_on_drop::<Gcm<Aes192>>();
+        wipes_on_drop::<Gcm<Aes256>>();
+        wipes_on_drop::<<Md5 as EagerHash>::Core>();
+        wipes_on_drop::<<Sha1 as EagerHash>::Core>();
+        wipes_on_drop::<<Sha256 as EagerHash>::Core>();
+        wipes_on_drop::<<Sha384 as EagerHash>::Core>();
+        wipes_on_drop::<<Sha512 as EagerHash>::Core>();
+        wipes_on_drop::<Zeroizing<[u8; 4]>>();
+    }
+};
+
 /// The keyed transforms of one SA.
 pub(crate) struct Transform {
     cipher: Cipher,
