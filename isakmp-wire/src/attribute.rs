@@ -316,7 +316,8 @@ pub enum Phase1Attribute<'b> {
     FieldSize(u16),
     /// Group order, big-endian.
     GroupOrder(Cow<'b, [u8]>),
-    /// An attribute type this crate does not type.
+    /// An attribute type this crate does not type; its value stays in the
+    /// [`Attribute`] it was decoded from (`to_attribute` gives an empty TLV).
     Unknown(Phase1AttributeType),
 }
 
@@ -379,7 +380,8 @@ pub enum IpsecAttribute<'b> {
     EcnTunnel(EcnTunnel),
     /// Extended sequence numbers (RFC 4304 s.2; 1 = 64-bit).
     ExtendedSequenceNumber(u16),
-    /// An attribute type this crate does not type.
+    /// An attribute type this crate does not type; its value stays in the
+    /// [`Attribute`] it was decoded from (`to_attribute` gives an empty TLV).
     Unknown(IpsecAttributeType),
 }
 

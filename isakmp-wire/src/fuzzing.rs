@@ -126,14 +126,13 @@ fn reserved_zero(message: &Message<&[u8]>) -> bool {
     if message.is_encrypted() {
         return true;
     }
-    let ted = ParseConfig::default().is_ted(message.header().exchange_type());
     message.payloads().all(|p| match p {
-        Ok(p) => p.reserved() == 0 && body_reserved_zero(&p, ted),
+        Ok(p) => p.reserved() == 0 && body_reserved_zero(&p),
         Err(_) => false,
     })
 }
 
-fn body_reserved_zero(p: &crate::chain::Payload<'_>, _ted: bool) -> bool {
+fn body_reserved_zero(p: &crate::chain::Payload<'_>) -> bool {
     use crate::chain::Payloads;
     let body = p.body();
     match p.payload_type() {
@@ -158,6 +157,15 @@ fn body_reserved_zero(p: &crate::chain::Payload<'_>, _ted: bool) -> bool {
         }
         PayloadType::NAT_OA | PayloadType::NAT_OA_DRAFT => body.get(1..4) == Some(&[0, 0, 0]),
         _ => true,
+    }
+}
+
+/// Builds an arbitrary [`MessageRepr`] from fuzzer bytes and runs
+/// [`repr_roundtrip`] on it (the `wire_repr` target).
+pub fn repr_bytes(data: &[u8]) {
+    use arbitrary::{Arbitrary, Unstructured};
+    if let Ok(repr) = MessageRepr::arbitrary_take_rest(Unstructured::new(data)) {
+        repr_roundtrip(repr);
     }
 }
 

@@ -43,7 +43,7 @@
 //!   differently (lengths over 65535, SPIs over 255 bytes, attribute types
 //!   with the AF bit, an `IdData::Other` of a typed ID type, ...).
 //!
-//! The fuzz targets (`fuzz/`, through the [`fuzzing`] module behind the
+//! The fuzz targets (`fuzz/`, through the `fuzzing` module behind the
 //! `fuzzing` feature) check all three.
 //!
 //! # Example: parse and build

@@ -118,6 +118,19 @@ impl<T: AsRef<[u8]>> Message<T> {
     }
 }
 
+impl<T: AsRef<[u8]> + AsMut<[u8]>> Message<T> {
+    /// The header in place, for patching fields (e.g. the length after
+    /// appending ciphertext). Fails only if the buffer is shorter than 28
+    /// bytes.
+    pub fn header_mut(&mut self) -> Result<&mut Header> {
+        let bytes = self.buffer.as_mut();
+        let len = bytes.len();
+        <Header as zerocopy::FromBytes>::mut_from_prefix(bytes)
+            .map(|(header, _)| header)
+            .map_err(|_| Error::HeaderTruncated { len })
+    }
+}
+
 /// Iterator over the payloads of a cleartext message (see
 /// [`Message::payloads`]).
 #[derive(Clone, Debug)]

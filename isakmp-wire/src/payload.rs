@@ -25,7 +25,7 @@ use crate::registry::{
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub struct ParseConfig {
-    /// The exchange type of TED messages (TED-WIRE.md [A]; default 240).
+    /// The exchange type of TED messages (TED-WIRE.md \[A\]; default 240).
     /// In such a message payloads 16 and 239 are read as the TED proxy
     /// payload; elsewhere they stay opaque (16 is GDOI's SAT in RFC 6407).
     /// `None` turns TED decoding off.
@@ -243,7 +243,7 @@ pub struct DeleteRepr<'a> {
     pub spis: Vec<&'a [u8]>,
 }
 
-/// The TED proxy payload (TED-WIRE.md "Response" item 3, body [A]): one or
+/// The TED proxy payload (TED-WIRE.md "Response" item 3, body \[A\]): one or
 /// two IPsec-DOI ID blocks (ID type, protocol, port, identification data)
 /// without length fields, source proxy then destination proxy.
 ///
@@ -301,7 +301,7 @@ impl<'a> PayloadRepr<'a> {
         let body = payload.body();
         let mut r = Reader::new(body, payload.body_offset(), pt);
         let repr = match pt {
-            PayloadType::SA => match SaRepr::parse(&mut r, payload)? {
+            PayloadType::SA => match SaRepr::parse(&mut r)? {
                 Some(sa) => PayloadRepr::Sa(sa),
                 None => PayloadRepr::Opaque(OpaquePayload {
                     payload_type: pt,
@@ -503,7 +503,7 @@ pub(crate) fn parse_chain<'a>(iter: &mut Payloads<'a>, ted: bool) -> Result<Vec<
 impl<'a> SaRepr<'a> {
     /// Parses an SA body; `None` when it is not one this crate types
     /// (another DOI, or labeled-domain situation fields).
-    fn parse(r: &mut Reader<'a>, payload: &Payload<'a>) -> Result<Option<Self>> {
+    fn parse(r: &mut Reader<'a>) -> Result<Option<Self>> {
         let doi = Doi(r.u32("SA payload shorter than its DOI")?);
         if doi != Doi::IPSEC {
             return Ok(None);
@@ -515,7 +515,14 @@ impl<'a> SaRepr<'a> {
         let base = r.offset();
         let rest = r.rest();
         let mut proposals = Vec::new();
-        for p in Payloads::exact(PayloadType::PROPOSAL, rest, base) {
+        // An SA without proposals (nothing after the situation) is
+        // representable, so it must parse back.
+        let first = if rest.is_empty() {
+            PayloadType::NONE
+        } else {
+            PayloadType::PROPOSAL
+        };
+        for p in Payloads::exact(first, rest, base) {
             let p = p?;
             if p.payload_type() != PayloadType::PROPOSAL {
                 return Err(Error::UnexpectedPayload {
@@ -526,7 +533,6 @@ impl<'a> SaRepr<'a> {
             }
             proposals.push(ProposalRepr::parse(&p)?);
         }
-        let _ = payload;
         Ok(Some(Self {
             situation,
             proposals,
@@ -567,7 +573,12 @@ impl<'a> ProposalRepr<'a> {
         let base = r.offset();
         let rest = r.rest();
         let mut transforms = Vec::new();
-        for t in Payloads::exact(PayloadType::TRANSFORM, rest, base) {
+        let first = if rest.is_empty() {
+            PayloadType::NONE
+        } else {
+            PayloadType::TRANSFORM
+        };
+        for t in Payloads::exact(first, rest, base) {
             let t = t?;
             if t.payload_type() != PayloadType::TRANSFORM {
                 return Err(Error::UnexpectedPayload {
@@ -593,7 +604,9 @@ impl<'a> ProposalRepr<'a> {
         })
     }
 
-    fn buffer_len(&self) -> usize {
+    /// Length on the wire, generic header included.
+    #[must_use]
+    pub fn buffer_len(&self) -> usize {
         self.transforms.iter().fold(
             (PAYLOAD_HEADER_LEN + 4).saturating_add(self.spi.len()),
             |acc, t| acc.saturating_add(t.buffer_len()),
@@ -640,7 +653,9 @@ impl<'a> TransformRepr<'a> {
         })
     }
 
-    fn buffer_len(&self) -> usize {
+    /// Length on the wire, generic header included.
+    #[must_use]
+    pub fn buffer_len(&self) -> usize {
         self.attributes
             .iter()
             .fold(PAYLOAD_HEADER_LEN + 4, |acc, a| {

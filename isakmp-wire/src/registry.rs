@@ -111,7 +111,7 @@ registry! {
     /// IKE New Group Mode (RFC 2409 s.6).
     NEW_GROUP_MODE = 33 => "NEW_GROUP_MODE";
     /// Cisco Tunnel Endpoint Discovery, as this project assumes it
-    /// (`TED-WIRE.md`, tag [A]: a private-use value, not confirmed against
+    /// (`TED-WIRE.md`, tag \[A\]: a private-use value, not confirmed against
     /// a real IOS capture). See [`crate::ted::TED_EXCHANGE_TYPE`].
     TED = 240 => "TED";
 }
@@ -201,13 +201,13 @@ registry! {
     /// Cisco/IKE fragmentation payload (private use); kept opaque.
     FRAGMENT = 132 => "FRAG";
     /// The TED proxy payload number the seed's responder printed (TED-WIRE.md,
-    /// [T]); accepted in a TED message, sent as 16.
+    /// \[T\]); accepted in a TED message, sent as 16.
     TED_PROXY_ALT = 239 => "TED-PROXY-ALT";
 }
 
 impl PayloadType {
     /// The TED proxy payload type this project sends in a TED response
-    /// (TED-WIRE.md [A]); the same number as GDOI's SAT outside TED.
+    /// (TED-WIRE.md \[A\]); the same number as GDOI's SAT outside TED.
     pub const TED_PROXY: Self = Self(16);
 }
 
@@ -532,9 +532,9 @@ registry! {
     MODP_768 = 1 => "MODP_768";
     /// 1024-bit MODP group (RFC 2409 s.6.2; weak).
     MODP_1024 = 2 => "MODP_1024";
-    /// EC2N group on GP[2^155] (RFC 2409 s.6.3).
+    /// EC2N group on GP(2^155) (RFC 2409 s.6.3).
     EC2N_155 = 3 => "EC2N_155";
-    /// EC2N group on GP[2^185] (RFC 2409 s.6.4).
+    /// EC2N group on GP(2^185) (RFC 2409 s.6.4).
     EC2N_185 = 4 => "EC2N_185";
     /// 1536-bit MODP group (RFC 3526 s.2).
     MODP_1536 = 5 => "MODP_1536";
@@ -579,9 +579,9 @@ registry! {
     pub struct GroupType(u16);
     /// Modular exponentiation group.
     MODP = 1 => "MODP";
-    /// Elliptic curve group over GF[P].
+    /// Elliptic curve group over GF(P).
     ECP = 2 => "ECP";
-    /// Elliptic curve group over GF[2^N].
+    /// Elliptic curve group over GF(2^N).
     EC2N = 3 => "EC2N";
 }
 

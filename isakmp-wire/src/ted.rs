@@ -3,7 +3,7 @@
 //! expired unpublished).
 //!
 //! **Unverified assumptions.** The format is derived from the seed's IOS
-//! debug trace. Every value the trace does not pin down (tag [A] in
+//! debug trace. Every value the trace does not pin down (tag \[A\] in
 //! TED-WIRE.md) is a named constant here and must be checked against a
 //! real IOS capture before anyone claims byte-level interoperability:
 //! [`TED_EXCHANGE_TYPE`] (240), [`TED_PROXY_PAYLOAD_TYPE`] (16; 239
@@ -28,13 +28,13 @@ use crate::payload::{PayloadRepr, TedProxyNumbering, TedProxyRepr};
 use crate::registry::{ExchangeType, PayloadType};
 
 /// The TED exchange type: a private-use value (RFC 2408 s.3.1, 240-255).
-/// [A]: not confirmed against IOS; configurable through
+/// \[A\]: not confirmed against IOS; configurable through
 /// [`crate::ParseConfig::ted_exchange_type`] and the `exchange_type`
 /// arguments below.
 pub const TED_EXCHANGE_TYPE: ExchangeType = ExchangeType::TED;
 
 /// The payload type this project sends for the TED proxy payload: 16, what
-/// the seed's initiator reported receiving ([T]/[A]).
+/// the seed's initiator reported receiving (\[T\]/\[A\]).
 pub const TED_PROXY_PAYLOAD_TYPE: PayloadType = PayloadType::TED_PROXY;
 
 /// The alternative proxy payload type printed by the seed's responder
@@ -46,7 +46,7 @@ pub const TED_PROXY_PAYLOAD_TYPE_ALT: PayloadType = PayloadType::TED_PROXY_ALT;
 pub const IOS_VENDOR_ID: &[u8] = crate::vendor::CISCO_IOS;
 
 /// The "TED V3 capable" vendor ID IOS may append to a probe. Its bytes are
-/// unknown ([A]); none is sent by default and unknown vendor IDs are
+/// unknown (\[A\]); none is sent by default and unknown vendor IDs are
 /// accepted and ignored.
 pub const TED_CAPABILITY_VENDOR_ID: Option<&[u8]> = None;
 

@@ -91,6 +91,36 @@ pub const NAT_T_DRAFT_03: &[u8] = &[
     0x7d, 0x94, 0x19, 0xa6, 0x53, 0x10, 0xca, 0x6f, 0x2c, 0x17, 0x9d, 0x92, 0x15, 0x52, 0x9d, 0x56,
 ];
 
+/// MD5("draft-ietf-ipsec-nat-t-ike-01") (libreswan, Wireshark).
+pub const NAT_T_DRAFT_01: &[u8] = &[
+    0x16, 0xf6, 0xca, 0x16, 0xe4, 0xa4, 0x06, 0x6d, 0x83, 0x82, 0x1a, 0x0f, 0x0a, 0xea, 0xa8, 0x62,
+];
+
+/// MD5("draft-ietf-ipsec-nat-t-ike-04") (libreswan, Wireshark).
+pub const NAT_T_DRAFT_04: &[u8] = &[
+    0x99, 0x09, 0xb6, 0x4e, 0xed, 0x93, 0x7c, 0x65, 0x73, 0xde, 0x52, 0xac, 0xe9, 0x52, 0xfa, 0x6b,
+];
+
+/// MD5("draft-ietf-ipsec-nat-t-ike-05") (libreswan, Wireshark).
+pub const NAT_T_DRAFT_05: &[u8] = &[
+    0x80, 0xd0, 0xbb, 0x3d, 0xef, 0x54, 0x56, 0x5e, 0xe8, 0x46, 0x45, 0xd4, 0xc8, 0x5c, 0xe3, 0xee,
+];
+
+/// MD5("draft-ietf-ipsec-nat-t-ike-06") (libreswan, Wireshark).
+pub const NAT_T_DRAFT_06: &[u8] = &[
+    0x4d, 0x1e, 0x0e, 0x13, 0x6d, 0xea, 0xfa, 0x34, 0xc4, 0xf3, 0xea, 0x9f, 0x02, 0xec, 0x72, 0x85,
+];
+
+/// MD5("draft-ietf-ipsec-nat-t-ike-07") (libreswan, Wireshark).
+pub const NAT_T_DRAFT_07: &[u8] = &[
+    0x43, 0x9b, 0x59, 0xf8, 0xba, 0x67, 0x6c, 0x4c, 0x77, 0x37, 0xae, 0x22, 0xea, 0xb8, 0xf5, 0x82,
+];
+
+/// MD5("draft-ietf-ipsec-nat-t-ike-08") (libreswan, Wireshark).
+pub const NAT_T_DRAFT_08: &[u8] = &[
+    0x8f, 0x8d, 0x83, 0x82, 0x6d, 0x24, 0x6b, 0x6f, 0xc7, 0xa8, 0xa6, 0xa4, 0x28, 0xc1, 0x1d, 0xe8,
+];
+
 /// IKE fragmentation (Microsoft and others): MD5("FRAGMENTATION")
 /// (ike-scan, libreswan).
 pub const IKE_FRAGMENTATION: &[u8] = &[
@@ -166,6 +196,36 @@ pub const KNOWN_VENDOR_IDS: &[KnownVendorId] = &[
         matching: VendorMatch::Exact,
     },
     KnownVendorId {
+        name: "draft-ietf-ipsec-nat-t-ike-01",
+        bytes: NAT_T_DRAFT_01,
+        matching: VendorMatch::Exact,
+    },
+    KnownVendorId {
+        name: "draft-ietf-ipsec-nat-t-ike-04",
+        bytes: NAT_T_DRAFT_04,
+        matching: VendorMatch::Exact,
+    },
+    KnownVendorId {
+        name: "draft-ietf-ipsec-nat-t-ike-05",
+        bytes: NAT_T_DRAFT_05,
+        matching: VendorMatch::Exact,
+    },
+    KnownVendorId {
+        name: "draft-ietf-ipsec-nat-t-ike-06",
+        bytes: NAT_T_DRAFT_06,
+        matching: VendorMatch::Exact,
+    },
+    KnownVendorId {
+        name: "draft-ietf-ipsec-nat-t-ike-07",
+        bytes: NAT_T_DRAFT_07,
+        matching: VendorMatch::Exact,
+    },
+    KnownVendorId {
+        name: "draft-ietf-ipsec-nat-t-ike-08",
+        bytes: NAT_T_DRAFT_08,
+        matching: VendorMatch::Exact,
+    },
+    KnownVendorId {
         name: "Cisco Fragmentation",
         bytes: CISCO_FRAGMENTATION,
         matching: VendorMatch::Prefix,
@@ -227,6 +287,12 @@ mod tests {
         assert_eq!(NAT_T_DRAFT_02, md5(b"draft-ietf-ipsec-nat-t-ike-02"));
         assert_eq!(NAT_T_DRAFT_02_N, md5(b"draft-ietf-ipsec-nat-t-ike-02\n"));
         assert_eq!(NAT_T_DRAFT_03, md5(b"draft-ietf-ipsec-nat-t-ike-03"));
+        // Every draft entry is the MD5 of its own name.
+        for k in KNOWN_VENDOR_IDS {
+            if k.name.starts_with("draft-ietf-ipsec-nat-t-ike-") && !k.name.ends_with("\\n") {
+                assert_eq!(k.bytes, md5(k.name.as_bytes()), "{}", k.name);
+            }
+        }
         assert_eq!(IKE_FRAGMENTATION, md5(b"FRAGMENTATION"));
         assert_eq!(STRONGSWAN, md5(b"strongSwan"));
         assert_eq!(&CISCO_UNITY[..14], &md5(b"CISCO-UNITY")[..14]);
