@@ -600,6 +600,9 @@ pub struct Limits {
     pub completed_nodes_per_sa: usize,
     /// How long a completed Quick Mode node is kept.
     pub completed_node_linger: Duration,
+    /// A duplicate of a peer message is answered (by resending our reply)
+    /// at most once per this interval.
+    pub duplicate_answer_interval: Duration,
 }
 
 impl Default for Limits {
@@ -610,6 +613,7 @@ impl Default for Limits {
             phase2_per_sa: 32,
             completed_nodes_per_sa: 16,
             completed_node_linger: Duration::from_secs(60),
+            duplicate_answer_interval: Duration::from_secs(1),
         }
     }
 }

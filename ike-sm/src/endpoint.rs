@@ -101,6 +101,9 @@ pub(crate) struct IsakmpSa {
     pub(crate) rekey_started: bool,
     /// INITIAL-CONTACT came with the peer's authentication message.
     pub(crate) initial_contact: bool,
+    /// When `last_out` was last sent (answers to duplicates are rate
+    /// limited from it).
+    pub(crate) sent_at: Option<Instant>,
 }
 
 impl IsakmpSa {
@@ -665,6 +668,21 @@ impl Endpoint {
     }
 
     // ----- shared helpers -----
+
+    /// Whether a duplicate may be answered now (at most once per
+    /// `duplicate_answer_interval`, so that a link that duplicates
+    /// datagrams cannot start a resend storm).
+    pub(crate) fn may_answer(&mut self, sent_at: &mut Option<Instant>, now: Instant) -> bool {
+        let interval = self.config.limits.duplicate_answer_interval;
+        if sent_at.is_some_and(|t| now.saturating_duration_since(t) < interval) {
+            self.counters.duplicates_suppressed =
+                self.counters.duplicates_suppressed.saturating_add(1);
+            return false;
+        }
+        *sent_at = Some(now);
+        self.counters.duplicates_answered = self.counters.duplicates_answered.saturating_add(1);
+        true
+    }
 
     pub(crate) fn drop_input(&mut self, peer: SocketAddr, reason: DropReason) {
         self.counters.count(&reason);

@@ -574,6 +574,8 @@ pub struct Counters {
     pub retransmitted: u64,
     /// Duplicates of peer messages answered by resending our reply.
     pub duplicates_answered: u64,
+    /// Duplicates not answered (rate limit).
+    pub duplicates_suppressed: u64,
     /// Dropped: malformed.
     pub malformed: u64,
     /// Dropped: no SA for the cookies.

@@ -170,7 +170,7 @@ impl Endpoint {
                         authenticated: true,
                     },
                 );
-                self.purge_peer(id, remote, DeletedBy::InitialContact);
+                self.purge_peer(Some(id), remote, DeletedBy::InitialContact);
             }
             t => {
                 self.trace(
@@ -442,7 +442,7 @@ impl Endpoint {
                     let peer = sa.remote;
                     self.events.push_back(Event::DpdTimeout { sa: id, peer });
                     // The peer is gone: forget its SAs without telling it.
-                    self.purge_peer(id, peer, DeletedBy::DeadPeer);
+                    self.purge_peer(None, peer, DeletedBy::DeadPeer);
                     self.remove_sa(
                         id,
                         "peer dead (DPD)",

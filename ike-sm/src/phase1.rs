@@ -237,6 +237,7 @@ impl Endpoint {
             None
         };
         sa.last_out = Some(bytes.clone());
+        sa.sent_at = Some(now);
         self.transmit(sa.local, sa.remote, bytes);
     }
 
@@ -292,6 +293,7 @@ impl Endpoint {
             },
             rekey_started: false,
             initial_contact: false,
+            sent_at: None,
         };
         let (bytes, state) = match mode {
             ExchangeMode::Main => {
@@ -360,7 +362,7 @@ impl Endpoint {
         let data = message.message_bytes();
         if rc == [0; 8] {
             if let Some(&id) = self.responded_first.get(&(ic, remote)) {
-                return self.duplicate_phase1(id, remote, data);
+                return self.duplicate_phase1(now, id, remote, data);
             }
             if self.initiated.contains_key(&ic) {
                 return self.drop_input(
@@ -381,7 +383,7 @@ impl Endpoint {
         };
         if sa.last_in.as_deref() == Some(data) {
             self.sas.insert(id, sa);
-            return self.duplicate_phase1(id, remote, data);
+            return self.duplicate_phase1(now, id, remote, data);
         }
         let expected_exchange = match sa.mode {
             ExchangeMode::Main => ExchangeType::IDENTITY_PROTECTION,
@@ -463,7 +465,15 @@ impl Endpoint {
         }
     }
 
-    fn duplicate_phase1(&mut self, id: IsakmpSaId, remote: SocketAddr, data: &[u8]) {
+    fn duplicate_phase1(&mut self, now: Instant, id: IsakmpSaId, remote: SocketAddr, data: &[u8]) {
+        let Some(mut sa) = self.sas.remove(&id) else {
+            return;
+        };
+        let answer = sa.last_in.as_deref() != Some(data) || self.may_answer(&mut sa.sent_at, now);
+        self.sas.insert(id, sa);
+        if !answer {
+            return;
+        }
         let Some(sa) = self.sas.get(&id) else {
             return;
         };
@@ -477,7 +487,6 @@ impl Endpoint {
             );
         }
         let (local, out, ctx) = (sa.local, sa.last_out.clone(), (sa.id, sa.conn_id));
-        self.counters.duplicates_answered = self.counters.duplicates_answered.saturating_add(1);
         self.trace(Some(ctx), TraceEvent::DuplicateAnswered { message_id: 0 });
         if let Some(out) = out {
             self.transmit(local, remote, out);
@@ -672,6 +681,7 @@ impl Endpoint {
             },
             rekey_started: false,
             initial_contact: false,
+            sent_at: None,
         };
         self.process_vids(&mut sa, &inb);
         let reply_sa = PayloadRepr::Sa(SaRepr {
@@ -1559,7 +1569,7 @@ impl Endpoint {
             );
         }
         if initial_contact {
-            self.purge_peer(id, remote, DeletedBy::InitialContact);
+            self.purge_peer(Some(id), remote, DeletedBy::InitialContact);
         }
         for n in pending {
             self.start_quick_mode(now, id, n);
@@ -1567,11 +1577,18 @@ impl Endpoint {
     }
 
     /// Forgets every other SA with a peer (INITIAL-CONTACT or DPD).
-    pub(crate) fn purge_peer(&mut self, keep: IsakmpSaId, remote: SocketAddr, by: DeletedBy) {
+    /// With `keep`, that SA and the IPsec SAs it negotiated stay
+    /// (INITIAL-CONTACT arrives on the new SA); without, everything goes.
+    pub(crate) fn purge_peer(
+        &mut self,
+        keep: Option<IsakmpSaId>,
+        remote: SocketAddr,
+        by: DeletedBy,
+    ) {
         let others: Vec<IsakmpSaId> = self
             .sas
             .values()
-            .filter(|s| s.id != keep && s.remote.ip() == remote.ip() && s.is_established())
+            .filter(|s| Some(s.id) != keep && s.remote.ip() == remote.ip() && s.is_established())
             .map(|s| s.id)
             .collect();
         for o in others {
@@ -1580,7 +1597,7 @@ impl Endpoint {
         let spis: Vec<_> = self
             .ipsec
             .values()
-            .filter(|s| s.remote.ip() == remote.ip() && s.isakmp != keep)
+            .filter(|s| s.remote.ip() == remote.ip() && Some(s.isakmp) != keep)
             .map(|s| s.inbound)
             .collect();
         for spi in spis {
@@ -1620,6 +1637,7 @@ impl Endpoint {
         r.count = r.count.saturating_add(1);
         r.next = now + schedule.delay(r.count).unwrap_or(schedule.final_wait);
         sa.retx = Some(r);
+        sa.sent_at = Some(now);
         let (local, remote, out, state, role, conn) = (
             sa.local,
             sa.remote,

@@ -45,6 +45,8 @@ pub(crate) struct QmNode {
     pub(crate) negotiation: Option<NegotiationId>,
     pub(crate) linger_until: Option<Instant>,
     pub(crate) spi: Option<Spi>,
+    /// When `last_out` was last sent.
+    pub(crate) sent_at: Option<Instant>,
 }
 
 /// The state of a Quick Mode node.
@@ -227,6 +229,7 @@ impl Endpoint {
                 negotiation: Some(neg),
                 linger_until: None,
                 spi: Some(spi),
+                sent_at: Some(now),
             },
         );
         self.trace(
@@ -291,8 +294,12 @@ impl Endpoint {
         let data = m.message_bytes();
         match sa.qm.remove(&mid) {
             Some(node) if node.last_in.as_deref() == Some(data) => {
-                self.counters.duplicates_answered =
-                    self.counters.duplicates_answered.saturating_add(1);
+                let mut node = node;
+                if !self.may_answer(&mut node.sent_at, now) {
+                    sa.qm.insert(mid, node);
+                    self.sas.insert(id, sa);
+                    return;
+                }
                 self.trace(
                     Some((sa.id, sa.conn_id)),
                     TraceEvent::DuplicateAnswered { message_id: mid },
@@ -636,6 +643,7 @@ impl Endpoint {
                 negotiation: None,
                 linger_until: None,
                 spi: Some(spi),
+                sent_at: Some(now),
             },
         );
         self.transmit(sa.local, sa.remote, bytes);
@@ -977,6 +985,7 @@ impl Endpoint {
             negotiation: None,
             linger_until: Some(now + self.config.limits.completed_node_linger),
             spi: Some(st.spi),
+            sent_at: Some(now),
         }))
     }
 
@@ -1007,6 +1016,7 @@ impl Endpoint {
             r.count = r.count.saturating_add(1);
             r.next = now + schedule.delay(r.count).unwrap_or(schedule.final_wait);
             node.retx = Some(r);
+            node.sent_at = Some(now);
             if let Some(out) = node.last_out.clone() {
                 resend.push(out);
             }
