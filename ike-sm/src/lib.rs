@@ -16,12 +16,15 @@
 //!   chains (RFC 2409 s.5 and Appendix B);
 //! - [`config`]: policies, keys, transform sets, timers and caps;
 //! - [`event`]: events, the structured trace, counters;
+//! - [`decrypt`]: decryption and hash verification of recorded exchanges
+//!   (the `ikev1-decrypt` tool's library side);
 //! - the exchanges: `phase1`, `quick`, `info` (private; their rules are
 //!   documented there and in [`Endpoint`]).
 #![forbid(unsafe_code)]
 
 pub mod config;
 pub mod crypto;
+pub mod decrypt;
 mod endpoint;
 pub mod entropy;
 pub mod event;
