@@ -35,6 +35,9 @@ mod proposal;
 mod quick;
 pub mod types;
 
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
+
 pub use config::{
     Config, DpdConfig, EspEncryption, EspIntegrity, EspMode, EspTransform, IsakmpPolicy, Limits,
     LocalIdentity, PeerConfig, Phase1Auth, Phase2Policy, Phase2Request, PreSharedKey, PskEntry,
