@@ -879,3 +879,38 @@ fn half_open_cap_under_an_mm1_flood_keeps_established_sas_working() {
     let left = p.b.isakmp_sas(p.now);
     assert!(left.iter().all(|s| s.state == ike_sm::IsakmpState::QmIdle));
 }
+
+#[test]
+fn quick_mode_with_range_and_protocol_port_proxies() {
+    use ike_sm::{ProxyAddr, ProxyId};
+    let range = ProxyId {
+        protocol: 6,
+        port: 443,
+        addr: ProxyAddr::Range {
+            start: "192.168.1.10".parse().unwrap(),
+            end: "192.168.1.20".parse().unwrap(),
+        },
+    };
+    let host = ProxyId::host("172.16.5.5".parse().unwrap()).with_protocol_port(6, 0);
+    let mut b = lab_config(b"k");
+    // The responder allows TCP from 192.168.1.0/24 to 172.16.0.0/16 only.
+    b.phase2_policies[0].remote_proxy =
+        ProxyId::subnet("192.168.1.0".parse().unwrap(), 24).with_protocol_port(6, 0);
+    b.phase2_policies[0].local_proxy =
+        ProxyId::subnet("172.16.0.0".parse().unwrap(), 16).with_protocol_port(6, 0);
+    let mut p = pair_with(lab_config(b"k"), b);
+    let mut req = lab_request(vec![TransformSet::strong()]);
+    req.local_proxy = range;
+    req.remote_proxy = host;
+    p.a.initiate(p.now, req.clone()).unwrap();
+    p.drive();
+    assert_pair_up(&p);
+    let b_sa = Pair::established(&p.b_events)[0];
+    assert_eq!(b_sa.remote_proxy, range);
+    assert_eq!(b_sa.local_proxy, host);
+    // UDP instead of TCP is outside the policy.
+    req.local_proxy = range.with_protocol_port(17, 443);
+    p.a.initiate(p.now, req).unwrap();
+    p.drive();
+    assert_eq!(phase2_failed(&p.b_events), [FailReason::InvalidId]);
+}
