@@ -240,8 +240,8 @@ pub struct IpsecSaInfo {
 /// # Driving it
 ///
 /// Inputs are [`handle_datagram`](Self::handle_datagram) (a UDP datagram
-/// received on port 500, with both addresses), [`handle_timeout`]
-/// (Self::handle_timeout) and the commands ([`initiate`](Self::initiate),
+/// received on port 500, with both addresses),
+/// [`handle_timeout`](Self::handle_timeout) and the commands ([`initiate`](Self::initiate),
 /// [`delete_ipsec`](Self::delete_ipsec), ...). After **every** input,
 /// drain [`poll_transmit`](Self::poll_transmit) and
 /// [`poll_event`](Self::poll_event) until both return `None`, then arm a

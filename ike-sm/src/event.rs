@@ -166,8 +166,8 @@ pub enum DropReason {
     Malformed(isakmp_wire::Error),
     /// No SA with these cookies.
     UnknownSa,
-    /// A message that this SA's state does not expect (see
-    /// [`DropReason::unexpected`]).
+    /// A message that this SA's state does not expect: names what the
+    /// state waits for and what came.
     UnexpectedMessage {
         /// What the state waits for.
         expected: &'static str,
