@@ -70,6 +70,8 @@ charon {
     retransmit_timeout = ${SS_RETRANSMIT_TIMEOUT:-2.0}
     port = ${SS_PORT:-500}
     port_nat_t = ${SS_PORT_NATT:-4500}
+    # strongSwan refuses Aggressive Mode with PSK as a responder without this
+    i_dont_care_about_security_and_use_aggressive_mode_psk = ${SS_AGGRESSIVE:-no}
     filelog {
         ikeint {
             path = $d/charon.log

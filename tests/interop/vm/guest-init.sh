@@ -12,6 +12,9 @@ mount -t sysfs sys /sys
 mkdir -p /dev/pts /dev/shm 2>/dev/null
 mount -t devpts devpts /dev/pts 2>/dev/null
 mount -t tmpfs tmpfs /dev/shm
+# what udev would add: bash's process substitution needs /dev/fd
+[ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd
+for i in 0 1 2; do n=$(echo stdin stdout stderr | cut -d' ' -f$((i+1))); [ -e /dev/$n ] || ln -s /proc/self/fd/$i /dev/$n; done
 RUN= OUTDIR= KEEP=
 for a in $(cat /proc/cmdline); do
     case "$a" in
