@@ -54,6 +54,7 @@ cleanup() {
     sleep 0.5
     for p in "${CAPS[@]}"; do stop_pid "$p" capture; done
     ip netns del "$NSU" 2>/dev/null; ip netns del "$NST" 2>/dev/null
+    cp "$RUNBASE/them/charon.log" "$THEMD/" 2>/dev/null
     rm -rf "$RUNBASE"
     [ -n "$RESULT" ] || RESULT=PASS
     echo "$RESULT" > "$CELL_OUT/result"
@@ -100,7 +101,7 @@ strongswan)
     esp=$SUITE_ESP_SS; [ "$PFS" = yes ] && esp="$esp-$SUITE_PFS_SS"
     aggr=no; [ "$MODE" = aggressive ] && aggr=yes
     SS_AGGRESSIVE=$aggr SS_CHILD_LIFE=$THEIR_LIFE SS_CHILD_REKEY=$(( THEIR_LIFE * 3 / 4 )) \
-    SS_RETRANSMIT_TIMEOUT=${SS_RETRANSMIT_TIMEOUT:-10.0} \
+    SS_RETRANSMIT_TIMEOUT=${SS_RETRANSMIT_TIMEOUT:-10.0} SS_LOG="$RUNBASE/them/charon.log" SS_LOG_IKE=2 \
         ss_write_conf "$THEMD" "$RUNBASE/them" ikeint $THEIR_IP $OUR_IP $THEIR_NET $OUR_NET "$SUITE_IKE_SS" "$esp"
     ss_start "$NST" "$THEMD" "$RUNBASE/them" || { fail "charon (them) did not start"; exit 1; }
     swanctl_ "$THEMD" --load-all --file "$THEMD/swanctl.conf" > "$THEMD/swanctl-load.txt" 2>&1 \
@@ -137,9 +138,8 @@ t0=$(date +%s.%N)
 if [ "$OUR_ROLE" = initiator ]; then
     # like IOS: the first packet matching the crypto ACL starts the exchange
     end=$(( $(date +%s) + 90 ))
-    while [ -z "$(events phase2_up)" ] && [ "$(date +%s)" -lt $end ]; do
+    while ! grep -q '"event":"phase2_up"' "$EV" && [ "$(date +%s)" -lt $end ]; do
         ip netns exec "$NSU" ping -c 1 -W 2 -I $OUR_HOST $THEIR_HOST > /dev/null 2>&1
-        [ -z "$(events phase2_up)" ] && sleep 1
     done
 else
     case "$THEM" in
@@ -148,7 +148,7 @@ else
                     > "$THEMD/initiate.txt" 2>&1 ;;
     esac
     log "them: initiate rc=$?"
-    WAIT_S=30 wait_for test -n "$(events phase2_up)"
+    WAIT_S=30 wait_for grep -q '"event":"phase2_up"' "$EV"
 fi
 P1=$(events phase1_up | head -n1) P2=$(events phase2_up | head -n1)
 timing establish "$(since "$t0")"

@@ -63,4 +63,5 @@ cat "$MATRIX"
 T_ALL=$(( $(date +%s) - T0 ))
 echo "== $((TOTAL-FAILED)) passed, $FAILED failed ($TOTAL cells; our side: $SIDE; $WHERE; ${T_ALL} s)"
 echo "== results: $IKEINT_OUT/cells/<cell>/ (cell.log, result, timings.txt, us/, them/, wire-*.pcap, decrypt.txt)"
+echo "interop: $((TOTAL-FAILED)) passed, $FAILED failed"
 [ $FAILED -eq 0 ] && [ $TOTAL -gt 0 ] && [ $GRC -eq 0 ]

@@ -51,7 +51,8 @@ exec_in_ns_with_run() {
 # Options (environment):
 #   SS_AGGRESSIVE=yes|no  SS_START_ACTION=none|trap  SS_IKE_LIFE (s)
 #   SS_CHILD_LIFE (s) SS_CHILD_REKEY (s)  SS_RETRANSMIT_TIMEOUT  SS_PORT
-#   SS_REMOTE_PORT  SS_BLOCK_THRESHOLD
+#   SS_REMOTE_PORT  SS_BLOCK_THRESHOLD  SS_LOG (log file; DIR/charon.log)
+#   SS_LOG_IKE (ike/chd log level, default 4: prints the keys; slow to write)
 # ESP containing a DH group (e.g. aes128-sha1-modp2048) means PFS in Quick Mode.
 ss_write_conf() {
     local d=$1 rundir=$2 conn=$3 lip=$4 rip=$5 lnet=$6 rnet=$7 ike=$8 esp=$9
@@ -74,13 +75,13 @@ charon {
     i_dont_care_about_security_and_use_aggressive_mode_psk = ${SS_AGGRESSIVE:-no}
     filelog {
         ikeint {
-            path = $d/charon.log
+            path = ${SS_LOG:-$d/charon.log}
             time_format = %H:%M:%S
             append = no
             flush_line = yes
             default = 1
-            ike = 4
-            chd = 4
+            ike = ${SS_LOG_IKE:-4}
+            chd = ${SS_LOG_IKE:-4}
             cfg = 2
             knl = 2
             net = 2
