@@ -184,7 +184,7 @@ lsw_write_conf() {
 config setup
     ikev1-policy=accept
     dumpdir=$rundir
-    plutodebug="${LSW_DEBUG:-base}"
+    plutodebug="${LSW_DEBUG:-none}"
     uniqueids=no
 
 conn $conn
