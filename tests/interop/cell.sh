@@ -93,6 +93,15 @@ done
 WAIT_S=30 wait_for test -s "$CELL_OUT/wire-us.pcap" || fail "capture did not start"
 WAIT_S=30 wait_for test -s "$CELL_OUT/wire-them.pcap" || fail "capture did not start"
 
+# ----------------------------------------------------------------- our side
+# started first, so that its start overlaps the counterpart's (it does nothing
+# until traffic or the counterpart arrives)
+ios_write_conf "$US/ikev1-peer.cfg"
+OUR_ARGS=(--config "$US/ikev1-peer.cfg" --ike "$OUR_IP:500" --esp "$OUR_IP" --tun ikp0 --out "$US" --control "$CTL")
+[ "$MODE" = aggressive ] && OUR_ARGS+=(--aggressive)
+printf '%q ' "$IKEV1_PEER" "${OUR_ARGS[@]}" > "$US/command.txt"; echo >> "$US/command.txt"
+( exec ip netns exec "$NSU" "$IKEV1_PEER" "${OUR_ARGS[@]}" ) > "$US/stdout.log" 2>&1 &
+US_PID=$!
 # ------------------------------------------------------------- counterpart
 THEIR_LIFE=3600 OUR_SA_LIFE=3600
 [ "$REKEY" = theirs ] && THEIR_LIFE=$REKEY_LIFE
@@ -123,14 +132,7 @@ libreswan)
 *) fail "unknown counterpart $THEM"; exit 1 ;;
 esac
 
-# ----------------------------------------------------------------- our side
-ios_write_conf "$US/ikev1-peer.cfg"
-OUR_ARGS=(--config "$US/ikev1-peer.cfg" --ike "$OUR_IP:500" --esp "$OUR_IP" --tun ikp0 --out "$US" --control "$CTL")
-[ "$MODE" = aggressive ] && OUR_ARGS+=(--aggressive)
-printf '%q ' "$IKEV1_PEER" "${OUR_ARGS[@]}" > "$US/command.txt"; echo >> "$US/command.txt"
-( exec ip netns exec "$NSU" "$IKEV1_PEER" "${OUR_ARGS[@]}" ) > "$US/stdout.log" 2>&1 &
-US_PID=$!
-WAIT_S=60 wait_for grep -q '"event":"ready"' "$EV" || { fail "our side: no ready event in 60 s"; exit 1; }
+WAIT_S=${READY_WAIT_S:-180} wait_for grep -q '"event":"ready"' "$EV" || { fail "our side: no ready event in ${READY_WAIT_S:-180} s"; exit 1; }
 timing setup "$(since "$t0")"
 log "our side ready (pid $US_PID) after $(since "$t0") s of setup"
 
@@ -138,7 +140,7 @@ log "our side ready (pid $US_PID) after $(since "$t0") s of setup"
 t0=$(date +%s.%N)
 if [ "$OUR_ROLE" = initiator ]; then
     # like IOS: the first packet matching the crypto ACL starts the exchange
-    end=$(( $(date +%s) + 90 ))
+    end=$(( $(date +%s) + ${ESTABLISH_WAIT_S:-180} ))
     while ! grep -q '"event":"phase2_up"' "$EV" && [ "$(date +%s)" -lt $end ]; do
         ip netns exec "$NSU" ping -c 1 -W 2 -I $OUR_HOST $THEIR_HOST > /dev/null 2>&1
     done
@@ -149,7 +151,7 @@ else
                     > "$THEMD/initiate.txt" 2>&1 ;;
     esac
     log "them: initiate rc=$?"
-    WAIT_S=30 wait_for grep -q '"event":"phase2_up"' "$EV"
+    WAIT_S=60 wait_for grep -q '"event":"phase2_up"' "$EV"
 fi
 P1=$(events phase1_up | head -n1) P2=$(events phase2_up | head -n1)
 timing establish "$(since "$t0")"

@@ -70,8 +70,9 @@ if ! unpacked_ok; then
         KPKG=$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-[0-9]/{print $2; exit}'); fi
     [ -n "$KPKG" ] || { echo "setup: cannot resolve the Debian kernel package" >&2; exit 1; }
     for p in "${UNPACKED[@]}" "$KPKG"; do
-        ls ./"${p}"_*.deb >/dev/null 2>&1 || apt-get download "$p" \
-            || { apt-get update -q && apt-get download "$p"; }
+        # (as root into a root-owned folder: no _apt sandbox, no warning)
+        ls ./"${p}"_*.deb >/dev/null 2>&1 || apt-get -o APT::Sandbox::User=root download "$p" \
+            || { apt-get update -q && apt-get -o APT::Sandbox::User=root download "$p"; }
     done
     rm -rf "$IKEINT_CACHE/opt/libreswan" "$IKEINT_CACHE/opt/kernel" "$IKEINT_CACHE/opt/busybox"
     dpkg -x libreswan_*.deb "$IKEINT_CACHE/opt/libreswan"

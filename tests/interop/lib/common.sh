@@ -165,7 +165,7 @@ ss_start() {
       exec_in_ns_with_run "$ns" "$rundir" "$CHARON" ) > "$d/charon.stdout" 2>&1 &
     SS_PID=$!
     PIDS+=("$SS_PID")
-    WAIT_S=60 wait_for test -S "$rundir/charon.vici" && swanctl_ "$d" --stats >/dev/null
+    WAIT_S=${DAEMON_WAIT_S:-180} wait_for test -S "$rundir/charon.vici" && swanctl_ "$d" --stats >/dev/null
 }
 swanctl_() { # DIR args...
     local d=$1; shift
@@ -232,7 +232,7 @@ lsw_start() {
         --no-dnssec --nhelpers 1 ) > "$d/pluto.stdout" 2>&1 &
     LSW_PID=$!
     PIDS+=("$LSW_PID")
-    WAIT_S=60 wait_for test -S "$rundir/pluto.ctl" && whack_ "$rundir" --status >/dev/null
+    WAIT_S=${DAEMON_WAIT_S:-180} wait_for test -S "$rundir/pluto.ctl" && whack_ "$rundir" --status >/dev/null
 }
 whack_() { # RUNDIR args...
     local rundir=$1; shift
