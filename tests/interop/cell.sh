@@ -38,14 +38,25 @@ rm -rf "$CELL_OUT"; mkdir -p "$US" "$THEMD"
 printf 'CELL_ID=%s SUITE=%s MODE=%s PFS=%s THEM=%s OUR_ROLE=%s REKEY=%s TEARDOWN=%s\n' "$@" > "$CELL_OUT/cell.env"
 exec > >(tee -a "$CELL_OUT/cell.log") 2>&1
 RESULT= US_PID= CAPS=()
-T_START=$(date +%s.%N)
+T_START=$(now_ms)
 fail() { log "FAIL: $*"; [ -n "$RESULT" ] || RESULT="FAIL: $*"; }
-since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}'; }
+now_ms() { local t=${EPOCHREALTIME/./}; echo $(( t / 1000 )); }
+since() { local d=$(( $(now_ms) - $1 )); printf '%d.%d' $(( d / 1000 )) $(( d % 1000 / 100 )); }
 timing() { echo "$1 $2" >> "$CELL_OUT/timings.txt"; }
 ctl() { timeout 60 "$IKEV1_PEER" ctl --control "$CTL" -- "$@"; }
-events() { jq -c "select(.event == \"$1\")" "$EV" 2>/dev/null; }
+events() { grep "\"event\":\"$1\"" "$EV" 2>/dev/null; }   # compact JSON (README)
+# jget VAR FIELD JSON: VAR = the field's value (string or number), no process
+jget() { local re="\"$2\":(\"([^\"]*)\"|([^,}]*))"; if [[ $3 =~ $re ]]; then printf -v "$1" '%s' "${BASH_REMATCH[2]}${BASH_REMATCH[3]}"; else printf -v "$1" ''; fi; }
 ev_count_ge() { [ "$(grep -c "\"event\":\"$1\"" "$EV")" -ge "$2" ]; }
-ev_match() { jq -c "select($1)" "$EV" 2>/dev/null | grep -q .; }   # (jq 1.6's -e looks at the last input only)
+ev_match() { # ev_match EVENT KEY=VALUE... : a line of that event with these string fields
+    local line kv ok ev=$1; shift
+    while IFS= read -r line; do
+        [[ $line == *"\"event\":\"$ev\""* ]] || continue
+        ok=1; for kv in "$@"; do [[ $line == *"\"${kv%%=*}\":\"${kv#*=}\""* ]] || ok=0; done
+        [ $ok = 1 ] && return 0
+    done < "$EV"
+    return 1
+}
 their_spis_gone() { ! ip -n "$NST" xfrm state 2>/dev/null | grep -qE "spi ($1|$2) "; }
 
 cleanup() {
@@ -67,7 +78,7 @@ log "cell $CELL_ID: suite=$SUITE mode=$MODE pfs=$PFS them=$THEM our_role=$OUR_RO
 log "our side: $IKEV1_PEER"
 
 # ------------------------------------------------------------------ topology
-t0=$(date +%s.%N)
+t0=$(now_ms)
 ip netns add "$NSU" && ip netns add "$NST" || { fail "netns add"; exit 1; }
 ip link add veth0 netns "$NSU" type veth peer name veth0 netns "$NST"
 for ns in "$NSU" "$NST"; do
@@ -137,7 +148,7 @@ timing setup "$(since "$t0")"
 log "our side ready (pid $US_PID) after $(since "$t0") s of setup"
 
 # ---------------------------------------------------------------- establish
-t0=$(date +%s.%N)
+t0=$(now_ms)
 if [ "$OUR_ROLE" = initiator ]; then
     # like IOS: the first packet matching the crypto ACL starts the exchange
     end=$(( $(date +%s) + ${ESTABLISH_WAIT_S:-180} ))
@@ -156,14 +167,14 @@ fi
 P1=$(events phase1_up | head -n1) P2=$(events phase2_up | head -n1)
 timing establish "$(since "$t0")"
 if [ -z "$P2" ]; then
-    fail "no phase2_up event (phase 1: ${P1:-none}; errors: $(events error | head -n2 | jq -r .what 2>/dev/null | paste -sd';'))"
+    fail "no phase2_up event (phase 1: ${P1:-none}; errors: $(events error | head -n2 | cut -c1-160 | paste -sd';'))"
     exit 1
 fi
 log "established in $(since "$t0") s: $P1"
 log "  $P2"
-[ "$(jq -r .mode <<<"$P1")" = "$MODE" ] || fail "phase 1 mode is $(jq -r .mode <<<"$P1"), expected $MODE"
-[ "$(jq -r .role <<<"$P1")" = "$OUR_ROLE" ] || fail "phase 1 role is $(jq -r .role <<<"$P1"), expected $OUR_ROLE"
-SPI_IN=$(jq -r .spi_in <<<"$P2") SPI_OUT=$(jq -r .spi_out <<<"$P2")
+jget m mode "$P1"; jget r role "$P1"; jget SPI_IN spi_in "$P2"; jget SPI_OUT spi_out "$P2"
+[ "$m" = "$MODE" ] || fail "phase 1 mode is '$m', expected $MODE"
+[ "$r" = "$OUR_ROLE" ] || fail "phase 1 role is '$r', expected $OUR_ROLE"
 ip -n "$NST" -s xfrm state > "$CELL_OUT/xfrm-them.txt" 2>&1
 grep -A1 "^src $OUR_IP dst $THEIR_IP" "$CELL_OUT/xfrm-them.txt" | grep -qE "spi $SPI_OUT[( ]" \
     || fail "their kernel has no inbound SA with our outbound SPI $SPI_OUT"
@@ -175,7 +186,7 @@ grep -A1 "^src $THEIR_IP dst $OUR_IP" "$CELL_OUT/xfrm-them.txt" | grep -qE "spi 
 esp_packets() { # SPI -> packets counted by their kernel for that SA
     ip -n "$NST" -s xfrm state | awk -v spi="$1" '$0 ~ "spi "spi"[( ]" {f=1} f && /lifetime current:/ {getline; gsub(/\(packets\)/,""); split($0,a,","); print a[2]+0; exit}'
 }
-t0=$(date +%s.%N)
+t0=$(now_ms)
 ip netns exec "$NSU" ping -c 3 -i 0.3 -W 3 -w 20 -I $OUR_HOST $THEIR_HOST > "$CELL_OUT/ping-us-to-them.txt" 2>&1 \
     || fail "ping $OUR_HOST -> $THEIR_HOST: $(grep -o '[0-9]* received' "$CELL_OUT/ping-us-to-them.txt")/3"
 ip netns exec "$NST" ping -c 3 -i 0.3 -W 3 -w 20 -I $THEIR_HOST $OUR_HOST > "$CELL_OUT/ping-them-to-us.txt" 2>&1 \
@@ -189,7 +200,7 @@ ctl show crypto ipsec sa > "$US/show-ipsec-sa.txt" 2>&1 || fail "control command
 
 # -------------------------------------------------------------------- rekey
 if [ "$REKEY" != - ] && [ -z "$RESULT" ]; then
-    t0=$(date +%s.%N)
+    t0=$(now_ms)
     ip netns exec "$NSU" ping -i 0.5 -W 2 -w $(( REKEY_LIFE + 60 )) -I $OUR_HOST $THEIR_HOST > "$CELL_OUT/ping-rekey.txt" 2>&1 &
     PING_PID=$!
     WAIT_S=$(( REKEY_LIFE + 40 )) WAIT_STEP=1 wait_for ev_count_ge phase2_up 2
@@ -197,17 +208,17 @@ if [ "$REKEY" != - ] && [ -z "$RESULT" ]; then
     if [ -z "$P2B" ]; then
         fail "no rekey within $(( REKEY_LIFE + 40 )) s ($REKEY side lifetime $REKEY_LIFE s)"
     else
-        SPI_IN2=$(jq -r .spi_in <<<"$P2B") SPI_OUT2=$(jq -r .spi_out <<<"$P2B")
+        jget SPI_IN2 spi_in "$P2B"; jget SPI_OUT2 spi_out "$P2B"; jget PG pfs_group "$P2B"
         log "rekeyed after $(since "$t0") s: new SPIs in $SPI_IN2 out $SPI_OUT2"
         [ "$SPI_IN2" != "$SPI_IN" ] && [ "$SPI_OUT2" != "$SPI_OUT" ] || fail "rekey kept the old SPIs"
-        [ "$(jq -r .pfs_group <<<"$P2B")" != null ] || fail "rekeyed SA has no PFS group"
-        sleep 6    # traffic on the new SA
+        [ -n "$PG" ] && [ "$PG" != null ] || fail "rekeyed SA has no PFS group"
+        nap 6    # traffic on the new SA
         kill -INT $PING_PID 2>/dev/null; wait $PING_PID
         tx=$(grep -oE '[0-9]+ packets transmitted' "$CELL_OUT/ping-rekey.txt" | cut -d' ' -f1)
         rx=$(grep -oE '[0-9]+ received' "$CELL_OUT/ping-rekey.txt" | cut -d' ' -f1)
         # the short lifetime may have rekeyed again meanwhile: look at the newest SA
         P2N=$(events phase2_up | tail -n1)
-        SPI_IN=$(jq -r .spi_in <<<"$P2N") SPI_OUT=$(jq -r .spi_out <<<"$P2N")
+        jget SPI_IN spi_in "$P2N"; jget SPI_OUT spi_out "$P2N"
         n_new=$(esp_packets "$SPI_OUT")
         log "ping across the rekey: $rx/$tx replies; $(events phase2_up | wc -l) SAs so far; newest $SPI_IN/$SPI_OUT carried ${n_new:-0} packets into their kernel"
         echo "rekey_ping $rx/$tx" >> "$CELL_OUT/timings.txt"
@@ -220,11 +231,11 @@ if [ "$REKEY" != - ] && [ -z "$RESULT" ]; then
 fi
 
 # ------------------------------------------------------------------- delete
-t0=$(date +%s.%N)
+t0=$(now_ms)
 if [ -z "$RESULT" ] || [ -n "$P2" ]; then
     n_down_before=$(events phase2_down | wc -l)
     P2N=$(events phase2_up | tail -n1)      # the SA in use now (rekey cells rekey every 30 s)
-    SPI_IN=$(jq -r .spi_in <<<"$P2N") SPI_OUT=$(jq -r .spi_out <<<"$P2N")
+    jget SPI_IN spi_in "$P2N"; jget SPI_OUT spi_out "$P2N"
     if [ "$TEARDOWN" = ours ]; then
         ctl clear crypto sa > "$US/clear-crypto-sa.txt" 2>&1 || fail "control 'clear crypto sa' failed"
         ctl clear crypto isakmp > "$US/clear-crypto-isakmp.txt" 2>&1 || fail "control 'clear crypto isakmp' failed"
@@ -232,7 +243,7 @@ if [ -z "$RESULT" ] || [ -n "$P2" ]; then
         # then revives the connection with new SAs: that is its policy, not ours)
         WAIT_S=30 wait_for their_spis_gone "$SPI_IN" "$SPI_OUT" \
             || fail "after our Delete, their kernel still has our SA $SPI_IN/$SPI_OUT"
-        ICK=$(jq -r .icookie <<<"$P1")
+        jget ICK icookie "$P1"
         case "$THEM" in
         strongswan) WAIT_S=30 wait_for sh -c "! STRONGSWAN_CONF='$THEMD/strongswan.conf' swanctl --list-sas --noblock | grep -q '${ICK:-none}_i'" \
                         || fail "after our Delete, their IKE SA $ICK is still there" ;;
@@ -246,9 +257,9 @@ if [ -z "$RESULT" ] || [ -n "$P2" ]; then
         strongswan) swanctl_ "$THEMD" --terminate --ike ikeint --timeout 20 > "$THEMD/terminate.txt" 2>&1 ;;
         libreswan)  whack_ "$RUNBASE/them" --name ikeint --terminate > "$THEMD/terminate.txt" 2>&1 ;;
         esac
-        WAIT_S=30 wait_for ev_match ".event == \"phase2_down\" and .spi_in == \"$SPI_IN\" and .reason == \"peer_delete\"" \
+        WAIT_S=30 wait_for ev_match phase2_down spi_in="$SPI_IN" reason=peer_delete \
             || fail "after their Delete, no phase2_down (peer_delete) for our SA $SPI_IN"
-        WAIT_S=30 wait_for ev_match '.event == "phase1_down" and .reason == "peer_delete"' \
+        WAIT_S=30 wait_for ev_match phase1_down reason=peer_delete \
             || fail "after their Delete, no phase1_down (peer_delete)"
     fi
     ctl show crypto ipsec sa > "$US/show-ipsec-sa.after-delete.txt" 2>&1
@@ -257,9 +268,9 @@ fi
 timing delete "$(since "$t0")"
 
 # ------------------------------------------------------------------ shutdown
-t0=$(date +%s.%N)
+t0=$(now_ms)
 kill -TERM "$US_PID" 2>/dev/null
-i=0; while kill -0 "$US_PID" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.2; i=$((i+1)); done
+i=0; while kill -0 "$US_PID" 2>/dev/null && [ $i -lt 100 ]; do nap 0.2; i=$((i+1)); done
 if kill -0 "$US_PID" 2>/dev/null; then fail "our side did not exit within 20 s of SIGTERM"
 else wait "$US_PID"; rc=$?; [ $rc -eq 0 ] || fail "our side exited with $rc after SIGTERM"; US_PID=; fi
 timing shutdown "$(since "$t0")"

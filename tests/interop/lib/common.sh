@@ -9,14 +9,22 @@ CHARON=${CHARON:-/usr/lib/ipsec/charon}
 PSK=${PSK:-abc123}
 PIDS=()
 
-log() { echo "[$(date +%H:%M:%S)] $*"; }
+# Under TCG every process start is expensive (about a second when the host is
+# busy): the helpers below use bash builtins only.
+log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*"; }
+
+# nap SECONDS: sleep without a process (read times out on a silent pipe)
+nap() {
+    [ -n "${NAP_FD:-}" ] || exec {NAP_FD}<> <(:)
+    read -rt "$1" -u "$NAP_FD" _ || :
+}
 
 # wait_for CMD... : poll until CMD succeeds; bounded by WAIT_S seconds (30)
 wait_for() {
-    local end=$(( $(date +%s) + ${WAIT_S:-30} ))
-    while [ "$(date +%s)" -lt "$end" ]; do
+    local end=$(( EPOCHSECONDS + ${WAIT_S:-30} ))
+    while [ "$EPOCHSECONDS" -lt "$end" ]; do
         "$@" >/dev/null 2>&1 && return 0
-        sleep "${WAIT_STEP:-0.3}"
+        nap "${WAIT_STEP:-0.3}"
     done
     return 1
 }
@@ -27,7 +35,7 @@ stop_pid() {
     [ -n "$pid" ] || return 0
     kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
     kill -TERM "$pid" 2>/dev/null
-    while kill -0 "$pid" 2>/dev/null && [ $i -lt $((grace * 5)) ]; do sleep 0.2; i=$((i+1)); done
+    while kill -0 "$pid" 2>/dev/null && [ $i -lt $((grace * 5)) ]; do nap 0.2; i=$((i+1)); done
     if kill -0 "$pid" 2>/dev/null; then
         log "$name (pid $pid) did not stop in ${grace}s, sending KILL"; kill -KILL "$pid" 2>/dev/null
     fi
@@ -117,9 +125,12 @@ connections {
         encap = no
         dpd_delay = 0
         send_certreq = no
-        rekey_time = 0
-        reauth_time = 0
-        over_time = 0
+        # IKEv1 renews the ISAKMP SA by reauthentication; reauth_time is also
+        # the lifetime charon proposes (with 0, libreswan accepts a 0 s SA
+        # and replaces it at once)
+        rekey_time = 0s
+        reauth_time = ${ikelife}s
+        over_time = 0s
         unique = never
         local {
             auth = psk
@@ -154,8 +165,6 @@ secrets {
 }
 EOT
 }
-# IKE lifetime (phase 1) is not rekeyed here: rekey_time = 0 above; strongSwan's
-# IKEv1 proposals carry life_time for phase 2 only through the child.
 
 # ss_start NS DIR RUNDIR : start charon, set SS_PID, wait for its vici socket
 ss_start() {
