@@ -38,10 +38,10 @@ rm -rf "$CELL_OUT"; mkdir -p "$US" "$THEMD"
 printf 'CELL_ID=%s SUITE=%s MODE=%s PFS=%s THEM=%s OUR_ROLE=%s REKEY=%s TEARDOWN=%s\n' "$@" > "$CELL_OUT/cell.env"
 exec > >(tee -a "$CELL_OUT/cell.log") 2>&1
 RESULT= US_PID= CAPS=()
-T_START=$(now_ms)
 fail() { log "FAIL: $*"; [ -n "$RESULT" ] || RESULT="FAIL: $*"; }
 now_ms() { local t=${EPOCHREALTIME/./}; echo $(( t / 1000 )); }
 since() { local d=$(( $(now_ms) - $1 )); printf '%d.%d' $(( d / 1000 )) $(( d % 1000 / 100 )); }
+T_START=$(now_ms)
 timing() { echo "$1 $2" >> "$CELL_OUT/timings.txt"; }
 ctl() { timeout 60 "$IKEV1_PEER" ctl --control "$CTL" -- "$@"; }
 events() { grep "\"event\":\"$1\"" "$EV" 2>/dev/null; }   # compact JSON (README)
@@ -247,7 +247,8 @@ if [ -z "$RESULT" ] || [ -n "$P2" ]; then
         case "$THEM" in
         strongswan) WAIT_S=30 wait_for sh -c "! STRONGSWAN_CONF='$THEMD/strongswan.conf' swanctl --list-sas --noblock | grep -q '${ICK:-none}_i'" \
                         || fail "after our Delete, their IKE SA $ICK is still there" ;;
-        libreswan)  WAIT_S=30 wait_for grep -qE 'received Delete SA payload: (self-deleting|deleting) ISAKMP State' "$THEMD/pluto.log" \
+        # (pluto as responder deletes its ISAKMP SA itself once the last IPsec SA is gone)
+        libreswan)  WAIT_S=30 wait_for grep -qE 'received Delete SA payload: (self-deleting|deleting) ISAKMP State|deleting state \(STATE_(MAIN|AGGR)_' "$THEMD/pluto.log" \
                         || fail "after our Delete, pluto did not delete its ISAKMP SA" ;;
         esac
         events phase2_down | tail -n +$(( n_down_before + 1 )) | grep -q '"reason":"local_delete"' \

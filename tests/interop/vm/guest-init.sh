@@ -27,6 +27,8 @@ done
 # (the suite, its cache, a Rust target dir) that live under one of them (a
 # clone in /tmp, say) are bound aside first and bound back at their own path
 # inside the new tmpfs.
+# /mnt is on the read-only root: a small tmpfs there holds the bind points
+mount -t tmpfs tmpfs /mnt
 for d in /run /tmp /var/tmp /var/log /var/lib; do
     inside=
     for k in $KEEP; do case "$k/" in "$d"/*) inside="$inside $k";; esac; done
