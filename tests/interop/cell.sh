@@ -104,6 +104,10 @@ done
 WAIT_S=30 wait_for test -s "$CELL_OUT/wire-us.pcap" || fail "capture did not start"
 WAIT_S=30 wait_for test -s "$CELL_OUT/wire-them.pcap" || fail "capture did not start"
 
+# phase-2 lifetimes: short on the side that must rekey
+THEIR_LIFE=3600 OUR_SA_LIFE=3600
+[ "$REKEY" = theirs ] && THEIR_LIFE=$REKEY_LIFE
+[ "$REKEY" = ours ] && OUR_SA_LIFE=$REKEY_LIFE
 # ----------------------------------------------------------------- our side
 # started first, so that its start overlaps the counterpart's (it does nothing
 # until traffic or the counterpart arrives)
@@ -114,9 +118,6 @@ printf '%q ' "$IKEV1_PEER" "${OUR_ARGS[@]}" > "$US/command.txt"; echo >> "$US/co
 ( exec ip netns exec "$NSU" "$IKEV1_PEER" "${OUR_ARGS[@]}" ) > "$US/stdout.log" 2>&1 &
 US_PID=$!
 # ------------------------------------------------------------- counterpart
-THEIR_LIFE=3600 OUR_SA_LIFE=3600
-[ "$REKEY" = theirs ] && THEIR_LIFE=$REKEY_LIFE
-[ "$REKEY" = ours ] && OUR_SA_LIFE=$REKEY_LIFE
 case "$THEM" in
 strongswan)
     esp=$SUITE_ESP_SS; [ "$PFS" = yes ] && esp="$esp-$SUITE_PFS_SS"
