@@ -27,7 +27,7 @@ CELL_ID=$1 SUITE=$2 MODE=$3 PFS=$4 THEM=$5 OUR_ROLE=$6 REKEY=$7 TEARDOWN=$8
 suite_load "$SUITE" || { echo "unknown suite $SUITE" >&2; exit 2; }
 IKEV1_PEER=${IKEV1_PEER:-$HERE/stand-in/ikev1-peer-standin}
 CELL_OUT=${CELL_OUT:-$IKEINT_OUT/cells/$CELL_ID}
-REKEY_LIFE=${REKEY_LIFE:-40}           # short phase-2 lifetime of the rekeying side (s)
+REKEY_LIFE=${REKEY_LIFE:-60}           # short phase-2 lifetime of the rekeying side (s)
 NSU=ikeint-$CELL_ID-us NST=ikeint-$CELL_ID-them
 OUR_IP=192.0.2.1 OUR_HOST=198.51.100.1 OUR_NET=198.51.100.0/24 OUR_NET_IOS="198.51.100.0 0.0.0.255"
 THEIR_IP=192.0.2.2 THEIR_HOST=203.0.113.1 THEIR_NET=203.0.113.0/24 THEIR_NET_IOS="203.0.113.0 0.0.0.255"
@@ -193,9 +193,16 @@ ip netns exec "$NSU" ping -c 3 -i 0.3 -W 3 -w 20 -I $OUR_HOST $THEIR_HOST > "$CE
 ip netns exec "$NST" ping -c 3 -i 0.3 -W 3 -w 20 -I $THEIR_HOST $OUR_HOST > "$CELL_OUT/ping-them-to-us.txt" 2>&1 \
     || fail "ping $THEIR_HOST -> $OUR_HOST: $(grep -o '[0-9]* received' "$CELL_OUT/ping-them-to-us.txt")/3"
 timing ping "$(since "$t0")"
-n_in=$(esp_packets "$SPI_OUT") n_out=$(esp_packets "$SPI_IN")
+n_in=$(esp_packets "$SPI_OUT") n_out=$(esp_packets "$SPI_IN") want=6
+if [ -z "$n_in$n_out" ] && [ "$REKEY" != - ]; then
+    # a short-lifetime cell on a slow host may have rekeyed already: the newest
+    # SA must then have carried part of the pings
+    P2N=$(events phase2_up | tail -n1); jget s_in spi_in "$P2N"; jget s_out spi_out "$P2N"
+    n_in=$(esp_packets "$s_out") n_out=$(esp_packets "$s_in") want=1
+    log "rekeyed before the counters were read; newest SA $s_in/$s_out"
+fi
 log "ping each way: $(grep -o '[0-9]* received' "$CELL_OUT/ping-us-to-them.txt"), $(grep -o '[0-9]* received' "$CELL_OUT/ping-them-to-us.txt"); their kernel ESP packets: in ${n_in:-?} out ${n_out:-?}"
-[ "${n_in:-0}" -ge 6 ] && [ "${n_out:-0}" -ge 6 ] || fail "their kernel's ESP counters did not move (in ${n_in:-?}, out ${n_out:-?}; 6 each expected)"
+[ "${n_in:-0}" -ge $want ] && [ "${n_out:-0}" -ge $want ] || fail "their kernel's ESP counters did not move (in ${n_in:-?}, out ${n_out:-?}; $want each expected)"
 ctl show crypto isakmp sa > "$US/show-isakmp-sa.txt" 2>&1
 ctl show crypto ipsec sa > "$US/show-ipsec-sa.txt" 2>&1 || fail "control command 'show crypto ipsec sa' failed"
 

@@ -25,7 +25,7 @@ IKEV1_PEER=$(realpath "${IKEV1_PEER:-$HERE/stand-in/ikev1-peer-standin}")
 case "$IKEV1_PEER" in */stand-in/*) SIDE="STAND-IN (strongSwan plays our side; not ikev1-peer)";; *) SIDE="$IKEV1_PEER";; esac
 mkdir -p "$IKEINT_OUT"; IKEINT_OUT=$(cd "$IKEINT_OUT" && pwd); rm -rf "$IKEINT_OUT/cells"
 PARAMS=(IKEV1_PEER="$IKEV1_PEER" CELLS="${CELLS:-.}" PARALLEL="${PARALLEL:-2}"
-        CELL_TIMEOUT_S="${CELL_TIMEOUT_S:-600}" REKEY_LIFE="${REKEY_LIFE:-40}")
+        CELL_TIMEOUT_S="${CELL_TIMEOUT_S:-600}" REKEY_LIFE="${REKEY_LIFE:-60}")
 [ -n "${STANDIN_BREAK:-}" ] && PARAMS+=(STANDIN_BREAK="$STANDIN_BREAK")   # harness self-test
 echo "== interop matrix: our side = $SIDE"
 if [ "${IKEINT_NO_VM:-0}" = 1 ] || { [ "${IKEINT_FORCE_VM:-0}" != 1 ] && kernel_has_esp 'cbc(des)' 'hmac(md5)'; }; then
