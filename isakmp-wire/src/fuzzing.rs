@@ -1,0 +1,224 @@
+//! Entry points for the fuzz targets (`fuzz/fuzz_targets/wire_*.rs`) and
+//! for the corpus replay under `cargo test` (enabled by the `fuzzing`
+//! feature).
+//!
+//! Each function panics only when an invariant of this crate is broken:
+//! a panic inside the codec, or a round-trip law of the crate docs that
+//! does not hold.
+
+// Panicking on a broken invariant is this module's job.
+#![allow(clippy::panic, clippy::indexing_slicing)]
+
+use alloc::vec::Vec;
+
+use crate::message::{DecryptedBody, Message, MessageRepr, ParsedMessage};
+use crate::payload::{ParseConfig, PayloadRepr};
+use crate::registry::{PayloadType, ProtocolId};
+use crate::ted::{TED_EXCHANGE_TYPE, TedMessage};
+use crate::{Flags, vendor};
+
+/// Parses arbitrary bytes every way the crate can: the view and its chain,
+/// the reprs, every attribute's typed decoding, TED shapes, vendor names,
+/// and the body as if it were a decrypted one. Must never panic.
+pub fn parse(data: &[u8]) {
+    let config = ParseConfig::default();
+    let message = Message::new_unchecked(data);
+    let _ = message.header();
+    let _ = message.trailing();
+    for p in message.payloads() {
+        let Ok(p) = p else { break };
+        let _ = (p.raw(), p.body(), p.next_payload());
+    }
+    if let Ok(parsed) = ParsedMessage::parse(data, &config) {
+        match &parsed {
+            ParsedMessage::Clear(m) => inspect(&m.payloads, m),
+            ParsedMessage::Encrypted(e) => {
+                // Treat the ciphertext as a plaintext: exercises the padded chain.
+                if let Ok(body) = DecryptedBody::parse(
+                    e.first_payload,
+                    e.header.exchange_type,
+                    e.ciphertext,
+                    &config,
+                ) {
+                    let _ = body.padding;
+                }
+            }
+        }
+    }
+    if let Some(first) = data.first() {
+        let rest = data.get(1..).unwrap_or_default();
+        let _ = DecryptedBody::parse(PayloadType(*first), TED_EXCHANGE_TYPE, rest, &config);
+    }
+}
+
+fn inspect(payloads: &[PayloadRepr<'_>], m: &MessageRepr<'_>) {
+    for p in payloads {
+        match p {
+            PayloadRepr::Sa(sa) => {
+                for prop in &sa.proposals {
+                    for t in &prop.transforms {
+                        let _ = t.id.name_for(prop.protocol);
+                        for a in &t.attributes {
+                            if prop.protocol == ProtocolId::ISAKMP {
+                                let _ = a.phase1();
+                            } else {
+                                let _ = a.ipsec();
+                            }
+                            let _ = a.integer_value();
+                        }
+                    }
+                }
+            }
+            PayloadRepr::VendorId(v) => {
+                let _ = vendor::name(v);
+            }
+            PayloadRepr::Id(id) => {
+                let _ = (id.data.prefix_len(), id.data.as_str(), id.data.address());
+            }
+            PayloadRepr::Notification(n) => {
+                let _ = n.dpd_sequence();
+            }
+            _ => {}
+        }
+    }
+    let _ = TedMessage::from_message(m, TED_EXCHANGE_TYPE);
+}
+
+/// Parse -> emit -> reparse: the second parse must equal the first, and
+/// emitting it again must give the same bytes; a message whose reserved
+/// fields are zero must re-emit byte-identical.
+pub fn roundtrip(data: &[u8]) {
+    let config = ParseConfig::default();
+    let Ok(first) = ParsedMessage::parse(data, &config) else {
+        return;
+    };
+    let bytes = match first.to_vec() {
+        Ok(b) => b,
+        Err(e) => panic!("a parsed message failed to emit: {e}"),
+    };
+    assert_eq!(
+        bytes.len(),
+        first.buffer_len(),
+        "emit wrote other than buffer_len"
+    );
+    let second = match ParsedMessage::parse(&bytes, &config) {
+        Ok(s) => s,
+        Err(e) => panic!("an emitted message failed to parse: {e}"),
+    };
+    assert_eq!(first, second, "parse(emit(parse(b))) != parse(b)");
+    assert_eq!(
+        second.to_vec().ok(),
+        Some(bytes.clone()),
+        "emit is not stable"
+    );
+    let message = Message::new_unchecked(data);
+    if reserved_zero(&message) {
+        assert_eq!(
+            &bytes[..],
+            message.message_bytes(),
+            "a well-formed message did not re-emit byte-identical"
+        );
+    }
+}
+
+/// Whether every reserved field the codec drops is zero.
+fn reserved_zero(message: &Message<&[u8]>) -> bool {
+    if message.is_encrypted() {
+        return true;
+    }
+    message.payloads().all(|p| match p {
+        Ok(p) => p.reserved() == 0 && body_reserved_zero(&p),
+        Err(_) => false,
+    })
+}
+
+fn body_reserved_zero(p: &crate::chain::Payload<'_>) -> bool {
+    use crate::chain::Payloads;
+    let body = p.body();
+    match p.payload_type() {
+        PayloadType::SA => {
+            let Some(props) = body.get(8..) else {
+                return true;
+            };
+            if body.get(..4) != Some(&[0, 0, 0, 1]) {
+                return true;
+            }
+            Payloads::exact(PayloadType::PROPOSAL, props, 0).all(|prop| {
+                let Ok(prop) = prop else { return true };
+                let b = prop.body();
+                let spi = usize::from(b.get(2).copied().unwrap_or(0));
+                let transforms = b.get(spi.saturating_add(4)..).unwrap_or_default();
+                prop.reserved() == 0
+                    && Payloads::exact(PayloadType::TRANSFORM, transforms, 0).all(|t| {
+                        let Ok(t) = t else { return true };
+                        t.reserved() == 0 && t.body().get(2..4) == Some(&[0, 0])
+                    })
+            })
+        }
+        PayloadType::NAT_OA | PayloadType::NAT_OA_DRAFT => body.get(1..4) == Some(&[0, 0, 0]),
+        _ => true,
+    }
+}
+
+/// Builds an arbitrary [`MessageRepr`] from fuzzer bytes and runs
+/// [`repr_roundtrip`] on it (the `wire_repr` target).
+pub fn repr_bytes(data: &[u8]) {
+    use arbitrary::{Arbitrary, Unstructured};
+    if let Ok(repr) = MessageRepr::arbitrary_take_rest(Unstructured::new(data)) {
+        repr_roundtrip(repr);
+    }
+}
+
+/// Arbitrary repr -> emit -> parse: when `emit` accepts the repr, parsing
+/// the bytes must give it back.
+pub fn repr_roundtrip(mut repr: MessageRepr<'_>) {
+    sanitize(&mut repr);
+    let mut buf: Vec<u8> = alloc::vec![0u8; repr.buffer_len()];
+    let Ok(n) = repr.emit(&mut buf) else {
+        return;
+    };
+    assert_eq!(n, repr.buffer_len(), "emit wrote other than buffer_len");
+    // One byte short must be reported, not panic.
+    if n > 0 {
+        let short = buf.get_mut(..n - 1).unwrap_or_default();
+        assert!(
+            repr.emit(short).is_err(),
+            "emit into a short buffer succeeded"
+        );
+    }
+    let config = ParseConfig::default();
+    let message = match Message::new_checked(&buf[..]) {
+        Ok(m) => m,
+        Err(e) => panic!("emitted header does not check: {e}"),
+    };
+    match MessageRepr::parse(&message, &config) {
+        Ok(back) => assert_eq!(back, repr, "parse(emit(r)) != r"),
+        Err(e) => panic!("emitted message does not parse: {e}"),
+    }
+}
+
+/// Makes an arbitrary repr one the third round-trip law speaks about: no
+/// E flag, TED exchange type when it carries a TED proxy payload, and no
+/// opaque payload of a type the codec types in that message.
+pub fn sanitize(repr: &mut MessageRepr<'_>) {
+    repr.header.flags.remove(Flags::ENCRYPTION);
+    let config = ParseConfig::default();
+    let has_proxy = repr
+        .payloads
+        .iter()
+        .any(|p| matches!(p, PayloadRepr::TedProxy(_)));
+    if has_proxy {
+        repr.header.exchange_type = TED_EXCHANGE_TYPE;
+    }
+    let ted = config.is_ted(repr.header.exchange_type);
+    for p in &mut repr.payloads {
+        if let PayloadRepr::Opaque(o) = p {
+            let t = o.payload_type;
+            let typed = matches!(t.0, 0 | 1 | 4..=13 | 20 | 21 | 130 | 131)
+                || (ted && (t == PayloadType::TED_PROXY || t == PayloadType::TED_PROXY_ALT));
+            if typed {
+                o.payload_type = PayloadType(200);
+            }
+        }
+    }
+}
