@@ -44,5 +44,6 @@
 
 pub mod acl;
 pub mod config;
+pub mod discovery;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
