@@ -47,3 +47,4 @@ pub mod config;
 pub mod discovery;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
+pub mod log;

@@ -38,6 +38,10 @@ pub enum Event {
         id: DiscoveryId,
         /// The probe's initiator cookie.
         cookie: Cookie,
+        /// The probe's IP source and UDP port.
+        source: SocketAddrV4,
+        /// The probe's IP destination and UDP port.
+        destination: SocketAddrV4,
         /// What triggered it.
         trigger: Box<Trigger>,
     },

@@ -441,6 +441,8 @@ impl Discovery {
         self.push_event(Event::Started {
             id,
             cookie,
+            source,
+            destination,
             trigger: Box::new(trigger.clone()),
         });
         self.send_probe(id, cookie, source, destination, bytes.clone(), 0, via);
