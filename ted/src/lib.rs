@@ -48,3 +48,4 @@ pub mod discovery;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub mod log;
+pub mod sim;
