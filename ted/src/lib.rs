@@ -48,4 +48,5 @@ pub mod discovery;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub mod log;
+pub mod show;
 pub mod sim;
