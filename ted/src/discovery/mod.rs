@@ -93,6 +93,8 @@
 
 mod config;
 mod event;
+#[cfg(feature = "fuzzing")]
+pub(crate) mod fuzz;
 pub mod policy;
 mod trigger;
 
