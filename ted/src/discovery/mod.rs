@@ -542,7 +542,6 @@ impl Discovery {
                 let via = p.trigger.via.clone();
                 let wait = wait_after(&self.config, p.probes_sent);
                 p.deadline = now.checked_add(wait).unwrap_or(now);
-                self.stats.probes_retransmitted = self.stats.probes_retransmitted.saturating_add(1);
                 self.send_probe(id, cookie, source, destination, bytes, attempt, via);
             } else {
                 self.give_up(now, key);
@@ -627,6 +626,10 @@ impl Discovery {
             kind: TransmitKind::Probe,
         }) {
             self.stats.probes_sent = self.stats.probes_sent.saturating_add(1);
+            if attempt > 0 {
+                self.stats.probes_retransmitted =
+                    self.stats.probes_retransmitted.saturating_add(1);
+            }
             self.push_event(Event::ProbeSent {
                 id,
                 cookie,
