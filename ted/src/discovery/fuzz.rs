@@ -160,10 +160,25 @@ struct Side {
 }
 
 impl Side {
-    fn new(text: &str) -> Self {
-        let config = match crate::config::ios::parse(text) {
-            Ok(p) => p.config,
-            Err(e) => panic!("fuzz configuration does not parse: {e}"),
+    fn new(text: &'static str) -> Self {
+        // Parsing the configuration dominated a run; do it once.
+        static PARSED: std::sync::OnceLock<Vec<(&'static str, Config)>> =
+            std::sync::OnceLock::new();
+        let parsed = PARSED.get_or_init(|| {
+            [DAPHNE, FRED]
+                .into_iter()
+                .map(|t| match crate::config::ios::parse(t) {
+                    Ok(p) => (t, p.config),
+                    Err(e) => panic!("fuzz configuration does not parse: {e}"),
+                })
+                .collect()
+        });
+        let Some(config) = parsed
+            .iter()
+            .find(|(t, _)| *t == text)
+            .map(|(_, c)| c.clone())
+        else {
+            panic!("unknown fuzz configuration")
         };
         let discovery = match Discovery::new(settings()) {
             Ok(d) => d,
