@@ -12,8 +12,9 @@
 //!
 //! Present: the TED events of [`crate::discovery`]. The IKE and IPsec
 //! kinds are added as further [`LogEvent`] variants (the enum is
-//! non-exhaustive) with their own rendering arms; [`KeyEngineMessage`] is
-//! the shared shape of IOS's multi-line `IPSEC(...)` messages.
+//! non-exhaustive) with their own rendering arms; the crate-private
+//! `KeyEngineMessage` is the shared shape of IOS's multi-line `IPSEC(...)`
+//! messages.
 //!
 //! Every line the seed shows for TED is rendered as the seed shows it
 //! (whitespace restored to IOS's layout, which the seed document collapsed;

@@ -627,8 +627,7 @@ impl Discovery {
         }) {
             self.stats.probes_sent = self.stats.probes_sent.saturating_add(1);
             if attempt > 0 {
-                self.stats.probes_retransmitted =
-                    self.stats.probes_retransmitted.saturating_add(1);
+                self.stats.probes_retransmitted = self.stats.probes_retransmitted.saturating_add(1);
             }
             self.push_event(Event::ProbeSent {
                 id,
