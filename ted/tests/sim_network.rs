@@ -496,3 +496,20 @@ fn pcap_header_bytes() {
     let bytes = w.into_inner().unwrap();
     assert_eq!(bytes[24 + 8..], [2, 0, 0, 0, 4, 0, 0, 0, 1, 2]);
 }
+
+#[test]
+fn inject_hands_a_packet_to_a_node() {
+    let mut s = plain_seed(LinkConfig::default(), 1);
+    // An echo request from D1 to A1 appears on Daphne's inside interface
+    // without D1 sending it; Daphne forwards it and A1 answers D1.
+    let request =
+        packet::icmp_echo(Ipv4Header::new(D1, A1, 0).with_ttl(9), false, 1, 77, b"hi").unwrap();
+    s.net.inject(s.daphne, "Fa0/1", request);
+    assert_eq!(s.net.in_flight(), 1);
+    s.net.run_until_idle(100);
+    assert_eq!(s.host(s.a1).counters().echo_requests_answered, 1);
+    // D1 never sent sequence 77, so the reply is counted but not matched.
+    assert_eq!(s.host(s.d1).counters().echo_replies, 1);
+    assert!(s.host(s.d1).echo_replies().is_empty());
+    assert_eq!(s.net.node_name(s.daphne), Some("Daphne"));
+}
