@@ -732,6 +732,13 @@ impl Endpoint {
         }
     }
 
+    /// Traces held steps in order, under one SA context.
+    pub(crate) fn trace_all(&mut self, sa: Option<(IsakmpSaId, u32)>, events: Vec<TraceEvent>) {
+        for event in events {
+            self.trace(sa, event);
+        }
+    }
+
     pub(crate) fn tracing(&self) -> bool {
         self.config.trace
     }
