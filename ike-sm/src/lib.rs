@@ -1,14 +1,55 @@
-//! IKEv1 as a Sans-IO state machine.
+//! IKEv1 (RFC 2409) as a Sans-IO state machine.
 //!
-//! This crate will hold policies and proposal matching, Diffie-Hellman, the
-//! RFC 2409 key derivation, the encryption of ISAKMP payloads, and the Main,
-//! Aggressive, Quick and Informational exchanges, driven by the caller's
-//! sockets and clock. The engine is not written yet.
+//! [`Endpoint`] holds every ISAKMP SA and phase-2 negotiation of one local
+//! IKE endpoint: Main and Aggressive Mode with pre-shared keys (RFC 2409
+//! s.5), Quick Mode with and without PFS (s.5.5), Informational exchanges
+//! with Delete, Notify and Dead Peer Detection (RFC 2408 s.4.8, RFC 3706).
+//! The caller owns the socket, the clock and the randomness: it feeds
+//! datagrams, timeouts and commands in, and drains datagrams and
+//! [`Event`]s out (see [`Endpoint`] for the driver loop). Given the same
+//! configuration, entropy, times and inputs, an endpoint produces the same
+//! bytes, so a whole exchange replays exactly.
 //!
-//! [`crypto`] holds the cryptography the exchanges need (RFC 2409 s.5 and
-//! Appendix B): the PRFs and hashes, the CBC ciphers, MODP Diffie-Hellman,
-//! SKEYID and its derivatives, the authentication hashes, KEYMAT, and the
-//! CBC IV chains.
+//! Modules:
+//! - [`crypto`]: PRFs and hashes, CBC ciphers, MODP Diffie-Hellman, SKEYID
+//!   and its derivatives, the authentication hashes, KEYMAT, and the CBC IV
+//!   chains (RFC 2409 s.5 and Appendix B);
+//! - [`config`]: policies, keys, transform sets, timers and caps;
+//! - [`event`]: events, the structured trace, counters;
+//! - [`decrypt`]: decryption and hash verification of recorded exchanges
+//!   (the `ikev1-decrypt` tool's library side);
+//! - the exchanges: `phase1`, `quick`, `info` (private; their rules are
+//!   documented there and in [`Endpoint`]).
 #![forbid(unsafe_code)]
 
+pub mod config;
 pub mod crypto;
+pub mod decrypt;
+mod endpoint;
+pub mod entropy;
+pub mod event;
+mod info;
+mod message;
+mod phase1;
+mod proposal;
+mod quick;
+pub mod types;
+
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
+
+pub use config::{
+    Config, DpdConfig, EspEncryption, EspIntegrity, EspMode, EspTransform, IsakmpPolicy, Limits,
+    LocalIdentity, PeerConfig, Phase1Auth, Phase2Policy, Phase2Request, PreSharedKey, PskEntry,
+    PskScope, RekeyConfig, RetransmitSchedule, TransformSet, VendorIds,
+};
+pub use endpoint::{CommandError, Endpoint, IpsecSaInfo, IsakmpSaInfo, Transmit};
+pub use entropy::{Entropy, Purpose, ScriptedEntropy};
+pub use event::{
+    Counters, DeletedBy, DropReason, Event, FailReason, Phase1Established, Phase1Suite,
+    Phase2Established, SaKeys, SaRef, Trace, TraceAttribute, TraceEvent, TraceValue, VendorKind,
+};
+pub use types::{
+    ExchangeMode, Identity, IsakmpSaId, IsakmpState, Lifetime, NegotiationId, ProxyAddr, ProxyId,
+    ProxyIdError, QmState, Role, Spi,
+};

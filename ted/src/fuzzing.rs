@@ -6,7 +6,9 @@
 #![allow(clippy::panic)]
 
 use crate::acl::Flow;
+
 use crate::config::ios;
+pub use crate::discovery::fuzz::{DiscoveryRun, discovery, discovery_run};
 
 /// Configuration text: import it; when that succeeds, rendering and
 /// importing again must give the same model, and rendering that model the

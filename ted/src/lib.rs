@@ -12,7 +12,17 @@
 //!   static routes, the cross-reference [`check`](config::Config::check), and
 //!   the run-time entries TED derives from dynamic templates;
 //! - [`config::ios`]: import of an IOS running-config's crypto subset and
-//!   rendering back to configuration text.
+//!   rendering back to configuration text;
+//! - [`discovery`]: Tunnel Endpoint Discovery, Sans-IO: the initiator's
+//!   probes, retransmissions and matching of responses, and the stateless,
+//!   rate-limited responder;
+//! - [`log`]: structured debug records rendered like IOS's `debug crypto
+//!   isakmp` lines;
+//! - [`show`]: `show crypto map`, `show crypto isakmp sa`, `show crypto
+//!   ipsec sa` and `show crypto engine connections active` in IOS's layout;
+//! - [`sim`]: a deterministic simulated IPv4 network (virtual clock, links
+//!   with impairments, hosts, routers behind the [`sim::Node`] trait, pcap
+//!   capture) for tests and the seed demo.
 //!
 //! ```
 //! use std::net::Ipv4Addr;
@@ -38,11 +48,16 @@
 //! # Ok::<(), ted::config::ios::ParseError>(())
 //! ```
 //!
-//! The TED protocol, the `Gateway` and the `show` views are built on this
-//! model in later modules.
+//! The `Gateway` that ties discovery, IKE and ESP together is built on
+//! these in a later module.
 #![forbid(unsafe_code)]
 
 pub mod acl;
 pub mod config;
+pub mod discovery;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
+pub mod gateway;
+pub mod log;
+pub mod show;
+pub mod sim;

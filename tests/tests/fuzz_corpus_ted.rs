@@ -52,3 +52,45 @@ fn ted_acl_mirror_corpus() {
         ted::fuzzing::acl_mirror(&data);
     }
 }
+
+#[test]
+fn ted_discovery_corpus() {
+    use ted::discovery::{ProbeDropReason, ResponseDropReason};
+    let mut runs = Vec::new();
+    for (path, data) in corpus("ted_discovery") {
+        eprintln!("{}", path.display());
+        runs.push(ted::fuzzing::discovery_run(&data));
+    }
+    let total = |f: &dyn Fn(&ted::fuzzing::DiscoveryRun) -> u64| runs.iter().map(f).sum::<u64>();
+    // The seeds reach every kind of outcome: discoveries completed and
+    // given up, probes answered, rate-limited, forged and not mirrored,
+    // responses for nobody, retransmissions, hold-downs, refused cookies.
+    assert!(total(&|r| r.initiator.discoveries_completed) >= 2);
+    assert!(total(&|r| r.initiator.discoveries_failed) >= 1);
+    assert!(total(&|r| r.initiator.probes_retransmitted) >= 1);
+    assert!(total(&|r| r.initiator.triggers_held_down) >= 1);
+    assert!(total(&|r| r.initiator.triggers_pending) >= 1);
+    assert!(total(&|r| r.initiator.triggers_refused) >= 1);
+    assert!(total(&|r| r.responder.probes_answered) >= 3);
+    assert!(total(&|r| r.responder.probes_dropped(ProbeDropReason::RateLimited)) >= 1);
+    assert!(
+        total(&|r| r
+            .responder
+            .probes_dropped(ProbeDropReason::NonUnicastAddress))
+            >= 1
+    );
+    assert!(
+        total(&|r| r
+            .responder
+            .probes_dropped(ProbeDropReason::ReflectedAddress))
+            >= 1
+    );
+    assert!(total(&|r| r.responder.probes_dropped(ProbeDropReason::NotMirrored)) >= 1);
+    assert!(total(&|r| r.responder.probes_dropped(ProbeDropReason::Malformed)) >= 1);
+    assert!(
+        total(&|r| r
+            .initiator
+            .responses_dropped(ResponseDropReason::UnknownCookie))
+            >= 1
+    );
+}

@@ -1,0 +1,3 @@
+//! TED: an initiator and a responder under arbitrary triggers, datagrams, corruption and time.
+#![no_main]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| ted::fuzzing::discovery(data));

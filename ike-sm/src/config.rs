@@ -1,0 +1,880 @@
+//! What an endpoint is allowed to negotiate, and how it behaves on the
+//! wire: ISAKMP policies (RFC 2409 s.5 and Appendix A), pre-shared keys,
+//! local identity (RFC 2407 s.4.6.2), IPsec transform sets and phase-2
+//! policies (RFC 2407 s.4.4 / s.4.5), retransmission, lifetimes and rekey,
+//! DPD (RFC 3706), and the resource caps that keep a flood of first
+//! messages from exhausting memory.
+//!
+//! # Weak algorithms
+//!
+//! There is no "allow weak" switch. DES, 3DES, MD5 and MODP groups 1 and 2
+//! are negotiated exactly when a policy or transform set names them; every
+//! negotiation that uses one reports [`Event::WeakAlgorithm`] once per SA.
+//! [`Config::default`] names only strong algorithms (AES-256, SHA2-256,
+//! MODP-2048 in phase 1; AES-256 with HMAC-SHA2-256 in phase 2); the IOS
+//! defaults of the seed (DES, SHA, group 1, 86400 s) come only from
+//! [`Config::ios_defaults`] or [`IsakmpPolicy::ios_default`].
+//!
+//! [`Event::WeakAlgorithm`]: crate::Event::WeakAlgorithm
+
+use core::fmt;
+use core::net::IpAddr;
+use std::time::Duration;
+
+use crate::crypto::{DhGroup, EncryptionAlgorithm, HashAlgorithm, Padding, SecretBytes};
+use crate::types::{ExchangeMode, Identity, Lifetime, ProxyId};
+
+/// Phase-1 authentication methods the engine implements.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Phase1Auth {
+    /// Pre-shared keys (RFC 2409 s.5.4).
+    #[default]
+    PreSharedKey,
+}
+
+/// One `crypto isakmp policy`: the algorithms of an ISAKMP SA we accept or
+/// offer, with its priority (lower number = preferred, as on IOS).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct IsakmpPolicy {
+    /// Priority (1..=10000 on IOS); lower is tried first.
+    pub priority: u32,
+    /// Encryption algorithm (with key length).
+    pub encryption: EncryptionAlgorithm,
+    /// Hash algorithm (and HMAC PRF).
+    pub hash: HashAlgorithm,
+    /// Authentication method.
+    pub auth: Phase1Auth,
+    /// Diffie-Hellman group.
+    pub group: DhGroup,
+    /// Lifetime in seconds.
+    pub lifetime: u32,
+}
+
+impl IsakmpPolicy {
+    /// A strong policy: AES-256-CBC, SHA2-256, pre-shared key, MODP-2048,
+    /// 86400 s.
+    #[must_use]
+    pub fn new(priority: u32) -> Self {
+        Self {
+            priority,
+            encryption: EncryptionAlgorithm::Aes256Cbc,
+            hash: HashAlgorithm::Sha2_256,
+            auth: Phase1Auth::PreSharedKey,
+            group: DhGroup::Modp2048,
+            lifetime: 86_400,
+        }
+    }
+
+    /// IOS 12.2's defaults for `crypto isakmp policy N` with only
+    /// `authentication pre-share`: DES-CBC, SHA, group 1 (768-bit MODP),
+    /// 86400 s. Weak: only use it to talk to such a peer.
+    #[must_use]
+    pub fn ios_default(priority: u32) -> Self {
+        Self {
+            priority,
+            encryption: EncryptionAlgorithm::DesCbc,
+            hash: HashAlgorithm::Sha1,
+            auth: Phase1Auth::PreSharedKey,
+            group: DhGroup::Modp768,
+            lifetime: 86_400,
+        }
+    }
+
+    /// Whether the policy names a weak algorithm.
+    #[must_use]
+    pub fn is_weak(&self) -> bool {
+        self.encryption.is_weak() || self.hash.is_weak() || self.group.is_weak()
+    }
+}
+
+/// A pre-shared key: wiped on drop, never shown by `Debug`.
+#[derive(Clone)]
+pub struct PreSharedKey(SecretBytes);
+
+impl PreSharedKey {
+    /// A key from its bytes.
+    #[must_use]
+    pub fn new(bytes: &[u8]) -> Self {
+        Self(SecretBytes::from_slice(bytes))
+    }
+
+    /// The key bytes.
+    #[must_use]
+    pub fn expose(&self) -> &[u8] {
+        self.0.expose()
+    }
+}
+
+impl From<&str> for PreSharedKey {
+    fn from(s: &str) -> Self {
+        Self::new(s.as_bytes())
+    }
+}
+
+impl fmt::Debug for PreSharedKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PreSharedKey(<redacted>)")
+    }
+}
+
+/// Which peers a pre-shared key is for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PskScope {
+    /// `crypto isakmp key K address A M`: peers whose address is inside
+    /// `addr/prefix` (`0.0.0.0/0` is IOS's wildcard `0.0.0.0 0.0.0.0`).
+    /// The most specific matching entry wins.
+    Address {
+        /// Network address.
+        addr: IpAddr,
+        /// Prefix length.
+        prefix: u8,
+    },
+    /// `crypto isakmp key K hostname H` and the like: a peer presenting
+    /// this phase-1 identity. Aggressive Mode responders look keys up this
+    /// way (the identity arrives before the key is needed); Main Mode
+    /// responders can only use addresses.
+    Identity(Identity),
+}
+
+/// One pre-shared key entry.
+#[derive(Clone, Debug)]
+pub struct PskEntry {
+    /// Which peers it is for.
+    pub scope: PskScope,
+    /// The key.
+    pub key: PreSharedKey,
+}
+
+/// Per-peer settings, matched by address like pre-shared keys (most
+/// specific first).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PeerConfig {
+    /// Network address of the peers this entry is for.
+    pub addr: IpAddr,
+    /// Prefix length.
+    pub prefix: u8,
+    /// Phase-1 mode when we initiate to such a peer.
+    pub mode: ExchangeMode,
+    /// The phase-1 identity the peer must present, if checked. A peer
+    /// presenting another one fails with INVALID-ID-INFORMATION.
+    pub expected_identity: Option<Identity>,
+}
+
+/// Our phase-1 identity.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum LocalIdentity {
+    /// ID_IPV4_ADDR / ID_IPV6_ADDR of the local IKE address of each SA
+    /// (IOS's default, `crypto isakmp identity address`).
+    #[default]
+    Address,
+    /// A fixed identity (FQDN, USER_FQDN, KEY_ID, or a fixed address).
+    Fixed(Identity),
+}
+
+/// ESP encryption transforms (RFC 2407 s.4.4.4, RFC 3602, RFC 4106).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum EspEncryption {
+    /// ESP_NULL (RFC 2410): no confidentiality.
+    Null,
+    /// ESP_DES (`esp-des`). Weak.
+    DesCbc,
+    /// ESP_3DES (`esp-3des`). Weak.
+    TripleDesCbc,
+    /// ESP_AES (`esp-aes N`), CBC with a 128, 192 or 256-bit key.
+    AesCbc {
+        /// Key length in bits.
+        key_bits: u16,
+    },
+    /// ESP_AES-GCM_16 (`esp-gcm N`), RFC 4106: KEYMAT is the key followed
+    /// by a 4-byte salt; no separate integrity transform.
+    AesGcm16 {
+        /// Key length in bits.
+        key_bits: u16,
+    },
+}
+
+impl EspEncryption {
+    /// The ESP transform ID (RFC 2407 s.4.4.4, IANA).
+    #[must_use]
+    pub fn transform_id(self) -> u8 {
+        match self {
+            EspEncryption::Null => 11,
+            EspEncryption::DesCbc => 2,
+            EspEncryption::TripleDesCbc => 3,
+            EspEncryption::AesCbc { .. } => 12,
+            EspEncryption::AesGcm16 { .. } => 20,
+        }
+    }
+
+    /// The Key Length attribute to send, if any.
+    #[must_use]
+    pub fn key_length_attribute(self) -> Option<u16> {
+        match self {
+            EspEncryption::AesCbc { key_bits } | EspEncryption::AesGcm16 { key_bits } => {
+                Some(key_bits)
+            }
+            _ => None,
+        }
+    }
+
+    /// Bytes of KEYMAT the cipher takes (GCM: key plus 4-byte salt).
+    #[must_use]
+    pub fn keymat_len(self) -> usize {
+        match self {
+            EspEncryption::Null => 0,
+            EspEncryption::DesCbc => 8,
+            EspEncryption::TripleDesCbc => 24,
+            EspEncryption::AesCbc { key_bits } => usize::from(key_bits / 8),
+            EspEncryption::AesGcm16 { key_bits } => usize::from(key_bits / 8).saturating_add(4),
+        }
+    }
+
+    /// Whether this is an AEAD (needs no integrity transform).
+    #[must_use]
+    pub fn is_aead(self) -> bool {
+        matches!(self, EspEncryption::AesGcm16 { .. })
+    }
+
+    /// Whether the project treats it as weak (DES, 3DES, NULL).
+    #[must_use]
+    pub fn is_weak(self) -> bool {
+        matches!(
+            self,
+            EspEncryption::Null | EspEncryption::DesCbc | EspEncryption::TripleDesCbc
+        )
+    }
+
+    /// The IOS transform-set keyword (`esp-des`, `esp-aes 256`, ...).
+    #[must_use]
+    pub fn ios_name(self) -> String {
+        match self {
+            EspEncryption::Null => "esp-null".into(),
+            EspEncryption::DesCbc => "esp-des".into(),
+            EspEncryption::TripleDesCbc => "esp-3des".into(),
+            EspEncryption::AesCbc { key_bits: 128 } => "esp-aes".into(),
+            EspEncryption::AesCbc { key_bits } => format!("esp-aes {key_bits}"),
+            EspEncryption::AesGcm16 { key_bits } => format!("esp-gcm {key_bits}"),
+        }
+    }
+
+    /// Decodes a transform ID and Key Length attribute.
+    #[must_use]
+    pub fn from_wire(transform_id: u8, key_length: Option<u16>) -> Option<Self> {
+        let aes_bits = |k: Option<u16>| match k {
+            // RFC 3602 s.5 requires the attribute for AES; 128 is what
+            // strongSwan and IOS assume when it is missing.
+            None => Some(128),
+            Some(b @ (128 | 192 | 256)) => Some(b),
+            Some(_) => None,
+        };
+        Some(match (transform_id, key_length) {
+            (11, None) => EspEncryption::Null,
+            (2, None) => EspEncryption::DesCbc,
+            (3, None) => EspEncryption::TripleDesCbc,
+            (12, k) => EspEncryption::AesCbc {
+                key_bits: aes_bits(k)?,
+            },
+            (20, k) => EspEncryption::AesGcm16 {
+                key_bits: aes_bits(k)?,
+            },
+            _ => return None,
+        })
+    }
+}
+
+/// ESP integrity transforms (RFC 2407 s.4.5 "Authentication Algorithm").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum EspIntegrity {
+    /// None (only with an AEAD cipher).
+    None,
+    /// HMAC-MD5-96 (`esp-md5-hmac`). Weak.
+    HmacMd5_96,
+    /// HMAC-SHA1-96 (`esp-sha-hmac`).
+    HmacSha1_96,
+    /// HMAC-SHA2-256-128 (`esp-sha256-hmac`).
+    HmacSha256_128,
+    /// HMAC-SHA2-384-192 (`esp-sha384-hmac`).
+    HmacSha384_192,
+    /// HMAC-SHA2-512-256 (`esp-sha512-hmac`).
+    HmacSha512_256,
+}
+
+impl EspIntegrity {
+    /// The Authentication Algorithm attribute value, if any.
+    #[must_use]
+    pub fn attribute(self) -> Option<u16> {
+        match self {
+            EspIntegrity::None => None,
+            EspIntegrity::HmacMd5_96 => Some(1),
+            EspIntegrity::HmacSha1_96 => Some(2),
+            EspIntegrity::HmacSha256_128 => Some(5),
+            EspIntegrity::HmacSha384_192 => Some(6),
+            EspIntegrity::HmacSha512_256 => Some(7),
+        }
+    }
+
+    /// Decodes the attribute value.
+    #[must_use]
+    pub fn from_attribute(value: Option<u16>) -> Option<Self> {
+        Some(match value {
+            None => EspIntegrity::None,
+            Some(1) => EspIntegrity::HmacMd5_96,
+            Some(2) => EspIntegrity::HmacSha1_96,
+            Some(5) => EspIntegrity::HmacSha256_128,
+            Some(6) => EspIntegrity::HmacSha384_192,
+            Some(7) => EspIntegrity::HmacSha512_256,
+            Some(_) => return None,
+        })
+    }
+
+    /// Bytes of KEYMAT the integrity key takes.
+    #[must_use]
+    pub fn keymat_len(self) -> usize {
+        match self {
+            EspIntegrity::None => 0,
+            EspIntegrity::HmacMd5_96 => 16,
+            EspIntegrity::HmacSha1_96 => 20,
+            EspIntegrity::HmacSha256_128 => 32,
+            EspIntegrity::HmacSha384_192 => 48,
+            EspIntegrity::HmacSha512_256 => 64,
+        }
+    }
+
+    /// Whether the project treats it as weak (MD5).
+    #[must_use]
+    pub fn is_weak(self) -> bool {
+        matches!(self, EspIntegrity::HmacMd5_96)
+    }
+
+    /// The IOS transform-set keyword.
+    #[must_use]
+    pub fn ios_name(self) -> &'static str {
+        match self {
+            EspIntegrity::None => "",
+            EspIntegrity::HmacMd5_96 => "esp-md5-hmac",
+            EspIntegrity::HmacSha1_96 => "esp-sha-hmac",
+            EspIntegrity::HmacSha256_128 => "esp-sha256-hmac",
+            EspIntegrity::HmacSha384_192 => "esp-sha384-hmac",
+            EspIntegrity::HmacSha512_256 => "esp-sha512-hmac",
+        }
+    }
+}
+
+/// ESP encapsulation mode (RFC 2407 s.4.5).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum EspMode {
+    /// Tunnel mode (IOS's default).
+    #[default]
+    Tunnel,
+    /// Transport mode.
+    Transport,
+}
+
+impl EspMode {
+    /// The Encapsulation Mode attribute value.
+    #[must_use]
+    pub fn attribute(self) -> u16 {
+        match self {
+            EspMode::Tunnel => 1,
+            EspMode::Transport => 2,
+        }
+    }
+}
+
+/// A negotiated (or offered) ESP transform.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct EspTransform {
+    /// Encryption.
+    pub encryption: EspEncryption,
+    /// Integrity.
+    pub integrity: EspIntegrity,
+    /// Mode.
+    pub mode: EspMode,
+}
+
+impl EspTransform {
+    /// Whether it uses a weak algorithm.
+    #[must_use]
+    pub fn is_weak(&self) -> bool {
+        self.encryption.is_weak() || self.integrity.is_weak()
+    }
+
+    /// IOS's rendering, e.g. `esp-des esp-md5-hmac`.
+    #[must_use]
+    pub fn ios_name(&self) -> String {
+        let i = self.integrity.ios_name();
+        if i.is_empty() {
+            self.encryption.ios_name()
+        } else {
+            format!("{} {i}", self.encryption.ios_name())
+        }
+    }
+}
+
+/// `crypto ipsec transform-set NAME ...`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct TransformSet {
+    /// The set's name.
+    pub name: String,
+    /// The transform.
+    pub transform: EspTransform,
+}
+
+impl TransformSet {
+    /// A set named `name`.
+    #[must_use]
+    pub fn new(
+        name: &str,
+        encryption: EspEncryption,
+        integrity: EspIntegrity,
+        mode: EspMode,
+    ) -> Self {
+        Self {
+            name: name.to_owned(),
+            transform: EspTransform {
+                encryption,
+                integrity,
+                mode,
+            },
+        }
+    }
+
+    /// The seed's `ted-transforms`: `esp-des esp-md5-hmac`, tunnel mode.
+    #[must_use]
+    pub fn ios_seed() -> Self {
+        Self::new(
+            "ted-transforms",
+            EspEncryption::DesCbc,
+            EspIntegrity::HmacMd5_96,
+            EspMode::Tunnel,
+        )
+    }
+
+    /// A strong default: AES-256-CBC with HMAC-SHA2-256-128, tunnel mode.
+    #[must_use]
+    pub fn strong() -> Self {
+        Self::new(
+            "aes256-sha256",
+            EspEncryption::AesCbc { key_bits: 256 },
+            EspIntegrity::HmacSha256_128,
+            EspMode::Tunnel,
+        )
+    }
+}
+
+/// What a responder accepts in Quick Mode (a crypto map entry seen from the
+/// receiving side): proposals whose proxies fall inside these, with one of
+/// these transform sets.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Phase2Policy {
+    /// Peers this policy is for (`None`: any peer, as a dynamic map).
+    pub peer: Option<(IpAddr, u8)>,
+    /// Our side's traffic: the initiator's IDcr must lie inside.
+    pub local_proxy: ProxyId,
+    /// The peer's traffic: the initiator's IDci must lie inside.
+    pub remote_proxy: ProxyId,
+    /// Acceptable transform sets, in order of preference.
+    pub transform_sets: Vec<TransformSet>,
+    /// PFS group required (`None`: no PFS required; an offered non-weak
+    /// group is still accepted, as IOS does).
+    pub pfs: Option<DhGroup>,
+    /// Our lifetimes. A longer offer is accepted and answered with
+    /// RESPONDER-LIFETIME carrying these.
+    pub lifetime: Lifetime,
+}
+
+/// A request to negotiate one pair of IPsec SAs (see
+/// [`Endpoint::initiate`](crate::Endpoint::initiate)).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Phase2Request {
+    /// The IKE peer (address and port, normally 500).
+    pub peer: core::net::SocketAddr,
+    /// Our IKE address and port.
+    pub local: core::net::SocketAddr,
+    /// Our traffic (IDci).
+    pub local_proxy: ProxyId,
+    /// The peer's traffic (IDcr).
+    pub remote_proxy: ProxyId,
+    /// Transform sets to offer, one proposal each, in order.
+    pub transform_sets: Vec<TransformSet>,
+    /// PFS group (`set pfs groupN`), or none.
+    pub pfs: Option<DhGroup>,
+    /// Lifetimes to propose.
+    pub lifetime: Lifetime,
+}
+
+/// When to retransmit a message that got no answer, and when to give up.
+///
+/// `delays[i]` is the time from the (re)transmission number `i` to the
+/// next one; after `delays.len()` retransmissions the exchange waits
+/// `final_wait` more, then gives up.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RetransmitSchedule {
+    /// Delays between transmissions.
+    pub delays: Vec<Duration>,
+    /// Wait after the last retransmission before giving up.
+    pub final_wait: Duration,
+}
+
+impl RetransmitSchedule {
+    /// IOS 12.x: resend every 10 s, at most 5 times, then give up after
+    /// another 10 s (IOS prints "retransmitting phase 1 ..." five times).
+    #[must_use]
+    pub fn ios() -> Self {
+        Self {
+            delays: vec![Duration::from_secs(10); 5],
+            final_wait: Duration::from_secs(10),
+        }
+    }
+
+    /// Exponential backoff: `initial`, doubling, `count` retransmissions.
+    #[must_use]
+    pub fn exponential(initial: Duration, count: usize) -> Self {
+        let mut delays = Vec::with_capacity(count);
+        let mut d = initial;
+        for _ in 0..count {
+            delays.push(d);
+            d = d.saturating_mul(2);
+        }
+        Self {
+            delays,
+            final_wait: d,
+        }
+    }
+
+    /// The delay after transmission number `sent` (0 = the original), or
+    /// `None` when it is time to give up instead.
+    #[must_use]
+    pub fn delay(&self, sent: usize) -> Option<Duration> {
+        self.delays.get(sent).copied()
+    }
+}
+
+/// Soft-expiry (rekey) settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RekeyConfig {
+    /// Rekey an ISAKMP SA this long before it expires (capped at half its
+    /// lifetime).
+    pub phase1_margin: Duration,
+    /// Rekey an IPsec SA this long before it expires (capped at half its
+    /// lifetime).
+    pub phase2_margin: Duration,
+    /// A random extra margin in `0..=fuzz` drawn per SA from the entropy
+    /// source, so that two peers do not rekey at the same instant.
+    pub fuzz: Duration,
+    /// Soft kilobyte limit, in percent of the hard one.
+    pub kilobyte_soft_percent: u8,
+    /// Whether the responder of an SA also rekeys it (by default only the
+    /// side that initiated it does, as IOS).
+    pub responder_rekeys: bool,
+}
+
+impl Default for RekeyConfig {
+    fn default() -> Self {
+        Self {
+            phase1_margin: Duration::from_secs(120),
+            phase2_margin: Duration::from_secs(60),
+            fuzz: Duration::from_secs(30),
+            kilobyte_soft_percent: 90,
+            responder_rekeys: false,
+        }
+    }
+}
+
+/// Resource caps (see [`crate::Endpoint`] on floods).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Half-open phase-1 SAs (not yet authenticated) per peer address.
+    pub half_open_per_peer: usize,
+    /// Half-open phase-1 SAs in total.
+    pub half_open_total: usize,
+    /// Concurrent Quick Mode negotiations per ISAKMP SA.
+    pub phase2_per_sa: usize,
+    /// Completed Quick Mode nodes kept per ISAKMP SA to answer
+    /// retransmissions.
+    pub completed_nodes_per_sa: usize,
+    /// How long a completed Quick Mode node is kept.
+    pub completed_node_linger: Duration,
+    /// A duplicate of a peer message is answered (by resending our reply)
+    /// at most once per this interval.
+    pub duplicate_answer_interval: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            half_open_per_peer: 16,
+            half_open_total: 256,
+            phase2_per_sa: 32,
+            completed_nodes_per_sa: 16,
+            completed_node_linger: Duration::from_secs(60),
+            duplicate_answer_interval: Duration::from_secs(1),
+        }
+    }
+}
+
+/// Dead Peer Detection (RFC 3706), used with peers that sent the DPD
+/// vendor ID.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DpdConfig {
+    /// Send R-U-THERE after this long without hearing from the peer.
+    pub interval: Duration,
+    /// Wait between unanswered R-U-THEREs.
+    pub retry_interval: Duration,
+    /// Unanswered R-U-THEREs before the peer is declared dead.
+    pub retries: u32,
+}
+
+impl Default for DpdConfig {
+    /// IOS `crypto isakmp keepalive 10 2` with its 5 retries.
+    fn default() -> Self {
+        Self {
+            interval: Duration::from_secs(10),
+            retry_interval: Duration::from_secs(2),
+            retries: 5,
+        }
+    }
+}
+
+/// Which vendor IDs we send in phase 1.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VendorIds {
+    /// The Cisco IOS vendor ID (in MM3/MM4, as IOS; in AM1/AM2).
+    pub cisco_ios: bool,
+    /// The RFC 3706 DPD vendor ID (in MM1/MM2, AM1/AM2).
+    pub dpd: bool,
+}
+
+impl Default for VendorIds {
+    fn default() -> Self {
+        Self {
+            cisco_ios: true,
+            dpd: true,
+        }
+    }
+}
+
+/// The configuration of an [`Endpoint`](crate::Endpoint).
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Our phase-1 identity.
+    pub identity: LocalIdentity,
+    /// Protocol and port sent in phase-1 ID payloads (IOS: 17, 500).
+    pub identity_protocol_port: (u8, u16),
+    /// ISAKMP policies (any order; sorted by priority when used).
+    pub policies: Vec<IsakmpPolicy>,
+    /// Pre-shared keys.
+    pub pre_shared_keys: Vec<PskEntry>,
+    /// Per-peer settings.
+    pub peers: Vec<PeerConfig>,
+    /// Phase-1 mode for peers without a [`PeerConfig`].
+    pub default_mode: ExchangeMode,
+    /// What we accept as Quick Mode responder.
+    pub phase2_policies: Vec<Phase2Policy>,
+    /// Retransmission schedule.
+    pub retransmit: RetransmitSchedule,
+    /// Rekey settings.
+    pub rekey: RekeyConfig,
+    /// Resource caps.
+    pub limits: Limits,
+    /// DPD, if we do it (we always answer R-U-THERE).
+    pub dpd: Option<DpdConfig>,
+    /// Vendor IDs we send.
+    pub vendor_ids: VendorIds,
+    /// Send INITIAL-CONTACT in MM5/AM3 when we have no other SA with the
+    /// peer.
+    pub send_initial_contact: bool,
+    /// Nonce length in bytes (8..=256, RFC 2409 s.5).
+    pub nonce_len: usize,
+    /// Padding of encrypted messages (see [`Padding`]).
+    pub padding: Padding,
+    /// Emit [`Event::Trace`](crate::Event::Trace) events.
+    pub trace: bool,
+}
+
+impl Default for Config {
+    /// Strong defaults: one policy (AES-256, SHA2-256, PSK, MODP-2048,
+    /// 86400 s), no keys, Main Mode, the IOS retransmission schedule.
+    fn default() -> Self {
+        Self {
+            identity: LocalIdentity::Address,
+            identity_protocol_port: (17, 500),
+            policies: vec![IsakmpPolicy::new(10)],
+            pre_shared_keys: Vec::new(),
+            peers: Vec::new(),
+            default_mode: ExchangeMode::Main,
+            phase2_policies: Vec::new(),
+            retransmit: RetransmitSchedule::ios(),
+            rekey: RekeyConfig::default(),
+            limits: Limits::default(),
+            dpd: None,
+            vendor_ids: VendorIds::default(),
+            send_initial_contact: true,
+            nonce_len: 32,
+            padding: Padding::Zeros,
+            trace: false,
+        }
+    }
+}
+
+impl Config {
+    /// IOS 12.2 as in the seed: `crypto isakmp policy 10` /
+    /// `authentication pre-share` (DES, SHA, group 1, 86400 s), 20-byte
+    /// nonces.
+    #[must_use]
+    pub fn ios_defaults() -> Self {
+        Self {
+            policies: vec![IsakmpPolicy::ios_default(10)],
+            nonce_len: 20,
+            ..Self::default()
+        }
+    }
+
+    /// Adds `crypto isakmp key KEY address ADDR MASK` (as a prefix).
+    #[must_use]
+    pub fn with_psk_for_address(mut self, key: &[u8], addr: IpAddr, prefix: u8) -> Self {
+        self.pre_shared_keys.push(PskEntry {
+            scope: PskScope::Address { addr, prefix },
+            key: PreSharedKey::new(key),
+        });
+        self
+    }
+
+    /// Adds a key for a peer presenting `identity`.
+    #[must_use]
+    pub fn with_psk_for_identity(mut self, key: &[u8], identity: Identity) -> Self {
+        self.pre_shared_keys.push(PskEntry {
+            scope: PskScope::Identity(identity),
+            key: PreSharedKey::new(key),
+        });
+        self
+    }
+
+    /// The policies sorted by priority.
+    pub(crate) fn sorted_policies(&self) -> Vec<IsakmpPolicy> {
+        let mut p = self.policies.clone();
+        p.sort_by_key(|p| p.priority);
+        p
+    }
+
+    /// The key for a peer address: the most specific address entry.
+    pub(crate) fn psk_for_address(&self, peer: IpAddr) -> Option<(&PreSharedKey, IpAddr, u8)> {
+        self.pre_shared_keys
+            .iter()
+            .filter_map(|e| match &e.scope {
+                PskScope::Address { addr, prefix } if prefix_contains(*addr, *prefix, peer) => {
+                    Some((&e.key, *addr, *prefix))
+                }
+                _ => None,
+            })
+            .max_by_key(|(_, _, p)| *p)
+    }
+
+    /// The key for a peer identity; an address identity also matches
+    /// address entries.
+    pub(crate) fn psk_for_identity(&self, id: &Identity) -> Option<&PreSharedKey> {
+        self.pre_shared_keys
+            .iter()
+            .find_map(|e| match &e.scope {
+                PskScope::Identity(i) if i == id => Some(&e.key),
+                _ => None,
+            })
+            .or_else(|| match id {
+                Identity::Address(a) => self.psk_for_address(*a).map(|(k, _, _)| k),
+                _ => None,
+            })
+    }
+
+    /// The most specific peer entry for an address.
+    pub(crate) fn peer(&self, peer: IpAddr) -> Option<&PeerConfig> {
+        self.peers
+            .iter()
+            .filter(|p| prefix_contains(p.addr, p.prefix, peer))
+            .max_by_key(|p| p.prefix)
+    }
+}
+
+/// Whether `addr` lies inside `net/prefix` (same family).
+pub(crate) fn prefix_contains(net: IpAddr, prefix: u8, addr: IpAddr) -> bool {
+    let a = ProxyId::subnet(net, prefix);
+    a.contains_addr(addr)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn psk_most_specific_wins() {
+        let c = Config::ios_defaults()
+            .with_psk_for_address(b"wild", "0.0.0.0".parse().unwrap(), 0)
+            .with_psk_for_address(b"net", "11.11.11.0".parse().unwrap(), 24)
+            .with_psk_for_address(b"host", "11.11.11.2".parse().unwrap(), 32)
+            .with_psk_for_identity(b"fqdn", Identity::Fqdn("fred".into()));
+        let k = |a: &str| {
+            c.psk_for_address(a.parse().unwrap())
+                .map(|(k, _, _)| k.expose().to_vec())
+        };
+        assert_eq!(k("11.11.11.2"), Some(b"host".to_vec()));
+        assert_eq!(k("11.11.11.3"), Some(b"net".to_vec()));
+        assert_eq!(k("9.9.9.9"), Some(b"wild".to_vec()));
+        assert_eq!(k("::1"), None);
+        assert_eq!(
+            c.psk_for_identity(&Identity::Fqdn("fred".into()))
+                .map(|k| k.expose().to_vec()),
+            Some(b"fqdn".to_vec())
+        );
+        assert_eq!(
+            c.psk_for_identity(&Identity::Address("11.11.11.9".parse().unwrap()))
+                .map(|k| k.expose().to_vec()),
+            Some(b"net".to_vec())
+        );
+        assert!(c.psk_for_identity(&Identity::Fqdn("x".into())).is_none());
+        assert!(!format!("{c:?}").contains("wild"));
+    }
+
+    #[test]
+    fn defaults_are_strong_and_ios_is_explicit() {
+        let d = Config::default();
+        assert!(d.policies.iter().all(|p| !p.is_weak()));
+        let ios = Config::ios_defaults();
+        let p = ios.policies[0];
+        assert_eq!(p.encryption, EncryptionAlgorithm::DesCbc);
+        assert_eq!(p.hash, HashAlgorithm::Sha1);
+        assert_eq!(p.group, DhGroup::Modp768);
+        assert_eq!(p.lifetime, 86_400);
+        assert!(p.is_weak());
+    }
+
+    #[test]
+    fn esp_wire_mapping() {
+        for e in [
+            EspEncryption::Null,
+            EspEncryption::DesCbc,
+            EspEncryption::TripleDesCbc,
+            EspEncryption::AesCbc { key_bits: 128 },
+            EspEncryption::AesCbc { key_bits: 256 },
+            EspEncryption::AesGcm16 { key_bits: 192 },
+        ] {
+            assert_eq!(
+                EspEncryption::from_wire(e.transform_id(), e.key_length_attribute()),
+                Some(e)
+            );
+        }
+        assert_eq!(EspEncryption::from_wire(12, Some(100)), None);
+        assert_eq!(EspEncryption::from_wire(2, Some(64)), None);
+        assert_eq!(EspEncryption::AesGcm16 { key_bits: 128 }.keymat_len(), 20);
+        assert_eq!(
+            TransformSet::ios_seed().transform.ios_name(),
+            "esp-des esp-md5-hmac"
+        );
+        let sched = RetransmitSchedule::exponential(Duration::from_secs(1), 3);
+        assert_eq!(sched.delay(2), Some(Duration::from_secs(4)));
+        assert_eq!(sched.delay(3), None);
+    }
+}

@@ -1,0 +1,664 @@
+//! What the engine reports: [`Event`]s (SAs up, down, failed; inputs
+//! dropped; weak algorithms in use), the optional structured
+//! [`TraceEvent`] stream that a caller renders as IOS `debug crypto
+//! isakmp` lines, and the [`Counters`] of received input by cause.
+//!
+//! Secrets travel only in [`Phase2Established`]'s [`SaKeys`], whose keys
+//! are [`SecretBytes`]: wiped on drop, redacted by `Debug`.
+
+use core::net::{IpAddr, SocketAddr};
+
+use isakmp_wire::{NotifyType, PayloadType};
+
+use crate::config::EspTransform;
+use crate::crypto::{DhGroup, EncryptionAlgorithm, HashAlgorithm, SecretBytes};
+use crate::types::{
+    ExchangeMode, Identity, IsakmpSaId, IsakmpState, Lifetime, NegotiationId, ProxyId, Role, Spi,
+};
+
+/// The algorithms of an ISAKMP SA.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Phase1Suite {
+    /// Encryption.
+    pub encryption: EncryptionAlgorithm,
+    /// Hash and PRF.
+    pub hash: HashAlgorithm,
+    /// Diffie-Hellman group.
+    pub group: DhGroup,
+    /// Lifetime in seconds.
+    pub lifetime: u32,
+}
+
+/// An ISAKMP SA came up.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Phase1Established {
+    /// The SA.
+    pub sa: IsakmpSaId,
+    /// IOS's connection id of the SA.
+    pub conn_id: u32,
+    /// Our IKE address.
+    pub local: SocketAddr,
+    /// The peer's IKE address.
+    pub remote: SocketAddr,
+    /// Whether we initiated it.
+    pub role: Role,
+    /// Main or Aggressive Mode.
+    pub mode: ExchangeMode,
+    /// The negotiated algorithms.
+    pub suite: Phase1Suite,
+    /// The identity the peer authenticated with.
+    pub peer_identity: Identity,
+}
+
+/// Keys of one direction of an IPsec SA.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SaKeys {
+    /// The SPI (chosen by the receiving side of this direction).
+    pub spi: Spi,
+    /// Encryption key (for AES-GCM: key followed by the 4-byte salt).
+    pub encryption_key: SecretBytes,
+    /// Integrity key (empty with AES-GCM).
+    pub integrity_key: SecretBytes,
+}
+
+/// A pair of IPsec SAs was negotiated: everything an ESP layer needs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Phase2Established {
+    /// The ISAKMP SA that negotiated it.
+    pub isakmp_sa: IsakmpSaId,
+    /// Our negotiation handle, when we initiated it.
+    pub negotiation: Option<NegotiationId>,
+    /// Our IKE (and ESP tunnel) address.
+    pub local: SocketAddr,
+    /// The peer's IKE (and ESP tunnel) address.
+    pub remote: SocketAddr,
+    /// The SA the peer sends to us with (our SPI).
+    pub inbound: SaKeys,
+    /// The SA we send to the peer with (the peer's SPI).
+    pub outbound: SaKeys,
+    /// The ESP transform.
+    pub transform: EspTransform,
+    /// Our traffic.
+    pub local_proxy: ProxyId,
+    /// The peer's traffic.
+    pub remote_proxy: ProxyId,
+    /// Lifetimes in force (after any RESPONDER-LIFETIME).
+    pub lifetime: Lifetime,
+    /// PFS group, if PFS was used.
+    pub pfs: Option<DhGroup>,
+    /// Whether we initiated the Quick Mode.
+    pub role: Role,
+    /// The Quick Mode message ID.
+    pub message_id: u32,
+    /// The inbound SPI of the SA this one replaces, for a rekey.
+    pub rekey_of: Option<Spi>,
+}
+
+/// An SA named in an event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SaRef {
+    /// An ISAKMP SA.
+    Isakmp(IsakmpSaId),
+    /// A pair of IPsec SAs, by SPI.
+    Ipsec {
+        /// Our SPI.
+        inbound: Spi,
+        /// The peer's SPI.
+        outbound: Spi,
+    },
+}
+
+/// Who ended an SA.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DeletedBy {
+    /// A local command.
+    Local,
+    /// A Delete payload from the peer.
+    Peer,
+    /// The peer's INITIAL-CONTACT (it restarted; its old SAs are gone).
+    InitialContact,
+    /// Dead Peer Detection declared the peer dead.
+    DeadPeer,
+}
+
+/// Why a negotiation failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FailReason {
+    /// No offered proposal matched (ours or the peer's verdict).
+    NoProposalChosen,
+    /// The peer's HASH or authentication did not verify (a wrong
+    /// pre-shared key shows as this, or as [`FailReason::Malformed`] when
+    /// the message decrypts to garbage).
+    AuthenticationFailed,
+    /// An identity was refused (phase-1 identity or Quick Mode proxies).
+    InvalidId,
+    /// No pre-shared key for the peer.
+    NoPreSharedKey,
+    /// A message decrypted to something that does not parse.
+    Malformed,
+    /// The peer's Diffie-Hellman public value was refused.
+    InvalidKeyExchange,
+    /// The derived DES/3DES key is weak (RFC 2409 Appendix B; about 2^-52
+    /// per SA); the negotiation cannot continue.
+    WeakKey,
+    /// The peer sent an error notification.
+    PeerNotified(NotifyType),
+    /// No answer after every retransmission.
+    Timeout,
+    /// (Phase 2) the phase 1 it waited for failed.
+    Phase1Failed,
+    /// The ISAKMP SA was deleted while the negotiation ran.
+    SaDeleted,
+    /// A configured cap was reached.
+    LimitReached,
+    /// No SPI or message ID could be drawn (the entropy source keeps
+    /// returning reserved or used values).
+    EntropyExhausted,
+}
+
+/// A bad input, dropped; also the counter keys of [`Counters`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DropReason {
+    /// The datagram or a decrypted body does not parse.
+    Malformed(isakmp_wire::Error),
+    /// No SA with these cookies.
+    UnknownSa,
+    /// A message that this SA's state does not expect: names what the
+    /// state waits for and what came.
+    UnexpectedMessage {
+        /// What the state waits for.
+        expected: &'static str,
+        /// What came.
+        received: String,
+    },
+    /// A required payload is missing.
+    MissingPayload {
+        /// The message.
+        message: &'static str,
+        /// The payload.
+        payload: PayloadType,
+    },
+    /// A message that must be encrypted was not.
+    NotEncrypted,
+    /// Decryption failed (not whole blocks).
+    DecryptFailed,
+    /// A HASH payload did not verify.
+    InvalidHash,
+    /// Phase-1 authentication failed.
+    AuthenticationFailed,
+    /// No proposal acceptable.
+    NoProposalChosen,
+    /// Identity refused.
+    InvalidId,
+    /// No pre-shared key for the peer.
+    NoPreSharedKey,
+    /// Bad Diffie-Hellman public value.
+    InvalidKeyExchange,
+    /// The half-open phase-1 cap was reached.
+    HalfOpenLimit,
+    /// The per-SA Quick Mode cap was reached.
+    Phase2Limit,
+    /// An exchange type we do not handle.
+    UnsupportedExchange(u8),
+    /// An SPI that names no SA of ours.
+    UnknownSpi,
+    /// A DPD sequence number that is old or unexpected.
+    DpdSequence,
+}
+
+impl DropReason {
+    /// The "wrong message here" helper: a message that the state does not
+    /// expect, naming what it waits for and what came.
+    pub(crate) fn unexpected(expected: &'static str, received: impl Into<String>) -> Self {
+        DropReason::UnexpectedMessage {
+            expected,
+            received: received.into(),
+        }
+    }
+}
+
+/// One SA attribute, as a trace shows it (IOS prints TV values as
+/// "(basic) of N" and TLV values as "(VPI) of 0x0 0x1 0x51 0x80").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TraceAttribute {
+    /// Attribute type (class per context: phase 1 or IPsec DOI).
+    pub attribute_type: u16,
+    /// The value.
+    pub value: TraceValue,
+}
+
+/// An attribute value in its wire form.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TraceValue {
+    /// TV.
+    Basic(u16),
+    /// TLV bytes.
+    Variable(Vec<u8>),
+}
+
+impl TraceAttribute {
+    pub(crate) fn from_attr(a: &isakmp_wire::Attribute<'_>) -> Self {
+        Self {
+            attribute_type: a.attribute_type,
+            value: match &a.value {
+                isakmp_wire::AttributeValue::Basic(v) => TraceValue::Basic(*v),
+                isakmp_wire::AttributeValue::Variable(v) => TraceValue::Variable(v.to_vec()),
+            },
+        }
+    }
+}
+
+/// What a vendor ID payload said.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum VendorKind {
+    /// Cisco IOS ("speaking to another IOS box!").
+    CiscoIos,
+    /// RFC 3706 DPD.
+    Dpd,
+    /// Another known one, by name.
+    Known(&'static str),
+    /// Unknown bytes.
+    Unknown(Vec<u8>),
+}
+
+/// One step of the engine's work, with enough data for `ted` to render
+/// IOS `debug crypto isakmp` / `debug crypto ipsec` lines. Emitted only
+/// when [`Config::trace`](crate::Config::trace) is on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TraceEvent {
+    /// "received packet from X (N) NEW SA" (`state` None) or "(I)
+    /// MM_NO_STATE".
+    ReceivedPacket {
+        /// Sender.
+        from: SocketAddr,
+        /// Our role, `None` for a new SA.
+        role: Option<Role>,
+        /// SA state, `None` for a new SA.
+        state: Option<IsakmpState>,
+    },
+    /// "sending packet to X (I) MM_NO_STATE".
+    SendingPacket {
+        /// Destination.
+        to: SocketAddr,
+        /// Our role.
+        role: Role,
+        /// SA state.
+        state: IsakmpState,
+        /// Whether this is a retransmission.
+        retransmission: bool,
+    },
+    /// "received packet ... is a retransmission; resending our reply".
+    DuplicateAnswered {
+        /// Message ID of the duplicate.
+        message_id: u32,
+    },
+    /// "processing SA payload. message ID = 0".
+    ProcessingPayload {
+        /// Payload type.
+        payload: PayloadType,
+        /// Message ID.
+        message_id: u32,
+    },
+    /// "processing vendor id payload" + its meaning.
+    VendorId(VendorKind),
+    /// "found peer pre-shared key matching X".
+    FoundPsk {
+        /// The peer.
+        peer: IpAddr,
+    },
+    /// "No pre-shared key with X!".
+    NoPsk {
+        /// The peer.
+        peer: IpAddr,
+    },
+    /// "Checking ISAKMP transform N against priority P policy", then one
+    /// line per attribute.
+    CheckingIsakmpTransform {
+        /// Transform number.
+        transform: u8,
+        /// Policy priority.
+        priority: u32,
+        /// The transform's attributes.
+        attributes: Vec<TraceAttribute>,
+    },
+    /// "atts are acceptable" / "atts are not acceptable".
+    AttributesAcceptable {
+        /// Verdict.
+        acceptable: bool,
+        /// Why not, when not.
+        reason: Option<&'static str>,
+    },
+    /// "SA is doing pre-shared key authentication using id type X".
+    PreSharedKeyAuth {
+        /// ID type name.
+        id_type: &'static str,
+    },
+    /// "SKEYID state generated".
+    SkeyidGenerated,
+    /// "ID payload next-payload : 8 type : 1 protocol : 17 port : 500
+    /// length : 8".
+    IdPayload {
+        /// Next payload field.
+        next_payload: u8,
+        /// ID type.
+        id_type: u8,
+        /// Protocol.
+        protocol: u8,
+        /// Port.
+        port: u16,
+        /// Identification data length plus 4.
+        length: usize,
+    },
+    /// "SA has been authenticated with X".
+    Authenticated {
+        /// Peer address.
+        peer: IpAddr,
+    },
+    /// "beginning Quick Mode exchange, M-ID of N".
+    BeginningQuickMode {
+        /// Message ID.
+        message_id: u32,
+    },
+    /// "getting spi N for SA from X to Y for prot 3".
+    SpiAllocated {
+        /// The SPI.
+        spi: Spi,
+        /// The SA's source.
+        from: IpAddr,
+        /// The SA's destination (us).
+        to: IpAddr,
+    },
+    /// "Checking IPSec proposal N", "transform N, ESP_DES", attributes.
+    CheckingIpsecProposal {
+        /// Proposal number.
+        proposal: u8,
+        /// Transform number.
+        transform: u8,
+        /// ESP transform ID.
+        transform_id: u8,
+        /// Attributes.
+        attributes: Vec<TraceAttribute>,
+    },
+    /// "Creating IPSec SAs" with both directions.
+    CreatingIpsecSas {
+        /// Our SPI.
+        inbound_spi: Spi,
+        /// Peer's SPI.
+        outbound_spi: Spi,
+        /// Our IKE address.
+        local: IpAddr,
+        /// Peer's IKE address.
+        remote: IpAddr,
+        /// Our proxy.
+        local_proxy: ProxyId,
+        /// Peer's proxy.
+        remote_proxy: ProxyId,
+        /// Lifetimes.
+        lifetime: Lifetime,
+    },
+    /// "deleting node N error FALSE reason ...".
+    DeletingNode {
+        /// Message ID.
+        message_id: u32,
+        /// Whether it ended in error.
+        error: bool,
+        /// Why.
+        reason: &'static str,
+    },
+    /// "deleting SA reason ... state (I) X".
+    DeletingSa {
+        /// Why.
+        reason: &'static str,
+        /// State at deletion.
+        state: IsakmpState,
+    },
+    /// A notification we sent.
+    NotifySent(NotifyType),
+    /// A notification we received (authenticated or not).
+    NotifyReceived {
+        /// Its type.
+        notify: NotifyType,
+        /// Whether it came protected by an ISAKMP SA.
+        authenticated: bool,
+    },
+    /// A Delete payload we sent.
+    DeleteSent {
+        /// Protocol ID.
+        protocol: u8,
+        /// SPIs.
+        spis: Vec<Vec<u8>>,
+    },
+    /// A Delete payload we received and acted on.
+    DeleteReceived {
+        /// Protocol ID.
+        protocol: u8,
+        /// SPIs.
+        spis: Vec<Vec<u8>>,
+    },
+    /// DPD: R-U-THERE sent or received, ACK sent or received.
+    Dpd {
+        /// Notify type (R-U-THERE or its ACK).
+        notify: NotifyType,
+        /// Sequence number.
+        sequence: u32,
+        /// Whether we sent it.
+        sent: bool,
+    },
+}
+
+/// A trace event with its SA context.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Trace {
+    /// The ISAKMP SA, if any.
+    pub sa: Option<IsakmpSaId>,
+    /// IOS's conn-id of that SA (0 before one exists).
+    pub conn_id: u32,
+    /// The event.
+    pub event: TraceEvent,
+}
+
+/// Everything the engine reports. Drain with
+/// [`Endpoint::poll_event`](crate::Endpoint::poll_event).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event {
+    /// An ISAKMP SA is up.
+    Phase1Established(Phase1Established),
+    /// A phase-1 negotiation failed.
+    Phase1Failed {
+        /// The SA.
+        sa: IsakmpSaId,
+        /// The peer.
+        peer: SocketAddr,
+        /// Why.
+        reason: FailReason,
+    },
+    /// A pair of IPsec SAs is up (boxed: it carries keys and proxies).
+    Phase2Established(Box<Phase2Established>),
+    /// A Quick Mode negotiation failed.
+    Phase2Failed {
+        /// Our handle, when we initiated.
+        negotiation: Option<NegotiationId>,
+        /// The ISAKMP SA, when one was involved.
+        sa: Option<IsakmpSaId>,
+        /// The peer.
+        peer: SocketAddr,
+        /// Why.
+        reason: FailReason,
+    },
+    /// An SA was deleted (by a command, the peer, INITIAL-CONTACT or DPD).
+    Deleted {
+        /// Which.
+        sa: SaRef,
+        /// The peer.
+        peer: SocketAddr,
+        /// By whom.
+        by: DeletedBy,
+    },
+    /// An SA reached its hard lifetime and is gone (a Delete was sent).
+    Expired {
+        /// Which.
+        sa: SaRef,
+        /// The peer.
+        peer: SocketAddr,
+    },
+    /// An SA reached its soft lifetime; a replacement is being negotiated.
+    RekeyStarted {
+        /// The SA being replaced.
+        old: SaRef,
+        /// The phase-2 negotiation of the replacement (for IPsec SAs).
+        negotiation: Option<NegotiationId>,
+        /// The new ISAKMP SA (for ISAKMP SAs).
+        new_sa: Option<IsakmpSaId>,
+    },
+    /// A message was retransmitted every scheduled time without answer.
+    RetransmitGaveUp {
+        /// The ISAKMP SA.
+        sa: IsakmpSaId,
+        /// The peer.
+        peer: SocketAddr,
+        /// 0 in phase 1, the Quick Mode message ID otherwise.
+        message_id: u32,
+    },
+    /// DPD got no answer: the peer is declared dead and its SAs removed.
+    DpdTimeout {
+        /// The ISAKMP SA.
+        sa: IsakmpSaId,
+        /// The peer.
+        peer: SocketAddr,
+    },
+    /// The peer sent an error notification about an established SA or a
+    /// negotiation (reported; the engine acts on the ones it knows).
+    PeerNotification {
+        /// The ISAKMP SA it came with, if any.
+        sa: Option<IsakmpSaId>,
+        /// The peer.
+        peer: SocketAddr,
+        /// The notify type.
+        notify: NotifyType,
+        /// Whether it was protected by an ISAKMP SA.
+        authenticated: bool,
+    },
+    /// An input was dropped.
+    InputDropped {
+        /// Why.
+        reason: DropReason,
+        /// Sender.
+        peer: SocketAddr,
+    },
+    /// A weak algorithm is in use on an SA (once per SA and algorithm).
+    WeakAlgorithm {
+        /// The SA.
+        sa: SaRef,
+        /// The algorithm, e.g. "DES-CBC", "MODP-768", "esp-md5-hmac".
+        algorithm: String,
+    },
+    /// A trace step (only with [`Config::trace`](crate::Config::trace)).
+    Trace(Trace),
+}
+
+/// Counters of received input and of what was done with it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Counters {
+    /// Datagrams handed to the endpoint.
+    pub received: u64,
+    /// Datagrams queued for sending (retransmissions included).
+    pub sent: u64,
+    /// Retransmissions we sent on timeout.
+    pub retransmitted: u64,
+    /// Duplicates of peer messages answered by resending our reply.
+    pub duplicates_answered: u64,
+    /// Duplicates not answered (rate limit).
+    pub duplicates_suppressed: u64,
+    /// Dropped: malformed.
+    pub malformed: u64,
+    /// Dropped: no SA for the cookies.
+    pub unknown_sa: u64,
+    /// Dropped: unexpected in the current state.
+    pub unexpected: u64,
+    /// Dropped: a required payload was missing.
+    pub missing_payload: u64,
+    /// Dropped: should have been encrypted.
+    pub not_encrypted: u64,
+    /// Dropped: could not be decrypted.
+    pub decrypt_failed: u64,
+    /// Dropped: HASH did not verify.
+    pub invalid_hash: u64,
+    /// Dropped: phase-1 authentication failed.
+    pub authentication_failed: u64,
+    /// Refused: no proposal chosen.
+    pub no_proposal_chosen: u64,
+    /// Refused: identity.
+    pub invalid_id: u64,
+    /// Refused: no pre-shared key.
+    pub no_psk: u64,
+    /// Refused: bad KE.
+    pub invalid_ke: u64,
+    /// Dropped: half-open cap.
+    pub half_open_limit: u64,
+    /// Dropped: Quick Mode cap.
+    pub phase2_limit: u64,
+    /// Dropped: unsupported exchange type.
+    pub unsupported_exchange: u64,
+    /// Dropped: unknown SPI.
+    pub unknown_spi: u64,
+    /// Dropped: DPD sequence.
+    pub dpd_sequence: u64,
+}
+
+impl Counters {
+    pub(crate) fn count(&mut self, reason: &DropReason) {
+        let c = match reason {
+            DropReason::Malformed(_) => &mut self.malformed,
+            DropReason::UnknownSa => &mut self.unknown_sa,
+            DropReason::UnexpectedMessage { .. } => &mut self.unexpected,
+            DropReason::MissingPayload { .. } => &mut self.missing_payload,
+            DropReason::NotEncrypted => &mut self.not_encrypted,
+            DropReason::DecryptFailed => &mut self.decrypt_failed,
+            DropReason::InvalidHash => &mut self.invalid_hash,
+            DropReason::AuthenticationFailed => &mut self.authentication_failed,
+            DropReason::NoProposalChosen => &mut self.no_proposal_chosen,
+            DropReason::InvalidId => &mut self.invalid_id,
+            DropReason::NoPreSharedKey => &mut self.no_psk,
+            DropReason::InvalidKeyExchange => &mut self.invalid_ke,
+            DropReason::HalfOpenLimit => &mut self.half_open_limit,
+            DropReason::Phase2Limit => &mut self.phase2_limit,
+            DropReason::UnsupportedExchange(_) => &mut self.unsupported_exchange,
+            DropReason::UnknownSpi => &mut self.unknown_spi,
+            DropReason::DpdSequence => &mut self.dpd_sequence,
+        };
+        *c = c.saturating_add(1);
+    }
+
+    /// Every input dropped, whatever the cause.
+    #[must_use]
+    pub fn dropped(&self) -> u64 {
+        [
+            self.malformed,
+            self.unknown_sa,
+            self.unexpected,
+            self.missing_payload,
+            self.not_encrypted,
+            self.decrypt_failed,
+            self.invalid_hash,
+            self.authentication_failed,
+            self.no_proposal_chosen,
+            self.invalid_id,
+            self.no_psk,
+            self.invalid_ke,
+            self.half_open_limit,
+            self.phase2_limit,
+            self.unsupported_exchange,
+            self.unknown_spi,
+            self.dpd_sequence,
+        ]
+        .iter()
+        .fold(0u64, |a, b| a.saturating_add(*b))
+    }
+}

@@ -1,0 +1,26 @@
+//! IOS-style operator views: `show crypto map`, `show crypto isakmp sa`,
+//! `show crypto ipsec sa` and `show crypto engine connections active`, in
+//! the layouts of IOS 12.2 as the seed document shows them.
+//!
+//! `show crypto map` renders the policy model ([`Config`](crate::config::Config),
+//! derived entries included). The others render plain snapshot structs
+//! that the gateway fills from its IKE and ESP state: peers, states,
+//! connection IDs, SPIs, counters, lifetimes, transforms. The renderers
+//! know nothing of where the values come from.
+//!
+//! The seed document collapsed IOS's line breaks and indentation; the
+//! layouts here restore them from IOS 12.2's output as commonly reproduced
+//! (column widths, indentation, blank lines). Every non-blank character
+//! of the seed's text is reproduced; the whitespace is this module's
+//! reconstruction, and the tests compare the non-whitespace characters
+//! with the seed and the full text with transcripts written by hand.
+
+mod crypto_map;
+mod engine;
+mod ipsec;
+mod isakmp;
+
+pub use crypto_map::{CryptoMapRuntime, crypto_map, crypto_map_with};
+pub use engine::{EngineConnection, engine_algorithm, engine_connections_active};
+pub use ipsec::{IpsecCounters, IpsecFlow, IpsecInterface, IpsecSa, ipsec_sa};
+pub use isakmp::{IsakmpSaRow, IsakmpState, isakmp_sa};

@@ -1,0 +1,291 @@
+#!/bin/bash
+# One cell of the interop matrix, on a kernel with ESP (inside the guest, or
+# directly on a machine whose kernel has esp4 + DES):
+#   cell.sh ID SUITE MODE PFS THEM OUR_ROLE REKEY TEARDOWN   (a line of lib/matrix.sh)
+# Our side is the program named by IKEV1_PEER (the real ikev1-peer, or the
+# stand-in); the counterpart is strongSwan or libreswan with kernel ESP.
+# Topology (two namespaces of this cell, nothing else on the link):
+#
+#  [ns ikeint-ID-us]                                      [ns ikeint-ID-them]
+#  host0 198.51.100.1/24 (dummy)                           sub0 203.0.113.1/24 (dummy)
+#  ikp0 (TUN, route 203.0.113.0/24)  veth0 192.0.2.1 ==== veth0 192.0.2.2
+#
+# Steps: start captures, counterpart, our side (wait for its "ready" event);
+# establish (we ping to trigger as initiator; they initiate otherwise); check
+# both sides agree on the SPIs; ping each way (all replies, their kernel's ESP
+# counters move); optional rekey with a ping running; Delete from one side and
+# check the other removed its SAs; SIGTERM our side. Writes CELL_OUT/result
+# ("PASS" or "FAIL: reason"), timings, logs, pcaps, our events and key tables.
+# Decryption with tshark is a separate step (decrypt.sh), run on the host.
+set -uo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+source "$HERE/lib/common.sh"
+source "$HERE/lib/suites.sh"
+source "$HERE/lib/ioscfg.sh"
+[ $# -eq 8 ] || { echo "usage: cell.sh ID SUITE MODE PFS THEM OUR_ROLE REKEY TEARDOWN" >&2; exit 2; }
+CELL_ID=$1 SUITE=$2 MODE=$3 PFS=$4 THEM=$5 OUR_ROLE=$6 REKEY=$7 TEARDOWN=$8
+suite_load "$SUITE" || { echo "unknown suite $SUITE" >&2; exit 2; }
+IKEV1_PEER=${IKEV1_PEER:-$HERE/stand-in/ikev1-peer-standin}
+CELL_OUT=${CELL_OUT:-$IKEINT_OUT/cells/$CELL_ID}
+REKEY_LIFE=${REKEY_LIFE:-60}           # short phase-2 lifetime of the rekeying side (s)
+NSU=ikeint-$CELL_ID-us NST=ikeint-$CELL_ID-them
+OUR_IP=192.0.2.1 OUR_HOST=198.51.100.1 OUR_NET=198.51.100.0/24 OUR_NET_IOS="198.51.100.0 0.0.0.255"
+THEIR_IP=192.0.2.2 THEIR_HOST=203.0.113.1 THEIR_NET=203.0.113.0/24 THEIR_NET_IOS="203.0.113.0 0.0.0.255"
+RUNBASE=$(mktemp -d /tmp/ikeint-$CELL_ID.XXXXXX)
+US="$CELL_OUT/us" THEMD="$CELL_OUT/them"
+EV="$US/events.jsonl" CTL="$RUNBASE/us.ctl"
+rm -rf "$CELL_OUT"; mkdir -p "$US" "$THEMD"
+printf 'CELL_ID=%s SUITE=%s MODE=%s PFS=%s THEM=%s OUR_ROLE=%s REKEY=%s TEARDOWN=%s\n' "$@" > "$CELL_OUT/cell.env"
+exec > >(tee -a "$CELL_OUT/cell.log") 2>&1
+RESULT= US_PID= CAPS=()
+fail() { log "FAIL: $*"; [ -n "$RESULT" ] || RESULT="FAIL: $*"; }
+now_ms() { local t=${EPOCHREALTIME/./}; echo $(( t / 1000 )); }
+since() { local d=$(( $(now_ms) - $1 )); printf '%d.%d' $(( d / 1000 )) $(( d % 1000 / 100 )); }
+T_START=$(now_ms)
+timing() { echo "$1 $2" >> "$CELL_OUT/timings.txt"; }
+ctl() { timeout 60 "$IKEV1_PEER" ctl --control "$CTL" -- "$@"; }
+events() { grep "\"event\":\"$1\"" "$EV" 2>/dev/null; }   # compact JSON (README)
+# jget VAR FIELD JSON: VAR = the field's value (string or number), no process
+jget() { local re="\"$2\":(\"([^\"]*)\"|([^,}]*))"; if [[ $3 =~ $re ]]; then printf -v "$1" '%s' "${BASH_REMATCH[2]}${BASH_REMATCH[3]}"; else printf -v "$1" ''; fi; }
+ev_count_ge() { [ "$(grep -c "\"event\":\"$1\"" "$EV")" -ge "$2" ]; }
+ev_match() { # ev_match EVENT KEY=VALUE... : a line of that event with these string fields
+    local line kv ok ev=$1; shift
+    while IFS= read -r line; do
+        [[ $line == *"\"event\":\"$ev\""* ]] || continue
+        ok=1; for kv in "$@"; do [[ $line == *"\"${kv%%=*}\":\"${kv#*=}\""* ]] || ok=0; done
+        [ $ok = 1 ] && return 0
+    done < "$EV"
+    return 1
+}
+their_spis_gone() { ! ip -n "$NST" xfrm state 2>/dev/null | grep -qE "spi ($1|$2) "; }
+
+cleanup() {
+    local p
+    [ -n "$US_PID" ] && stop_pid "$US_PID" "our side" 20
+    for p in "${PIDS[@]}"; do stop_pid "$p" daemon; done
+    sleep 0.5
+    for p in "${CAPS[@]}"; do stop_pid "$p" capture; done
+    ip netns del "$NSU" 2>/dev/null; ip netns del "$NST" 2>/dev/null
+    cp "$RUNBASE/them/charon.log" "$THEMD/" 2>/dev/null
+    rm -rf "$RUNBASE"
+    [ -n "$RESULT" ] || RESULT=PASS
+    echo "$RESULT" > "$CELL_OUT/result"
+    timing total "$(since "$T_START")"
+    log "cell $CELL_ID: $RESULT ($(since "$T_START") s)"
+}
+trap cleanup EXIT
+log "cell $CELL_ID: suite=$SUITE mode=$MODE pfs=$PFS them=$THEM our_role=$OUR_ROLE rekey=$REKEY teardown=$TEARDOWN"
+log "our side: $IKEV1_PEER"
+
+# ------------------------------------------------------------------ topology
+t0=$(now_ms)
+ip netns add "$NSU" && ip netns add "$NST" || { fail "netns add"; exit 1; }
+ip link add veth0 netns "$NSU" type veth peer name veth0 netns "$NST"
+for ns in "$NSU" "$NST"; do
+    ip -n "$ns" link set lo up
+    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+    ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1
+done
+ip -n "$NSU" addr add $OUR_IP/24 dev veth0;   ip -n "$NSU" link set veth0 up
+ip -n "$NST" addr add $THEIR_IP/24 dev veth0; ip -n "$NST" link set veth0 up
+ip -n "$NSU" link add host0 type dummy; ip -n "$NSU" addr add $OUR_HOST/24 dev host0; ip -n "$NSU" link set host0 up
+ip -n "$NST" link add sub0 type dummy;  ip -n "$NST" addr add $THEIR_HOST/24 dev sub0; ip -n "$NST" link set sub0 up
+# our plaintext path: a TUN device (our peer attaches to it) carrying the remote proxy
+ip -n "$NSU" tuntap add dev ikp0 mode tun && ip -n "$NSU" link set ikp0 up \
+    && ip -n "$NSU" route add $THEIR_NET dev ikp0 src $OUR_HOST || { fail "TUN device ikp0"; exit 1; }
+# theirs: the kernel's IPsec policies catch this route's traffic once installed;
+# before that it would leave in clear text (the leak check would see it)
+ip -n "$NST" route add $OUR_NET via $OUR_IP dev veth0 src $THEIR_HOST
+for side in us them; do
+    ns=$NSU; [ $side = them ] && ns=$NST
+    ( exec ip netns exec "$ns" tcpdump -n -i veth0 -U -s 0 -w "$CELL_OUT/wire-$side.pcap" ) > "$CELL_OUT/capture-$side.log" 2>&1 &
+    CAPS+=($!)
+done
+WAIT_S=30 wait_for test -s "$CELL_OUT/wire-us.pcap" || fail "capture did not start"
+WAIT_S=30 wait_for test -s "$CELL_OUT/wire-them.pcap" || fail "capture did not start"
+
+# phase-2 lifetimes: short on the side that must rekey
+THEIR_LIFE=3600 OUR_SA_LIFE=3600
+[ "$REKEY" = theirs ] && THEIR_LIFE=$REKEY_LIFE
+[ "$REKEY" = ours ] && OUR_SA_LIFE=$REKEY_LIFE
+# ----------------------------------------------------------------- our side
+# started first, so that its start overlaps the counterpart's (it does nothing
+# until traffic or the counterpart arrives)
+ios_write_conf "$US/ikev1-peer.cfg"
+OUR_ARGS=(--config "$US/ikev1-peer.cfg" --ike "$OUR_IP:500" --esp "$OUR_IP" --tun ikp0 --out "$US" --control "$CTL")
+[ "$MODE" = aggressive ] && OUR_ARGS+=(--aggressive)
+printf '%q ' "$IKEV1_PEER" "${OUR_ARGS[@]}" > "$US/command.txt"; echo >> "$US/command.txt"
+( exec ip netns exec "$NSU" "$IKEV1_PEER" "${OUR_ARGS[@]}" ) > "$US/stdout.log" 2>&1 &
+US_PID=$!
+# ------------------------------------------------------------- counterpart
+case "$THEM" in
+strongswan)
+    esp=$SUITE_ESP_SS; [ "$PFS" = yes ] && esp="$esp-$SUITE_PFS_SS"
+    aggr=no; [ "$MODE" = aggressive ] && aggr=yes
+    SS_AGGRESSIVE=$aggr SS_CHILD_LIFE=$THEIR_LIFE SS_CHILD_REKEY=$(( THEIR_LIFE * 3 / 4 )) \
+    SS_RETRANSMIT_TIMEOUT=${SS_RETRANSMIT_TIMEOUT:-10.0} SS_LOG="$RUNBASE/them/charon.log" SS_LOG_IKE=2 \
+        ss_write_conf "$THEMD" "$RUNBASE/them" ikeint $THEIR_IP $OUR_IP $THEIR_NET $OUR_NET "$SUITE_IKE_SS" "$esp"
+    ss_start "$NST" "$THEMD" "$RUNBASE/them" || { fail "charon (them) did not start"; exit 1; }
+    swanctl_ "$THEMD" --load-all --file "$THEMD/swanctl.conf" > "$THEMD/swanctl-load.txt" 2>&1 \
+        || { fail "swanctl --load-all (them)"; exit 1; }
+    log "them: charon pid $SS_PID ($(/usr/lib/ipsec/charon --version 2>/dev/null | head -n1))" ;;
+libreswan)
+    [ -n "$SUITE_IKE_LSW" ] || { fail "libreswan has no $SUITE suite"; exit 1; }
+    [ "$MODE" = main ] || { fail "aggressive mode is not in the libreswan matrix"; exit 1; }
+    esp=$SUITE_ESP_LSW; [ "$PFS" = yes ] && esp="$esp-$SUITE_PFS_LSW"
+    LSW_PFS=$PFS LSW_SALIFETIME=$THEIR_LIFE LSW_REKEYMARGIN=$(( THEIR_LIFE / 4 )) \
+    LSW_RETRANSMIT_MS=${LSW_RETRANSMIT_MS:-10000} \
+        lsw_write_conf "$THEMD" "$RUNBASE/them" ikeint $THEIR_IP $OUR_IP $THEIR_NET $OUR_NET "$SUITE_IKE_LSW" "$esp"
+    lsw_start "$NST" "$THEMD" "$RUNBASE/them" || { fail "pluto (them) did not start"; exit 1; }
+    "$LSW_BIN/addconn" --config "$THEMD/ipsec.conf" --ctlsocket "$RUNBASE/them/pluto.ctl" ikeint \
+        > "$THEMD/addconn.txt" 2>&1 || { fail "addconn (them): $(tail -n1 "$THEMD/addconn.txt")"; exit 1; }
+    whack_ "$RUNBASE/them" --listen >> "$THEMD/addconn.txt" 2>&1
+    log "them: pluto pid $LSW_PID ($("$LSW_BIN/pluto" --version 2>&1 | head -n1))" ;;
+*) fail "unknown counterpart $THEM"; exit 1 ;;
+esac
+
+WAIT_S=${READY_WAIT_S:-180} wait_for grep -q '"event":"ready"' "$EV" || { fail "our side: no ready event in ${READY_WAIT_S:-180} s"; exit 1; }
+timing setup "$(since "$t0")"
+log "our side ready (pid $US_PID) after $(since "$t0") s of setup"
+
+# ---------------------------------------------------------------- establish
+t0=$(now_ms)
+if [ "$OUR_ROLE" = initiator ]; then
+    # like IOS: the first packet matching the crypto ACL starts the exchange
+    end=$(( $(date +%s) + ${ESTABLISH_WAIT_S:-180} ))
+    while ! grep -q '"event":"phase2_up"' "$EV" && [ "$(date +%s)" -lt $end ]; do
+        ip netns exec "$NSU" ping -c 1 -W 2 -I $OUR_HOST $THEIR_HOST > /dev/null 2>&1
+    done
+else
+    case "$THEM" in
+    strongswan) swanctl_ "$THEMD" --initiate --child ikeint --timeout 80 > "$THEMD/initiate.txt" 2>&1 ;;
+    libreswan)  timeout 90 "$LSW_BIN/whack" --ctlsocket "$RUNBASE/them/pluto.ctl" --initiate --name ikeint \
+                    > "$THEMD/initiate.txt" 2>&1 ;;
+    esac
+    log "them: initiate rc=$?"
+    WAIT_S=60 wait_for grep -q '"event":"phase2_up"' "$EV"
+fi
+P1=$(events phase1_up | head -n1) P2=$(events phase2_up | head -n1)
+timing establish "$(since "$t0")"
+if [ -z "$P2" ]; then
+    fail "no phase2_up event (phase 1: ${P1:-none}; errors: $(events error | head -n2 | cut -c1-160 | paste -sd';'))"
+    exit 1
+fi
+log "established in $(since "$t0") s: $P1"
+log "  $P2"
+jget m mode "$P1"; jget r role "$P1"; jget SPI_IN spi_in "$P2"; jget SPI_OUT spi_out "$P2"
+[ "$m" = "$MODE" ] || fail "phase 1 mode is '$m', expected $MODE"
+[ "$r" = "$OUR_ROLE" ] || fail "phase 1 role is '$r', expected $OUR_ROLE"
+ip -n "$NST" -s xfrm state > "$CELL_OUT/xfrm-them.txt" 2>&1
+grep -A1 "^src $OUR_IP dst $THEIR_IP" "$CELL_OUT/xfrm-them.txt" | grep -qE "spi $SPI_OUT[( ]" \
+    || fail "their kernel has no inbound SA with our outbound SPI $SPI_OUT"
+grep -A1 "^src $THEIR_IP dst $OUR_IP" "$CELL_OUT/xfrm-them.txt" | grep -qE "spi $SPI_IN[( ]" \
+    || fail "their kernel has no outbound SA with our inbound SPI $SPI_IN"
+[ -z "$RESULT" ] && log "SPIs agree with their kernel: in $SPI_IN, out $SPI_OUT"
+
+# ------------------------------------------------------------- ping each way
+esp_packets() { # SPI -> packets counted by their kernel for that SA
+    ip -n "$NST" -s xfrm state | awk -v spi="$1" '$0 ~ "spi "spi"[( ]" {f=1} f && /lifetime current:/ {getline; gsub(/\(packets\)/,""); split($0,a,","); print a[2]+0; exit}'
+}
+t0=$(now_ms)
+ip netns exec "$NSU" ping -c 3 -i 0.3 -W 3 -w 20 -I $OUR_HOST $THEIR_HOST > "$CELL_OUT/ping-us-to-them.txt" 2>&1 \
+    || fail "ping $OUR_HOST -> $THEIR_HOST: $(grep -o '[0-9]* received' "$CELL_OUT/ping-us-to-them.txt")/3"
+ip netns exec "$NST" ping -c 3 -i 0.3 -W 3 -w 20 -I $THEIR_HOST $OUR_HOST > "$CELL_OUT/ping-them-to-us.txt" 2>&1 \
+    || fail "ping $THEIR_HOST -> $OUR_HOST: $(grep -o '[0-9]* received' "$CELL_OUT/ping-them-to-us.txt")/3"
+timing ping "$(since "$t0")"
+n_in=$(esp_packets "$SPI_OUT") n_out=$(esp_packets "$SPI_IN") want=6
+if [ -z "$n_in$n_out" ] && [ "$REKEY" != - ]; then
+    # a short-lifetime cell on a slow host may have rekeyed already: the newest
+    # SA must then have carried part of the pings
+    P2N=$(events phase2_up | tail -n1); jget s_in spi_in "$P2N"; jget s_out spi_out "$P2N"
+    n_in=$(esp_packets "$s_out") n_out=$(esp_packets "$s_in") want=1
+    log "rekeyed before the counters were read; newest SA $s_in/$s_out"
+fi
+log "ping each way: $(grep -o '[0-9]* received' "$CELL_OUT/ping-us-to-them.txt"), $(grep -o '[0-9]* received' "$CELL_OUT/ping-them-to-us.txt"); their kernel ESP packets: in ${n_in:-?} out ${n_out:-?}"
+[ "${n_in:-0}" -ge $want ] && [ "${n_out:-0}" -ge $want ] || fail "their kernel's ESP counters did not move (in ${n_in:-?}, out ${n_out:-?}; $want each expected)"
+ctl show crypto isakmp sa > "$US/show-isakmp-sa.txt" 2>&1
+ctl show crypto ipsec sa > "$US/show-ipsec-sa.txt" 2>&1 || fail "control command 'show crypto ipsec sa' failed"
+
+# -------------------------------------------------------------------- rekey
+if [ "$REKEY" != - ] && [ -z "$RESULT" ]; then
+    t0=$(now_ms)
+    ip netns exec "$NSU" ping -i 0.5 -W 2 -w $(( REKEY_LIFE + 60 )) -I $OUR_HOST $THEIR_HOST > "$CELL_OUT/ping-rekey.txt" 2>&1 &
+    PING_PID=$!
+    WAIT_S=$(( REKEY_LIFE + 40 )) WAIT_STEP=1 wait_for ev_count_ge phase2_up 2
+    P2B=$(events phase2_up | sed -n 2p)
+    if [ -z "$P2B" ]; then
+        fail "no rekey within $(( REKEY_LIFE + 40 )) s ($REKEY side lifetime $REKEY_LIFE s)"
+    else
+        jget SPI_IN2 spi_in "$P2B"; jget SPI_OUT2 spi_out "$P2B"; jget PG pfs_group "$P2B"
+        log "rekeyed after $(since "$t0") s: new SPIs in $SPI_IN2 out $SPI_OUT2"
+        [ "$SPI_IN2" != "$SPI_IN" ] && [ "$SPI_OUT2" != "$SPI_OUT" ] || fail "rekey kept the old SPIs"
+        [ -n "$PG" ] && [ "$PG" != null ] || fail "rekeyed SA has no PFS group"
+        nap 6    # traffic on the new SA
+        kill -INT $PING_PID 2>/dev/null; wait $PING_PID
+        tx=$(grep -oE '[0-9]+ packets transmitted' "$CELL_OUT/ping-rekey.txt" | cut -d' ' -f1)
+        rx=$(grep -oE '[0-9]+ received' "$CELL_OUT/ping-rekey.txt" | cut -d' ' -f1)
+        # the short lifetime may have rekeyed again meanwhile: look at the newest SA
+        P2N=$(events phase2_up | tail -n1)
+        jget SPI_IN spi_in "$P2N"; jget SPI_OUT spi_out "$P2N"
+        n_new=$(esp_packets "$SPI_OUT")
+        log "ping across the rekey: $rx/$tx replies; $(events phase2_up | wc -l) SAs so far; newest $SPI_IN/$SPI_OUT carried ${n_new:-0} packets into their kernel"
+        echo "rekey_ping $rx/$tx" >> "$CELL_OUT/timings.txt"
+        [ "${n_new:-0}" -gt 0 ] || fail "no traffic on the newest SA ($SPI_OUT) in their kernel"
+        [ "${tx:-0}" -gt 0 ] && [ $(( ${tx:-0} - ${rx:-0} )) -le ${REKEY_MAX_LOSS:-2} ] \
+            || fail "ping across the rekey lost $(( ${tx:-0} - ${rx:-0} )) of ${tx:-0} (max ${REKEY_MAX_LOSS:-2})"
+    fi
+    kill -INT $PING_PID 2>/dev/null; wait $PING_PID 2>/dev/null
+    timing rekey "$(since "$t0")"
+fi
+
+# ------------------------------------------------------------------- delete
+t0=$(now_ms)
+if [ -z "$RESULT" ] || [ -n "$P2" ]; then
+    n_down_before=$(events phase2_down | wc -l)
+    P2N=$(events phase2_up | tail -n1)      # the SA in use now (rekey cells rekey every 30 s)
+    jget SPI_IN spi_in "$P2N"; jget SPI_OUT spi_out "$P2N"
+    if [ "$TEARDOWN" = ours ]; then
+        ctl clear crypto sa > "$US/clear-crypto-sa.txt" 2>&1 || fail "control 'clear crypto sa' failed"
+        ctl clear crypto isakmp > "$US/clear-crypto-isakmp.txt" 2>&1 || fail "control 'clear crypto isakmp' failed"
+        # the SAs we deleted must be gone (libreswan, as the original initiator,
+        # then revives the connection with new SAs: that is its policy, not ours)
+        WAIT_S=30 wait_for their_spis_gone "$SPI_IN" "$SPI_OUT" \
+            || fail "after our Delete, their kernel still has our SA $SPI_IN/$SPI_OUT"
+        jget ICK icookie "$P1"
+        case "$THEM" in
+        strongswan) WAIT_S=30 wait_for sh -c "! STRONGSWAN_CONF='$THEMD/strongswan.conf' swanctl --list-sas --noblock | grep -q '${ICK:-none}_i'" \
+                        || fail "after our Delete, their IKE SA $ICK is still there" ;;
+        # (pluto as responder deletes its ISAKMP SA itself once the last IPsec SA is gone)
+        libreswan)  WAIT_S=30 wait_for grep -qE 'received Delete SA payload: (self-deleting|deleting) ISAKMP State|deleting state \(STATE_(MAIN|AGGR)_' "$THEMD/pluto.log" \
+                        || fail "after our Delete, pluto did not delete its ISAKMP SA" ;;
+        esac
+        events phase2_down | tail -n +$(( n_down_before + 1 )) | grep -q '"reason":"local_delete"' \
+            || fail "no phase2_down event with reason local_delete"
+    else
+        case "$THEM" in
+        strongswan) swanctl_ "$THEMD" --terminate --ike ikeint --timeout 20 > "$THEMD/terminate.txt" 2>&1 ;;
+        libreswan)  whack_ "$RUNBASE/them" --name ikeint --terminate > "$THEMD/terminate.txt" 2>&1 ;;
+        esac
+        WAIT_S=30 wait_for ev_match phase2_down spi_in="$SPI_IN" reason=peer_delete \
+            || fail "after their Delete, no phase2_down (peer_delete) for our SA $SPI_IN"
+        WAIT_S=30 wait_for ev_match phase1_down reason=peer_delete \
+            || fail "after their Delete, no phase1_down (peer_delete)"
+    fi
+    ctl show crypto ipsec sa > "$US/show-ipsec-sa.after-delete.txt" 2>&1
+    ip -n "$NST" -s xfrm state > "$CELL_OUT/xfrm-them.after-delete.txt" 2>&1
+fi
+timing delete "$(since "$t0")"
+
+# ------------------------------------------------------------------ shutdown
+t0=$(now_ms)
+kill -TERM "$US_PID" 2>/dev/null
+i=0; while kill -0 "$US_PID" 2>/dev/null && [ $i -lt 100 ]; do nap 0.2; i=$((i+1)); done
+if kill -0 "$US_PID" 2>/dev/null; then fail "our side did not exit within 20 s of SIGTERM"
+else wait "$US_PID"; rc=$?; [ $rc -eq 0 ] || fail "our side exited with $rc after SIGTERM"; US_PID=; fi
+timing shutdown "$(since "$t0")"
+jq -s . "$EV" > /dev/null 2>&1 || fail "events.jsonl is not valid JSON lines"
+case "$THEM" in
+strongswan) swanctl_ "$THEMD" --list-sas > "$THEMD/list-sas.txt" 2>&1 ;;
+libreswan)  whack_ "$RUNBASE/them" --status > "$THEMD/status.txt" 2>&1 ;;
+esac
+exit 0

@@ -1,0 +1,38 @@
+# The interop matrix (sourced): one cell a line.
+#   id  suite  mode  pfs  them  our-role  rekey  teardown
+# suite     seed | 3des | aes128 (lib/suites.sh)
+# mode      main | aggressive  (phase 1)
+# pfs       yes | no           (Quick Mode with a KE payload)
+# them      strongswan | libreswan (the counterpart, kernel ESP)
+# our-role  initiator | responder  (who starts phase 1)
+# rekey     -      no rekey
+#           ours   our phase-2 lifetime is short: we rekey, with a ping running
+#           theirs their phase-2 lifetime is short: they rekey
+# teardown  ours   we delete (clear crypto sa; clear crypto isakmp): their SAs must go
+#           theirs they delete: ours must go (phase2_down/phase1_down peer_delete)
+# Libreswan refuses DES and MODP-768/1024 (README), so the seed suite runs
+# against strongSwan only; Aggressive Mode runs against strongSwan only.
+MATRIX_CELLS='
+seed-mm-ss-i     seed   main        no  strongswan initiator -      ours
+seed-mm-ss-r     seed   main        no  strongswan responder -      theirs
+seed-am-ss-i     seed   aggressive  no  strongswan initiator -      theirs
+seed-am-ss-r     seed   aggressive  no  strongswan responder -      ours
+3des-mm-ss-i     3des   main        no  strongswan initiator -      theirs
+3des-mm-ss-r     3des   main        no  strongswan responder -      ours
+3des-mm-lsw-i    3des   main        no  libreswan  initiator -      ours
+3des-mm-lsw-r    3des   main        no  libreswan  responder -      theirs
+aes-mm-ss-i      aes128 main        no  strongswan initiator -      ours
+aes-mm-ss-r      aes128 main        no  strongswan responder -      theirs
+aes-mm-lsw-i     aes128 main        no  libreswan  initiator -      theirs
+aes-mm-lsw-r     aes128 main        no  libreswan  responder -      ours
+aes-am-ss-i      aes128 aggressive  no  strongswan initiator -      ours
+aes-am-ss-r      aes128 aggressive  no  strongswan responder -      theirs
+aes-pfs-rk-ss-i  aes128 main        yes strongswan initiator ours   ours
+3des-pfs-rk-ss-r 3des   main        yes strongswan responder theirs theirs
+3des-pfs-rk-lsw-i 3des  main        yes libreswan  initiator ours   theirs
+aes-pfs-rk-lsw-r aes128 main        yes libreswan  responder theirs ours
+'
+# matrix_cells [FILTER]: the cell lines whose id matches the extended regex
+matrix_cells() {
+    echo "$MATRIX_CELLS" | awk -v f="${1:-.}" 'NF == 8 && $1 ~ f'
+}
