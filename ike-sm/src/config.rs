@@ -593,7 +593,11 @@ pub struct Limits {
     pub half_open_per_peer: usize,
     /// Half-open phase-1 SAs in total.
     pub half_open_total: usize,
-    /// Concurrent Quick Mode negotiations per ISAKMP SA.
+    /// Quick Mode negotiations per ISAKMP SA: those in progress (either
+    /// side's) plus our requests queued behind its phase 1. A peer's QM1
+    /// beyond it is dropped ([`DropReason::Phase2Limit`](crate::DropReason::Phase2Limit));
+    /// a request of ours, refused
+    /// ([`CommandError::Phase2LimitReached`](crate::CommandError::Phase2LimitReached)).
     pub phase2_per_sa: usize,
     /// Completed Quick Mode nodes kept per ISAKMP SA to answer
     /// retransmissions.

@@ -62,6 +62,10 @@ pub enum CommandError {
     /// The half-open phase-1 cap is reached.
     #[error("too many phase-1 negotiations in progress")]
     LimitReached,
+    /// The ISAKMP SA the request would use already runs or queues
+    /// [`Limits::phase2_per_sa`](crate::Limits::phase2_per_sa) Quick Modes.
+    #[error("ISAKMP SA {0} already runs or queues the most Quick Modes allowed")]
+    Phase2LimitReached(IsakmpSaId),
 }
 
 /// Retransmission state of our last message of an exchange.
@@ -550,7 +554,10 @@ impl Endpoint {
     /// the Quick Mode queued behind a phase 1 already in progress.
     ///
     /// # Errors
-    /// [`CommandError`] when the request cannot be negotiated at all.
+    /// [`CommandError`] when the request cannot be negotiated at all;
+    /// [`CommandError::Phase2LimitReached`] when the ISAKMP SA it would use
+    /// already runs or queues [`Limits::phase2_per_sa`](crate::Limits::phase2_per_sa)
+    /// Quick Modes (retry once one has finished).
     pub fn initiate(
         &mut self,
         now: Instant,
@@ -579,6 +586,15 @@ impl Endpoint {
             Some(sa) => sa,
             None => self.start_phase1(now, req.local, req.peer)?,
         };
+        // Quick Modes running on the SA and requests queued behind its
+        // phase 1 count against one cap, so that neither grows without
+        // bound.
+        if let Some(s) = self.sas.get(&sa) {
+            let active = s.qm.values().filter(|q| !q.is_done()).count();
+            if active.saturating_add(s.pending.len()) >= self.config.limits.phase2_per_sa {
+                return Err(CommandError::Phase2LimitReached(sa));
+            }
+        }
         let id = NegotiationId(self.next_negotiation);
         self.next_negotiation = self.next_negotiation.saturating_add(1);
         self.negotiations.insert(
