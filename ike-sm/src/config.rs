@@ -607,6 +607,18 @@ pub struct Limits {
     /// A duplicate of a peer message is answered (by resending our reply)
     /// at most once per this interval.
     pub duplicate_answer_interval: Duration,
+    /// Datagrams waiting in [`poll_transmit`](crate::Endpoint::poll_transmit)
+    /// (first messages, replies, retransmissions). A datagram beyond it is
+    /// dropped and counted ([`Counters::transmits_dropped`](crate::Counters::transmits_dropped)),
+    /// as if the link had lost it: the exchange's retransmission recovers.
+    pub max_queued_transmits: usize,
+    /// Events waiting in [`poll_event`](crate::Endpoint::poll_event) beyond
+    /// which [`Event::InputDropped`](crate::Event::InputDropped) and
+    /// [`Event::Trace`](crate::Event::Trace), the events anyone can cause by
+    /// sending datagrams, are dropped and counted
+    /// ([`Counters::events_dropped`](crate::Counters::events_dropped)).
+    /// Events about SAs are always queued: the SA caps bound them.
+    pub max_queued_events: usize,
 }
 
 impl Default for Limits {
@@ -618,6 +630,8 @@ impl Default for Limits {
             completed_nodes_per_sa: 16,
             completed_node_linger: Duration::from_secs(60),
             duplicate_answer_interval: Duration::from_secs(1),
+            max_queued_transmits: 4096,
+            max_queued_events: 4096,
         }
     }
 }

@@ -1,7 +1,8 @@
 //! The engine's resource bounds (issue 7), each flooded past its limit:
 //! Quick Mode negotiations per ISAKMP SA, on the responder and on the
 //! initiator (running and queued behind phase 1); retransmissions of a
-//! flood of half-open SAs; duplicates answered at most once per interval.
+//! flood of half-open SAs; duplicates answered at most once per interval;
+//! the output queues of a caller that does not drain them.
 //! (The half-open caps themselves are flooded in `exchanges.rs`,
 //! `half_open_cap_under_an_mm1_flood_keeps_established_sas_working`.)
 #![allow(
@@ -242,4 +243,58 @@ fn a_flood_of_duplicates_is_answered_at_most_once_per_interval() {
     );
     assert_eq!(p.b.isakmp_sas(p.now).len(), 1);
     assert_eq!(p.b.isakmp_sas(p.now)[0].state, IsakmpState::MmSaSetup);
+}
+
+#[test]
+fn the_output_queues_stay_bounded_when_the_caller_does_not_drain_them() {
+    let mut config = lab_config(b"k");
+    config.trace = true;
+    config.limits.max_queued_transmits = 8;
+    config.limits.max_queued_events = 100;
+    let mut b = Endpoint::new(Arc::new(config), Box::new(rng(5)));
+    let b_addr: SocketAddr = "10.0.0.2:500".parse().unwrap();
+    let now = std::time::Instant::now();
+    // 100,000 malformed datagrams, never drained: one InputDropped event
+    // each, of which the first 100 are kept.
+    for i in 0..100_000u32 {
+        let [_, w, x, y] = i.to_be_bytes();
+        let src: SocketAddr = (std::net::Ipv4Addr::new(198, w, x, y), 500).into();
+        b.handle_datagram(now, b_addr, src, &i.to_be_bytes());
+    }
+    assert_eq!(b.counters().malformed, 100_000);
+    assert_eq!(b.counters().events_dropped, 100_000 - 100);
+    // 100 first messages from as many addresses: each would queue an MM2
+    // (and trace events); 8 MM2s are kept, the other 92 counted, as if
+    // the link had lost them.
+    let mut p = pair_with(lab_config(b"k"), lab_config(b"k"));
+    p.a.initiate(p.now, request_for(1)).unwrap();
+    let mm1 = p.a.poll_transmit().unwrap().data;
+    for i in 0..100u32 {
+        let mut m = mm1.clone();
+        m[..4].copy_from_slice(&i.to_be_bytes());
+        let src: SocketAddr = (
+            std::net::Ipv4Addr::new(203, 0, 113, u8::try_from(i).unwrap()),
+            500,
+        )
+            .into();
+        b.handle_datagram(now, b_addr, src, &m);
+    }
+    assert_eq!(b.counters().transmits_dropped, 92);
+    assert_eq!(b.counters().sent, 8);
+    assert_eq!(std::iter::from_fn(|| b.poll_transmit()).count(), 8);
+    // The kept events are the first ones; SA events are never dropped
+    // (none here: the SAs are half-open).
+    let events: Vec<Event> = std::iter::from_fn(|| b.poll_event()).collect();
+    assert_eq!(events.len(), 100);
+    assert!(
+        events
+            .iter()
+            .all(|e| matches!(e, Event::InputDropped { .. }))
+    );
+    // The retransmission timers of all 100 run; a caller that drains
+    // once per timer still gets at most the cap at a time.
+    let t = b.poll_timeout().unwrap();
+    b.handle_timeout(t);
+    assert_eq!(std::iter::from_fn(|| b.poll_transmit()).count(), 8);
+    assert_eq!(b.isakmp_sas(t).len(), 100);
 }
