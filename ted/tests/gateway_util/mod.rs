@@ -2,6 +2,7 @@
 //! gateway behind a router node.
 #![allow(
     dead_code,
+    unused_imports,
     unreachable_pub,
     clippy::unwrap_used,
     clippy::expect_used,
