@@ -154,22 +154,37 @@ impl GatewayRouter {
     /// Forwards a transit packet: through the gateway when it leaves by
     /// the outside interface.
     fn forward(&mut self, now: Instant, mut packet: Vec<u8>, destination: Ipv4Addr) {
-        let Some(route) = self.gateway.config().route(destination) else {
-            self.counters.dropped_no_route = self.counters.dropped_no_route.saturating_add(1);
-            return;
-        };
         if packet::decrement_ttl(&mut packet).is_err() {
             self.counters.dropped_ttl = self.counters.dropped_ttl.saturating_add(1);
             return;
         }
-        if route.interface != *self.gateway.outside_interface() {
+        if self.send_through_crypto(now, packet, destination) {
             self.counters.forwarded = self.counters.forwarded.saturating_add(1);
+        }
+    }
+
+    /// Sends a packet by its route; one that leaves by the outside
+    /// interface goes through the gateway's crypto map first, as IOS
+    /// applies a crypto map to every packet leaving its interface, the
+    /// router's own included (IKE and TED aside). Whether it went out in
+    /// the clear (ESP is counted apart).
+    fn send_through_crypto(
+        &mut self,
+        now: Instant,
+        packet: Vec<u8>,
+        destination: Ipv4Addr,
+    ) -> bool {
+        let Some(route) = self.gateway.config().route(destination) else {
+            self.counters.dropped_no_route = self.counters.dropped_no_route.saturating_add(1);
+            return false;
+        };
+        if route.interface != *self.gateway.outside_interface() {
             self.outputs.push_back(Output {
                 interface: route.interface,
                 next_hop: route.next_hop,
                 packet,
             });
-            return;
+            return true;
         }
         let len = packet.len();
         let mut buf = vec![0u8; Gateway::HEADROOM + len + Gateway::TAILROOM];
@@ -179,12 +194,12 @@ impl GatewayRouter {
         }
         match self.gateway.handle_plaintext(now, &mut buf, inner) {
             Plaintext::Bypass => {
-                self.counters.forwarded = self.counters.forwarded.saturating_add(1);
                 self.outputs.push_back(Output {
                     interface: route.interface,
                     next_hop: route.next_hop,
                     packet,
                 });
+                true
             }
             Plaintext::Encrypted {
                 packet: range,
@@ -195,12 +210,16 @@ impl GatewayRouter {
                 if self.route_out(esp, peer) {
                     self.counters.encrypted = self.counters.encrypted.saturating_add(1);
                 }
+                false
             }
-            _ => self.drop_by_gateway(),
+            _ => {
+                self.drop_by_gateway();
+                false
+            }
         }
     }
 
-    fn answer_ping(&mut self, ip: &Ipv4Packet<'_>, transport: Option<Transport<'_>>) {
+    fn answer_ping(&mut self, now: Instant, ip: &Ipv4Packet<'_>, transport: Option<Transport<'_>>) {
         match transport {
             Some(Transport::Icmp {
                 icmp_type: icmp_type::ECHO_REQUEST,
@@ -217,8 +236,9 @@ impl GatewayRouter {
                     u16::from_be_bytes([a, b]),
                     u16::from_be_bytes([c, d]),
                     data,
-                ) {
-                    self.originate(reply, ip.header.source);
+                ) && self.send_through_crypto(now, reply, ip.header.source)
+                {
+                    self.counters.originated = self.counters.originated.saturating_add(1);
                 }
             }
             _ => self.counters.dropped_local = self.counters.dropped_local.saturating_add(1),
@@ -236,7 +256,7 @@ impl GatewayRouter {
         let outside = *interface == *self.gateway.outside_interface();
         if !outside {
             if to_me {
-                self.answer_ping(&ip, transport);
+                self.answer_ping(now, &ip, transport);
             } else {
                 self.forward(now, bytes, destination);
             }
@@ -250,7 +270,11 @@ impl GatewayRouter {
                         Ok(p) => {
                             self.counters.decrypted = self.counters.decrypted.saturating_add(1);
                             let to = p.header.destination;
-                            self.forward(now, inner, to);
+                            if self.is_own_address(to) {
+                                self.answer_ping(now, &p, p.transport().ok());
+                            } else {
+                                self.forward(now, inner, to);
+                            }
                         }
                         Err(_) => {
                             self.counters.dropped_malformed =
@@ -274,11 +298,10 @@ impl GatewayRouter {
                 return;
             }
         }
-        if to_me {
-            self.answer_ping(&ip, transport);
-            return;
-        }
+        // Clear text the crypto map says must come encrypted is dropped
+        // whoever it is for, this router included.
         match self.gateway.handle_outside_plaintext(now, &bytes) {
+            Outside::Forward if to_me => self.answer_ping(now, &ip, transport),
             Outside::Forward => self.forward(now, bytes, destination),
             _ => self.drop_by_gateway(),
         }
