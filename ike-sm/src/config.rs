@@ -7,9 +7,11 @@
 //!
 //! # Weak algorithms
 //!
-//! There is no "allow weak" switch. DES, 3DES, MD5 and MODP groups 1 and 2
-//! are negotiated exactly when a policy or transform set names them; every
-//! negotiation that uses one reports [`Event::WeakAlgorithm`] once per SA.
+//! There is no "allow weak" switch. DES, 3DES, MD5, SHA-1 as the phase-1
+//! hash (which is also the PRF that derives the keys, RFC 2409 s.4) and
+//! MODP groups 1 and 2 are negotiated exactly when a policy, a transform set
+//! or a `pfs` setting names them; every SA negotiated with one reports
+//! [`Event::WeakAlgorithm`] once per algorithm, when it is established.
 //! [`Config::default`] names only strong algorithms (AES-256, SHA2-256,
 //! MODP-2048 in phase 1; AES-256 with HMAC-SHA2-256 in phase 2); the IOS
 //! defaults of the seed (DES, SHA, group 1, 86400 s) come only from
