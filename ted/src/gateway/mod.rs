@@ -16,9 +16,12 @@
 //! IKE engine's configuration (ISAKMP policies, pre-shared keys including
 //! the `0.0.0.0 0.0.0.0` wildcard TED needs, transform sets, each crypto
 //! map entry as a phase-2 policy, lifetimes, PFS); each negotiated SA pair
-//! into two [`esp::SaParams`]. Weak algorithms (DES, MD5, MODP-768) run
-//! exactly when the IOS configuration names them, and each is reported
-//! once as [`Event::WeakAlgorithm`].
+//! into two [`esp::SaParams`]. Weak algorithms (DES, 3DES, MD5, SHA-1 as
+//! the phase-1 hash and PRF, MODP-768/1024) run exactly when the IOS
+//! configuration names them (as on IOS, a `crypto isakmp policy` without
+//! an `encryption`, `hash` or `group` line means DES, SHA and group 1),
+//! and each is reported once for the gateway's life, when it is built, as
+//! [`Event::WeakAlgorithm`] naming the configuration line.
 //!
 //! # What happens to a packet
 //!
