@@ -1,6 +1,7 @@
 //! The engine's resource bounds (issue 7), each flooded past its limit:
 //! Quick Mode negotiations per ISAKMP SA, on the responder and on the
-//! initiator (running and queued behind phase 1); retransmissions of a
+//! initiator (running and queued behind phase 1); completed Quick Modes
+//! kept to answer retransmissions; retransmissions of a
 //! flood of half-open SAs; duplicates answered at most once per interval;
 //! the output queues of a caller that does not drain them.
 //! (The half-open caps themselves are flooded in `exchanges.rs`,
@@ -297,4 +298,45 @@ fn the_output_queues_stay_bounded_when_the_caller_does_not_drain_them() {
     b.handle_timeout(t);
     assert_eq!(std::iter::from_fn(|| b.poll_transmit()).count(), 8);
     assert_eq!(b.isakmp_sas(t).len(), 100);
+}
+
+#[test]
+fn completed_quick_modes_kept_for_retransmissions_are_capped_and_expire() {
+    // a keeps at most 4 completed Quick Mode nodes per ISAKMP SA (to answer
+    // a retransmitted QM2 with its QM3), each for at most 60 s.
+    let mut a = with_phase2_cap(lab_config(b"k"), 100);
+    a.limits.completed_nodes_per_sa = 4;
+    let mut p = pair_with(a, with_phase2_cap(lab_config(b"k"), 100));
+    p.a.initiate(p.now, request_for(1)).unwrap();
+    p.drive();
+    for k in 10..50 {
+        p.a.initiate(p.now, request_for(k)).unwrap();
+    }
+    p.drive();
+    assert_eq!(p.a.ipsec_sas(p.now).len(), 41);
+    // Every QM2 b sent (Quick Mode, exchange type 32, from b).
+    let qm2: Vec<Vec<u8>> = p
+        .sent
+        .iter()
+        .filter(|(from_a, m)| !from_a && m.len() > 28 && m[18] == 32)
+        .map(|(_, m)| m.clone())
+        .collect();
+    assert_eq!(qm2.len(), 41);
+    let replay = |p: &mut Pair| {
+        let before = p.a.counters().duplicates_answered;
+        let (a_addr, b_addr, now) = (p.a_addr, p.b_addr, p.now);
+        for m in &qm2 {
+            p.a.handle_datagram(now, a_addr, b_addr, m);
+        }
+        while p.a.poll_transmit().is_some() {}
+        while p.a.poll_event().is_some() {}
+        p.a.counters().duplicates_answered - before
+    };
+    // Only the four newest nodes are left to answer.
+    p.now += Duration::from_secs(2);
+    assert_eq!(replay(&mut p), 4);
+    // After the linger time, none.
+    p.drive_for(Duration::from_secs(61));
+    assert_eq!(replay(&mut p), 0);
+    assert_eq!(p.a.ipsec_sas(p.now).len(), 41);
 }
