@@ -8,7 +8,10 @@
 //!   half-open SAs are gone once their retransmissions run out.
 //! - A peer that knows the pre-shared key and negotiates one Quick Mode
 //!   after another installs at most `Caps::max_tunnels` SA pairs; the
-//!   pairs beyond it are deleted at once (the peer is told) and counted.
+//!   pairs beyond it are deleted at once (the peer is told) and counted,
+//!   except one successor per installed tunnel (a rekey).
+//! - Gateways at their tunnel cap still rekey: traffic flows through
+//!   several lifetimes with no pair refused.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -292,4 +295,44 @@ fn an_authenticated_peer_installs_at_most_max_tunnels_sa_pairs() {
     installed.sort_unstable();
     assert_eq!(engine, installed);
     assert!(fred.tunnels().iter().all(|t| t.peer == *peer.ip()));
+    // At the cap, a new pair for the proxies of an installed tunnel is a
+    // rekey and is installed; a third for the same proxies is not.
+    greedy.initiate(now, request(1)).unwrap();
+    shuttle(&mut greedy, &mut fred, now);
+    assert_eq!(fred.tunnels().len(), 6);
+    assert_eq!(fred.counters().tunnels_refused, 36);
+    greedy.initiate(now, request(1)).unwrap();
+    shuttle(&mut greedy, &mut fred, now);
+    assert_eq!(fred.tunnels().len(), 6);
+    assert_eq!(fred.counters().tunnels_refused, 37);
+    greedy.initiate(now, request(2)).unwrap();
+    shuttle(&mut greedy, &mut fred, now);
+    assert_eq!(fred.tunnels().len(), 7);
+    assert!(fred.esp().len() <= 2 * 2 * 5);
+}
+
+#[test]
+fn gateways_at_their_tunnel_cap_still_rekey() {
+    // One tunnel allowed, the seed's: its rekey (every 3600 s, IOS's
+    // lifetime) must not count as a second tunnel, or the pair would be
+    // refused and the tunnel drop at each expiry.
+    let mut options = GatewayOptions::default();
+    options.caps.max_tunnels = 1;
+    let mut s = network_with(daphne_cfg(), fred_cfg(), options);
+    ping_ten(&mut s);
+    assert_eq!(s.d1().unwrap().echo_replies().len(), 9);
+    // A ping a minute for three lifetimes: every one answered.
+    let minutes: usize = 3 * 60;
+    for _ in 0..minutes {
+        s.ping(1, Duration::from_secs(1));
+        s.net.run_for(Duration::from_secs(60), 100_000);
+        for g in [s.daphne().unwrap().gateway(), s.fred().unwrap().gateway()] {
+            assert!(g.tunnels().len() <= 2);
+        }
+    }
+    assert_eq!(s.d1().unwrap().echo_replies().len(), 9 + minutes);
+    for g in [s.daphne().unwrap().gateway(), s.fred().unwrap().gateway()] {
+        assert_eq!(g.counters().tunnels_refused, 0);
+        assert!(g.counters().tunnels_installed >= 3);
+    }
 }

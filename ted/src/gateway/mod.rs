@@ -1209,7 +1209,10 @@ impl Gateway {
             IpAddr::V6(_) => None,
         };
         let installed = match peer {
-            Some(peer) if self.tunnels.len() < self.options.caps.max_tunnels => {
+            Some(peer)
+                if self.tunnels.len() < self.options.caps.max_tunnels
+                    || self.replaces_one(peer, &est) =>
+            {
                 self.install_pair(now, &est, peer, ids, derived)
             }
             _ => false,
@@ -1226,6 +1229,25 @@ impl Gateway {
                 self.release(now, n.derived);
             }
         }
+    }
+
+    /// Whether a new pair takes over from exactly one installed tunnel with
+    /// the same peer and proxies: a rekey, by either side (the responder
+    /// of a rekey sees only a new Quick Mode). It is installed even at
+    /// `max_tunnels`, or a gateway at its cap could never rekey and its
+    /// tunnels would drop at every expiry; the old pair leaves when it
+    /// expires. A third pair for the same proxies is refused, so the table
+    /// holds at most twice `max_tunnels` pairs.
+    fn replaces_one(&self, peer: Ipv4Addr, est: &Phase2Established) -> bool {
+        self.tunnels
+            .values()
+            .filter(|t| {
+                t.peer == peer
+                    && t.local_proxy == est.local_proxy
+                    && t.remote_proxy == est.remote_proxy
+            })
+            .count()
+            == 1
     }
 
     fn install_pair(
