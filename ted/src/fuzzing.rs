@@ -5,6 +5,8 @@
 // Panicking on a broken invariant is what these functions are for.
 #![allow(clippy::panic)]
 
+pub(crate) mod program;
+
 use crate::acl::Flow;
 
 use crate::config::ios;

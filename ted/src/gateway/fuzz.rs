@@ -60,7 +60,6 @@
 #![allow(clippy::panic)]
 
 use std::collections::{BTreeSet, VecDeque};
-use std::convert::Infallible;
 use std::net::Ipv4Addr;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -74,6 +73,7 @@ use super::scenario::{self, A1, D1, DAPHNE, FRED, INSIDE, OUTSIDE};
 use super::{Caps, Counters, Gateway, GatewayOptions, GatewayRouter, ShowCommand};
 use crate::config::{Config, InterfaceName};
 use crate::discovery::DiscoveryConfig;
+use crate::fuzzing::program::{FuzzRng, Input};
 use crate::sim::Node;
 use crate::sim::packet::{self, Ipv4Header, protocol};
 
@@ -159,70 +159,15 @@ fn options() -> GatewayOptions {
     }
 }
 
-/// A non-cryptographic generator (SplitMix64): the fuzzer needs
-/// reproducibility, not secrecy.
-struct FuzzRng(u64);
-
-impl rand_core::TryRng for FuzzRng {
-    type Error = Infallible;
-
-    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
-        let mut b = [0; 4];
-        self.try_fill_bytes(&mut b)?;
-        Ok(u32::from_le_bytes(b))
-    }
-
-    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
-        let mut b = [0; 8];
-        self.try_fill_bytes(&mut b)?;
-        Ok(u64::from_le_bytes(b))
-    }
-
-    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
-        for chunk in dst.chunks_mut(8) {
-            self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-            let mut z = self.0;
-            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-            z ^= z >> 31;
-            let bytes = z.to_le_bytes();
-            chunk.copy_from_slice(bytes.get(..chunk.len()).unwrap_or(&bytes));
-        }
-        Ok(())
-    }
+/// The gateway program's own arguments.
+trait GatewayInput {
+    /// A router: 0 is Daphne, 1 fred.
+    fn side(&mut self) -> Option<usize>;
+    /// A proxy identity for a forged TED message.
+    fn proxy(&mut self) -> Option<IdRepr<'static>>;
 }
 
-// Only for the fuzz target: reproducible values are the point.
-impl rand_core::TryCryptoRng for FuzzRng {}
-
-/// Reads the program.
-struct Input<'a>(&'a [u8]);
-
-impl Input<'_> {
-    fn byte(&mut self) -> Option<u8> {
-        let (first, rest) = self.0.split_first()?;
-        self.0 = rest;
-        Some(*first)
-    }
-
-    fn u16(&mut self) -> Option<u16> {
-        Some(u16::from_be_bytes([self.byte()?, self.byte()?]))
-    }
-
-    fn u32(&mut self) -> Option<u32> {
-        Some(u32::from_be_bytes([
-            self.byte()?,
-            self.byte()?,
-            self.byte()?,
-            self.byte()?,
-        ]))
-    }
-
-    fn address(&mut self) -> Option<Ipv4Addr> {
-        let i = usize::from(self.byte()?) % ADDRESSES.len();
-        ADDRESSES.get(i).copied()
-    }
-
+impl GatewayInput for Input<'_> {
     fn side(&mut self) -> Option<usize> {
         Some(usize::from(self.byte()? & 1))
     }
@@ -242,13 +187,6 @@ impl Input<'_> {
             port: 0,
             data,
         })
-    }
-
-    fn bytes(&mut self, n: usize) -> &[u8] {
-        let n = n.min(self.0.len());
-        let (taken, rest) = self.0.split_at(n);
-        self.0 = rest;
-        taken
     }
 }
 
@@ -321,7 +259,12 @@ fn configs() -> &'static (Config, Config) {
 }
 
 fn router(config: &Config, seed: u64) -> GatewayRouter {
-    match Gateway::new(config.clone(), OUTSIDE, Box::new(FuzzRng(seed)), options()) {
+    match Gateway::new(
+        config.clone(),
+        OUTSIDE,
+        Box::new(FuzzRng::new(seed)),
+        options(),
+    ) {
         Ok(g) => GatewayRouter::new(g),
         Err(e) => panic!("the seed configuration is refused: {e}"),
     }
@@ -958,9 +901,8 @@ pub fn gateway(data: &[u8]) {
 
 /// [`gateway`], returning what the run did.
 pub fn gateway_run(data: &[u8]) -> GatewayRun {
-    let mut input = Input(data);
-    let seed = u64::from_le_bytes(std::array::from_fn(|_| input.byte().unwrap_or(0)));
-    let mut h = Harness::new(seed);
+    let mut input = Input::new(data, &ADDRESSES);
+    let mut h = Harness::new(input.seed());
     for _ in 0..MAX_OPS {
         let Some(op) = input.byte() else { break };
         if h.step(op, &mut input).is_none() {

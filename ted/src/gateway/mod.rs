@@ -120,7 +120,6 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-mod entropy;
 mod event;
 #[cfg(feature = "fuzzing")]
 pub(crate) mod fuzz;
@@ -137,14 +136,15 @@ use std::ops::Range;
 use std::sync::Arc;
 use std::time::Instant;
 
-use ike_sm::{Endpoint, Entropy, NegotiationId, Phase2Established, Purpose, SaRef, Spi};
+use ike_sm::{
+    Endpoint, Entropy, NegotiationId, Phase2Established, Purpose, PurposeRng, SaRef, Spi,
+};
 
 use crate::acl::{Flow, ProxyIdent};
 use crate::config::{Config, CryptoMapEntry, InterfaceName, Severity};
 use crate::discovery::{self, Discovered, Discovery, DiscoveryId, Disposition, TriggerOutcome};
 use crate::log::{DebugLog, IpsecSaLogKind, IpsecSaPairLog, LogEvent, Record, Role};
 
-use entropy::EntropyRng;
 pub use event::{
     Counters, Datagram, Esp, EspDrop, Event, Outside, Plaintext, PlaintextDrop, Transmit,
     TransmitKind, TunnelDownReason, TunnelInfo,
@@ -734,10 +734,7 @@ impl Gateway {
                 tailroom: room.tailroom,
             });
         }
-        let mut rng = EntropyRng {
-            entropy: self.endpoint.entropy_mut(),
-            purpose: Purpose::Iv,
-        };
+        let mut rng = PurposeRng::new(self.endpoint.entropy_mut(), Purpose::Iv);
         match self.esp.encapsulate(handle, now, &mut rng, buf, packet) {
             Some(Ok(done)) => {
                 let len = u64::try_from(inner_len).unwrap_or(u64::MAX);
@@ -757,10 +754,7 @@ impl Gateway {
         let Ok(trigger) = discovery::Trigger::from_config(&self.config, &self.map, flow) else {
             return Plaintext::Dropped(PlaintextDrop::DiscoveryRefused);
         };
-        let mut rng = EntropyRng {
-            entropy: self.endpoint.entropy_mut(),
-            purpose: Purpose::Cookie,
-        };
+        let mut rng = PurposeRng::new(self.endpoint.entropy_mut(), Purpose::Cookie);
         match self.discovery.handle_trigger(now, &mut rng, trigger) {
             TriggerOutcome::Started(_) | TriggerOutcome::Pending { .. } => {
                 Plaintext::Dropped(PlaintextDrop::Discovering)
@@ -835,10 +829,7 @@ impl Gateway {
             self.counters.datagrams_forwarded = self.counters.datagrams_forwarded.saturating_add(1);
             return Datagram::Forward;
         }
-        let mut rng = EntropyRng {
-            entropy: self.endpoint.entropy_mut(),
-            purpose: Purpose::Cookie,
-        };
+        let mut rng = PurposeRng::new(self.endpoint.entropy_mut(), Purpose::Cookie);
         let datagram = discovery::Datagram::new(remote, local, payload).with_crypto_map(&self.map);
         let disposition = self
             .discovery
