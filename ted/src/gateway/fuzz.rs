@@ -326,10 +326,21 @@ fn esp_part(bytes: &[u8]) -> Option<Vec<u8>> {
 /// consistent.
 fn check_state(g: &Gateway, now: Instant) {
     let caps = &g.options.caps;
+    // A rekey's successor may overlap its predecessor beyond the cap
+    // (one per installed tunnel): at most max_tunnels different peer and
+    // proxy pairs, at most twice that many tunnels.
+    let mut distinct: Vec<_> = g
+        .tunnels
+        .values()
+        .map(|t| format!("{} {:?} {:?}", t.peer, t.local_proxy, t.remote_proxy))
+        .collect();
+    distinct.sort();
+    distinct.dedup();
     assert!(
-        g.tunnels.len() <= caps.max_tunnels,
-        "{} tunnels",
-        g.tunnels.len()
+        distinct.len() <= caps.max_tunnels && g.tunnels.len() <= 2 * caps.max_tunnels,
+        "{} tunnels for {} peer and proxy pairs",
+        g.tunnels.len(),
+        distinct.len()
     );
     assert!(
         g.negotiations.len() <= caps.max_negotiations,
