@@ -424,6 +424,30 @@ impl Endpoint {
             .collect()
     }
 
+    /// The entropy source the endpoint draws from. A caller that needs
+    /// randomness of its own next to the engine's (`ted`'s gateway: TED
+    /// cookies and ESP IVs) draws it here, so that one injected source
+    /// serves everything and a scripted run stays reproducible.
+    pub fn entropy_mut(&mut self) -> &mut (dyn Entropy + Send) {
+        &mut *self.rng
+    }
+
+    /// The phase-1 encryption key Ka of an established ISAKMP SA (SKEYID_e
+    /// expanded to the cipher's key length, RFC 2409 Appendix B), with the
+    /// SA's initiator cookie: what Wireshark's `ikev1_decryption_table`
+    /// needs to decrypt a capture. A secret: for explicit key logging only
+    /// (the caller decides to export it, as with TLS's SSLKEYLOGFILE).
+    /// `None` while the SA is not established.
+    #[must_use]
+    pub fn export_phase1_key(
+        &self,
+        id: IsakmpSaId,
+    ) -> Option<(Cookie, crate::crypto::SecretBytes)> {
+        let sa = self.sas.get(&id)?;
+        let est = sa.established()?;
+        Some((sa.icookie, est.keys.encryption_key(est.suite.encryption)))
+    }
+
     /// Reserves the next IOS conn-id (a caller that creates SAs of its own,
     /// such as `ted`'s discovery SA, numbers them from the same sequence).
     pub fn next_conn_id(&mut self) -> u32 {
@@ -705,6 +729,13 @@ impl Endpoint {
                 conn_id: sa.map_or(0, |s| s.1),
                 event,
             }));
+        }
+    }
+
+    /// Traces held steps in order, under one SA context.
+    pub(crate) fn trace_all(&mut self, sa: Option<(IsakmpSaId, u32)>, events: Vec<TraceEvent>) {
+        for event in events {
+            self.trace(sa, event);
         }
     }
 

@@ -594,17 +594,20 @@ impl Endpoint {
                 DropReason::unexpected("situation SIT_IDENTITY_ONLY", "another situation"),
             );
         }
-        self.trace(
-            None,
-            TraceEvent::ProcessingPayload {
-                payload: PayloadType::SA,
-                message_id: 0,
-            },
-        );
+        // IOS numbers the SA from its first message ("(0:2): processing SA
+        // payload"), but this engine creates it (and spends a conn-id) only
+        // once the message is acceptable, so that a refused first message
+        // costs nothing: the steps until then are held and traced with the
+        // SA's conn-id once it exists, without one if it never does.
+        let mut early = vec![TraceEvent::ProcessingPayload {
+            payload: PayloadType::SA,
+            message_id: 0,
+        }];
         // The key, by address for Main Mode; by identity for Aggressive.
         let peer_identity = if aggressive {
             let ids = inb.ids();
             let Some(id) = ids.first().and_then(Identity::from_id) else {
+                self.trace_all(None, early);
                 return self.drop_input(
                     remote,
                     DropReason::MissingPayload {
@@ -625,17 +628,15 @@ impl Endpoint {
                 .map(|(k, _, _)| k.expose().to_vec()),
         };
         let Some(psk) = psk else {
-            self.trace(None, TraceEvent::NoPsk { peer: remote.ip() });
+            early.push(TraceEvent::NoPsk { peer: remote.ip() });
+            self.trace_all(None, early);
             return self.drop_input(remote, DropReason::NoPreSharedKey);
         };
-        self.trace(None, TraceEvent::FoundPsk { peer: remote.ip() });
+        early.push(TraceEvent::FoundPsk { peer: remote.ip() });
         let policies = self.config.sorted_policies();
-        let mut trace = Vec::new();
-        let choice = select_phase1(sa_payload, &policies, &mut trace, self.tracing());
-        for t in trace {
-            self.trace(None, t);
-        }
+        let choice = select_phase1(sa_payload, &policies, &mut early, self.tracing());
         let Some(choice) = choice else {
+            self.trace_all(None, early);
             self.send_clear_notify_to(
                 local,
                 remote,
@@ -649,10 +650,12 @@ impl Endpoint {
             return self.drop_input(remote, DropReason::NoProposalChosen);
         };
         let Some(rcookie) = self.new_rcookie(h.initiator_cookie()) else {
+            self.trace_all(None, early);
             return self.drop_input(remote, DropReason::HalfOpenLimit);
         };
         let id = self.new_sa_id();
         let conn_id = self.next_conn_id();
+        self.trace_all(Some((id, conn_id)), early);
         let mut sa = IsakmpSa {
             id,
             conn_id,

@@ -503,6 +503,23 @@ impl Endpoint {
             );
             return Err(DropReason::NoProposalChosen);
         };
+        // The rest of QM1, in IOS's order (the seed's fred).
+        self.trace(
+            ctx,
+            TraceEvent::ProcessingPayload {
+                payload: PayloadType::NONCE,
+                message_id: mid,
+            },
+        );
+        for _ in &ids {
+            self.trace(
+                ctx,
+                TraceEvent::ProcessingPayload {
+                    payload: PayloadType::IDENTIFICATION,
+                    message_id: mid,
+                },
+            );
+        }
         let pfs_pair = match (choice.pfs, ke) {
             (Some(g), Some(ke)) => {
                 let dh = self.dh(g);
@@ -753,18 +770,18 @@ impl Endpoint {
                 lifetime: record.lifetime,
             },
         );
-        self.trace(
-            ctx,
-            TraceEvent::DeletingNode {
-                message_id: established.message_id,
-                error: false,
-                reason: if record.role == Role::Responder {
-                    "quick mode done (await()"
-                } else {
-                    ""
+        // The initiator deletes its node after QM3 has gone (the seed's
+        // Daphne); `qm_i1` traces that.
+        if record.role == Role::Responder {
+            self.trace(
+                ctx,
+                TraceEvent::DeletingNode {
+                    message_id: established.message_id,
+                    error: false,
+                    reason: "quick mode done (await()",
                 },
-            },
-        );
+            );
+        }
         let sa_ref = SaRef::Ipsec {
             inbound: record.inbound,
             outbound: record.outbound,
@@ -840,6 +857,17 @@ impl Endpoint {
             fail(self, sa, FailReason::Malformed);
             return Ok(None);
         };
+        // QM2's payloads in IOS's order (the seed's Daphne): HASH, SA,
+        // the proposal check, then NONCE and the IDs.
+        for payload in [PayloadType::HASH, PayloadType::SA] {
+            self.trace(
+                ctx,
+                TraceEvent::ProcessingPayload {
+                    payload,
+                    message_id: mid,
+                },
+            );
+        }
         let mut trace = Vec::new();
         if self.config.trace {
             for p in &reply.proposals {
@@ -864,11 +892,41 @@ impl Endpoint {
             match accept_phase2_reply(reply, &req.transform_sets, req.pfs, req.lifetime) {
                 Ok(x) => x,
                 Err(_) => {
+                    self.trace(
+                        ctx,
+                        TraceEvent::AttributesAcceptable {
+                            acceptable: false,
+                            reason: Some("the reply is not one of our proposals"),
+                        },
+                    );
                     fail(self, sa, FailReason::NoProposalChosen);
                     return Ok(None);
                 }
             };
+        self.trace(
+            ctx,
+            TraceEvent::AttributesAcceptable {
+                acceptable: true,
+                reason: None,
+            },
+        );
         let ids = inb.ids();
+        self.trace(
+            ctx,
+            TraceEvent::ProcessingPayload {
+                payload: PayloadType::NONCE,
+                message_id: mid,
+            },
+        );
+        for _ in &ids {
+            self.trace(
+                ctx,
+                TraceEvent::ProcessingPayload {
+                    payload: PayloadType::IDENTIFICATION,
+                    message_id: mid,
+                },
+            );
+        }
         let ids_ok = match ids.as_slice() {
             [] => true,
             [ci, cr] => {
@@ -972,6 +1030,14 @@ impl Endpoint {
                 role: sa.role,
                 state: sa.ios_state(),
                 retransmission: false,
+            },
+        );
+        self.trace(
+            ctx,
+            TraceEvent::DeletingNode {
+                message_id: mid,
+                error: false,
+                reason: "",
             },
         );
         self.transmit(sa.local, sa.remote, bytes.clone());

@@ -126,3 +126,146 @@ fn seed_main_mode_and_quick_mode() {
     assert_eq!(p.a.counters().dropped(), 0);
     assert_eq!(p.b.counters().dropped(), 0);
 }
+
+#[test]
+fn phase1_key_export_matches_on_both_ends() {
+    let mut p = seed_pair();
+    let sa_before =
+        p.a.initiate_phase1(p.now, addr(FRED), addr(DAPHNE))
+            .unwrap();
+    // Not established yet: nothing to export.
+    assert!(p.a.export_phase1_key(sa_before).is_none());
+    p.drive();
+    let id = |events: &[Event]| {
+        events
+            .iter()
+            .find_map(|e| match e {
+                Event::Phase1Established(x) => Some(x.sa),
+                _ => None,
+            })
+            .unwrap()
+    };
+    let (a_id, b_id) = (id(&p.a_events), id(&p.b_events));
+    let (a_cookie, a_key) = p.a.export_phase1_key(a_id).unwrap();
+    let (b_cookie, b_key) = p.b.export_phase1_key(b_id).unwrap();
+    // One SA seen from both ends: same initiator cookie, same Ka, and Ka
+    // is a DES key (8 bytes) for the seed's policy.
+    assert_eq!(a_cookie, b_cookie);
+    assert_eq!(a_key.expose(), b_key.expose());
+    assert_eq!(a_key.len(), 8);
+    let info = p.a.isakmp_sa(a_id, p.now).unwrap();
+    assert_eq!(info.initiator_cookie, a_cookie);
+}
+
+#[test]
+fn entropy_mut_serves_the_injected_source() {
+    use ike_sm::{Endpoint, Purpose, ScriptedEntropy};
+    use std::sync::Arc;
+    let mut e = Endpoint::new(
+        Arc::new(ike_sm::Config::default()),
+        Box::new(ScriptedEntropy::new(rng(9)).with(Purpose::Cookie, &[7; 8])),
+    );
+    let mut b = [0u8; 8];
+    e.entropy_mut().fill(Purpose::Cookie, &mut b);
+    assert_eq!(b, [7; 8], "the scripted value comes through");
+    e.entropy_mut().fill(Purpose::Cookie, &mut b);
+    assert_ne!(b, [7; 8], "then the generator");
+}
+
+/// The steps of one side as (conn-id, short name), in order.
+fn steps(events: &[Event]) -> Vec<(u32, String)> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Trace(t) => {
+                let name = match &t.event {
+                    TraceEvent::ProcessingPayload {
+                        payload,
+                        message_id,
+                    } => format!("processing {payload} {message_id}"),
+                    TraceEvent::FoundPsk { .. } => "found psk".into(),
+                    TraceEvent::CheckingIsakmpTransform { .. } => "checking isakmp".into(),
+                    TraceEvent::CheckingIpsecProposal { .. } => "checking ipsec".into(),
+                    TraceEvent::AttributesAcceptable { acceptable, .. } => {
+                        format!("acceptable {acceptable}")
+                    }
+                    TraceEvent::SendingPacket { state, .. } => format!("sending {state}"),
+                    TraceEvent::DeletingNode { message_id, .. } => {
+                        format!("deleting node {message_id}")
+                    }
+                    TraceEvent::CreatingIpsecSas { .. } => "creating".into(),
+                    TraceEvent::SpiAllocated { .. } => "spi".into(),
+                    _ => return None,
+                };
+                Some((t.conn_id, name))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+fn subsequence(have: &[(u32, String)], want: &[(u32, &str)]) -> bool {
+    let mut it = have.iter();
+    want.iter()
+        .all(|(c, w)| it.any(|(hc, h)| hc == c && h == w))
+}
+
+#[test]
+fn traces_follow_the_seeds_order_and_numbering() {
+    let mut p = seed_pair();
+    p.a.initiate(p.now, seed_request()).unwrap();
+    p.drive();
+    let m = 409_419_560;
+    // fred (responder): the MM1 steps carry the new SA's conn-id, as IOS
+    // prints "(0:1): processing SA payload" (no TED exchange here, so 1).
+    let fred = steps(&p.b_events);
+    assert!(
+        subsequence(
+            &fred,
+            &[
+                (1, "processing SA 0"),
+                (1, "found psk"),
+                (1, "checking isakmp"),
+                (1, "acceptable true"),
+                (1, "sending MM_SA_SETUP"),
+                (1, &format!("processing HASH {m}")),
+                (1, &format!("processing SA {m}")),
+                (1, "checking ipsec"),
+                (1, "acceptable true"),
+                (1, &format!("processing NONCE {m}")),
+                (1, &format!("processing ID {m}")),
+                (1, &format!("processing ID {m}")),
+                (1, "spi"),
+                (1, "sending QM_IDLE"),
+                (1, "creating"),
+                (1, &format!("deleting node {m}")),
+            ]
+        ),
+        "{fred:#?}"
+    );
+    assert!(!fred.iter().any(|(c, _)| *c == 0), "{fred:#?}");
+    // Daphne (initiator): QM2's payloads, then the SAs, QM3, and only then
+    // the node is deleted (the seed's 23.958 - 23.994).
+    let daphne = steps(&p.a_events);
+    let qm: Vec<(u32, String)> = daphne
+        .into_iter()
+        .skip_while(|(_, s)| s != "sending QM_IDLE")
+        .skip(1)
+        .collect();
+    let want: Vec<(u32, String)> = [
+        format!("processing HASH {m}"),
+        format!("processing SA {m}"),
+        "checking ipsec".into(),
+        "acceptable true".into(),
+        format!("processing NONCE {m}"),
+        format!("processing ID {m}"),
+        format!("processing ID {m}"),
+        "creating".into(),
+        "sending QM_IDLE".into(),
+        format!("deleting node {m}"),
+    ]
+    .into_iter()
+    .map(|s| (1, s))
+    .collect();
+    assert_eq!(qm, want);
+}

@@ -57,6 +57,7 @@ pub mod config;
 pub mod discovery;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
+pub mod gateway;
 pub mod log;
 pub mod show;
 pub mod sim;

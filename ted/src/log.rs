@@ -10,11 +10,13 @@
 //! the seed does. [`DebugLog`] collects records and hands out the
 //! connection IDs IOS prints as `ISAKMP (0:1)`.
 //!
-//! Present: the TED events of [`crate::discovery`]. The IKE and IPsec
-//! kinds are added as further [`LogEvent`] variants (the enum is
-//! non-exhaustive) with their own rendering arms; the crate-private
-//! `KeyEngineMessage` is the shared shape of IOS's multi-line `IPSEC(...)`
-//! messages.
+//! Present: the TED events of [`crate::discovery`]; the steps of the IKE
+//! engine ([`ike_sm::TraceEvent`], `debug crypto isakmp`) in
+//! [`LogEvent::Isakmp`]; and the IPsec SA events of the gateway (`debug
+//! crypto ipsec`: "Creating IPSec SAs", `IPSEC(initialize_sas)`,
+//! `IPSEC(create_sa)`, `IPSEC(delete_sa)`) in [`LogEvent::IpsecSas`]. The
+//! crate-private `KeyEngineMessage` is the shared shape of IOS's multi-line
+//! `IPSEC(...)` messages.
 //!
 //! Every line the seed shows for TED is rendered as the seed shows it
 //! (whitespace restored to IOS's layout, which the seed document collapsed;
@@ -29,6 +31,9 @@ use std::collections::{BTreeMap, VecDeque};
 use std::fmt::{self, Write as _};
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
+
+use ike_sm::{IsakmpState, TraceAttribute, TraceEvent, TraceValue, VendorKind};
+use isakmp_wire::{EspTransformId, PayloadType};
 
 use crate::acl::ProxyIdent;
 use crate::config::{Transform, TransformKind};
@@ -269,6 +274,78 @@ pub enum LogEvent {
         /// initiator's address on the responder.
         peer: Ipv4Addr,
     },
+    /// The initiator follows a discovery with IKE: "initiating IKE to
+    /// 11.11.11.2 in response to probe", "created new SA after
+    /// peer-discovery".
+    DiscoveryFollowed {
+        /// The TED exchange's connection ID.
+        conn_id: u32,
+        /// The discovered peer.
+        peer: Ipv4Addr,
+    },
+    /// A step of the IKE engine (`debug crypto isakmp`), with the IOS
+    /// connection ID of its ISAKMP SA (0 before one exists).
+    Isakmp {
+        /// The connection ID.
+        conn_id: u32,
+        /// Whether the step belongs to a Quick Mode (phase 2): IOS words
+        /// "atts are acceptable" differently in the two phases.
+        quick_mode: bool,
+        /// The step.
+        event: ike_sm::TraceEvent,
+    },
+    /// An IPsec SA pair event of the gateway (`debug crypto ipsec`).
+    IpsecSas {
+        /// What happened.
+        kind: IpsecSaLogKind,
+        /// The pair.
+        pair: Box<IpsecSaPairLog>,
+    },
+}
+
+/// What happened to an IPsec SA pair, for [`LogEvent::IpsecSas`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum IpsecSaLogKind {
+    /// Quick Mode is done: "ISAKMP (0:2): Creating IPSec SAs" with both
+    /// directions, their SPIs, crypto engine connection IDs and lifetimes.
+    Creating,
+    /// The crypto engine installed both SAs: `IPSEC(key_engine)`,
+    /// `IPSEC(initialize_sas)` for each direction, `IPSEC(create_sa)` for
+    /// each SA.
+    Installed,
+    /// Both SAs were removed (expiry, a Delete, an operator's clear):
+    /// `IPSEC(delete_sa)` for each SA.
+    Deleted,
+}
+
+/// One pair of IPsec SAs as the IPsec debug lines show it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IpsecSaPairLog {
+    /// The connection ID of the ISAKMP SA that negotiated it.
+    pub isakmp_conn_id: u32,
+    /// This router's end (the crypto map's address).
+    pub local: Ipv4Addr,
+    /// The peer's end.
+    pub remote: Ipv4Addr,
+    /// The local proxy.
+    pub local_proxy: ProxyIdent,
+    /// The remote proxy.
+    pub remote_proxy: ProxyIdent,
+    /// The transforms as IOS names them (`esp-des esp-md5-hmac`).
+    pub transforms: Vec<Transform>,
+    /// Lifetime in seconds.
+    pub seconds: u64,
+    /// Lifetime in kilobytes.
+    pub kilobytes: u64,
+    /// The inbound SPI (this router's choice).
+    pub inbound_spi: u32,
+    /// The outbound SPI (the peer's choice).
+    pub outbound_spi: u32,
+    /// The crypto engine connection ID of the inbound SA (2000 in the seed).
+    pub inbound_conn_id: u32,
+    /// That of the outbound SA (2001 in the seed).
+    pub outbound_conn_id: u32,
 }
 
 /// A log record: when and what.
@@ -452,6 +529,21 @@ fn messages(event: &LogEvent) -> Vec<String> {
                 "ISAKMP (0:{conn_id}): deleting SA reason \"delete_me flag/throw\" state {role} PEER_DISCOVERY (peer {peer}) input queue 0"
             ),
         ],
+        LogEvent::DiscoveryFollowed { conn_id, peer } => vec![
+            format!("ISAKMP (0:{conn_id}): initiating IKE to {peer} in response to probe."),
+            format!(
+                "ISAKMP: local port {}, remote port {}",
+                isakmp_wire::ted::IKE_PORT,
+                isakmp_wire::ted::IKE_PORT
+            ),
+            format!("ISAKMP (0:{conn_id}): created new SA after peer-discovery with {peer}"),
+        ],
+        LogEvent::Isakmp {
+            conn_id,
+            quick_mode,
+            event,
+        } => isakmp_messages(*conn_id, *quick_mode, event),
+        LogEvent::IpsecSas { kind, pair } => ipsec_messages(*kind, pair),
     }
 }
 
@@ -588,16 +680,32 @@ fn doi_numbers(transforms: &[Transform]) -> (u8, u8, u8) {
 /// IOS's multi-line dump of an ID payload it builds (IPv4 address, UDP
 /// port 500: body 8 bytes, payload 12).
 fn id_payload_dump(conn_id: u32, next_payload: u8, port: u16) -> [String; 2] {
+    id_payload_dump_with(conn_id, next_payload, 1, 17, port, 8)
+}
+
+/// The same for any ID: `length` is the ID body's (identification data
+/// plus 4), the payload adds its 4-byte generic header.
+fn id_payload_dump_with(
+    conn_id: u32,
+    next_payload: u8,
+    id_type: u8,
+    protocol: u8,
+    port: u16,
+    length: usize,
+) -> [String; 2] {
     [
         format!(
             "ISAKMP ({conn_id}): ID payload\n\
              \tnext-payload : {next_payload}\n\
-             \ttype         : 1\n\
-             \tprotocol     : 17\n\
+             \ttype         : {id_type}\n\
+             \tprotocol     : {protocol}\n\
              \tport         : {port}\n\
-             \tlength       : 8"
+             \tlength       : {length}"
         ),
-        format!("ISAKMP ({conn_id}): Total payload length: 12"),
+        format!(
+            "ISAKMP ({conn_id}): Total payload length: {}",
+            length.saturating_add(4)
+        ),
     ]
 }
 
@@ -834,6 +942,506 @@ fn discovery_messages(c: u32, event: &Event) -> Vec<String> {
                 "ISAKMP (0:{c}): not responding to peer discovery probe from {} for {}: {reason}",
                 source.ip(),
                 destination.ip()
+            ));
+        }
+    }
+    m
+}
+
+/// A 32-bit value as IOS's `%d` prints it: message IDs and outbound SPIs
+/// above 2^31 come out negative (the seed's "has spi -1535570016").
+fn signed(value: u32) -> i32 {
+    i32::from_be_bytes(value.to_be_bytes())
+}
+
+/// The payload names of IOS's "processing X payload" lines.
+fn payload_name(payload: PayloadType) -> String {
+    match payload {
+        PayloadType::SA => "SA".into(),
+        PayloadType::KEY_EXCHANGE => "KE".into(),
+        PayloadType::IDENTIFICATION => "ID".into(),
+        PayloadType::CERTIFICATE => "CERT".into(),
+        PayloadType::CERTIFICATE_REQUEST => "CERT_REQ".into(),
+        PayloadType::HASH => "HASH".into(),
+        PayloadType::SIGNATURE => "SIG".into(),
+        PayloadType::NONCE => "NONCE".into(),
+        PayloadType::NOTIFICATION => "NOTIFY".into(),
+        PayloadType::DELETE => "DELETE".into(),
+        PayloadType::VENDOR_ID => "vendor id".into(),
+        other => other.to_string(),
+    }
+}
+
+/// A variable-length attribute value as IOS prints it: "0x0 0x1 0x51 0x80".
+fn vpi(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|b| format!("0x{b:X}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// One phase-1 attribute line (RFC 2409 Appendix A classes), worded as IOS
+/// 12.2 words them after "Checking ISAKMP transform".
+fn phase1_attribute(a: &TraceAttribute) -> String {
+    let basic = match a.value {
+        TraceValue::Basic(v) => Some(v),
+        TraceValue::Variable(_) => None,
+    };
+    let text = match (a.attribute_type, basic) {
+        (1, Some(v)) => format!(
+            "encryption {}",
+            match v {
+                1 => "DES-CBC".to_owned(),
+                2 => "IDEA-CBC".to_owned(),
+                3 => "BLOWFISH-CBC".to_owned(),
+                4 => "RC5-R16-B64-CBC".to_owned(),
+                5 => "3DES-CBC".to_owned(),
+                6 => "CAST-CBC".to_owned(),
+                7 => "AES-CBC".to_owned(),
+                other => other.to_string(),
+            }
+        ),
+        (2, Some(v)) => format!(
+            "hash {}",
+            match v {
+                1 => "MD5".to_owned(),
+                2 => "SHA".to_owned(),
+                3 => "Tiger".to_owned(),
+                4 => "SHA256".to_owned(),
+                5 => "SHA384".to_owned(),
+                6 => "SHA512".to_owned(),
+                other => other.to_string(),
+            }
+        ),
+        (3, Some(v)) => format!(
+            "auth {}",
+            match v {
+                1 => "pre-share".to_owned(),
+                2 => "DSS".to_owned(),
+                3 => "RSA sig".to_owned(),
+                4 => "RSA encr".to_owned(),
+                5 => "RSA revised encr".to_owned(),
+                other => other.to_string(),
+            }
+        ),
+        (4, Some(v)) => format!("default group {v}"),
+        (11, Some(1)) => "life type in seconds".to_owned(),
+        (11, Some(2)) => "life type in kilobytes".to_owned(),
+        (12, Some(v)) => format!("life duration (basic) of {v}"),
+        (14, Some(v)) => format!("keylength of {v}"),
+        (t, _) => match &a.value {
+            TraceValue::Variable(bytes) if t == 12 => {
+                format!("life duration (VPI) of  {}", vpi(bytes))
+            }
+            TraceValue::Variable(bytes) => format!("attribute {t} (VPI) of  {}", vpi(bytes)),
+            TraceValue::Basic(v) => format!("attribute {t} of {v}"),
+        },
+    };
+    format!("ISAKMP:      {text}")
+}
+
+/// One IPsec DOI attribute line (RFC 2407 s.4.5), worded as IOS 12.2 words
+/// them under "attributes in transform".
+fn ipsec_attribute(a: &TraceAttribute) -> String {
+    let basic = match a.value {
+        TraceValue::Basic(v) => Some(v),
+        TraceValue::Variable(_) => None,
+    };
+    let text = match (a.attribute_type, basic) {
+        (1, Some(1)) => "SA life type in seconds".to_owned(),
+        (1, Some(2)) => "SA life type in kilobytes".to_owned(),
+        (2, Some(v)) => format!("SA life duration (basic) of {v}"),
+        (3, Some(v)) => format!("group is {v}"),
+        (4, Some(v)) => format!("encaps is {v}"),
+        (5, Some(v)) => format!(
+            "authenticator is {}",
+            match v {
+                1 => "HMAC-MD5".to_owned(),
+                2 => "HMAC-SHA".to_owned(),
+                5 => "HMAC-SHA256".to_owned(),
+                6 => "HMAC-SHA384".to_owned(),
+                7 => "HMAC-SHA512".to_owned(),
+                other => other.to_string(),
+            }
+        ),
+        (6, Some(v)) => format!("key length is {v}"),
+        (t, _) => match &a.value {
+            TraceValue::Variable(bytes) if t == 2 => {
+                format!("SA life duration (VPI) of  {}", vpi(bytes))
+            }
+            TraceValue::Variable(bytes) => format!("attribute {t} (VPI) of  {}", vpi(bytes)),
+            TraceValue::Basic(v) => format!("attribute {t} of {v}"),
+        },
+    };
+    format!("ISAKMP:      {text}")
+}
+
+/// Whether an IOS state name belongs to Quick Mode (phase 2).
+fn is_phase2_state(state: IsakmpState) -> bool {
+    state == IsakmpState::QmIdle
+}
+
+/// Hex of a Delete payload's SPIs.
+fn spi_list(spis: &[Vec<u8>]) -> String {
+    spis.iter()
+        .map(|s| s.iter().map(|b| format!("{b:02X}")).collect::<String>())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The messages of an IKE engine step, as IOS 12.2's `debug crypto isakmp`
+/// prints them. Where the seed shows the message, its wording is the
+/// seed's; the others (retransmissions, notifications, deletes, DPD)
+/// follow IOS 12.2's wording as commonly reproduced, or are this
+/// project's own where that is not known (noted at each arm).
+fn isakmp_messages(c: u32, quick_mode: bool, event: &TraceEvent) -> Vec<String> {
+    let mut m = Vec::new();
+    match event {
+        TraceEvent::ReceivedPacket { from, role, state } => match (role, state) {
+            (Some(role), Some(state)) => m.push(format!(
+                "ISAKMP (0:{c}): received packet from {} {} {}",
+                from.ip(),
+                log_role(*role),
+                state.ios_name()
+            )),
+            _ => {
+                m.push(format!(
+                    "ISAKMP (0:0): received packet from {} (N) NEW SA",
+                    from.ip()
+                ));
+                m.push(format!(
+                    "ISAKMP: local port {}, remote port {}",
+                    isakmp_wire::ted::IKE_PORT,
+                    from.port()
+                ));
+            }
+        },
+        TraceEvent::SendingPacket {
+            to,
+            role,
+            state,
+            retransmission,
+        } => {
+            if *retransmission {
+                let phase = if is_phase2_state(*state) { 2 } else { 1 };
+                let name = state.ios_name();
+                m.push(format!(
+                    "ISAKMP (0:{c}): retransmitting phase {phase} {name}..."
+                ));
+                m.push(format!(
+                    "ISAKMP (0:{c}): incrementing error counter on sa: retransmit phase {phase}"
+                ));
+                m.push(format!(
+                    "ISAKMP (0:{c}): retransmitting phase {phase} {name}"
+                ));
+            }
+            m.push(format!(
+                "ISAKMP (0:{c}): sending packet to {} {} {}",
+                to.ip(),
+                log_role(*role),
+                state.ios_name()
+            ));
+        }
+        TraceEvent::DuplicateAnswered { message_id } => {
+            // IOS's wording for a retransmitted peer message.
+            let phase = if *message_id == 0 { 1 } else { 2 };
+            m.push(format!(
+                "ISAKMP (0:{c}): phase {phase} packet is a duplicate of a previous packet."
+            ));
+            m.push(format!(
+                "ISAKMP (0:{c}): retransmitting due to retransmit phase {phase}"
+            ));
+        }
+        TraceEvent::ProcessingPayload {
+            payload,
+            message_id,
+        } => m.push(format!(
+            "ISAKMP (0:{c}): processing {} payload. message ID = {}",
+            payload_name(*payload),
+            signed(*message_id)
+        )),
+        TraceEvent::VendorId(kind) => {
+            m.push(format!("ISAKMP (0:{c}): processing vendor id payload"));
+            match kind {
+                VendorKind::CiscoIos => {
+                    m.push(format!("ISAKMP (0:{c}): speaking to another IOS box!"));
+                }
+                VendorKind::Dpd => m.push(format!("ISAKMP (0:{c}): vendor ID is DPD")),
+                VendorKind::Known(name) => {
+                    m.push(format!("ISAKMP (0:{c}): vendor ID is {name}"));
+                }
+                _ => {}
+            }
+        }
+        TraceEvent::FoundPsk { peer } => m.push(format!(
+            "ISAKMP (0:{c}): found peer pre-shared key matching {peer}"
+        )),
+        TraceEvent::NoPsk { peer } => {
+            m.push(format!("ISAKMP (0:{c}): No pre-shared key with {peer}!"));
+        }
+        TraceEvent::CheckingIsakmpTransform {
+            transform,
+            priority,
+            attributes,
+        } => {
+            m.push(format!(
+                "ISAKMP (0:{c}): Checking ISAKMP transform {transform} against priority {priority} policy"
+            ));
+            m.extend(attributes.iter().map(phase1_attribute));
+        }
+        TraceEvent::AttributesAcceptable { acceptable, reason } => {
+            let verdict = if *acceptable {
+                "atts are acceptable."
+            } else {
+                "atts are not acceptable."
+            };
+            if quick_mode {
+                m.push(format!("ISAKMP (0:{c}): {verdict}"));
+            } else {
+                m.push(format!("ISAKMP (0:{c}): {verdict} Next payload is 0"));
+            }
+            if let (false, Some(reason)) = (acceptable, reason) {
+                // This project's own line: why, which IOS does not say.
+                m.push(format!("ISAKMP (0:{c}): ({reason})"));
+            }
+        }
+        TraceEvent::PreSharedKeyAuth { id_type } => m.push(format!(
+            "ISAKMP (0:{c}): SA is doing pre-shared key authentication using id type {id_type}"
+        )),
+        TraceEvent::SkeyidGenerated => {
+            m.push(format!("ISAKMP (0:{c}): SKEYID state generated"));
+        }
+        TraceEvent::IdPayload {
+            next_payload,
+            id_type,
+            protocol,
+            port,
+            length,
+        } => m.extend(id_payload_dump_with(
+            c,
+            *next_payload,
+            *id_type,
+            *protocol,
+            *port,
+            *length,
+        )),
+        TraceEvent::Authenticated { peer } => m.push(format!(
+            "ISAKMP (0:{c}): SA has been authenticated with {peer}"
+        )),
+        TraceEvent::BeginningQuickMode { message_id } => m.push(format!(
+            "ISAKMP (0:{c}): beginning Quick Mode exchange, M-ID of {}",
+            signed(*message_id)
+        )),
+        TraceEvent::SpiAllocated { spi, from, to } => {
+            m.push(format!("ISAKMP (0:{c}): asking for 1 spis from ipsec"));
+            m.push("IPSEC(key_engine): got a queue event...".to_owned());
+            // IOS names the SA by the exchange's direction, this router
+            // first (the seed's Daphne: "for SA from 11.11.11.1 to
+            // 11.11.11.2" for its inbound SA): `to` is this router.
+            m.push(format!(
+                "IPSEC(spi_response): getting spi {} for SA from {to} to {from} for prot 3",
+                spi.0
+            ));
+            m.push("ISAKMP: received ke message (2/1)".to_owned());
+        }
+        TraceEvent::CheckingIpsecProposal {
+            proposal,
+            transform,
+            transform_id,
+            attributes,
+        } => {
+            m.push(format!(
+                "ISAKMP (0:{c}): Checking IPSec proposal {proposal}"
+            ));
+            m.push(format!(
+                "ISAKMP: transform {transform}, {}",
+                EspTransformId(*transform_id)
+            ));
+            m.push("ISAKMP:   attributes in transform:".to_owned());
+            m.extend(attributes.iter().map(ipsec_attribute));
+        }
+        TraceEvent::CreatingIpsecSas { .. } => {
+            // The gateway records this step as `LogEvent::IpsecSas` with
+            // the crypto engine's connection IDs; alone it says only this.
+            m.push(format!("ISAKMP (0:{c}): Creating IPSec SAs"));
+        }
+        TraceEvent::DeletingNode {
+            message_id,
+            error,
+            reason,
+        } => m.push(format!(
+            "ISAKMP (0:{c}): deleting node {} error {} reason \"{reason}\"",
+            signed(*message_id),
+            if *error { "TRUE" } else { "FALSE" }
+        )),
+        TraceEvent::DeletingSa { reason, state } => m.push(format!(
+            "ISAKMP (0:{c}): deleting SA reason \"{reason}\" state {}",
+            state.ios_name()
+        )),
+        TraceEvent::NotifySent(notify) => {
+            m.push(format!("ISAKMP (0:{c}): sending NOTIFY {notify}"));
+        }
+        TraceEvent::NotifyReceived {
+            notify,
+            authenticated,
+        } => {
+            m.push(format!(
+                "ISAKMP (0:{c}): processing NOTIFY {notify} protocol 1"
+            ));
+            if !*authenticated {
+                // This project's own line.
+                m.push(format!(
+                    "ISAKMP (0:{c}): (the notification was not protected by an ISAKMP SA)"
+                ));
+            }
+        }
+        TraceEvent::DeleteSent { protocol, spis } => {
+            // This project's own line.
+            m.push(format!(
+                "ISAKMP (0:{c}): sending DELETE protocol {protocol} spi {}",
+                spi_list(spis)
+            ));
+        }
+        TraceEvent::DeleteReceived { protocol, spis } => {
+            m.push(format!("ISAKMP (0:{c}): processing DELETE payload"));
+            // This project's own line.
+            m.push(format!(
+                "ISAKMP (0:{c}): deleting protocol {protocol} spi {}",
+                spi_list(spis)
+            ));
+        }
+        TraceEvent::Dpd {
+            notify,
+            sequence,
+            sent,
+        } => {
+            // This project's own line.
+            m.push(format!(
+                "ISAKMP (0:{c}): DPD {notify} sequence {sequence} {}",
+                if *sent { "sent" } else { "received" }
+            ));
+        }
+        _ => m.push(format!("ISAKMP (0:{c}): {event:?}")),
+    }
+    m
+}
+
+fn log_role(role: ike_sm::Role) -> Role {
+    match role {
+        ike_sm::Role::Initiator => Role::Initiator,
+        ike_sm::Role::Responder => Role::Responder,
+    }
+}
+
+fn addresses_only(p: &ProxyIdent) -> Ipv4Addr {
+    p.address
+}
+
+/// The messages of an IPsec SA pair event (`debug crypto ipsec`), as the
+/// seed shows them: "Creating IPSec SAs" (an ISAKMP line with the inbound
+/// SPI in hex and the outbound one as IOS's signed `%d`), then the key
+/// engine's `initialize_sas` and `create_sa`.
+fn ipsec_messages(kind: IpsecSaLogKind, p: &IpsecSaPairLog) -> Vec<String> {
+    let mut m = Vec::new();
+    let c = p.isakmp_conn_id;
+    let create_sa = |dest: Ipv4Addr, spi: u32, conn: u32, what: &str| {
+        let mut t = String::new();
+        for x in &p.transforms {
+            let _ = write!(t, "{x} ");
+        }
+        format!(
+            "IPSEC({what}): {},\n  (sa) sa_dest= {dest}, sa_prot= 50,\n    sa_spi= 0x{spi:X}({spi}),\n    sa_trans= {t}, sa_conn_id= {conn}",
+            if what == "create_sa" {
+                "sa created"
+            } else {
+                "deleting SA"
+            }
+        )
+    };
+    match kind {
+        IpsecSaLogKind::Creating => {
+            m.push(format!("ISAKMP (0:{c}): Creating IPSec SAs"));
+            m.push(format!(
+                "        inbound SA from {} to {} (proxy {} to {})",
+                p.remote,
+                p.local,
+                addresses_only(&p.remote_proxy),
+                addresses_only(&p.local_proxy)
+            ));
+            // Inbound flags 4, outbound C: as the seed prints them.
+            m.push(format!(
+                "        has spi 0x{:X} and conn_id {} and flags 4",
+                p.inbound_spi, p.inbound_conn_id
+            ));
+            m.push(format!("        lifetime of {} seconds", p.seconds));
+            m.push(format!("        lifetime of {} kilobytes", p.kilobytes));
+            m.push(format!(
+                "        outbound SA from {} to {} (proxy {} to {} )",
+                p.local,
+                p.remote,
+                addresses_only(&p.local_proxy),
+                addresses_only(&p.remote_proxy)
+            ));
+            m.push(format!(
+                "        has spi {} and conn_id {} and flags C",
+                signed(p.outbound_spi),
+                p.outbound_conn_id
+            ));
+            m.push(format!("        lifetime of {} seconds", p.seconds));
+            m.push(format!("        lifetime of {} kilobytes", p.kilobytes));
+        }
+        IpsecSaLogKind::Installed => {
+            m.push("IPSEC(key_engine): got a queue event...".to_owned());
+            for (direction, spi, conn, flags) in [
+                ("INBOUND", p.inbound_spi, p.inbound_conn_id, 0x4),
+                ("OUTBOUND", p.outbound_spi, p.outbound_conn_id, 0xC),
+            ] {
+                m.push(
+                    KeyEngineMessage {
+                        kind: "initialize_sas",
+                        detail: "",
+                        direction,
+                        local: p.local,
+                        remote: p.remote,
+                        local_proxy: p.local_proxy,
+                        remote_proxy: p.remote_proxy,
+                        transforms: &p.transforms,
+                        seconds: p.seconds,
+                        kilobytes: p.kilobytes,
+                        spi,
+                        conn_id: conn,
+                        flags,
+                        trailer: None,
+                    }
+                    .to_string(),
+                );
+            }
+            m.push(create_sa(
+                p.local,
+                p.inbound_spi,
+                p.inbound_conn_id,
+                "create_sa",
+            ));
+            m.push(create_sa(
+                p.remote,
+                p.outbound_spi,
+                p.outbound_conn_id,
+                "create_sa",
+            ));
+        }
+        IpsecSaLogKind::Deleted => {
+            m.push(create_sa(
+                p.local,
+                p.inbound_spi,
+                p.inbound_conn_id,
+                "delete_sa",
+            ));
+            m.push(create_sa(
+                p.remote,
+                p.outbound_spi,
+                p.outbound_conn_id,
+                "delete_sa",
             ));
         }
     }

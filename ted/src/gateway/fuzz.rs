@@ -1,0 +1,1 @@
+//! The `ted_gateway` fuzz target body (placeholder).

@@ -1,0 +1,140 @@
+//! How a [`Gateway`](super::Gateway) is built: the options next to the IOS
+//! configuration, the caps that bound its memory, and the errors of
+//! building one.
+
+use std::net::Ipv4Addr;
+
+use crate::config::Diagnostic;
+use crate::discovery::{self, DiscoveryConfig};
+
+/// Bounds on what a gateway keeps, so that no input can grow it without
+/// limit. Each cap, when reached, refuses the new thing and counts it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Caps {
+    /// Installed IPsec SA pairs (tunnels). A pair negotiated beyond this is
+    /// deleted at once (the peer is told) and counted.
+    pub max_tunnels: usize,
+    /// Phase-2 negotiations this gateway started and still waits for.
+    pub max_negotiations: usize,
+    /// Datagrams waiting in [`poll_transmit`](super::Gateway::poll_transmit).
+    pub max_queued_transmits: usize,
+    /// Events waiting in [`poll_event`](super::Gateway::poll_event).
+    pub max_queued_events: usize,
+    /// Records the debug log keeps (the oldest go first).
+    pub max_log_records: usize,
+    /// Entries the key log keeps (the oldest go first).
+    pub max_key_log_entries: usize,
+}
+
+impl Default for Caps {
+    fn default() -> Self {
+        Self {
+            max_tunnels: 1024,
+            max_negotiations: 256,
+            max_queued_transmits: 4096,
+            max_queued_events: 4096,
+            max_log_records: crate::log::DebugLog::DEFAULT_MAX_RECORDS,
+            max_key_log_entries: 4096,
+        }
+    }
+}
+
+/// The IKE engine's tunables that the IOS configuration does not carry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct IkeTuning {
+    /// Retransmission schedule (IOS's by default: 10 s, five times).
+    pub retransmit: ike_sm::RetransmitSchedule,
+    /// Rekey margins.
+    pub rekey: ike_sm::RekeyConfig,
+    /// Half-open and Quick Mode caps.
+    pub limits: ike_sm::Limits,
+    /// Nonce length in bytes (IOS 12.2 sends 20).
+    pub nonce_len: usize,
+}
+
+impl Default for IkeTuning {
+    fn default() -> Self {
+        let ios = ike_sm::Config::ios_defaults();
+        Self {
+            retransmit: ios.retransmit,
+            rekey: ios.rekey,
+            limits: ios.limits,
+            nonce_len: ios.nonce_len,
+        }
+    }
+}
+
+/// Everything a gateway needs besides the IOS configuration, the outside
+/// interface and the entropy source. Build with [`GatewayOptions::default`]
+/// and change fields.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct GatewayOptions {
+    /// Record the IOS-style debug log (`debug crypto isakmp` / `debug
+    /// crypto ipsec`), readable through [`log`](super::Gateway::log). Off
+    /// by default: the records cost memory and time.
+    pub debug: bool,
+    /// Keep the keys of every SA for Wireshark ([`key_log`](super::Gateway::key_log)).
+    /// Off by default: these are secrets, for a lab only.
+    pub key_log: bool,
+    /// The outside address, when not the one the configuration gives the
+    /// crypto map's interface (or its `local-address`).
+    pub outside_address: Option<Ipv4Addr>,
+    /// TED's wire constants, timers and responder rules.
+    pub discovery: DiscoveryConfig,
+    /// The IKE engine's tunables.
+    pub ike: IkeTuning,
+    /// Memory bounds.
+    pub caps: Caps,
+    /// The path and media MTU `show crypto ipsec sa` prints.
+    pub mtu: u32,
+}
+
+impl Default for GatewayOptions {
+    fn default() -> Self {
+        Self {
+            debug: false,
+            key_log: false,
+            outside_address: None,
+            discovery: DiscoveryConfig::default(),
+            ike: IkeTuning::default(),
+            caps: Caps::default(),
+            mtu: 1500,
+        }
+    }
+}
+
+/// Why a gateway could not be built.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum GatewayError {
+    /// The configuration has no interface of that name.
+    #[error("the configuration has no interface {0}")]
+    NoSuchInterface(String),
+    /// The outside interface has no crypto map.
+    #[error("interface {0} has no crypto map applied")]
+    NoCryptoMap(String),
+    /// The crypto map the interface names is not configured.
+    #[error("interface {interface} uses crypto map {map}, which is not configured")]
+    NoSuchCryptoMap {
+        /// The interface.
+        interface: String,
+        /// The map.
+        map: String,
+    },
+    /// No outside address: the interface has none and none was given.
+    #[error("interface {0} has no IP address and none was given")]
+    NoAddress(String),
+    /// The configuration has errors IOS would refuse (see
+    /// [`Config::check`](crate::config::Config::check)).
+    #[error("the configuration has {} error(s); the first: {}", .0.len(), .0.first().map(ToString::to_string).unwrap_or_default())]
+    Config(Vec<Diagnostic>),
+    /// The TED settings cannot work.
+    #[error("TED settings: {0}")]
+    Discovery(#[from] discovery::ConfigError),
+    /// A cap is zero.
+    #[error("{0} must be at least 1")]
+    ZeroCap(&'static str),
+}

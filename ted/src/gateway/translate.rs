@@ -1,0 +1,677 @@
+//! From the IOS model to the engines: [`crate::config::Config`] into
+//! [`ike_sm::Config`] (ISAKMP policies, pre-shared keys including the
+//! wildcard, transform sets, crypto map entries as phase-2 policies,
+//! lifetimes, PFS), and a negotiated SA into [`esp::SaParams`].
+//!
+//! IOS semantics kept here: a policy line left out takes IOS's default
+//! (already resolved by the model); `crypto isakmp key K address 0.0.0.0
+//! 0.0.0.0` is the prefix 0.0.0.0/0; a crypto map entry's `set
+//! security-association lifetime` overrides the global one; a dynamic map
+//! entry accepts any peer. Parts the engines cannot run (RSA
+//! authentication, AH and IPComp transforms, non-contiguous masks) are
+//! left out and reported, never silently changed into something else.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use ike_sm::{
+    EspEncryption, EspIntegrity, EspMode, EspTransform, Identity, LocalIdentity, Phase2Policy,
+    Phase2Request, ProxyAddr, ProxyId, PskEntry as IkePskEntry, PskScope,
+};
+
+use crate::acl::{Action, IpProtocol, ProxyIdent};
+use crate::config::{
+    AesKeySize, Config, CryptoMapEntry, DhGroup, EncapsulationMode, IsakmpAuthentication,
+    IsakmpEncryption, IsakmpHash, IsakmpIdentity, MapParams, PskPeer, SaLifetime, Transform,
+    TransformSet,
+};
+
+use super::options::GatewayOptions;
+
+/// The IKE configuration a gateway runs, with what could not be carried
+/// over and the weak algorithms the IOS configuration names.
+pub(crate) struct Translation {
+    pub(crate) ike: ike_sm::Config,
+    pub(crate) ignored: Vec<String>,
+    /// (algorithm, the configuration part that names it).
+    pub(crate) weak: Vec<(String, String)>,
+}
+
+fn dh_group(g: DhGroup) -> ike_sm::crypto::DhGroup {
+    match g {
+        DhGroup::Group1 => ike_sm::crypto::DhGroup::Modp768,
+        DhGroup::Group2 => ike_sm::crypto::DhGroup::Modp1024,
+        DhGroup::Group5 => ike_sm::crypto::DhGroup::Modp1536,
+        DhGroup::Group14 => ike_sm::crypto::DhGroup::Modp2048,
+        DhGroup::Group15 => ike_sm::crypto::DhGroup::Modp3072,
+        DhGroup::Group16 => ike_sm::crypto::DhGroup::Modp4096,
+    }
+}
+
+fn encryption(e: IsakmpEncryption) -> ike_sm::crypto::EncryptionAlgorithm {
+    use ike_sm::crypto::EncryptionAlgorithm as E;
+    match e {
+        IsakmpEncryption::Des => E::DesCbc,
+        IsakmpEncryption::TripleDes => E::TripleDesCbc,
+        IsakmpEncryption::Aes(AesKeySize::Aes128) => E::Aes128Cbc,
+        IsakmpEncryption::Aes(AesKeySize::Aes192) => E::Aes192Cbc,
+        IsakmpEncryption::Aes(AesKeySize::Aes256) => E::Aes256Cbc,
+    }
+}
+
+fn hash(h: IsakmpHash) -> ike_sm::crypto::HashAlgorithm {
+    use ike_sm::crypto::HashAlgorithm as H;
+    match h {
+        IsakmpHash::Sha => H::Sha1,
+        IsakmpHash::Md5 => H::Md5,
+        IsakmpHash::Sha256 => H::Sha2_256,
+        IsakmpHash::Sha384 => H::Sha2_384,
+        IsakmpHash::Sha512 => H::Sha2_512,
+    }
+}
+
+/// The prefix length of a contiguous mask.
+fn prefix_len(mask: Ipv4Addr) -> Option<u8> {
+    let m = u32::from(mask);
+    let len = m.leading_ones();
+    (m.checked_shl(len).unwrap_or(0) == 0)
+        .then(|| u8::try_from(len).ok())
+        .flatten()
+}
+
+/// The IKE lifetimes of IOS's SA lifetimes.
+pub(crate) fn lifetime(l: SaLifetime) -> ike_sm::Lifetime {
+    ike_sm::Lifetime {
+        seconds: l.seconds,
+        kilobytes: Some(l.kilobytes),
+    }
+}
+
+fn aes_bits(size: AesKeySize) -> u16 {
+    size.bits()
+}
+
+/// An IOS transform set as the IKE engine's ESP transform, or why not.
+pub(crate) fn ike_transform_set(set: &TransformSet) -> Result<ike_sm::TransformSet, String> {
+    if let Some(ah) = set.ah() {
+        return Err(format!(
+            "transform set {}: {ah} (AH) is not implemented",
+            set.name()
+        ));
+    }
+    if let Some(comp) = set.compression() {
+        return Err(format!(
+            "transform set {}: {comp} (IPComp) is not implemented",
+            set.name()
+        ));
+    }
+    let enc = match set.esp_encryption() {
+        Some(Transform::EspDes) => EspEncryption::DesCbc,
+        Some(Transform::Esp3des) => EspEncryption::TripleDesCbc,
+        Some(Transform::EspAes(size)) => EspEncryption::AesCbc {
+            key_bits: aes_bits(size),
+        },
+        Some(Transform::EspGcm(size)) => EspEncryption::AesGcm16 {
+            key_bits: aes_bits(size),
+        },
+        // `esp-sha-hmac` alone is ESP with NULL encryption (RFC 2410).
+        Some(Transform::EspNull) | None => EspEncryption::Null,
+        Some(other) => {
+            return Err(format!(
+                "transform set {}: {other} is not an ESP cipher",
+                set.name()
+            ));
+        }
+    };
+    let integrity = match set.esp_authentication() {
+        None => EspIntegrity::None,
+        Some(Transform::EspMd5Hmac) => EspIntegrity::HmacMd5_96,
+        Some(Transform::EspShaHmac) => EspIntegrity::HmacSha1_96,
+        Some(Transform::EspSha256Hmac) => EspIntegrity::HmacSha256_128,
+        Some(Transform::EspSha384Hmac) => EspIntegrity::HmacSha384_192,
+        Some(Transform::EspSha512Hmac) => EspIntegrity::HmacSha512_256,
+        Some(other) => {
+            return Err(format!(
+                "transform set {}: {other} is not an ESP integrity transform",
+                set.name()
+            ));
+        }
+    };
+    if enc == EspEncryption::Null && integrity == EspIntegrity::None {
+        return Err(format!("transform set {}: no ESP transform", set.name()));
+    }
+    let mode = match set.mode {
+        EncapsulationMode::Tunnel => EspMode::Tunnel,
+        EncapsulationMode::Transport => EspMode::Transport,
+    };
+    Ok(ike_sm::TransformSet::new(set.name(), enc, integrity, mode))
+}
+
+/// The IOS transform keywords of a negotiated ESP transform, for the
+/// `show` views and the debug log (`esp-des esp-md5-hmac`).
+pub(crate) fn ios_transforms(t: &EspTransform) -> Vec<Transform> {
+    let size = |bits: u16| AesKeySize::from_bits(u32::from(bits)).unwrap_or(AesKeySize::Aes128);
+    let mut out = Vec::with_capacity(2);
+    match t.encryption {
+        EspEncryption::DesCbc => out.push(Transform::EspDes),
+        EspEncryption::TripleDesCbc => out.push(Transform::Esp3des),
+        EspEncryption::AesCbc { key_bits } => out.push(Transform::EspAes(size(key_bits))),
+        EspEncryption::AesGcm16 { key_bits } => out.push(Transform::EspGcm(size(key_bits))),
+        EspEncryption::Null if t.integrity == EspIntegrity::None => out.push(Transform::EspNull),
+        _ => {}
+    }
+    match t.integrity {
+        EspIntegrity::HmacMd5_96 => out.push(Transform::EspMd5Hmac),
+        EspIntegrity::HmacSha1_96 => out.push(Transform::EspShaHmac),
+        EspIntegrity::HmacSha256_128 => out.push(Transform::EspSha256Hmac),
+        EspIntegrity::HmacSha384_192 => out.push(Transform::EspSha384Hmac),
+        EspIntegrity::HmacSha512_256 => out.push(Transform::EspSha512Hmac),
+        _ => {}
+    }
+    out
+}
+
+/// An IOS proxy identity as the IKE engine's: a /32 is a host (IOS sends
+/// ID_IPV4_ADDR), anything else a subnet.
+pub(crate) fn proxy_to_ike(p: &ProxyIdent) -> ProxyId {
+    let addr = IpAddr::V4(p.address);
+    let base = match prefix_len(p.mask) {
+        Some(32) => ProxyId::host(addr),
+        Some(len) => ProxyId::subnet(addr, len),
+        // `ProxyIdent`s come from `AclRule::proxy`, which refuses
+        // non-contiguous masks; a host is the narrowest safe reading.
+        None => ProxyId::host(addr),
+    };
+    base.with_protocol_port(p.protocol.0, p.port)
+}
+
+/// The IOS form of a negotiated proxy identity, for `show` and the log. A
+/// range is shown as the smallest subnet holding it; IPv6 has no IOS form
+/// here (`None`).
+pub(crate) fn proxy_from_ike(p: &ProxyId) -> Option<ProxyIdent> {
+    let (address, mask) = match p.addr {
+        ProxyAddr::Host(IpAddr::V4(a)) => (a, Ipv4Addr::BROADCAST),
+        ProxyAddr::Subnet {
+            addr: IpAddr::V4(a),
+            prefix,
+        } => {
+            let mask = u32::MAX
+                .checked_shl(32u32.saturating_sub(u32::from(prefix.min(32))))
+                .unwrap_or(0);
+            (a, Ipv4Addr::from(mask))
+        }
+        ProxyAddr::Range {
+            start: IpAddr::V4(s),
+            end: IpAddr::V4(e),
+        } => {
+            let common = (u32::from(s) ^ u32::from(e)).leading_zeros();
+            let mask = u32::MAX.checked_shl(32 - common).unwrap_or(0);
+            (Ipv4Addr::from(u32::from(s) & mask), Ipv4Addr::from(mask))
+        }
+        _ => return None,
+    };
+    Some(ProxyIdent {
+        address,
+        mask,
+        protocol: IpProtocol(p.protocol),
+        port: p.port,
+    })
+}
+
+/// The address range of a proxy identity, for an ESP selector.
+fn addr_range(p: &ProxyId) -> Option<esp::AddrRange> {
+    match p.addr {
+        ProxyAddr::Host(a) => Some(esp::AddrRange::single(a)),
+        ProxyAddr::Subnet { addr, prefix } => esp::AddrRange::prefix(addr, prefix).ok(),
+        ProxyAddr::Range { start, end } => esp::AddrRange::new(start, end).ok(),
+    }
+}
+
+fn port_range(port: u16) -> esp::PortRange {
+    if port == 0 {
+        esp::PortRange::ANY
+    } else {
+        esp::PortRange::single(port)
+    }
+}
+
+/// The ESP selector of the packets from `src` to `dst` (RFC 4301 s.4.4.1):
+/// the proxies of a Quick Mode, in one direction.
+pub(crate) fn selector(src: &ProxyId, dst: &ProxyId) -> Option<esp::TrafficSelector> {
+    let protocol = match (src.protocol, dst.protocol) {
+        (0, 0) => None,
+        (0, p) | (p, 0) => Some(p),
+        (a, b) if a == b => Some(a),
+        _ => return None,
+    };
+    Some(esp::TrafficSelector {
+        src: Some(addr_range(src)?),
+        dst: Some(addr_range(dst)?),
+        protocol,
+        src_ports: port_range(src.port),
+        dst_ports: port_range(dst.port),
+    })
+}
+
+/// The ESP transforms of a negotiated ESP transform.
+pub(crate) fn esp_algorithms(t: &EspTransform) -> Option<(esp::Encryption, esp::Integrity)> {
+    let size = |bits: u16| match bits {
+        128 => Some(esp::AesKeySize::Aes128),
+        192 => Some(esp::AesKeySize::Aes192),
+        256 => Some(esp::AesKeySize::Aes256),
+        _ => None,
+    };
+    let enc = match t.encryption {
+        EspEncryption::Null => esp::Encryption::Null,
+        EspEncryption::DesCbc => esp::Encryption::DesCbc,
+        EspEncryption::TripleDesCbc => esp::Encryption::TripleDesCbc,
+        EspEncryption::AesCbc { key_bits } => esp::Encryption::AesCbc(size(key_bits)?),
+        EspEncryption::AesGcm16 { key_bits } => esp::Encryption::AesGcm16(size(key_bits)?),
+        _ => return None,
+    };
+    let integrity = match t.integrity {
+        EspIntegrity::None => esp::Integrity::None,
+        EspIntegrity::HmacMd5_96 => esp::Integrity::HmacMd5_96,
+        EspIntegrity::HmacSha1_96 => esp::Integrity::HmacSha1_96,
+        EspIntegrity::HmacSha256_128 => esp::Integrity::HmacSha256_128,
+        EspIntegrity::HmacSha384_192 => esp::Integrity::HmacSha384_192,
+        EspIntegrity::HmacSha512_256 => esp::Integrity::HmacSha512_256,
+        _ => return None,
+    };
+    Some((enc, integrity))
+}
+
+/// The parameters of one direction of a negotiated SA pair.
+///
+/// Weak algorithms and ESP without integrity are allowed here because the
+/// IKE engine negotiates only what the IOS configuration names: a transform
+/// set that says `esp-des esp-md5-hmac` is the operator's explicit choice,
+/// reported once as a warning when the gateway starts.
+pub(crate) fn esp_params(
+    est: &ike_sm::Phase2Established,
+    direction: esp::Direction,
+) -> Option<esp::SaParams> {
+    let (encryption, integrity) = esp_algorithms(&est.transform)?;
+    let (IpAddr::V4(local), IpAddr::V4(remote)) = (est.local.ip(), est.remote.ip()) else {
+        return None;
+    };
+    let (keys, spi, mode, sel) = match direction {
+        esp::Direction::Inbound => (
+            &est.inbound,
+            est.inbound.spi,
+            esp::Mode::Tunnel {
+                src: remote,
+                dst: local,
+            },
+            selector(&est.remote_proxy, &est.local_proxy)?,
+        ),
+        esp::Direction::Outbound => (
+            &est.outbound,
+            est.outbound.spi,
+            esp::Mode::Tunnel {
+                src: local,
+                dst: remote,
+            },
+            selector(&est.local_proxy, &est.remote_proxy)?,
+        ),
+    };
+    let mode = match est.transform.mode {
+        EspMode::Tunnel => mode,
+        EspMode::Transport => esp::Mode::Transport,
+    };
+    let mut p = esp::SaParams::new(
+        esp::Spi(spi.0),
+        direction,
+        mode,
+        encryption,
+        integrity,
+        esp::Keys::new(keys.encryption_key.expose(), keys.integrity_key.expose()),
+    );
+    p.selector = sel;
+    p.allow_weak = encryption.is_weak() || integrity.is_weak();
+    p.allow_no_integrity = integrity == esp::Integrity::None && !encryption.is_aead();
+    p.lifetime.hard.time = Some(est.lifetime.duration());
+    p.lifetime.hard.bytes = est.lifetime.kilobytes.map(|kb| kb.saturating_mul(1024));
+    Some(p)
+}
+
+/// The parameters of a crypto map entry (static, derived or a dynamic
+/// template entry) as a phase-2 request towards `peer`.
+pub(crate) fn phase2_request(
+    config: &Config,
+    params: &MapParams,
+    local: Ipv4Addr,
+    peer: Ipv4Addr,
+    local_proxy: &ProxyIdent,
+    remote_proxy: &ProxyIdent,
+) -> Phase2Request {
+    Phase2Request {
+        peer: std::net::SocketAddr::new(IpAddr::V4(peer), isakmp_wire::ted::IKE_PORT),
+        local: std::net::SocketAddr::new(IpAddr::V4(local), isakmp_wire::ted::IKE_PORT),
+        local_proxy: proxy_to_ike(local_proxy),
+        remote_proxy: proxy_to_ike(remote_proxy),
+        transform_sets: params
+            .transform_sets
+            .iter()
+            .filter_map(|name| config.transform_set(name))
+            .filter_map(|set| ike_transform_set(set).ok())
+            .collect(),
+        pfs: params.pfs.map(dh_group),
+        lifetime: lifetime(params.lifetime.resolve(config.sa_lifetime)),
+    }
+}
+
+/// What a crypto map entry accepts as Quick Mode responder: one policy per
+/// `permit` line of its access list (and per configured peer).
+fn entry_policies(
+    config: &Config,
+    params: &MapParams,
+    any_peer: bool,
+    ignored: &mut Vec<String>,
+    where_: &str,
+) -> Vec<Phase2Policy> {
+    let mut out = Vec::new();
+    let Some(acl_name) = &params.match_address else {
+        return out;
+    };
+    let Some(acl) = config.access_list(acl_name) else {
+        return out;
+    };
+    let transform_sets: Vec<ike_sm::TransformSet> = params
+        .transform_sets
+        .iter()
+        .filter_map(|name| config.transform_set(name))
+        .filter_map(|set| match ike_transform_set(set) {
+            Ok(s) => Some(s),
+            Err(why) => {
+                ignored.push(format!("{where_}: {why}"));
+                None
+            }
+        })
+        .collect();
+    if transform_sets.is_empty() {
+        return out;
+    }
+    let peers: Vec<Option<(IpAddr, u8)>> = if any_peer || params.peers.is_empty() {
+        vec![None]
+    } else {
+        params
+            .peers
+            .iter()
+            .map(|p| Some((IpAddr::V4(*p), 32)))
+            .collect()
+    };
+    for (seq, rule) in acl.rules() {
+        if rule.action() != Action::Permit {
+            continue;
+        }
+        let pair = match rule.proxy() {
+            Ok(pair) => pair,
+            Err(e) => {
+                ignored.push(format!("{where_}: access list {acl_name} line {seq}: {e}"));
+                continue;
+            }
+        };
+        for peer in &peers {
+            out.push(Phase2Policy {
+                peer: *peer,
+                local_proxy: proxy_to_ike(&pair.source),
+                remote_proxy: proxy_to_ike(&pair.destination),
+                transform_sets: transform_sets.clone(),
+                pfs: params.pfs.map(dh_group),
+                lifetime: lifetime(params.lifetime.resolve(config.sa_lifetime)),
+            });
+        }
+    }
+    out
+}
+
+/// The IKE engine's configuration for a gateway whose outside interface
+/// uses crypto map `map`.
+pub(crate) fn ike_config(config: &Config, map: &str, options: &GatewayOptions) -> Translation {
+    let mut ignored = Vec::new();
+    let mut weak = Vec::new();
+    let mut ike = ike_sm::Config::ios_defaults();
+    ike.trace = options.debug;
+    ike.retransmit = options.ike.retransmit.clone();
+    ike.rekey = options.ike.rekey.clone();
+    ike.limits = options.ike.limits.clone();
+    ike.nonce_len = options.ike.nonce_len;
+    ike.policies.clear();
+
+    let policies = config
+        .isakmp
+        .policies()
+        .copied()
+        .chain(config.isakmp.default_suite());
+    for p in policies {
+        let name = format!("crypto isakmp policy {}", p.priority);
+        if p.authentication != IsakmpAuthentication::PreShare {
+            ignored.push(format!(
+                "{name}: authentication {} is not implemented",
+                p.authentication.keyword()
+            ));
+            continue;
+        }
+        let policy = ike_sm::IsakmpPolicy {
+            priority: u32::from(p.priority),
+            encryption: encryption(p.encryption),
+            hash: hash(p.hash),
+            auth: ike_sm::Phase1Auth::PreSharedKey,
+            group: dh_group(p.group),
+            lifetime: p.lifetime,
+        };
+        if policy.encryption.is_weak() {
+            weak.push((policy.encryption.name().to_owned(), name.clone()));
+        }
+        if policy.hash.is_weak() {
+            weak.push((policy.hash.name().to_owned(), name.clone()));
+        }
+        if policy.group.is_weak() {
+            weak.push((format!("MODP-{}", policy.group.prime_bits()), name.clone()));
+        }
+        ike.policies.push(policy);
+    }
+
+    for entry in config.isakmp.keys() {
+        let scope = match &entry.peer {
+            PskPeer::Address { address, mask } => match prefix_len(*mask) {
+                Some(prefix) => PskScope::Address {
+                    addr: IpAddr::V4(*address),
+                    prefix,
+                },
+                None => {
+                    ignored.push(format!(
+                        "crypto isakmp key for {address} {mask}: the mask is not contiguous"
+                    ));
+                    continue;
+                }
+            },
+            PskPeer::Hostname(name) => PskScope::Identity(Identity::Fqdn(name.clone())),
+        };
+        ike.pre_shared_keys.push(IkePskEntry {
+            scope,
+            key: ike_sm::PreSharedKey::new(entry.key.as_bytes()),
+        });
+    }
+
+    ike.identity = match config.isakmp.identity {
+        IsakmpIdentity::Address => LocalIdentity::Address,
+        IsakmpIdentity::Hostname => LocalIdentity::Fixed(Identity::Fqdn(config.hostname.clone())),
+        IsakmpIdentity::Dn => {
+            ignored.push(
+                "crypto isakmp identity dn: certificates are not implemented; the address is used"
+                    .to_owned(),
+            );
+            LocalIdentity::Address
+        }
+    };
+    // IOS announces DPD (RFC 3706's vendor ID) only with `crypto isakmp
+    // keepalive` configured: the seed's routers, which have none, send no
+    // vendor ID in Main Mode's first two messages.
+    ike.vendor_ids.dpd = config.isakmp.keepalive.is_some();
+    ike.dpd = config.isakmp.keepalive.map(|k| ike_sm::DpdConfig {
+        interval: std::time::Duration::from_secs(u64::from(k.interval)),
+        retry_interval: std::time::Duration::from_secs(u64::from(k.retry)),
+        ..ike_sm::DpdConfig::default()
+    });
+
+    if let Some(crypto_map) = config.crypto_map(map) {
+        for (seq, entry) in crypto_map.entries() {
+            let where_ = format!("crypto map {map} {seq}");
+            match entry {
+                CryptoMapEntry::IpsecIsakmp(params) => {
+                    ike.phase2_policies.extend(entry_policies(
+                        config,
+                        params,
+                        false,
+                        &mut ignored,
+                        &where_,
+                    ));
+                    weak_transforms(config, params, &where_, &mut weak);
+                }
+                CryptoMapEntry::Dynamic { template, .. } => {
+                    let Some(dynamic) = config.dynamic_map(template) else {
+                        continue;
+                    };
+                    for (tseq, params) in dynamic.entries() {
+                        let where_ = format!("crypto dynamic-map {template} {tseq}");
+                        ike.phase2_policies.extend(entry_policies(
+                            config,
+                            params,
+                            true,
+                            &mut ignored,
+                            &where_,
+                        ));
+                        weak_transforms(config, params, &where_, &mut weak);
+                    }
+                }
+                // Instances of a template: covered by the template.
+                _ => {}
+            }
+        }
+    }
+    Translation { ike, ignored, weak }
+}
+
+fn weak_transforms(
+    config: &Config,
+    params: &MapParams,
+    where_: &str,
+    weak: &mut Vec<(String, String)>,
+) {
+    for name in &params.transform_sets {
+        let Some(set) = config.transform_set(name) else {
+            continue;
+        };
+        let Ok(ike_set) = ike_transform_set(set) else {
+            continue;
+        };
+        let t = ike_set.transform;
+        let by = format!("crypto ipsec transform-set {name} ({where_})");
+        if t.encryption.is_weak() {
+            weak.push((t.encryption.ios_name(), by.clone()));
+        }
+        if t.integrity.is_weak() {
+            weak.push((t.integrity.ios_name().to_owned(), by));
+        }
+    }
+    if let Some(g) = params.pfs {
+        let g = dh_group(g);
+        if g.is_weak() {
+            weak.push((
+                format!("MODP-{}", g.prime_bits()),
+                format!("set pfs ({where_})"),
+            ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+    use super::*;
+
+    #[test]
+    fn prefix_lengths() {
+        assert_eq!(prefix_len(Ipv4Addr::new(255, 255, 255, 0)), Some(24));
+        assert_eq!(prefix_len(Ipv4Addr::new(0, 0, 0, 0)), Some(0));
+        assert_eq!(prefix_len(Ipv4Addr::BROADCAST), Some(32));
+        assert_eq!(prefix_len(Ipv4Addr::new(255, 0, 255, 0)), None);
+    }
+
+    #[test]
+    fn proxies_round_trip_through_the_engine_form() {
+        for (a, m, proto, port) in [
+            ([13, 13, 13, 0], [255, 255, 255, 0], 0, 0),
+            ([10, 1, 2, 3], [255, 255, 255, 255], 17, 500),
+            ([0, 0, 0, 0], [0, 0, 0, 0], 6, 0),
+        ] {
+            let p = ProxyIdent {
+                address: Ipv4Addr::from(a),
+                mask: Ipv4Addr::from(m),
+                protocol: IpProtocol(proto),
+                port,
+            };
+            assert_eq!(proxy_from_ike(&proxy_to_ike(&p)), Some(p));
+        }
+        // A host is sent as ID_IPV4_ADDR, as IOS does.
+        let host = proxy_to_ike(&ProxyIdent {
+            address: Ipv4Addr::new(1, 2, 3, 4),
+            mask: Ipv4Addr::BROADCAST,
+            protocol: IpProtocol(0),
+            port: 0,
+        });
+        assert!(matches!(host.addr, ProxyAddr::Host(_)));
+        // A range shows as the smallest subnet holding it.
+        let range = ProxyId {
+            protocol: 0,
+            port: 0,
+            addr: ProxyAddr::Range {
+                start: "10.0.0.5".parse().unwrap(),
+                end: "10.0.0.9".parse().unwrap(),
+            },
+        };
+        assert_eq!(
+            proxy_from_ike(&range).unwrap().to_string(),
+            "10.0.0.0/255.255.255.240/0/0"
+        );
+    }
+
+    #[test]
+    fn selectors_follow_the_direction() {
+        let local = ProxyId::subnet("13.13.13.0".parse().unwrap(), 24);
+        let remote = ProxyId::subnet("12.12.12.0".parse().unwrap(), 24).with_protocol_port(17, 53);
+        let out = selector(&local, &remote).unwrap();
+        let a: IpAddr = "13.13.13.14".parse().unwrap();
+        let b: IpAddr = "12.12.12.13".parse().unwrap();
+        assert!(out.matches_packet(a, b, 17, Some((1000, 53))));
+        assert!(!out.matches_packet(b, a, 17, Some((53, 1000))));
+        assert!(!out.matches_packet(a, b, 17, Some((1000, 54))));
+        assert!(!out.matches_packet(a, b, 6, Some((1000, 53))));
+        // Two different protocols select nothing: refused.
+        let tcp = ProxyId::subnet("13.13.13.0".parse().unwrap(), 24).with_protocol_port(6, 0);
+        assert!(selector(&tcp, &remote).is_none());
+    }
+
+    #[test]
+    fn transform_sets_map_and_refuse() {
+        let seed = TransformSet::new("t", &[Transform::EspDes, Transform::EspMd5Hmac]).unwrap();
+        let s = ike_transform_set(&seed).unwrap();
+        assert_eq!(s.transform, ike_sm::TransformSet::ios_seed().transform);
+        assert_eq!(ios_transforms(&s.transform), seed.transforms());
+        let gcm = TransformSet::new("g", &[Transform::EspGcm(AesKeySize::Aes256)]).unwrap();
+        let g = ike_transform_set(&gcm).unwrap();
+        assert_eq!(
+            g.transform.encryption,
+            EspEncryption::AesGcm16 { key_bits: 256 }
+        );
+        assert_eq!(ios_transforms(&g.transform), gcm.transforms());
+        let ah = TransformSet::new("a", &[Transform::AhShaHmac, Transform::EspDes]).unwrap();
+        assert!(ike_transform_set(&ah).unwrap_err().contains("AH"));
+        let auth_only = TransformSet::new("n", &[Transform::EspShaHmac]).unwrap();
+        assert_eq!(
+            ike_transform_set(&auth_only).unwrap().transform.encryption,
+            EspEncryption::Null
+        );
+    }
+}
