@@ -15,6 +15,7 @@ use core::fmt;
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
+use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::error::ConfigError;
@@ -221,9 +222,21 @@ impl Integrity {
     }
 }
 
-/// Secret bytes: zeroized on drop, redacted in `Debug`.
-#[derive(Clone, Default, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
+/// Secret bytes: zeroized on drop, redacted in `Debug`, compared in
+/// constant time (`==` does not reveal where two keys first differ; the
+/// lengths are not secret).
+#[derive(Clone, Default, Zeroize, ZeroizeOnDrop)]
 pub struct SecretBytes(Vec<u8>);
+
+impl PartialEq for SecretBytes {
+    fn eq(&self, other: &Self) -> bool {
+        // subtle's slice comparison is false at once for unequal lengths
+        // and constant time in the contents otherwise.
+        bool::from(self.0.as_slice().ct_eq(other.0.as_slice()))
+    }
+}
+
+impl Eq for SecretBytes {}
 
 impl SecretBytes {
     /// Copies `bytes` into a new secret.
@@ -254,14 +267,18 @@ impl fmt::Debug for SecretBytes {
 }
 
 /// Key material for one SA: the encryption key (with the GCM salt at its
-/// end) and the integrity key.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// end) and the integrity key. Both are wiped on drop, redacted in `Debug`
+/// and compared in constant time.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Zeroize)]
 pub struct Keys {
     /// Encryption key material ([`Encryption::key_len`] bytes).
     pub encryption: SecretBytes,
     /// Integrity key ([`Integrity::key_len`] bytes).
     pub integrity: SecretBytes,
 }
+
+// Both fields are `SecretBytes`, which wipe themselves on drop.
+impl ZeroizeOnDrop for Keys {}
 
 impl Keys {
     /// Copies both keys.

@@ -149,6 +149,10 @@ pub struct Sa {
     events: VecDeque<Event>,
 }
 
+// The keys live in `transform`, whose every part wipes itself on drop (see
+// the guard in `transform.rs`); the rest of an SA is not secret.
+impl zeroize::ZeroizeOnDrop for Sa {}
+
 impl core::fmt::Debug for Sa {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Sa")

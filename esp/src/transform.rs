@@ -103,10 +103,16 @@ fn parity_stripped(k: &[u8]) -> Zeroizing<[u8; 8]> {
 }
 
 /// Whether an 8-byte DES key is weak or semi-weak, ignoring parity
-/// (RFC 2405 s.5 says the parity bits are not used).
+/// (RFC 2405 s.5 says the parity bits are not used). Constant time: the key
+/// is secret, so every table entry is compared and no comparison exits
+/// early.
 pub(crate) fn des_key_is_weak(k: &[u8]) -> bool {
     let k = parity_stripped(k);
-    DES_WEAK_KEYS.iter().any(|w| *parity_stripped(w) == *k)
+    let mut hit = subtle::Choice::from(0);
+    for w in &DES_WEAK_KEYS {
+        hit |= parity_stripped(w).ct_eq(&*k);
+    }
+    bool::from(hit)
 }
 
 fn cbc_encrypt<C: BlockCipherEncrypt>(c: &C, iv: &[u8], data: &mut [u8]) -> Result<(), OpenError> {
@@ -141,6 +147,33 @@ fn mac_into<M: Mac + Clone>(m: &M, parts: &[&[u8]], out: &mut [u8; MAX_ICV], n: 
         *o = *t;
     }
 }
+
+// Every key-dependent state wipes itself on drop: the cipher key schedules
+// and the GCM states (`ZeroizeOnDrop` with the crates' `zeroize` features),
+// the HMAC states (an HMAC is two digest cores, inner and outer, each keyed
+// with a pad of the key; the cores wipe on drop) and the salt
+// (`Zeroizing`). This guard stops the build if a dependency ever loses that.
+const _: () = {
+    use hmac::EagerHash;
+    fn wipes_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+    #[allow(dead_code)] // only type-checked
+    fn guard() {
+        wipes_on_drop::<Des>();
+        wipes_on_drop::<TdesEde3>();
+        wipes_on_drop::<Aes128>();
+        wipes_on_drop::<Aes192>();
+        wipes_on_drop::<Aes256>();
+        wipes_on_drop::<Gcm<Aes128>>();
+        wipes_on_drop::<Gcm<Aes192>>();
+        wipes_on_drop::<Gcm<Aes256>>();
+        wipes_on_drop::<<Md5 as EagerHash>::Core>();
+        wipes_on_drop::<<Sha1 as EagerHash>::Core>();
+        wipes_on_drop::<<Sha256 as EagerHash>::Core>();
+        wipes_on_drop::<<Sha384 as EagerHash>::Core>();
+        wipes_on_drop::<<Sha512 as EagerHash>::Core>();
+        wipes_on_drop::<Zeroizing<[u8; 4]>>();
+    }
+};
 
 /// The keyed transforms of one SA.
 pub(crate) struct Transform {
@@ -188,8 +221,9 @@ impl Transform {
                 let k1 = parity_stripped(ek.get(0..8).ok_or_else(bad_enc)?);
                 let k2 = parity_stripped(ek.get(8..16).ok_or_else(bad_enc)?);
                 let k3 = parity_stripped(ek.get(16..24).ok_or_else(bad_enc)?);
-                // K1 = K2 or K2 = K3 collapses EDE to single DES.
-                if *k1 == *k2 || *k2 == *k3 {
+                // K1 = K2 or K2 = K3 collapses EDE to single DES. The
+                // thirds are secret: compare in constant time.
+                if bool::from(k1.ct_eq(&*k2) | k2.ct_eq(&*k3)) {
                     return Err(ConfigError::WeakKey);
                 }
                 Cipher::TripleDes(TdesEde3::new_from_slice(ek).map_err(|_| bad_enc())?)

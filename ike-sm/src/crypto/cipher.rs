@@ -34,6 +34,7 @@ use cbc::cipher::{
     BlockCipherEncrypt, BlockModeDecrypt, BlockModeEncrypt, InnerIvInit, KeyInit, array::Array,
 };
 use subtle::ConstantTimeEq;
+use zeroize::{ZeroizeOnDrop, Zeroizing};
 
 use super::CryptoError;
 
@@ -182,6 +183,23 @@ enum Inner {
     Aes192(aes::Aes192),
     Aes256(aes::Aes256),
 }
+
+// Each variant's key schedule wipes itself on drop (the cipher crates are
+// built with their `zeroize` features); the guard below stops the build if
+// one of them ever does not.
+impl ZeroizeOnDrop for Cipher {}
+
+const _: () = {
+    fn wipes_on_drop<T: ZeroizeOnDrop>() {}
+    #[allow(dead_code)] // only type-checked
+    fn guard() {
+        wipes_on_drop::<des::Des>();
+        wipes_on_drop::<des::TdesEde3>();
+        wipes_on_drop::<aes::Aes128>();
+        wipes_on_drop::<aes::Aes192>();
+        wipes_on_drop::<aes::Aes256>();
+    }
+};
 
 impl Cipher {
     /// Keys `alg` with `key` (exactly [`EncryptionAlgorithm::key_len`]
@@ -372,9 +390,10 @@ const DES_WEAK_KEYS: [[u8; 8]; 16] = [
     [0xfe, 0xe0, 0xfe, 0xe0, 0xfe, 0xf1, 0xfe, 0xf1],
 ];
 
-/// The key with its parity bits cleared, as DES sees it.
-fn des_effective(key: &[u8]) -> [u8; 8] {
-    let mut k = [0u8; 8];
+/// The key with its parity bits cleared, as DES sees it (a copy of the
+/// key: wiped when dropped).
+fn des_effective(key: &[u8]) -> Zeroizing<[u8; 8]> {
+    let mut k = Zeroizing::new([0u8; 8]);
     for (d, s) in k.iter_mut().zip(key) {
         *d = s & 0xfe;
     }
@@ -387,7 +406,7 @@ pub(crate) fn is_weak_des_key(key: &[u8]) -> bool {
     let k = des_effective(key);
     let mut hit = subtle::Choice::from(0);
     for w in &DES_WEAK_KEYS {
-        hit |= k.ct_eq(&des_effective(w));
+        hit |= k.ct_eq(&*des_effective(w));
     }
     bool::from(hit)
 }
@@ -412,7 +431,7 @@ fn check_3des_key(key: &[u8]) -> Result<(), CryptoError> {
         check_des_key(k, EncryptionAlgorithm::TripleDesCbc)?;
     }
     let (e1, e2, e3) = (des_effective(k1), des_effective(k2), des_effective(k3));
-    if bool::from(e1.ct_eq(&e2) | e2.ct_eq(&e3)) {
+    if bool::from(e1.ct_eq(&*e2) | e2.ct_eq(&*e3)) {
         return Err(CryptoError::DegenerateTripleDesKey);
     }
     Ok(())

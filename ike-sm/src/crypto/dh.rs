@@ -43,7 +43,7 @@ use core::fmt;
 use crypto_bigint::modular::{ConstMontyForm, ConstMontyParams};
 use crypto_bigint::{U768, U1024, U1536, U2048, U3072, U4096, Uint};
 use rand_core::CryptoRng;
-use zeroize::Zeroize;
+use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use super::CryptoError;
 use super::secret::SecretBytes;
@@ -297,6 +297,9 @@ pub struct DhKeyPair {
     exponent_bits: u32,
     public: Vec<u8>,
 }
+
+// `private` is a `SecretBytes`, wiped on drop; the rest is public.
+impl ZeroizeOnDrop for DhKeyPair {}
 
 impl DhKeyPair {
     /// Draws a private value of [`DhGroup::private_exponent_bits`] bits from

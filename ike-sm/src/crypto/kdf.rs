@@ -20,6 +20,7 @@ use super::CryptoError;
 use super::cipher::{Cipher, EncryptionAlgorithm};
 use super::hash::HashAlgorithm;
 use super::secret::{HashValue, SecretBytes};
+use zeroize::ZeroizeOnDrop;
 
 /// SKEYID, the root secret of an ISAKMP SA (RFC 2409 s.5).
 #[derive(Clone, Debug)]
@@ -27,6 +28,9 @@ pub struct Skeyid {
     prf: HashAlgorithm,
     value: SecretBytes,
 }
+
+// `value` is a `SecretBytes`, wiped on drop.
+impl ZeroizeOnDrop for Skeyid {}
 
 impl Skeyid {
     /// For pre-shared key authentication: `SKEYID = prf(psk, Ni_b | Nr_b)`.
@@ -112,6 +116,9 @@ pub struct Phase1Keys {
     skeyid_a: SecretBytes,
     skeyid_e: SecretBytes,
 }
+
+// Every secret field is a `SecretBytes`, wiped on drop.
+impl ZeroizeOnDrop for Phase1Keys {}
 
 impl Phase1Keys {
     /// The PRF's hash algorithm.

@@ -9,7 +9,7 @@
 use core::fmt;
 
 use subtle::ConstantTimeEq;
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 /// Compares two byte strings in constant time (for equal lengths).
 ///
@@ -77,6 +77,17 @@ impl fmt::Debug for SecretBytes {
         write!(f, "SecretBytes(<redacted {} bytes>)", self.0.len())
     }
 }
+
+/// Wipes the bytes now (they are wiped on drop anyway) and leaves an empty
+/// secret: for a caller that is done with a key before it goes out of scope.
+impl Zeroize for SecretBytes {
+    fn zeroize(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+// The only field is a `Zeroizing`, which wipes on drop.
+impl ZeroizeOnDrop for SecretBytes {}
 
 impl PartialEq for SecretBytes {
     fn eq(&self, other: &Self) -> bool {

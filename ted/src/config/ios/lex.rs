@@ -59,6 +59,11 @@ pub(super) struct Cursor<'l, 'a> {
 }
 
 impl<'a> Cursor<'_, 'a> {
+    /// The tokens not consumed yet, in order.
+    pub(super) fn remaining(&self) -> impl Iterator<Item = &'a str> + '_ {
+        self.line.tokens.iter().skip(self.pos).map(|&(_, t)| t)
+    }
+
     /// The next token, not consumed.
     pub(super) fn peek(&self) -> Option<&'a str> {
         self.line.tokens.get(self.pos).map(|&(_, t)| t)

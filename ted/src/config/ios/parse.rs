@@ -1251,6 +1251,20 @@ fn psk(c: &mut Cursor<'_, '_>, need_key: bool) -> Res<(PskPeer, Option<Preshared
             });
         }
         key = Some(PresharedKey::new(text.as_bytes()));
+        // Words between the key and a later peer keyword are the rest of a
+        // key typed with a space in it: the error must not quote them (the
+        // line's text is redacted the same way). A wrong word with no peer
+        // keyword after it is taken for a misspelt keyword and quoted.
+        let peer_later = c
+            .remaining()
+            .skip(1)
+            .any(|t| t.eq_ignore_ascii_case("address") || t.eq_ignore_ascii_case("hostname"));
+        if peer_later && !(c.peek_is("address") || c.peek_is("hostname")) {
+            return Err(ParseErrorKind::Unexpected {
+                expected: "address or hostname after the key (a key cannot contain spaces)",
+                found: "<redacted>".to_owned(),
+            });
+        }
     }
     let peer = match c.keyword(&["address", "hostname"], "address or hostname")? {
         "address" => {

@@ -22,13 +22,22 @@ pub(super) fn redact(text: &str) -> String {
         }
     };
 
-    // `[no] crypto isakmp key [0|6] KEY ...`
+    // `[no] crypto isakmp key [0|6] KEY ...`: every word between the key
+    // type and the peer keyword is hidden, not only the first. A key typed
+    // with a space in it is cut at the space by the grammar, and the line
+    // is refused, but both halves are the operator's secret. Without a peer
+    // keyword only the first word is hidden (the next may be a misspelt
+    // `address`, which the error should show).
     let base = usize::from(is(0, "no"));
     if is(base, "crypto") && is(base + 1, "isakmp") && is(base + 2, "key") {
         let key = base + 3;
         let typed =
             (is(key, "0") || is(key, "6")) && !(is(key + 1, "address") || is(key + 1, "hostname"));
-        mark(if typed { key + 1 } else { key });
+        let first = if typed { key + 1 } else { key };
+        let peer = (first..tokens.len()).find(|&i| is(i, "address") || is(i, "hostname"));
+        for i in first..peer.unwrap_or(first + 1) {
+            mark(i);
+        }
     }
     for i in 0..tokens.len() {
         let next = i + 1;
