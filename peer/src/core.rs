@@ -156,9 +156,14 @@ fn deleted_by(by: ike_sm::DeletedBy) -> &'static str {
     }
 }
 
-/// Makes the gateway initiate phase 1 in Aggressive Mode (`--aggressive`).
+/// Makes the gateway initiate phase 1 in Aggressive Mode (`--aggressive`)
+/// instead of Main Mode. As responder it answers either mode.
 pub fn set_aggressive(options: &mut ted::gateway::GatewayOptions, aggressive: bool) {
-    let _ = (options, aggressive);
+    options.ike.phase1_mode = if aggressive {
+        ike_sm::ExchangeMode::Aggressive
+    } else {
+        ike_sm::ExchangeMode::Main
+    };
 }
 
 /// `a.b.c.d/len` of a proxy (a non-contiguous mask prints as `a.b.c.d/mask`).
@@ -454,10 +459,11 @@ impl Core {
         // Keys before the events that announce their SAs: a reader that
         // sees `phase2_up` finds the keys already in the tables.
         self.flush_keys();
+        // The debug lines first: they tell how the events came about.
+        self.flush_debug();
         while let Some(e) = self.gateway.poll_event() {
             self.on_event(now, e);
         }
-        self.flush_debug();
     }
 
     fn transmit(&mut self, t: Transmit) {
