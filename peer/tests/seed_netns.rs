@@ -147,6 +147,13 @@ impl Lab {
 
     /// The topology of the module documentation, without the peers.
     fn build(&mut self) -> Result<(), String> {
+        for tool in ["ip", "ping", "sysctl", "kill"] {
+            if !have(tool) {
+                return Err(format!(
+                    "{tool} is not installed (iproute2, iputils-ping, procps)"
+                ));
+            }
+        }
         for n in ["h13", "daphne", "fred", "h12"] {
             let ns = self.ns(n);
             run("ip", &["netns", "add", &ns])?;
@@ -338,11 +345,11 @@ fn counters(show: &str) -> (u64, u64) {
 }
 
 fn have(program: &str) -> bool {
+    // A program on the PATH (not a shell builtin: `kill` is run as one).
     Command::new("sh")
         .args(["-c", &format!("command -v {program}")])
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
+        .output()
+        .is_ok_and(|o| o.status.success() && o.stdout.starts_with(b"/"))
 }
 
 #[test]
