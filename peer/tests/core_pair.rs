@@ -179,8 +179,14 @@ fn deliver(from: &mut Router, to: &mut Router, now: Instant) -> usize {
     moved
 }
 
-/// Runs both routers' timers up to `until`, pumping after each.
-fn run_until(a: &mut Router, b: &mut Router, until: Instant) {
+/// Runs both routers' timers up to `until`, pumping after each; stops at
+/// the first instant when `stop(a)` holds, and returns it.
+fn run_until(
+    a: &mut Router,
+    b: &mut Router,
+    until: Instant,
+    stop: impl Fn(&Router) -> bool,
+) -> Option<Instant> {
     for _ in 0..10_000 {
         let next = [a.core.poll_timeout(), b.core.poll_timeout()]
             .into_iter()
@@ -191,8 +197,11 @@ fn run_until(a: &mut Router, b: &mut Router, until: Instant) {
                 a.core.timeout(t);
                 b.core.timeout(t);
                 pump(a, b, t);
+                if stop(a) {
+                    return Some(t);
+                }
             }
-            _ => return,
+            _ => return None,
         }
     }
     panic!("timers kept firing");
@@ -212,6 +221,16 @@ fn echo(src: Ipv4Addr, dst: Ipv4Addr, seq: u16) -> Vec<u8> {
 /// Sends `packet` from `from`'s protected side; returns what `to` hands
 /// to its protected side (None if `from` did not encrypt it).
 fn send(from: &mut Router, to: &mut Router, now: Instant, packet: &[u8]) -> Option<Vec<u8>> {
+    send_spi(from, to, now, packet).map(|(_, inner)| inner)
+}
+
+/// As [`send`], with the SPI the packet left on (`0x%08x`).
+fn send_spi(
+    from: &mut Router,
+    to: &mut Router,
+    now: Instant,
+    packet: &[u8],
+) -> Option<(String, Vec<u8>)> {
     let mut buf = vec![0u8; Gateway::HEADROOM + packet.len() + Gateway::TAILROOM];
     let range = Gateway::HEADROOM..Gateway::HEADROOM + packet.len();
     buf[range.clone()].copy_from_slice(packet);
@@ -219,8 +238,15 @@ fn send(from: &mut Router, to: &mut Router, now: Instant, packet: &[u8]) -> Opti
     assert_eq!(SocketAddrV4::new(peer, 500), to.core.ike_address());
     let mut esp = buf[out].to_vec();
     assert_eq!(esp[9], 50, "an ESP packet");
+    let spi = format!(
+        "0x{}",
+        esp[20..24]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    );
     let inner = to.core.esp(now, &mut esp).expect("decapsulated");
-    Some(esp[inner].to_vec())
+    Some((spi, esp[inner].to_vec()))
 }
 
 fn pcap_udp_500(bytes: &[u8]) -> (usize, usize) {
@@ -440,34 +466,88 @@ fn the_seed_between_two_cores() {
     assert!(f.core.gateway().tunnels().is_empty());
 }
 
-#[test]
-fn a_rekeyed_pair_goes_down_as_rekeyed() {
-    // A 120 s phase-2 lifetime: daphne, which initiated the pair, rekeys it
-    // before it expires; the old pair then goes as `rekeyed`.
+/// Daphne and fred with a 120 s phase-2 lifetime, run until daphne (the
+/// pair's initiator) has rekeyed it: the routers, the instant of the
+/// rekey, and daphne's two `phase2_up` events.
+fn rekeyed(seed: u64) -> (Router, Router, Instant, Vec<Value>) {
     let daphne = DAPHNE_CFG.replace(
         " set transform-set ted-transforms\n",
         " set transform-set ted-transforms\n set security-association lifetime seconds 120\n",
     );
     let t0 = Instant::now();
-    let mut d = Router::new("daphne-rk", &daphne, Ipv4Addr::new(11, 11, 11, 1), 3, t0);
-    let mut f = Router::new("fred-rk", FRED_CFG, Ipv4Addr::new(11, 11, 11, 2), 4, t0);
+    let mut d = Router::new("daphne-rk", &daphne, Ipv4Addr::new(11, 11, 11, 1), seed, t0);
+    let mut f = Router::new(
+        "fred-rk",
+        FRED_CFG,
+        Ipv4Addr::new(11, 11, 11, 2),
+        seed + 1,
+        t0,
+    );
     assert_eq!(send(&mut d, &mut f, t0, &echo(H13, H12, 1)), None);
     pump(&mut d, &mut f, t0);
     let first = d.named("phase2_up");
     assert_eq!(first.len(), 1);
     assert_eq!(first[0]["lifetime_s"], 120);
-
-    run_until(&mut d, &mut f, t0 + Duration::from_secs(119));
+    let at = run_until(&mut d, &mut f, t0 + Duration::from_secs(119), |d| {
+        d.named("phase2_up").len() == 2
+    })
+    .unwrap_or_else(|| panic!("not rekeyed before expiry: {}", d.events.text()));
     let ups = d.named("phase2_up");
-    assert_eq!(ups.len(), 2, "rekeyed before expiry: {}", d.events.text());
     assert_ne!(ups[1]["spi_in"], ups[0]["spi_in"]);
+    assert_ne!(ups[1]["spi_out"], ups[0]["spi_out"]);
     assert_eq!(d.named("rekey_started").len(), 1);
-    // Traffic takes the new pair.
-    let t = t0 + Duration::from_secs(100);
-    let ping = echo(H13, H12, 2);
-    assert_eq!(send(&mut d, &mut f, t, &ping), Some(ping));
+    (d, f, at, ups)
+}
 
-    run_until(&mut d, &mut f, t0 + Duration::from_secs(125));
+#[test]
+fn after_rekeying_the_old_pair_carries_traffic_until_the_peer_uses_the_new() {
+    // RFC 2409 s.5.5: fred installs the new pair when QM3 arrives, which
+    // daphne cannot know; the first packet fred sends on it tells her.
+    let (mut d, mut f, at, ups) = rekeyed(5);
+    let spi = |e: &Value, k: &str| e[k].as_str().unwrap().to_owned();
+    let ping = echo(H13, H12, 2);
+    assert_eq!(
+        send_spi(&mut d, &mut f, at, &ping),
+        Some((spi(&ups[0], "spi_out"), ping.clone()))
+    );
+    // Fred, the responder, sends on the new pair at once.
+    let pong = echo(H12, H13, 2);
+    assert_eq!(
+        send_spi(&mut f, &mut d, at, &pong),
+        Some((spi(&ups[1], "spi_in"), pong))
+    );
+    assert_eq!(
+        send_spi(&mut d, &mut f, at, &ping),
+        Some((spi(&ups[1], "spi_out"), ping))
+    );
+}
+
+#[test]
+fn after_rekeying_the_old_pair_carries_traffic_for_two_seconds_at_most() {
+    let (mut d, mut f, at, ups) = rekeyed(7);
+    let spi = |e: &Value, k: &str| e[k].as_str().unwrap().to_owned();
+    let ping = echo(H13, H12, 3);
+    for (after, pair) in [(0, 0), (1_900, 0), (2_000, 1)] {
+        assert_eq!(
+            send_spi(&mut d, &mut f, at + Duration::from_millis(after), &ping),
+            Some((spi(&ups[pair], "spi_out"), ping.clone())),
+            "{after} ms after the rekey"
+        );
+    }
+}
+
+#[test]
+fn a_rekeyed_pair_goes_down_as_rekeyed() {
+    // Daphne, which initiated the pair, rekeys it before it expires; the old
+    // pair then goes as `rekeyed`.
+    let (mut d, mut f, at, ups) = rekeyed(3);
+    let t0 = at;
+    let ping = echo(H13, H12, 2);
+    assert_eq!(send(&mut d, &mut f, t0, &ping), Some(ping));
+
+    // The first pair was set up 60 s before the rekey (the margin is half
+    // of 120 s): it runs out 60 s after it.
+    run_until(&mut d, &mut f, t0 + Duration::from_secs(65), |_| false);
     let down = d.named("phase2_down");
     assert_eq!(down.len(), 1, "{}", d.events.text());
     assert_eq!(down[0]["spi_in"], ups[0]["spi_in"]);
