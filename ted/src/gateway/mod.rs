@@ -166,9 +166,14 @@ const MAX_PUMP_ROUNDS: usize = 64;
 /// acknowledgement of QM3 (without the commit bit), and the responder
 /// installs its inbound SA only once QM3 has arrived: a packet sent on the
 /// new SA at once can overtake it and be dropped (seen against strongSwan
-/// under emulation: the first packet, 22 ms after QM3). The old pair stays
-/// valid until its own lifetime ends, so holding on to it costs nothing.
-const REKEY_SEND_HOLD: std::time::Duration = std::time::Duration::from_secs(2);
+/// under emulation: the first packet, 22 ms after QM3). The hold counts
+/// from the `now` of the input that completed the exchange, which a slow
+/// host (a debug build computing a PFS exchange under emulation: 2 s) can
+/// leave well behind the moment QM3 actually leaves; hence a generous
+/// bound. The old pair stays valid until its own lifetime ends (a pair
+/// whose lifetime is over is never chosen), so holding on to it costs
+/// nothing.
+const REKEY_SEND_HOLD: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// A phase-2 negotiation this gateway started.
 #[derive(Clone, Debug)]
