@@ -44,6 +44,14 @@ pub const IPPROTO_ESP: i32 = 50;
 /// IANA protocol number 255, "raw": the caller writes the whole IPv4 header.
 pub const IPPROTO_RAW: i32 = 255;
 
+/// The MTU of a TUN device this peer creates: an Ethernet MTU less the most
+/// ESP can add in tunnel mode ([`ted::gateway::Gateway::HEADROOM`] +
+/// [`TAILROOM`](ted::gateway::Gateway::TAILROOM) = 93 bytes), rounded down.
+/// The peer does not fragment: an ESP packet over the outside MTU cannot
+/// be sent (the raw socket refuses it, `EMSGSIZE`), so the protected side
+/// must not hand it packets that would grow past it.
+pub const TUN_MTU: u16 = 1400;
+
 /// The IKE socket: UDP, bound to `addr`, non-blocking. `reuse` sets
 /// `SO_REUSEADDR` (needed next to an intercept socket on the same port).
 ///
@@ -174,7 +182,8 @@ pub fn device_with_address(addr: Ipv4Addr) -> Option<String> {
 }
 
 /// Opens the TUN device `name` (`IFF_TUN | IFF_NO_PI`), non-blocking. With
-/// `create`, a device that does not exist is created and brought up, and
+/// `create`, a device that does not exist is created with MTU [`TUN_MTU`]
+/// and brought up, and
 /// each of `routes` (the remote proxies) is routed into it with `ip route
 /// replace` (which tolerates a route that exists); without, a missing
 /// device is an error.
@@ -190,9 +199,14 @@ pub fn open_tun(name: &str, create: bool, routes: &[String]) -> io::Result<tun_r
             format!("TUN device {name} does not exist (create it, or pass --tun-create)"),
         ));
     }
-    let dev = tun_rs::DeviceBuilder::new()
+    let mut builder = tun_rs::DeviceBuilder::new()
         .name(name)
-        .packet_information(false)
+        .packet_information(false);
+    if !exists {
+        // An existing device keeps the MTU its creator gave it.
+        builder = builder.mtu(TUN_MTU);
+    }
+    let dev = builder
         .build_sync()
         .map_err(|e| io::Error::new(e.kind(), format!("open TUN device {name}: {e}")))?;
     dev.set_nonblocking(true)?;
@@ -214,6 +228,12 @@ pub fn open_tun(name: &str, create: bool, routes: &[String]) -> io::Result<tun_r
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_created_tun_device_leaves_room_for_esp() {
+        let most = ted::gateway::Gateway::HEADROOM + ted::gateway::Gateway::TAILROOM;
+        assert!(usize::from(TUN_MTU) + most <= 1500);
+    }
 
     #[test]
     fn loopback_is_found_by_its_address() {

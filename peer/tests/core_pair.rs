@@ -523,11 +523,11 @@ fn after_rekeying_the_old_pair_carries_traffic_until_the_peer_uses_the_new() {
 }
 
 #[test]
-fn after_rekeying_the_old_pair_carries_traffic_for_two_seconds_at_most() {
+fn after_rekeying_the_old_pair_carries_traffic_for_ten_seconds_at_most() {
     let (mut d, mut f, at, ups) = rekeyed(7);
     let spi = |e: &Value, k: &str| e[k].as_str().unwrap().to_owned();
     let ping = echo(H13, H12, 3);
-    for (after, pair) in [(0, 0), (1_900, 0), (2_000, 1)] {
+    for (after, pair) in [(0, 0), (9_900, 0), (10_000, 1)] {
         assert_eq!(
             send_spi(&mut d, &mut f, at + Duration::from_millis(after), &ping),
             Some((spi(&ups[pair], "spi_out"), ping.clone())),

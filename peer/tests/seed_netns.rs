@@ -268,11 +268,19 @@ fn wait_event(path: &Path, within: Duration, what: &str, pred: impl Fn(&Value) -
 
 /// `ping -c COUNT`: how many replies came back.
 fn ping(lab: &Lab, ns: &str, to: &str, count: u32) -> u32 {
+    ping_sized(lab, ns, to, count, 56)
+}
+
+/// `ping -c COUNT -s SIZE`: how many replies came back.
+fn ping_sized(lab: &Lab, ns: &str, to: &str, count: u32, size: u32) -> u32 {
+    let (count, size) = (count.to_string(), size.to_string());
     let out = lab
         .exec(
             ns,
             "ping",
-            &["-n", "-c", &count.to_string(), "-i", "0.2", "-W", "2", to],
+            &[
+                "-n", "-M", "do", "-c", &count, "-s", &size, "-i", "0.2", "-W", "2", to,
+            ],
         )
         .unwrap_or_else(|e| e);
     out.split(',')
@@ -461,6 +469,13 @@ fn a_ping_through_ted_main_mode_quick_mode_and_esp() {
     // Then every ping gets its reply, both ways.
     assert_eq!(ping(&lab, "h13", "12.12.12.13", 5), 5);
     assert_eq!(ping(&lab, "h12", "13.13.13.14", 3), 3);
+    // Daphne's peer created its TUN device with room for ESP in a 1500-byte
+    // link; fred's was made beforehand and kept its MTU. 1400-byte echoes
+    // (the most daphne's TUN device takes) cross both ways.
+    let link = |ns: &str| lab.exec(ns, "ip", &["link", "show", "ted0"]).unwrap();
+    assert!(link("daphne").contains(" mtu 1400 "), "{}", link("daphne"));
+    assert!(link("fred").contains(" mtu 1500 "), "{}", link("fred"));
+    assert_eq!(ping_sized(&lab, "h13", "12.12.12.13", 2, 1372), 2);
 
     // What each router did, from its events.
     let d = events(&d_events);
