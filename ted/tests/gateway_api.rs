@@ -302,6 +302,44 @@ access-list 103 permit ip 13.13.13.0 0.0.0.255 15.15.15.0 0.0.0.255
 }
 
 #[test]
+fn the_phase1_mode_it_starts_is_an_option() {
+    // A static entry's first packet starts phase 1; the ISAKMP header's
+    // exchange type (octet 18, RFC 2408 s.3.1) says which: 2 Identity
+    // Protection (Main Mode) by default, 4 Aggressive when asked for.
+    let text = "\
+crypto isakmp policy 10
+ authentication pre-share
+crypto isakmp key abc123 address 11.11.11.2
+crypto ipsec transform-set t esp-aes esp-sha-hmac
+crypto map m 10 ipsec-isakmp
+ set peer 11.11.11.2
+ set transform-set t
+ match address 101
+interface FastEthernet0/0
+ ip address 11.11.11.1 255.255.255.0
+ crypto map m
+access-list 101 permit ip 13.13.13.0 0.0.0.255 12.12.12.0 0.0.0.255
+";
+    for (mode, exchange) in [
+        (ike_sm::ExchangeMode::Main, 2u8),
+        (ike_sm::ExchangeMode::Aggressive, 4u8),
+    ] {
+        let mut o = GatewayOptions::default();
+        o.ike.phase1_mode = mode;
+        let mut gw = Gateway::new(parse(text), "FastEthernet0/0", entropy(), o).unwrap();
+        let (mut buf, range) = echo_in_buffer(D1, A1, b"x");
+        assert_eq!(
+            gw.handle_plaintext(Instant::now(), &mut buf, range),
+            Plaintext::Dropped(PlaintextDrop::Negotiating)
+        );
+        let sent: Vec<_> = std::iter::from_fn(|| gw.poll_transmit()).collect();
+        assert_eq!(sent.len(), 1, "{mode:?}");
+        assert_eq!(sent[0].kind, TransmitKind::Ike);
+        assert_eq!(sent[0].payload.get(18), Some(&exchange), "{mode:?}");
+    }
+}
+
+#[test]
 fn outside_cleartext_the_map_protects_is_dropped() {
     let mut gw = Gateway::new(
         parse(DAPHNE_CFG),

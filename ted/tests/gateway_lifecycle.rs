@@ -131,6 +131,46 @@ fn pairs_are_rekeyed_before_their_time_runs_out() {
     assert!(d.gateway().tunnels().len() <= 2);
 }
 
+#[test]
+fn a_rekeying_initiator_sends_on_the_old_pair_until_the_new_one_is_used() {
+    // RFC 2409 s.5.5: fred installs the new pair only when QM3 arrives,
+    // which Daphne cannot know; she keeps sending on the old pair until a
+    // packet arrives on the new one or ten seconds have passed.
+    let mut s = established();
+    let old = s.daphne().unwrap().gateway().tunnels();
+    assert_eq!(old.len(), 1);
+    let mut steps = 0;
+    while s.daphne().unwrap().gateway().tunnels().len() < 2 {
+        assert!(s.net.step().is_some() && steps < 1_000_000, "no rekey");
+        steps += 1;
+    }
+    let now = s.net.now();
+    let new = s
+        .daphne()
+        .unwrap()
+        .gateway()
+        .tunnels()
+        .into_iter()
+        .find(|t| t.inbound_spi != old[0].inbound_spi)
+        .unwrap();
+    let node = s.daphne;
+    let gw = gateway_mut(&mut s, node);
+    let outbound_spi = |gw: &mut ted::gateway::Gateway, at| {
+        let (mut buf, range) = echo_in_buffer(D1, ted::gateway::scenario::A1, b"x");
+        match gw.handle_plaintext(at, &mut buf, range) {
+            ted::gateway::Plaintext::Encrypted { spi, .. } => spi,
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(outbound_spi(gw, now), old[0].outbound_spi);
+    let later = now + Duration::from_millis(9_999);
+    assert_eq!(outbound_spi(gw, later), old[0].outbound_spi);
+    assert_eq!(
+        outbound_spi(gw, now + Duration::from_secs(10)),
+        new.outbound_spi
+    );
+}
+
 /// The seed with the smallest kilobyte lifetime IOS accepts (put before
 /// `end`, where IOS stops reading), D1 sending 1400-byte pings.
 fn kilobyte_network(options: ted::gateway::GatewayOptions) -> ted::gateway::scenario::SeedNetwork {

@@ -104,10 +104,16 @@ done
 WAIT_S=30 wait_for test -s "$CELL_OUT/wire-us.pcap" || fail "capture did not start"
 WAIT_S=30 wait_for test -s "$CELL_OUT/wire-them.pcap" || fail "capture did not start"
 
-# phase-2 lifetimes: short on the side that must rekey
-THEIR_LIFE=3600 OUR_SA_LIFE=3600
+# phase-2 lifetimes: short on the side that must rekey. Ours is IOS syntax,
+# whose range is 120-86400 s (ted's IOS import refuses less, as IOS does), so
+# our short lifetime is at least 120 s; REKEY_WAIT_LIFE is the rekeying side's.
+IOS_MIN_SA_LIFE=120
+THEIR_LIFE=3600 OUR_SA_LIFE=3600 REKEY_WAIT_LIFE=$REKEY_LIFE
 [ "$REKEY" = theirs ] && THEIR_LIFE=$REKEY_LIFE
-[ "$REKEY" = ours ] && OUR_SA_LIFE=$REKEY_LIFE
+if [ "$REKEY" = ours ]; then
+    OUR_SA_LIFE=$(( REKEY_LIFE < IOS_MIN_SA_LIFE ? IOS_MIN_SA_LIFE : REKEY_LIFE ))
+    REKEY_WAIT_LIFE=$OUR_SA_LIFE
+fi
 # ----------------------------------------------------------------- our side
 # started first, so that its start overlaps the counterpart's (it does nothing
 # until traffic or the counterpart arrives)
@@ -144,7 +150,14 @@ libreswan)
 *) fail "unknown counterpart $THEM"; exit 1 ;;
 esac
 
-WAIT_S=${READY_WAIT_S:-180} wait_for grep -q '"event":"ready"' "$EV" || { fail "our side: no ready event in ${READY_WAIT_S:-180} s"; exit 1; }
+ready_or_gone() { grep -q '"event":"ready"' "$EV" || ! kill -0 "$US_PID"; }
+WAIT_S=${READY_WAIT_S:-180} wait_for ready_or_gone
+if ! grep -q '"event":"ready"' "$EV"; then
+    if kill -0 "$US_PID" 2>/dev/null; then fail "our side: no ready event in ${READY_WAIT_S:-180} s"
+    else wait "$US_PID"; rc=$?; US_PID=
+        fail "our side exited with $rc before its ready event: $(tail -n1 "$US/stdout.log" | cut -c1-200)"; fi
+    exit 1
+fi
 timing setup "$(since "$t0")"
 log "our side ready (pid $US_PID) after $(since "$t0") s of setup"
 
@@ -176,7 +189,16 @@ log "  $P2"
 jget m mode "$P1"; jget r role "$P1"; jget SPI_IN spi_in "$P2"; jget SPI_OUT spi_out "$P2"
 [ "$m" = "$MODE" ] || fail "phase 1 mode is '$m', expected $MODE"
 [ "$r" = "$OUR_ROLE" ] || fail "phase 1 role is '$r', expected $OUR_ROLE"
-ip -n "$NST" -s xfrm state > "$CELL_OUT/xfrm-them.txt" 2>&1
+# In IKEv1 the Quick Mode initiator cannot know when the responder has
+# installed its SAs (no acknowledgement of QM3 without the commit bit): when we
+# initiate, our phase2_up comes as QM3 leaves, and their outbound SA follows
+# once they have processed it. Give them a bounded moment.
+their_sas_match() {
+    ip -n "$NST" -s xfrm state > "$CELL_OUT/xfrm-them.txt" 2>&1
+    grep -A1 "^src $OUR_IP dst $THEIR_IP" "$CELL_OUT/xfrm-them.txt" | grep -qE "spi $SPI_OUT[( ]" \
+    && grep -A1 "^src $THEIR_IP dst $OUR_IP" "$CELL_OUT/xfrm-them.txt" | grep -qE "spi $SPI_IN[( ]"
+}
+WAIT_S=20 wait_for their_sas_match
 grep -A1 "^src $OUR_IP dst $THEIR_IP" "$CELL_OUT/xfrm-them.txt" | grep -qE "spi $SPI_OUT[( ]" \
     || fail "their kernel has no inbound SA with our outbound SPI $SPI_OUT"
 grep -A1 "^src $THEIR_IP dst $OUR_IP" "$CELL_OUT/xfrm-them.txt" | grep -qE "spi $SPI_IN[( ]" \
@@ -209,12 +231,12 @@ ctl show crypto ipsec sa > "$US/show-ipsec-sa.txt" 2>&1 || fail "control command
 # -------------------------------------------------------------------- rekey
 if [ "$REKEY" != - ] && [ -z "$RESULT" ]; then
     t0=$(now_ms)
-    ip netns exec "$NSU" ping -i 0.5 -W 2 -w $(( REKEY_LIFE + 60 )) -I $OUR_HOST $THEIR_HOST > "$CELL_OUT/ping-rekey.txt" 2>&1 &
+    ip netns exec "$NSU" ping -i 0.5 -W 2 -w $(( REKEY_WAIT_LIFE + 60 )) -I $OUR_HOST $THEIR_HOST > "$CELL_OUT/ping-rekey.txt" 2>&1 &
     PING_PID=$!
-    WAIT_S=$(( REKEY_LIFE + 40 )) WAIT_STEP=1 wait_for ev_count_ge phase2_up 2
+    WAIT_S=$(( REKEY_WAIT_LIFE + 40 )) WAIT_STEP=1 wait_for ev_count_ge phase2_up 2
     P2B=$(events phase2_up | sed -n 2p)
     if [ -z "$P2B" ]; then
-        fail "no rekey within $(( REKEY_LIFE + 40 )) s ($REKEY side lifetime $REKEY_LIFE s)"
+        fail "no rekey within $(( REKEY_WAIT_LIFE + 40 )) s ($REKEY side lifetime $REKEY_WAIT_LIFE s)"
     else
         jget SPI_IN2 spi_in "$P2B"; jget SPI_OUT2 spi_out "$P2B"; jget PG pfs_group "$P2B"
         log "rekeyed after $(since "$t0") s: new SPIs in $SPI_IN2 out $SPI_OUT2"

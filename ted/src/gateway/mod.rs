@@ -163,6 +163,21 @@ const FIRST_IPSEC_CONN_ID: u32 = 2000;
 /// nothing ends it. Real chains are two or three rounds long.
 const MAX_PUMP_ROUNDS: usize = 64;
 
+/// How long traffic keeps leaving on the old pair after this gateway, as
+/// Quick Mode initiator, installed the pair that rekeys it, unless a packet
+/// arrives on the new pair first. RFC 2409 s.5.5 gives the initiator no
+/// acknowledgement of QM3 (without the commit bit), and the responder
+/// installs its inbound SA only once QM3 has arrived: a packet sent on the
+/// new SA at once can overtake it and be dropped (seen against strongSwan
+/// under emulation: the first packet, 22 ms after QM3). The hold counts
+/// from the `now` of the input that completed the exchange, which a slow
+/// host (a debug build computing a PFS exchange under emulation: 2 s) can
+/// leave well behind the moment QM3 actually leaves; hence a generous
+/// bound. The old pair stays valid until its own lifetime ends (a pair
+/// whose lifetime is over is never chosen), so holding on to it costs
+/// nothing.
+const REKEY_SEND_HOLD: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// A phase-2 negotiation this gateway started.
 #[derive(Clone, Debug)]
 struct Negotiation {
@@ -207,6 +222,10 @@ struct Tunnel {
     ids: EngineIds,
     derived: Option<u32>,
     created: Instant,
+    /// Until when [`tunnel_for`](Gateway::tunnel_for) prefers an older pair
+    /// for the same traffic (see [`REKEY_SEND_HOLD`]); `None` once a packet
+    /// has arrived on this pair.
+    hold_until: Option<Instant>,
 }
 
 impl Tunnel {
@@ -479,7 +498,11 @@ impl Gateway {
             Ok((handle, d)) => {
                 let spi = self.esp.get(handle).map_or(0, |sa| sa.spi().0);
                 let len = u64::try_from(d.packet.len()).unwrap_or(u64::MAX);
-                let peer = self.tunnels.get(&spi).map(|t| t.peer);
+                let peer = self.tunnels.get_mut(&spi).map(|t| {
+                    // The peer has the pair: no more reason to hold it back.
+                    t.hold_until = None;
+                    t.peer
+                });
                 match peer {
                     Some(peer) => {
                         self.endpoint.report_traffic(now, Spi(spi), len);
@@ -611,7 +634,7 @@ impl Gateway {
         let Some(hit) = self.config.classify(&self.map, &flow) else {
             return Plaintext::Bypass;
         };
-        if let Some(spi) = self.tunnel_for(&flow) {
+        if let Some(spi) = self.tunnel_for(now, &flow) {
             return self.encapsulate(now, spi, buf, packet);
         }
         if self.negotiating_for(&flow) {
@@ -673,8 +696,10 @@ impl Gateway {
         *n = n.saturating_add(1);
     }
 
-    /// The newest live SA pair whose outbound selector takes the flow.
-    fn tunnel_for(&self, flow: &Flow) -> Option<u32> {
+    /// The newest live SA pair whose outbound selector takes the flow,
+    /// passing over a rekeying pair still on hold while an older one is
+    /// there to carry the packet.
+    fn tunnel_for(&self, now: Instant, flow: &Flow) -> Option<u32> {
         let ports = match flow.transport() {
             crate::acl::Transport::Tcp {
                 source_port,
@@ -698,7 +723,10 @@ impl Gateway {
                             .matches_packet(src, dst, flow.protocol().0, ports)
                 })
             })
-            .max_by_key(|t| (t.created, t.inbound_spi))
+            .max_by_key(|t| {
+                let ready = t.hold_until.is_none_or(|until| now >= until);
+                (ready, t.created, t.inbound_spi)
+            })
             .map(|t| t.inbound_spi)
     }
 
@@ -1284,6 +1312,8 @@ impl Gateway {
             ids,
             derived,
             created: now,
+            hold_until: (est.role == ike_sm::Role::Initiator && est.rekey_of.is_some())
+                .then(|| now + REKEY_SEND_HOLD),
         };
         if let Some(key_log) = self.key_log.as_mut() {
             for (keys, source, destination) in [

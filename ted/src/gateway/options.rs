@@ -55,6 +55,11 @@ pub struct IkeTuning {
     pub limits: ike_sm::Limits,
     /// Nonce length in bytes (IOS 12.2 sends 20).
     pub nonce_len: usize,
+    /// The phase-1 exchange this gateway starts (Main Mode, as IOS does
+    /// unless `crypto isakmp peer ... set aggressive-mode` is configured,
+    /// which the IOS import subset does not carry). As responder the
+    /// engine answers whichever mode the initiator chose.
+    pub phase1_mode: ike_sm::ExchangeMode,
 }
 
 impl Default for IkeTuning {
@@ -65,6 +70,7 @@ impl Default for IkeTuning {
             rekey: ios.rekey,
             limits: ios.limits,
             nonce_len: ios.nonce_len,
+            phase1_mode: ios.default_mode,
         }
     }
 }

@@ -436,6 +436,7 @@ pub(crate) fn ike_config(config: &Config, map: &str, options: &GatewayOptions) -
     ike.rekey = options.ike.rekey.clone();
     ike.limits = options.ike.limits.clone();
     ike.nonce_len = options.ike.nonce_len;
+    ike.default_mode = options.ike.phase1_mode;
     ike.policies.clear();
 
     let policies = config

@@ -1,0 +1,887 @@
+//! The gateway with everything around it except the sockets: [`Core`].
+//!
+//! [`Core`] drives a [`Gateway`] the way its documentation says (after every
+//! input: drain `poll_transmit`, then `poll_event`; arm `poll_timeout`) and
+//! turns what comes out into
+//!
+//! - packets for the operating system ([`Output`], and the ranges returned
+//!   by [`Core::plaintext`] and [`Core::esp`] on the hot paths, which never
+//!   copy);
+//! - the `events.jsonl` stream ([`crate::events`]), with the key tables
+//!   ([`crate::keys`]) written *before* the event that announces an SA;
+//! - the capture ([`crate::capture`]) of everything sent and received;
+//! - IOS-style `debug crypto isakmp` / `debug crypto ipsec` lines, rendered
+//!   by [`ted::log::Renderer`] with the real wall clock;
+//! - answers to the control commands ([`Core::command`]).
+//!
+//! It reads no clock of its own for protocol time: every input carries the
+//! caller's `Instant`. Wall-clock time (`SystemTime`) only stamps the files.
+
+use std::collections::VecDeque;
+use std::fmt::Write as _;
+use std::io::Write;
+use std::net::{Ipv4Addr, SocketAddrV4};
+use std::ops::Range;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use serde_json::Value;
+use ted::acl::ProxyIdent;
+use ted::gateway::{
+    Datagram, Esp, Event, Gateway, Plaintext, ShowCommand, Transmit, TunnelDownReason, TunnelInfo,
+};
+use ted::log::{Renderer, WallClock};
+
+use crate::capture::{self, Capture};
+use crate::events::EventLog;
+use crate::keys::KeyTables;
+
+/// A writer the core owns (a file, or a buffer in tests).
+pub type Sink = Box<dyn Write + Send>;
+
+/// Most `input_dropped` events written; past it they are only counted (a
+/// flood must not fill the disk).
+const MAX_DROPPED_EVENTS: u64 = 1000;
+
+/// Where the core writes what happened. Every part is optional.
+#[derive(Default)]
+pub struct Outputs {
+    /// `events.jsonl`.
+    pub events: Option<EventLog<Sink>>,
+    /// The key tables.
+    pub keys: Option<KeyTables>,
+    /// The capture.
+    pub capture: Option<Capture<Sink>>,
+    /// IOS-style debug lines and the peer's own messages (stderr).
+    pub debug: Option<Sink>,
+}
+
+impl core::fmt::Debug for Outputs {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Outputs")
+            .field("events", &self.events.is_some())
+            .field("keys", &self.keys.is_some())
+            .field("capture", &self.capture.is_some())
+            .field("debug", &self.debug.is_some())
+            .finish()
+    }
+}
+
+/// A packet for the operating system (off the hot paths).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Output {
+    /// A UDP datagram to send from the IKE socket.
+    Udp {
+        /// Where to.
+        destination: SocketAddrV4,
+        /// The payload.
+        payload: Vec<u8>,
+    },
+    /// A whole IPv4 packet to send as it is through the outside interface
+    /// (a TED probe, whose source is a protected host's address; cleartext
+    /// no crypto map entry protects).
+    Outside(Vec<u8>),
+    /// A whole IPv4 packet to hand back to the kernel's routing (a
+    /// datagram this router intercepted on the path that is not a TED
+    /// probe it answers).
+    Forward(Vec<u8>),
+}
+
+/// The answer to a control command.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reply {
+    /// The text before the last line.
+    pub text: String,
+    /// `Ok(())` for a last line `OK`, `Err(reason)` for `ERROR: reason`.
+    pub status: Result<(), String>,
+}
+
+impl Reply {
+    /// The whole answer as sent on the control socket.
+    pub fn render(&self) -> String {
+        let mut s = self.text.clone();
+        if !s.is_empty() && !s.ends_with('\n') {
+            s.push('\n');
+        }
+        match &self.status {
+            Ok(()) => s.push_str("OK\n"),
+            Err(e) => {
+                let _ = writeln!(s, "ERROR: {e}");
+            }
+        }
+        s
+    }
+}
+
+/// What the core counted besides the gateway's counters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CoreCounters {
+    /// Writes to an output file that failed (the output is then closed).
+    pub output_errors: u64,
+    /// `input_dropped` events not written (over the cap).
+    pub dropped_events_suppressed: u64,
+    /// Protected-side packets the gateway dropped.
+    pub plaintext_dropped: u64,
+    /// ESP packets the gateway dropped.
+    pub esp_dropped: u64,
+}
+
+/// Why an SA pair went down, as `events.jsonl` says it.
+fn down_reason(reason: TunnelDownReason, shutting_down: bool, rekeyed: bool) -> &'static str {
+    use ike_sm::DeletedBy;
+    if shutting_down {
+        return "shutdown";
+    }
+    match reason {
+        TunnelDownReason::Deleted(DeletedBy::Local) => "local_delete",
+        TunnelDownReason::Deleted(DeletedBy::Peer) => "peer_delete",
+        TunnelDownReason::Deleted(DeletedBy::InitialContact) => "initial_contact",
+        TunnelDownReason::Deleted(DeletedBy::DeadPeer) => "dead_peer",
+        TunnelDownReason::Expired if rekeyed => "rekeyed",
+        TunnelDownReason::Expired => "expired",
+        TunnelDownReason::Refused => "refused",
+        _ => "other",
+    }
+}
+
+fn deleted_by(by: ike_sm::DeletedBy) -> &'static str {
+    use ike_sm::DeletedBy;
+    match by {
+        DeletedBy::Local => "local_delete",
+        DeletedBy::Peer => "peer_delete",
+        DeletedBy::InitialContact => "initial_contact",
+        DeletedBy::DeadPeer => "dead_peer",
+        _ => "other",
+    }
+}
+
+/// Makes the gateway initiate phase 1 in Aggressive Mode (`--aggressive`)
+/// instead of Main Mode. As responder it answers either mode.
+pub fn set_aggressive(options: &mut ted::gateway::GatewayOptions, aggressive: bool) {
+    options.ike.phase1_mode = if aggressive {
+        ike_sm::ExchangeMode::Aggressive
+    } else {
+        ike_sm::ExchangeMode::Main
+    };
+}
+
+/// `a.b.c.d/len` of a proxy (a non-contiguous mask prints as `a.b.c.d/mask`).
+pub fn proxy_text(p: &ProxyIdent) -> String {
+    let m = u32::from(p.mask);
+    let len = m.leading_ones();
+    let mut s = if m.checked_shl(len).unwrap_or(0) == 0 {
+        format!("{}/{len}", p.address)
+    } else {
+        format!("{}/{}", p.address, p.mask)
+    };
+    if p.protocol.0 != 0 || p.port != 0 {
+        let _ = write!(s, ":{}/{}", p.protocol.0, p.port);
+    }
+    s
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().fold(String::new(), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+/// The gateway with its outputs. See the [module documentation](self).
+pub struct Core {
+    gateway: Gateway,
+    ike: SocketAddrV4,
+    outputs: Outputs,
+    renderer: Renderer,
+    debug_seen: u64,
+    queue: VecDeque<Output>,
+    shutting_down: bool,
+    dropped_events: u64,
+    counters: CoreCounters,
+}
+
+impl core::fmt::Debug for Core {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Core")
+            .field("gateway", &self.gateway)
+            .field("ike", &self.ike)
+            .field("outputs", &self.outputs)
+            .field("queued", &self.queue.len())
+            .field("counters", &self.counters)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The wall clock at `at`, for the debug lines' timestamps.
+pub fn wall_clock(at: SystemTime) -> WallClock {
+    let epoch = WallClock::new(1970, 1, 1, 0, 0, 0, 0).unwrap_or(WallClock::IOS_DEFAULT);
+    epoch.after(at.duration_since(UNIX_EPOCH).unwrap_or_default())
+}
+
+impl Core {
+    /// A core around `gateway`, whose IKE socket is `ike`, writing to
+    /// `outputs`. `now` and `wall` are the same moment on the two clocks
+    /// (the debug lines' timestamps count from it).
+    pub fn new(
+        gateway: Gateway,
+        ike: SocketAddrV4,
+        outputs: Outputs,
+        now: Instant,
+        wall: SystemTime,
+    ) -> Self {
+        let mut core = Self {
+            gateway,
+            ike,
+            outputs,
+            renderer: Renderer::new(wall_clock(wall), now),
+            debug_seen: 0,
+            queue: VecDeque::new(),
+            shutting_down: false,
+            dropped_events: 0,
+            counters: CoreCounters::default(),
+        };
+        // Construction-time events (weak algorithms named by the
+        // configuration, parts of it left out).
+        core.drain(now);
+        core
+    }
+
+    /// The gateway.
+    pub fn gateway(&self) -> &Gateway {
+        &self.gateway
+    }
+
+    /// The core's counters.
+    pub fn counters(&self) -> &CoreCounters {
+        &self.counters
+    }
+
+    /// The IKE socket's address.
+    pub fn ike_address(&self) -> SocketAddrV4 {
+        self.ike
+    }
+
+    /// The outputs (to flush or inspect them).
+    pub fn outputs(&self) -> &Outputs {
+        &self.outputs
+    }
+
+    /// Writes the `ready` event with these fields.
+    pub fn ready(&mut self, fields: Vec<(&'static str, Value)>) {
+        self.event("ready", fields);
+    }
+
+    // ----- inputs -----
+
+    /// A packet from the protected side (read from the TUN device) at
+    /// `buf[packet]`, with room around it ([`Gateway::HEADROOM`],
+    /// [`Gateway::TAILROOM`]). Returns the ESP packet to send to a peer:
+    /// `buf[range]` after encapsulation in place.
+    pub fn plaintext(
+        &mut self,
+        now: Instant,
+        buf: &mut [u8],
+        packet: Range<usize>,
+    ) -> Option<(Ipv4Addr, Range<usize>)> {
+        let verdict = self.gateway.handle_plaintext(now, buf, packet.clone());
+        let out = match verdict {
+            Plaintext::Encrypted { packet, peer, .. } => {
+                if let Some(p) = buf.get(packet.clone()) {
+                    self.capture_ip(p);
+                }
+                Some((peer, packet))
+            }
+            Plaintext::Bypass => {
+                if let Some(p) = buf.get(packet) {
+                    self.capture_ip(p);
+                    self.queue.push_back(Output::Outside(p.to_vec()));
+                }
+                None
+            }
+            Plaintext::Dropped(_) => {
+                self.counters.plaintext_dropped = self.counters.plaintext_dropped.saturating_add(1);
+                None
+            }
+            _ => None,
+        };
+        self.drain(now);
+        out
+    }
+
+    /// An IPv4 packet of protocol 50 at the start of `buf` (read from the
+    /// raw ESP socket). Returns the inner packet for the protected side:
+    /// `buf[range]` after decapsulation in place.
+    pub fn esp(&mut self, now: Instant, buf: &mut [u8]) -> Option<Range<usize>> {
+        self.capture_ip(buf);
+        let out = match self.gateway.handle_esp(now, buf) {
+            Esp::Decrypted { packet, .. } => Some(packet),
+            _ => {
+                self.counters.esp_dropped = self.counters.esp_dropped.saturating_add(1);
+                None
+            }
+        };
+        self.drain(now);
+        out
+    }
+
+    /// A UDP datagram received on the IKE socket, or on the intercept
+    /// socket (then `local` is the address it was sent to: a protected
+    /// host's, when this router is on the path of a TED probe).
+    pub fn datagram(
+        &mut self,
+        now: Instant,
+        local: SocketAddrV4,
+        remote: SocketAddrV4,
+        payload: &[u8],
+    ) {
+        self.capture_udp(remote, local, payload);
+        if self.gateway.handle_datagram(now, local, remote, payload) == Datagram::Forward {
+            match capture::udp_packet(remote, local, payload) {
+                Ok(p) => self.queue.push_back(Output::Forward(p)),
+                Err(e) => self.say(&format!(
+                    "cannot forward a datagram from {remote} to {local}: {e}"
+                )),
+            }
+        }
+        self.drain(now);
+    }
+
+    /// Runs the gateway's timers if one is due at `now`.
+    pub fn timeout(&mut self, now: Instant) {
+        if self.gateway.poll_timeout().is_some_and(|t| t <= now) {
+            self.gateway.handle_timeout(now);
+            self.drain(now);
+        }
+    }
+
+    /// When [`timeout`](Self::timeout) must run next.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.gateway.poll_timeout()
+    }
+
+    /// The next packet for the operating system.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.queue.pop_front()
+    }
+
+    /// A control command line (`show crypto isakmp sa`, `show crypto ipsec
+    /// sa`, `show crypto map`, `show crypto engine connections active`,
+    /// `show counters`, `clear crypto sa`, `clear crypto isakmp`).
+    pub fn command(&mut self, now: Instant, line: &str) -> Reply {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        self.say(&format!("control: {}", words.join(" ")));
+        if let Some(show) = ShowCommand::parse(line) {
+            return Reply {
+                text: self.gateway.show(now, show),
+                status: Ok(()),
+            };
+        }
+        match words.as_slice() {
+            ["show", "counters"] => Reply {
+                text: format!("{:#?}\n{:#?}\n", self.gateway.counters(), self.counters),
+                status: Ok(()),
+            },
+            ["clear", "crypto", "sa"] => {
+                let n = self.gateway.tunnels().len();
+                self.gateway.clear_crypto_sa(now);
+                self.drain(now);
+                Reply {
+                    text: format!("{n} IPsec SA pair(s) deleted\n"),
+                    status: Ok(()),
+                }
+            }
+            ["clear", "crypto", "isakmp"] => {
+                let n = self.gateway.ike().isakmp_sas(now).len();
+                self.gateway.clear_crypto_isakmp(now);
+                self.drain(now);
+                Reply {
+                    text: format!("{n} ISAKMP SA(s) deleted\n"),
+                    status: Ok(()),
+                }
+            }
+            [] => Reply {
+                text: String::new(),
+                status: Err("empty command".into()),
+            },
+            _ => Reply {
+                text: String::new(),
+                status: Err(format!("unknown command: {}", words.join(" "))),
+            },
+        }
+    }
+
+    /// Every `show` view, as SIGUSR1 prints them.
+    pub fn show_all(&self, now: Instant) -> String {
+        let mut s = String::new();
+        for c in ShowCommand::ALL {
+            let _ = writeln!(s, "{}#{c}", self.gateway.config().hostname);
+            s.push_str(&self.gateway.show(now, c));
+            s.push('\n');
+        }
+        s
+    }
+
+    /// Deletes every SA, telling the peers (Delete notifies queued as
+    /// [`Output::Udp`]), and writes `stopped`. Send the queued outputs,
+    /// then exit.
+    pub fn shutdown(&mut self, now: Instant) {
+        self.shutting_down = true;
+        self.gateway.clear_crypto_sa(now);
+        self.gateway.clear_crypto_isakmp(now);
+        self.drain(now);
+        self.event("stopped", Vec::new());
+        if let Some(d) = self.outputs.debug.as_mut() {
+            let _ = d.flush();
+        }
+    }
+
+    /// Flushes the buffered output files (the capture, the debug lines):
+    /// the event loop calls it before it waits.
+    pub fn flush_files(&mut self) {
+        if let Some(c) = self.outputs.capture.as_mut()
+            && c.flush().is_err()
+        {
+            self.outputs.capture = None;
+            self.counters.output_errors = self.counters.output_errors.saturating_add(1);
+        }
+        if let Some(d) = self.outputs.debug.as_mut() {
+            let _ = d.flush();
+        }
+    }
+
+    // ----- the gateway's outputs -----
+
+    fn drain(&mut self, now: Instant) {
+        while let Some(t) = self.gateway.poll_transmit() {
+            self.transmit(t);
+        }
+        // Keys before the events that announce their SAs: a reader that
+        // sees `phase2_up` finds the keys already in the tables.
+        self.flush_keys();
+        // The debug lines first: they tell how the events came about.
+        self.flush_debug();
+        while let Some(e) = self.gateway.poll_event() {
+            self.on_event(now, e);
+        }
+    }
+
+    fn transmit(&mut self, t: Transmit) {
+        self.capture_udp(t.source, t.destination, &t.payload);
+        if t.source.ip() == self.ike.ip() {
+            self.queue.push_back(Output::Udp {
+                destination: t.destination,
+                payload: t.payload,
+            });
+            return;
+        }
+        // A TED probe leaves with the protected host's address as source:
+        // only a raw socket can send it.
+        match capture::udp_packet(t.source, t.destination, &t.payload) {
+            Ok(p) => self.queue.push_back(Output::Outside(p)),
+            Err(e) => self.say(&format!("cannot build a datagram from {}: {e}", t.source)),
+        }
+    }
+
+    fn flush_keys(&mut self) {
+        let (Some(tables), Some(log)) = (self.outputs.keys.as_mut(), self.gateway.key_log()) else {
+            return;
+        };
+        if let Err(e) = tables.update(log) {
+            self.outputs.keys = None;
+            self.counters.output_errors = self.counters.output_errors.saturating_add(1);
+            self.say(&format!("key tables: {e}; no longer written"));
+        }
+    }
+
+    fn flush_debug(&mut self) {
+        let Some(out) = self.outputs.debug.as_mut() else {
+            return;
+        };
+        let Some(log) = self.gateway.log() else {
+            return;
+        };
+        let len = u64::try_from(log.records().count()).unwrap_or(u64::MAX);
+        let total = log.dropped().saturating_add(len);
+        let new = total.saturating_sub(self.debug_seen);
+        let skip = usize::try_from(len.saturating_sub(new)).unwrap_or(usize::MAX);
+        let mut text = String::new();
+        for record in log.records().skip(skip) {
+            for line in self.renderer.render(record) {
+                text.push_str(&line);
+                text.push('\n');
+            }
+        }
+        self.debug_seen = total;
+        if !text.is_empty() && out.write_all(text.as_bytes()).is_err() {
+            self.outputs.debug = None;
+            self.counters.output_errors = self.counters.output_errors.saturating_add(1);
+        }
+    }
+
+    fn capture_ip(&mut self, packet: &[u8]) {
+        if let Some(c) = self.outputs.capture.as_mut()
+            && c.ip(SystemTime::now(), packet).is_err()
+        {
+            self.outputs.capture = None;
+            self.counters.output_errors = self.counters.output_errors.saturating_add(1);
+        }
+    }
+
+    fn capture_udp(&mut self, source: SocketAddrV4, destination: SocketAddrV4, payload: &[u8]) {
+        if let Some(c) = self.outputs.capture.as_mut()
+            && c.udp(SystemTime::now(), source, destination, payload)
+                .is_err()
+        {
+            self.outputs.capture = None;
+            self.counters.output_errors = self.counters.output_errors.saturating_add(1);
+        }
+    }
+
+    /// A line of the peer's own on the debug output.
+    fn say(&mut self, text: &str) {
+        if let Some(d) = self.outputs.debug.as_mut()
+            && writeln!(d, "ikev1-peer: {text}").is_err()
+        {
+            self.outputs.debug = None;
+        }
+    }
+
+    fn event(&mut self, name: &str, fields: Vec<(&'static str, Value)>) {
+        if self.outputs.debug.is_some() {
+            let mut line = name.to_owned();
+            for (k, v) in &fields {
+                let _ = write!(line, " {k}={v}");
+            }
+            self.say(&line);
+        }
+        if let Some(log) = self.outputs.events.as_mut()
+            && log.write(SystemTime::now(), name, fields).is_err()
+        {
+            self.outputs.events = None;
+            self.counters.output_errors = self.counters.output_errors.saturating_add(1);
+            self.say("events.jsonl: write failed; no longer written");
+        }
+    }
+
+    fn on_event(&mut self, now: Instant, e: Event) {
+        match e {
+            Event::Ike(ike) => self.on_ike_event(now, ike),
+            Event::TunnelUp(info) => self.phase2_up(now, &info),
+            Event::TunnelDown { tunnel, reason } => {
+                let rekeyed = self.gateway.tunnels().iter().any(|t| {
+                    t.peer == tunnel.peer
+                        && t.local_proxy == tunnel.local_proxy
+                        && t.remote_proxy == tunnel.remote_proxy
+                });
+                let reason = down_reason(reason, self.shutting_down, rekeyed);
+                self.event(
+                    "phase2_down",
+                    vec![
+                        (
+                            "spi_in",
+                            Value::from(format!("0x{:08x}", tunnel.inbound_spi)),
+                        ),
+                        (
+                            "spi_out",
+                            Value::from(format!("0x{:08x}", tunnel.outbound_spi)),
+                        ),
+                        ("peer", Value::from(tunnel.peer.to_string())),
+                        ("reason", Value::from(reason)),
+                    ],
+                );
+            }
+            Event::WeakAlgorithm {
+                algorithm,
+                configured_by,
+            } => self.event(
+                "warning",
+                vec![(
+                    "what",
+                    Value::from(format!(
+                        "weak algorithm {algorithm} in use because {configured_by} names it"
+                    )),
+                )],
+            ),
+            Event::ConfigIgnored(what) => self.event(
+                "warning",
+                vec![(
+                    "what",
+                    Value::from(format!("configuration left out: {what}")),
+                )],
+            ),
+            Event::MapEntryDerived { map, seq, peer } => self.event(
+                "map_entry",
+                vec![
+                    ("map", Value::from(map)),
+                    ("seq", Value::from(seq)),
+                    ("peer", Value::from(peer.to_string())),
+                    ("change", Value::from("derived")),
+                ],
+            ),
+            Event::MapEntryRemoved { map, seq, peer } => self.event(
+                "map_entry",
+                vec![
+                    ("map", Value::from(map)),
+                    ("seq", Value::from(seq)),
+                    ("peer", Value::from(peer.to_string())),
+                    ("change", Value::from("removed")),
+                ],
+            ),
+            Event::Discovery(d) => self.on_discovery(&d),
+            _ => {}
+        }
+    }
+
+    fn on_discovery(&mut self, d: &ted::discovery::Event) {
+        use ted::discovery::Event as D;
+        let fields: Vec<(&'static str, Value)> = match d {
+            D::Started {
+                source,
+                destination,
+                ..
+            } => vec![
+                ("kind", Value::from("started")),
+                ("source", Value::from(source.to_string())),
+                ("destination", Value::from(destination.to_string())),
+            ],
+            D::ProbeSent {
+                source,
+                destination,
+                attempt,
+                ..
+            } => vec![
+                ("kind", Value::from("probe_sent")),
+                ("source", Value::from(source.to_string())),
+                ("destination", Value::from(destination.to_string())),
+                ("attempt", Value::from(*attempt)),
+            ],
+            D::Discovered(x) => vec![
+                ("kind", Value::from("discovered")),
+                ("peer", Value::from(x.peer.to_string())),
+                (
+                    "response_source",
+                    Value::from(x.response_source.to_string()),
+                ),
+                ("local_proxy", Value::from(proxy_text(&x.local_proxy))),
+                ("remote_proxy", Value::from(proxy_text(&x.remote_proxy))),
+                ("probes_sent", Value::from(x.probes_sent)),
+            ],
+            D::GaveUp {
+                destination,
+                probes_sent,
+                ..
+            } => vec![
+                ("kind", Value::from("gave_up")),
+                ("destination", Value::from(destination.to_string())),
+                ("probes_sent", Value::from(*probes_sent)),
+            ],
+            D::ProbeReceived(p) => vec![
+                ("kind", Value::from("probe_received")),
+                ("source", Value::from(p.source.to_string())),
+                ("destination", Value::from(p.destination.to_string())),
+                ("initiator", Value::from(p.initiator_address.to_string())),
+            ],
+            D::ProbeAnswered(a) => vec![
+                ("kind", Value::from("probe_answered")),
+                ("source", Value::from(a.probe_source.to_string())),
+                ("probed_host", Value::from(a.probed_host.to_string())),
+            ],
+            D::ProbeDropped {
+                source,
+                destination,
+                reason,
+                ..
+            } => vec![
+                ("kind", Value::from("probe_dropped")),
+                ("source", Value::from(source.to_string())),
+                ("destination", Value::from(destination.to_string())),
+                ("reason", Value::from(format!("{reason:?}"))),
+            ],
+            D::ResponseDropped { source, reason, .. } => vec![
+                ("kind", Value::from("response_dropped")),
+                ("source", Value::from(source.to_string())),
+                ("reason", Value::from(format!("{reason:?}"))),
+            ],
+            other => vec![("kind", Value::from(format!("{other:?}")))],
+        };
+        self.event("ted", fields);
+    }
+
+    fn on_ike_event(&mut self, now: Instant, e: ike_sm::Event) {
+        use ike_sm::{Event as I, ExchangeMode, Role, SaRef};
+        match e {
+            I::Phase1Established(p) => {
+                let info = self.gateway.ike().isakmp_sa(p.sa, now);
+                let (ic, rc) = info
+                    .as_ref()
+                    .map(|i| (hex(&i.initiator_cookie), hex(&i.responder_cookie)))
+                    .unwrap_or_default();
+                let mode = match p.mode {
+                    ExchangeMode::Main => "main",
+                    ExchangeMode::Aggressive => "aggressive",
+                };
+                let role = match p.role {
+                    Role::Initiator => "initiator",
+                    Role::Responder => "responder",
+                };
+                self.event(
+                    "phase1_up",
+                    vec![
+                        ("mode", Value::from(mode)),
+                        ("role", Value::from(role)),
+                        ("icookie", Value::from(ic)),
+                        ("rcookie", Value::from(rc)),
+                        ("peer", Value::from(p.remote.to_string())),
+                        ("conn_id", Value::from(p.conn_id)),
+                        ("encr", Value::from(p.suite.encryption.name())),
+                        ("hash", Value::from(p.suite.hash.name())),
+                        ("group", Value::from(p.suite.group.number())),
+                        ("lifetime_s", Value::from(p.suite.lifetime)),
+                    ],
+                );
+            }
+            I::Deleted {
+                sa: SaRef::Isakmp(_),
+                peer,
+                by,
+            } => {
+                let reason = if self.shutting_down {
+                    "shutdown"
+                } else {
+                    deleted_by(by)
+                };
+                self.event(
+                    "phase1_down",
+                    vec![
+                        ("peer", Value::from(peer.to_string())),
+                        ("reason", Value::from(reason)),
+                    ],
+                );
+            }
+            I::Expired {
+                sa: SaRef::Isakmp(_),
+                peer,
+            } => self.event(
+                "phase1_down",
+                vec![
+                    ("peer", Value::from(peer.to_string())),
+                    ("reason", Value::from("expired")),
+                ],
+            ),
+            I::Phase1Failed { peer, reason, .. } => self.event(
+                "error",
+                vec![(
+                    "what",
+                    Value::from(format!("phase 1 with {peer} failed: {reason:?}")),
+                )],
+            ),
+            I::Phase2Failed { peer, reason, .. } => self.event(
+                "error",
+                vec![(
+                    "what",
+                    Value::from(format!("quick mode with {peer} failed: {reason:?}")),
+                )],
+            ),
+            I::RetransmitGaveUp {
+                peer, message_id, ..
+            } => self.event(
+                "error",
+                vec![(
+                    "what",
+                    Value::from(format!(
+                        "no answer from {peer} after every retransmission (message ID {message_id})"
+                    )),
+                )],
+            ),
+            I::DpdTimeout { peer, .. } => self.event(
+                "error",
+                vec![(
+                    "what",
+                    Value::from(format!("dead peer detection: {peer} did not answer")),
+                )],
+            ),
+            I::PeerNotification {
+                peer,
+                notify,
+                authenticated,
+                ..
+            } => self.event(
+                "notify",
+                vec![
+                    ("peer", Value::from(peer.to_string())),
+                    ("notify", Value::from(format!("{notify:?}"))),
+                    ("authenticated", Value::from(authenticated)),
+                ],
+            ),
+            I::RekeyStarted { old, .. } => {
+                let what = match old {
+                    SaRef::Isakmp(_) => "isakmp".to_owned(),
+                    SaRef::Ipsec { inbound, .. } => format!("0x{:08x}", inbound.0),
+                };
+                self.event("rekey_started", vec![("old", Value::from(what))]);
+            }
+            I::InputDropped { reason, peer } => {
+                self.dropped_events = self.dropped_events.saturating_add(1);
+                if self.dropped_events <= MAX_DROPPED_EVENTS {
+                    self.event(
+                        "input_dropped",
+                        vec![
+                            ("peer", Value::from(peer.to_string())),
+                            ("reason", Value::from(format!("{reason:?}"))),
+                        ],
+                    );
+                } else {
+                    self.counters.dropped_events_suppressed =
+                        self.counters.dropped_events_suppressed.saturating_add(1);
+                }
+            }
+            // IPsec SAs deleted or expired are reported by the gateway as
+            // TunnelDown, with the pair's details.
+            _ => {}
+        }
+    }
+
+    fn phase2_up(&mut self, now: Instant, info: &TunnelInfo) {
+        let sa = self
+            .gateway
+            .ike()
+            .ipsec_sas(now)
+            .into_iter()
+            .find(|s| s.inbound.0 == info.inbound_spi);
+        let (transform, pfs, lifetime, kilobytes) = sa
+            .map(|s| {
+                (
+                    Value::from(s.transform.ios_name()),
+                    s.pfs.map_or(Value::Null, |g| Value::from(g.number())),
+                    Value::from(s.lifetime.seconds),
+                    s.lifetime.kilobytes.map_or(Value::Null, Value::from),
+                )
+            })
+            .unwrap_or((Value::Null, Value::Null, Value::Null, Value::Null));
+        let ts = |p: &Option<ProxyIdent>| {
+            p.as_ref()
+                .map_or(Value::Null, |p| Value::from(proxy_text(p)))
+        };
+        self.event(
+            "phase2_up",
+            vec![
+                ("spi_in", Value::from(format!("0x{:08x}", info.inbound_spi))),
+                (
+                    "spi_out",
+                    Value::from(format!("0x{:08x}", info.outbound_spi)),
+                ),
+                ("peer", Value::from(info.peer.to_string())),
+                ("local_ts", ts(&info.local_proxy)),
+                ("remote_ts", ts(&info.remote_proxy)),
+                ("pfs_group", pfs),
+                ("transform", transform),
+                ("lifetime_s", lifetime),
+                ("lifetime_kb", kilobytes),
+                ("conn_in", Value::from(info.conn_ids.0)),
+                ("conn_out", Value::from(info.conn_ids.1)),
+                ("map_entry", info.map_entry.map_or(Value::Null, Value::from)),
+            ],
+        );
+    }
+}

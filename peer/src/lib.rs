@@ -1,0 +1,32 @@
+//! `ikev1-peer`: a real IKEv1 gateway with Cisco Tunnel Endpoint Discovery,
+//! built on the Sans-IO [`ted::gateway::Gateway`].
+//!
+//! The gateway owns bytes and state; this crate owns everything else:
+//!
+//! - [`cli`]: the command line (the interop harness's interface, see
+//!   `tests/interop/README.md`, plus a few flags of its own);
+//! - [`core`]: the gateway with its outputs (the `events.jsonl` stream, the
+//!   Wireshark key tables, the pcap, the IOS-style debug lines) and the
+//!   control commands, still without sockets, so that tests can run two
+//!   peers against each other in memory;
+//! - [`os`]: the operating-system side (a UDP socket for IKE, a raw IP
+//!   protocol-50 socket for ESP (RFC 4303), a TUN device for the protected
+//!   side, a raw socket for TED probes, and the optional intercept socket a
+//!   TED responder on the path needs);
+//! - [`run`]: the single-threaded event loop that ties them together, with
+//!   the real clock (`Instant::now()`), the OS random generator, signals
+//!   and the control socket;
+//! - [`control`]: the control socket's line protocol and its client
+//!   (`ikev1-peer ctl`);
+//! - [`events`], [`keys`], [`capture`]: the writers of the files in `--out`.
+#![forbid(unsafe_code)]
+
+pub mod capture;
+pub mod cli;
+pub mod control;
+pub mod core;
+pub mod entropy;
+pub mod events;
+pub mod keys;
+pub mod os;
+pub mod run;
