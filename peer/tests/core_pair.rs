@@ -311,8 +311,9 @@ fn the_seed_between_two_cores() {
             "phase2_up"
         ]
     );
-    // The seed names DES, MD5 and MODP-768: each is reported.
-    assert_eq!(d.named("warning").len(), 4, "{}", d.events.text());
+    // The seed names DES, SHA-1 (the phase-1 PRF), MODP-768, esp-des and
+    // esp-md5-hmac: each is reported.
+    assert_eq!(d.named("warning").len(), 5, "{}", d.events.text());
     let (dp1, fp1) = (&d.named("phase1_up")[0], &f.named("phase1_up")[0]);
     assert_eq!(
         (&dp1["mode"], &dp1["role"], &fp1["role"]),
