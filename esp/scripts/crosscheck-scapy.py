@@ -20,7 +20,7 @@ from scapy.layers.ipsec import SecurityAssociation, ESP
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 subprocess.run(["cargo", "build", "-q", "--release", "-p", "esp", "--example", "esp-tool"], cwd=ROOT, check=True)
-TOOL = os.path.join(ROOT, "target/release/examples/esp-tool")
+TOOL = os.path.join(ROOT, os.environ.get("CARGO_TARGET_DIR", "target"), "release/examples/esp-tool")
 
 K = bytes(range(80))
 SUITES = [

@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 cargo build -q --release -p esp --example esp-tool
-T=target/release/examples/esp-tool
+T=${CARGO_TARGET_DIR:-target}/release/examples/esp-tool
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 python3 - "$W/inner.pcap" <<'PY'

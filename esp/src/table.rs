@@ -4,6 +4,11 @@
 //!
 //! Handles carry a generation so that a handle to a removed SA never
 //! reaches the SA that later reuses its slot.
+//!
+//! The table holds at most [`SaTable::max_sas`] SAs ([`SaTable::DEFAULT_MAX_SAS`]
+//! unless built with [`SaTable::with_max_sas`]); an insert beyond that is
+//! refused with [`TableError::Full`]. Its memory is bounded by that number:
+//! removed slots are reused before the slot vector grows.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -31,7 +36,7 @@ pub enum TableError {
     /// An inbound SA with this SPI is already installed.
     #[error("an inbound SA with SPI {0} is already installed")]
     DuplicateSpi(Spi),
-    /// More than `u32::MAX` slots.
+    /// The table already holds [`SaTable::max_sas`] SAs.
     #[error("SA table full")]
     Full,
 }
@@ -73,29 +78,60 @@ struct Slot {
 }
 
 /// SAs by handle, inbound SAs also by SPI.
-#[derive(Default)]
 pub struct SaTable {
     slots: Vec<Slot>,
     free: Vec<u32>,
     by_spi: HashMap<u32, SaHandle, BuildHasherDefault<SpiHasher>>,
     count: usize,
+    max: usize,
     unknown_spi: u64,
     not_esp: u64,
+}
+
+impl Default for SaTable {
+    fn default() -> Self {
+        Self::with_max_sas(Self::DEFAULT_MAX_SAS)
+    }
 }
 
 impl core::fmt::Debug for SaTable {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("SaTable")
             .field("len", &self.len())
+            .field("max_sas", &self.max)
             .field("unknown_spi", &self.unknown_spi)
             .finish_non_exhaustive()
     }
 }
 
 impl SaTable {
-    /// An empty table.
+    /// How many SAs a table built by [`SaTable::new`] holds at most: 32768
+    /// inbound/outbound pairs. A gateway that negotiates SAs for peers sets
+    /// its own bound with [`SaTable::with_max_sas`].
+    pub const DEFAULT_MAX_SAS: usize = 65_536;
+
+    /// An empty table holding at most [`SaTable::DEFAULT_MAX_SAS`] SAs.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty table holding at most `max` SAs (inbound and outbound
+    /// together; at most `u32::MAX`, the number of handles).
+    pub fn with_max_sas(max: usize) -> Self {
+        Self {
+            slots: Vec::new(),
+            free: Vec::new(),
+            by_spi: HashMap::default(),
+            count: 0,
+            max,
+            unknown_spi: 0,
+            not_esp: 0,
+        }
+    }
+
+    /// The most SAs the table holds.
+    pub fn max_sas(&self) -> usize {
+        self.max
     }
 
     /// Number of installed SAs.
@@ -118,12 +154,17 @@ impl SaTable {
         self.not_esp
     }
 
-    /// Installs an SA. Inbound SAs must have distinct SPIs.
+    /// Installs an SA. Inbound SAs must have distinct SPIs; a table that
+    /// holds [`max_sas`](Self::max_sas) SAs refuses more (the refused SA is
+    /// dropped, and its keys with it).
     pub fn insert(&mut self, sa: Sa) -> Result<SaHandle, TableError> {
         let inbound = sa.direction() == Direction::Inbound;
         let spi = sa.spi();
         if inbound && self.by_spi.contains_key(&spi.0) {
             return Err(TableError::DuplicateSpi(spi));
+        }
+        if self.count >= self.max {
+            return Err(TableError::Full);
         }
         let handle = if let Some(index) = self.free.pop() {
             let slot = self
@@ -287,5 +328,53 @@ impl SaTable {
                 s.sa.as_ref()?,
             ))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::params::{AesKeySize, Encryption, Integrity, Keys, Mode, SaParams};
+
+    fn sa(spi: u32, direction: Direction, now: Instant) -> Sa {
+        let p = SaParams::new(
+            Spi(spi),
+            direction,
+            Mode::Transport,
+            Encryption::AesGcm16(AesKeySize::Aes128),
+            Integrity::None,
+            Keys::new(&[7; 20], &[]),
+        );
+        Sa::new(p, now).unwrap()
+    }
+
+    #[test]
+    fn slots_never_outgrow_the_bound() {
+        // The memory the table keeps (slots, free list, SPI index) is
+        // bounded by max_sas whatever the sequence of inserts and removes.
+        let now = Instant::now();
+        let max = 16;
+        let mut t = SaTable::with_max_sas(max);
+        let mut live = std::collections::VecDeque::new();
+        for k in 0..5_000u32 {
+            let dir = if k % 3 == 0 {
+                Direction::Outbound
+            } else {
+                Direction::Inbound
+            };
+            match t.insert(sa(0x1000 + k, dir, now)) {
+                Ok(h) => live.push_back(h),
+                Err(TableError::Full) => {
+                    let old = live.pop_front().unwrap();
+                    t.remove(old).unwrap();
+                }
+                Err(e) => panic!("{e}"),
+            }
+            assert!(t.slots.len() <= max);
+            assert!(t.free.len() <= max);
+            assert!(t.by_spi.len() <= t.count);
+            assert_eq!(t.count, live.len());
+        }
     }
 }

@@ -7,9 +7,11 @@
 //!
 //! # Weak algorithms
 //!
-//! There is no "allow weak" switch. DES, 3DES, MD5 and MODP groups 1 and 2
-//! are negotiated exactly when a policy or transform set names them; every
-//! negotiation that uses one reports [`Event::WeakAlgorithm`] once per SA.
+//! There is no "allow weak" switch. DES, 3DES, MD5, SHA-1 as the phase-1
+//! hash (which is also the PRF that derives the keys, RFC 2409 s.4) and
+//! MODP groups 1 and 2 are negotiated exactly when a policy, a transform set
+//! or a `pfs` setting names them; every SA negotiated with one reports
+//! [`Event::WeakAlgorithm`] once per algorithm, when it is established.
 //! [`Config::default`] names only strong algorithms (AES-256, SHA2-256,
 //! MODP-2048 in phase 1; AES-256 with HMAC-SHA2-256 in phase 2); the IOS
 //! defaults of the seed (DES, SHA, group 1, 86400 s) come only from
@@ -593,7 +595,11 @@ pub struct Limits {
     pub half_open_per_peer: usize,
     /// Half-open phase-1 SAs in total.
     pub half_open_total: usize,
-    /// Concurrent Quick Mode negotiations per ISAKMP SA.
+    /// Quick Mode negotiations per ISAKMP SA: those in progress (either
+    /// side's) plus our requests queued behind its phase 1. A peer's QM1
+    /// beyond it is dropped ([`DropReason::Phase2Limit`](crate::DropReason::Phase2Limit));
+    /// a request of ours, refused
+    /// ([`CommandError::Phase2LimitReached`](crate::CommandError::Phase2LimitReached)).
     pub phase2_per_sa: usize,
     /// Completed Quick Mode nodes kept per ISAKMP SA to answer
     /// retransmissions.
@@ -603,6 +609,18 @@ pub struct Limits {
     /// A duplicate of a peer message is answered (by resending our reply)
     /// at most once per this interval.
     pub duplicate_answer_interval: Duration,
+    /// Datagrams waiting in [`poll_transmit`](crate::Endpoint::poll_transmit)
+    /// (first messages, replies, retransmissions). A datagram beyond it is
+    /// dropped and counted ([`Counters::transmits_dropped`](crate::Counters::transmits_dropped)),
+    /// as if the link had lost it: the exchange's retransmission recovers.
+    pub max_queued_transmits: usize,
+    /// Events waiting in [`poll_event`](crate::Endpoint::poll_event) beyond
+    /// which [`Event::InputDropped`](crate::Event::InputDropped) and
+    /// [`Event::Trace`](crate::Event::Trace), the events anyone can cause by
+    /// sending datagrams, are dropped and counted
+    /// ([`Counters::events_dropped`](crate::Counters::events_dropped)).
+    /// Events about SAs are always queued: the SA caps bound them.
+    pub max_queued_events: usize,
 }
 
 impl Default for Limits {
@@ -614,6 +632,8 @@ impl Default for Limits {
             completed_nodes_per_sa: 16,
             completed_node_linger: Duration::from_secs(60),
             duplicate_answer_interval: Duration::from_secs(1),
+            max_queued_transmits: 4096,
+            max_queued_events: 4096,
         }
     }
 }

@@ -62,6 +62,10 @@ pub enum CommandError {
     /// The half-open phase-1 cap is reached.
     #[error("too many phase-1 negotiations in progress")]
     LimitReached,
+    /// The ISAKMP SA the request would use already runs or queues
+    /// [`Limits::phase2_per_sa`](crate::Limits::phase2_per_sa) Quick Modes.
+    #[error("ISAKMP SA {0} already runs or queues the most Quick Modes allowed")]
+    Phase2LimitReached(IsakmpSaId),
 }
 
 /// Retransmission state of our last message of an exchange.
@@ -286,7 +290,11 @@ pub struct IpsecSaInfo {
 /// ends: the responder fails and tells the initiator with a notification).
 /// Half-open phase-1 SAs are capped per peer address and in total
 /// ([`Limits`](crate::Limits)), so a flood of first messages costs bounded
-/// memory and leaves established SAs working.
+/// memory and leaves established SAs working. The output queues are capped
+/// as well ([`Limits::max_queued_transmits`](crate::Limits::max_queued_transmits),
+/// [`Limits::max_queued_events`](crate::Limits::max_queued_events)): a
+/// caller that drains only one of them, or neither, between inputs cannot
+/// be made to grow the other without bound by a flood.
 pub struct Endpoint {
     pub(crate) config: Arc<Config>,
     pub(crate) rng: Box<dyn Entropy + Send>,
@@ -550,7 +558,10 @@ impl Endpoint {
     /// the Quick Mode queued behind a phase 1 already in progress.
     ///
     /// # Errors
-    /// [`CommandError`] when the request cannot be negotiated at all.
+    /// [`CommandError`] when the request cannot be negotiated at all;
+    /// [`CommandError::Phase2LimitReached`] when the ISAKMP SA it would use
+    /// already runs or queues [`Limits::phase2_per_sa`](crate::Limits::phase2_per_sa)
+    /// Quick Modes (retry once one has finished).
     pub fn initiate(
         &mut self,
         now: Instant,
@@ -579,6 +590,15 @@ impl Endpoint {
             Some(sa) => sa,
             None => self.start_phase1(now, req.local, req.peer)?,
         };
+        // Quick Modes running on the SA and requests queued behind its
+        // phase 1 count against one cap, so that neither grows without
+        // bound.
+        if let Some(s) = self.sas.get(&sa) {
+            let active = s.qm.values().filter(|q| !q.is_done()).count();
+            if active.saturating_add(s.pending.len()) >= self.config.limits.phase2_per_sa {
+                return Err(CommandError::Phase2LimitReached(sa));
+            }
+        }
         let id = NegotiationId(self.next_negotiation);
         self.next_negotiation = self.next_negotiation.saturating_add(1);
         self.negotiations.insert(
@@ -710,10 +730,25 @@ impl Endpoint {
 
     pub(crate) fn drop_input(&mut self, peer: SocketAddr, reason: DropReason) {
         self.counters.count(&reason);
-        self.events.push_back(Event::InputDropped { reason, peer });
+        self.push_capped_event(Event::InputDropped { reason, peer });
+    }
+
+    /// Queues an event anyone can cause by sending datagrams, unless
+    /// `max_queued_events` are waiting (a caller that never drains events
+    /// must not let a flood grow the queue).
+    fn push_capped_event(&mut self, event: Event) {
+        if self.events.len() >= self.config.limits.max_queued_events {
+            self.counters.events_dropped = self.counters.events_dropped.saturating_add(1);
+        } else {
+            self.events.push_back(event);
+        }
     }
 
     pub(crate) fn transmit(&mut self, local: SocketAddr, remote: SocketAddr, data: Vec<u8>) {
+        if self.transmits.len() >= self.config.limits.max_queued_transmits {
+            self.counters.transmits_dropped = self.counters.transmits_dropped.saturating_add(1);
+            return;
+        }
         self.counters.sent = self.counters.sent.saturating_add(1);
         self.transmits.push_back(Transmit {
             local,
@@ -724,7 +759,7 @@ impl Endpoint {
 
     pub(crate) fn trace(&mut self, sa: Option<(IsakmpSaId, u32)>, event: TraceEvent) {
         if self.config.trace {
-            self.events.push_back(Event::Trace(Trace {
+            self.push_capped_event(Event::Trace(Trace {
                 sa: sa.map(|s| s.0),
                 conn_id: sa.map_or(0, |s| s.1),
                 event,

@@ -10,7 +10,9 @@
 //! 409419560 and SPIs 0xF800D61F / 0xA4790FA0) and draw the rest from a
 //! seeded generator, without touching the engine.
 //!
-//! Every [`rand_core::CryptoRng`] is an `Entropy` (ignoring the purpose).
+//! Every [`rand_core::CryptoRng`] is an `Entropy` (ignoring the purpose);
+//! the other way, [`PurposeRng`] lends an `Entropy` as a `CryptoRng` for one
+//! purpose.
 
 use core::convert::Infallible;
 
@@ -51,11 +53,43 @@ impl<R: rand_core::CryptoRng + ?Sized> Entropy for R {
     }
 }
 
-/// Adapts an [`Entropy`] to `rand_core`'s traits for one purpose, so that
-/// the crypto module's generators (which take a `CryptoRng`) draw from it.
-pub(crate) struct PurposeRng<'a> {
+/// Adapts an [`Entropy`] to `rand_core`'s traits for one [`Purpose`], so
+/// that code taking a [`rand_core::CryptoRng`] draws from the one injected
+/// source: the crypto module's generators (Diffie-Hellman private values)
+/// here, and in a caller the generators that sit beside the engine (TED
+/// cookies, ESP CBC IVs), so that a scripted run stays reproducible.
+///
+/// Every draw is forwarded to [`Entropy::fill`] with the purpose given at
+/// construction; `next_u32`/`next_u64` take 4/8 bytes big-endian.
+///
+/// It implements [`rand_core::CryptoRng`] because it only forwards to the
+/// caller's source, which the [`Entropy`] contract requires to be
+/// cryptographically secure; it adds no randomness of its own and no
+/// buffering (nothing drawn is kept).
+pub struct PurposeRng<'a> {
     pub(crate) entropy: &'a mut (dyn Entropy + Send),
     pub(crate) purpose: Purpose,
+}
+
+impl<'a> PurposeRng<'a> {
+    /// Draws from `entropy` for `purpose`.
+    pub fn new(entropy: &'a mut (dyn Entropy + Send), purpose: Purpose) -> Self {
+        Self { entropy, purpose }
+    }
+
+    /// The purpose every draw is made for.
+    #[must_use]
+    pub fn purpose(&self) -> Purpose {
+        self.purpose
+    }
+}
+
+impl core::fmt::Debug for PurposeRng<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("PurposeRng")
+            .field("purpose", &self.purpose)
+            .finish_non_exhaustive()
+    }
 }
 
 impl rand_core::TryRng for PurposeRng<'_> {
@@ -80,7 +114,7 @@ impl rand_core::TryRng for PurposeRng<'_> {
 }
 
 // The adapter only forwards to the caller's source, which is required to
-// be cryptographically secure.
+// be cryptographically secure (see `Entropy`).
 impl rand_core::TryCryptoRng for PurposeRng<'_> {}
 
 /// An [`Entropy`] that serves scripted values for some purposes and draws
@@ -176,16 +210,33 @@ mod tests {
     #[test]
     fn purpose_reaches_the_source() {
         let mut s = Scripted(Vec::new());
-        let mut rng = PurposeRng {
-            entropy: &mut s,
-            purpose: Purpose::Spi,
-        };
+        let mut rng = PurposeRng::new(&mut s, Purpose::Spi);
+        assert_eq!(rng.purpose(), Purpose::Spi);
         let mut out = [0u8; 3];
         rand_core::Rng::fill_bytes(&mut rng, &mut out);
         assert_eq!(out, [0xAA; 3]);
         let mut out = [0u8; 2];
         s.fill(Purpose::Nonce, &mut out);
         assert_eq!(out, [0x11; 2]);
+    }
+
+    /// Writes 1, 2, 3, ... so that the byte order of a draw shows.
+    struct Counting(u8);
+    impl Entropy for Counting {
+        fn fill(&mut self, _purpose: Purpose, out: &mut [u8]) {
+            for b in out {
+                self.0 = self.0.wrapping_add(1);
+                *b = self.0;
+            }
+        }
+    }
+
+    #[test]
+    fn words_are_big_endian() {
+        let mut c = Counting(0);
+        let mut rng = PurposeRng::new(&mut c, Purpose::Other);
+        assert_eq!(rand_core::Rng::next_u32(&mut rng), 0x0102_0304);
+        assert_eq!(rand_core::Rng::next_u64(&mut rng), 0x0506_0708_090A_0B0C);
     }
 
     #[test]

@@ -610,6 +610,12 @@ pub struct Counters {
     pub unknown_spi: u64,
     /// Dropped: DPD sequence.
     pub dpd_sequence: u64,
+    /// Datagrams not queued because [`Limits::max_queued_transmits`](crate::Limits::max_queued_transmits)
+    /// were waiting.
+    pub transmits_dropped: u64,
+    /// Events not queued because [`Limits::max_queued_events`](crate::Limits::max_queued_events)
+    /// were waiting.
+    pub events_dropped: u64,
 }
 
 impl Counters {

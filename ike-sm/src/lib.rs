@@ -44,7 +44,7 @@ pub use config::{
     PskScope, RekeyConfig, RetransmitSchedule, TransformSet, VendorIds,
 };
 pub use endpoint::{CommandError, Endpoint, IpsecSaInfo, IsakmpSaInfo, Transmit};
-pub use entropy::{Entropy, Purpose, ScriptedEntropy};
+pub use entropy::{Entropy, Purpose, PurposeRng, ScriptedEntropy};
 pub use event::{
     Counters, DeletedBy, DropReason, Event, FailReason, Phase1Established, Phase1Suite,
     Phase2Established, SaKeys, SaRef, Trace, TraceAttribute, TraceEvent, TraceValue, VendorKind,

@@ -504,22 +504,7 @@ impl Endpoint {
             return Err(DropReason::NoProposalChosen);
         };
         // The rest of QM1, in IOS's order (the seed's fred).
-        self.trace(
-            ctx,
-            TraceEvent::ProcessingPayload {
-                payload: PayloadType::NONCE,
-                message_id: mid,
-            },
-        );
-        for _ in &ids {
-            self.trace(
-                ctx,
-                TraceEvent::ProcessingPayload {
-                    payload: PayloadType::IDENTIFICATION,
-                    message_id: mid,
-                },
-            );
-        }
+        self.trace_nonce_and_ids(ctx, mid, ids.len());
         let pfs_pair = match (choice.pfs, ke) {
             (Some(g), Some(ke)) => {
                 let dh = self.dh(g);
@@ -911,22 +896,7 @@ impl Endpoint {
             },
         );
         let ids = inb.ids();
-        self.trace(
-            ctx,
-            TraceEvent::ProcessingPayload {
-                payload: PayloadType::NONCE,
-                message_id: mid,
-            },
-        );
-        for _ in &ids {
-            self.trace(
-                ctx,
-                TraceEvent::ProcessingPayload {
-                    payload: PayloadType::IDENTIFICATION,
-                    message_id: mid,
-                },
-            );
-        }
+        self.trace_nonce_and_ids(ctx, mid, ids.len());
         let ids_ok = match ids.as_slice() {
             [] => true,
             [ci, cr] => {
@@ -1053,6 +1023,28 @@ impl Endpoint {
             spi: Some(st.spi),
             sent_at: Some(now),
         }))
+    }
+
+    /// Traces a Quick Mode message's nonce and then each of its `ids`
+    /// identification payloads, the order in which IOS reports them (the
+    /// seed's debug output), for QM1 and QM2 alike.
+    fn trace_nonce_and_ids(&mut self, ctx: Option<(IsakmpSaId, u32)>, mid: u32, ids: usize) {
+        self.trace(
+            ctx,
+            TraceEvent::ProcessingPayload {
+                payload: PayloadType::NONCE,
+                message_id: mid,
+            },
+        );
+        for _ in 0..ids {
+            self.trace(
+                ctx,
+                TraceEvent::ProcessingPayload {
+                    payload: PayloadType::IDENTIFICATION,
+                    message_id: mid,
+                },
+            );
+        }
     }
 
     /// Retransmissions and lingering of an SA's Quick Mode nodes.

@@ -5,10 +5,13 @@
 // Panicking on a broken invariant is what these functions are for.
 #![allow(clippy::panic)]
 
+pub(crate) mod program;
+
 use crate::acl::Flow;
 
 use crate::config::ios;
 pub use crate::discovery::fuzz::{DiscoveryRun, discovery, discovery_run};
+pub use crate::gateway::fuzz::{GatewayRun, gateway, gateway_run};
 
 /// Configuration text: import it; when that succeeds, rendering and
 /// importing again must give the same model, and rendering that model the

@@ -1,7 +1,7 @@
 //! Cisco Tunnel Endpoint Discovery, crypto maps and the IPsec gateway.
 //!
 //! This crate models what an IOS router's crypto configuration says and
-//! will run it as a Sans-IO gateway. Present so far:
+//! runs it as a Sans-IO gateway:
 //!
 //! - [`acl`]: IOS access lists (standard and extended, numbered and named),
 //!   first-match evaluation of a packet's [`acl::Flow`], mirroring, and the
@@ -16,6 +16,10 @@
 //! - [`discovery`]: Tunnel Endpoint Discovery, Sans-IO: the initiator's
 //!   probes, retransmissions and matching of responses, and the stateless,
 //!   rate-limited responder;
+//! - [`gateway`]: the Sans-IO [`gateway::Gateway`] that ties discovery,
+//!   the IKE engine (`ike-sm`) and ESP (`esp`) together, and
+//!   [`gateway::scenario`], the seed's network with two gateways (run it:
+//!   `cargo run --release -p ted --example seed`);
 //! - [`log`]: structured debug records rendered like IOS's `debug crypto
 //!   isakmp` lines;
 //! - [`show`]: `show crypto map`, `show crypto isakmp sa`, `show crypto
@@ -47,9 +51,6 @@
 //! assert_eq!(hit.template_seq, Some(10));
 //! # Ok::<(), ted::config::ios::ParseError>(())
 //! ```
-//!
-//! The `Gateway` that ties discovery, IKE and ESP together is built on
-//! these in a later module.
 #![forbid(unsafe_code)]
 
 pub mod acl;

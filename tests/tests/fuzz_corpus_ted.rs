@@ -94,3 +94,35 @@ fn ted_discovery_corpus() {
             >= 1
     );
 }
+
+#[test]
+fn ted_gateway_corpus() {
+    let mut runs = Vec::new();
+    for (path, data) in corpus("ted_gateway") {
+        eprintln!("{}", path.display());
+        runs.push(ted::fuzzing::gateway_run(&data));
+    }
+    let total = |f: &dyn Fn(&ted::fuzzing::GatewayRun) -> u64| runs.iter().map(f).sum::<u64>();
+    // The seeds reach every part of the story: tunnels up on both sides
+    // (fred initiating too), traffic through them, corrupted and replayed
+    // ESP refused, forged probes and responses, clear text from outside
+    // dropped, tunnels cleared and rediscovered, expired by lifetime and
+    // in the final silence.
+    assert!(total(&|r| r.daphne.tunnels_installed) >= 10);
+    assert!(total(&|r| r.fred_ted.discoveries_completed) >= 1);
+    assert!(total(&|r| r.daphne_ted.discoveries_completed) >= 10);
+    assert!(total(&|r| r.fred_ted.probes_answered) >= 10);
+    assert!(total(&|r| r.decrypted) >= 40);
+    assert!(total(&|r| r.corrupted_esp_delivered) >= 1);
+    assert!(total(&|r| r.replayed_esp_delivered) >= 1);
+    assert!(total(&|r| r.fred.esp_refused + r.daphne.esp_refused) >= 3);
+    assert!(total(&|r| r.daphne.esp_unknown_spi + r.fred.esp_unknown_spi) >= 1);
+    assert!(total(&|r| r.forged_probes) >= 4);
+    assert!(total(&|r| r.fred_ted.probes_dropped_total()) >= 3);
+    assert!(total(&|r| r.forged_responses) >= 2);
+    assert!(total(&|r| r.daphne_ted.probes_retransmitted) >= 1);
+    assert!(total(&|r| r.daphne.outside_cleartext_dropped) >= 2);
+    assert!(total(&|r| r.daphne.tunnels_removed + r.fred.tunnels_removed) >= 2);
+    assert!(total(&|r| r.daphne.map_entries_removed) >= 1);
+    assert!(total(&|r| r.tunnels_expired_in_silence) >= 10);
+}

@@ -207,6 +207,86 @@ const REVIEWED: &[(&str, &str, &str)] = &[
         "if *size != AesKeySize::Aes128",
         "a key size",
     ),
+    (
+        "ike-sm/src/config.rs",
+        "PskScope::Identity(i) if i == id",
+        "a PSK looked up by the peer's identity, which is public",
+    ),
+    (
+        "ike-sm/src/decrypt.rs",
+        "out.exchange == ExchangeType::AGGRESSIVE && sender == Sender::Responder",
+        "exchange type and sender, public header facts",
+    ),
+    (
+        "ike-sm/src/decrypt.rs",
+        "out.exchange == ExchangeType::AGGRESSIVE && sender == Sender::Initiator",
+        "exchange type and sender, public header facts",
+    ),
+    (
+        "ike-sm/src/endpoint.rs",
+        "s.remote == remote && s.local == local",
+        "socket addresses",
+    ),
+    (
+        "ike-sm/src/endpoint.rs",
+        "soft_due && (role == Role::Initiator",
+        "the SA's role (rekey is a word match)",
+    ),
+    (
+        "ike-sm/src/endpoint.rs",
+        "let rekeys = s.role == Role::Initiator",
+        "the SA's role (rekey is a word match)",
+    ),
+    (
+        "ike-sm/src/entropy.rs",
+        "purpose == Purpose::DhPrivate",
+        "which kind of random value is asked for, not the value",
+    ),
+    (
+        "ike-sm/src/message.rs",
+        "first.payload_type() != PayloadType::HASH",
+        "a payload type code",
+    ),
+    (
+        "ike-sm/src/phase1.rs",
+        "let rekeys = sa.role == Role::Initiator",
+        "the SA's role (rekey is a word match)",
+    ),
+    (
+        "ike-sm/src/proposal.rs",
+        "t.id != KEY_IKE",
+        "a transform ID code",
+    ),
+    (
+        "ike-sm/src/proposal.rs",
+        "o.hash != p.hash",
+        "the negotiated hash algorithm, not a hash value",
+    ),
+    (
+        "ike-sm/src/proposal.rs",
+        "o.auth != AuthMethod::PRE_SHARED_KEY",
+        "the authentication method code",
+    ),
+    (
+        "ike-sm/src/quick.rs",
+        "let rekeys = record.role == Role::Initiator",
+        "the SA's role (rekey is a word match)",
+    ),
+    (
+        "ted/src/discovery/mod.rs",
+        "h.responder_cookie() == [0",
+        "a zero responder cookie marks a probe; cookies are public",
+    ),
+    (
+        "ted/src/gateway/router.rs",
+        "== Datagram::Consumed",
+        "what the gateway did with a datagram",
+    ),
+    (
+        "ted/src/gateway/translate.rs",
+        "t.integrity == EspIntegrity::None",
+        "an integrity algorithm code",
+    ),
 ];
 
 /// Types holding a secret or an authenticator; a derived `PartialEq` over
@@ -226,6 +306,11 @@ const DERIVED_OK: &[(&str, &str, &str)] = &[
         "esp/src/params.rs",
         "Keys",
         "both fields are SecretBytes, whose PartialEq is constant time",
+    ),
+    (
+        "ike-sm/src/event.rs",
+        "SaKeys",
+        "the keys are SecretBytes, whose PartialEq is constant time; the SPI is public",
     ),
     (
         "ted/src/config/isakmp.rs",

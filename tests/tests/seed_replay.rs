@@ -279,5 +279,67 @@ fn weak_algorithms_are_reported_once_each() {
             _ => None,
         })
         .collect();
-    assert_eq!(weak, ["DES-CBC", "MODP-768", "esp-des", "esp-md5-hmac"]);
+    assert_eq!(
+        weak,
+        ["DES-CBC", "SHA1", "MODP-768", "esp-des", "esp-md5-hmac"]
+    );
+}
+
+#[test]
+fn run_seed_is_the_replay_and_its_check_can_fail() {
+    use ted::gateway::scenario::{ReplayShortfall, SeedRouter, SeedRun, run_seed};
+    // The example's entry point: the same run as above.
+    let (d, f) = generators();
+    let run = run_seed(d, f, std::time::Instant::now()).unwrap();
+    run.check().unwrap();
+    assert_eq!(run.echo_replies(), 9);
+    let daphne = run.debug_trace(SeedRouter::Daphne);
+    let fred = run.debug_trace(SeedRouter::Fred);
+    // Each trace starts with the router's first line in the seed, at the
+    // seed's time on that router's clock.
+    assert!(
+        daphne.starts_with("*Mar  1 02:07:18.850: IPSEC(tunnel discover request): ,\n"),
+        "{daphne}"
+    );
+    assert!(
+        fred.starts_with(
+            "*Mar  1 02:07:45.763: ISAKMP (0:0): received packet from 13.13.13.14 (N) NEW SA\n"
+        ),
+        "{fred}"
+    );
+    assert!(
+        run.show(SeedRouter::Daphne, ShowCommand::CryptoIpsecSa)
+            .contains("#pkts encaps: 9, #pkts encrypt: 9, #pkts digest 9")
+    );
+    // Key tables: one ISAKMP SA (cookie, 8-byte DES key), two ESP SAs.
+    let ike = run.ikev1_decryption_table();
+    let (cookie, key) = ike.trim_end().split_once(',').unwrap();
+    assert_eq!((cookie.len(), key.len()), (16, 16), "{ike}");
+    let esp = run.esp_sa_table();
+    assert_eq!(esp.lines().count(), 2);
+    assert!(
+        esp.contains("\"IPv4\",\"11.11.11.2\",\"11.11.11.1\",\"0xf800d61f\",\"DES-CBC [RFC2405]\"")
+    );
+    assert!(
+        esp.contains("\"IPv4\",\"11.11.11.1\",\"11.11.11.2\",\"0xa4790fa0\",\"DES-CBC [RFC2405]\"")
+    );
+    // The pcap: a classic header with link type RAW, then 29 records.
+    let pcap = run.transit_pcap().unwrap();
+    assert_eq!(pcap[..4], [0xd4, 0xc3, 0xb2, 0xa1]);
+    assert_eq!(pcap[20..24], 101u32.to_le_bytes());
+    assert_eq!(run.network().net.captured(run.network().transit).len(), 29);
+
+    // With a wrong pre-shared key on fred the replay does not reach its
+    // end, and the check says so.
+    let fred_cfg = ted::config::ios::parse(&FRED_CFG.replace("abc123", "not-abc123"))
+        .unwrap()
+        .config;
+    let failed = SeedRun::replay(network_with(daphne_cfg(), fred_cfg, options()));
+    assert_eq!(
+        failed.check(),
+        Err(ReplayShortfall::EchoReplies {
+            got: 0,
+            expected: 9
+        })
+    );
 }

@@ -24,7 +24,8 @@ use super::secret::{HashValue, MAX_HASH_LEN, SecretBytes};
 pub enum HashAlgorithm {
     /// MD5 (RFC 1321); HMAC-MD5 as PRF. Weak: only when a policy names it.
     Md5,
-    /// SHA-1 (FIPS 180-4); HMAC-SHA1 as PRF.
+    /// SHA-1 (FIPS 180-4); HMAC-SHA1 as PRF. Weak as the PRF: only when a
+    /// policy names it.
     Sha1,
     /// SHA2-256; HMAC-SHA2-256 as PRF.
     Sha2_256,
@@ -56,11 +57,17 @@ impl HashAlgorithm {
         }
     }
 
-    /// Whether this is an algorithm the project treats as weak (MD5): to be
-    /// used only when a policy names it explicitly.
+    /// Whether this is an algorithm the project treats as weak, to be used
+    /// only when a policy names it explicitly: MD5, and SHA-1. The hash of
+    /// an ISAKMP SA is also its PRF (RFC 2409 s.4), the HMAC that derives
+    /// SKEYID and every key after it. HMAC-SHA1 is not known to be broken,
+    /// but SHA-1's collision resistance is (practical collisions since
+    /// 2017), so SHA-1 stays out of key derivation unless a policy asks
+    /// for it; the defaults use SHA2-256. (HMAC-SHA1-96 as an ESP
+    /// integrity algorithm is not treated as weak.)
     #[must_use]
     pub const fn is_weak(self) -> bool {
-        matches!(self, Self::Md5)
+        matches!(self, Self::Md5 | Self::Sha1)
     }
 
     /// A short display name ("MD5", "SHA1", "SHA2-256", ...).

@@ -44,7 +44,8 @@
 //! wiped on drop and never shown by `Debug`. Hashes received from a peer are
 //! checked with [`HashValue::verify`], in constant time.
 //!
-//! Weak algorithms (DES, 3DES, MD5, groups 1 and 2) are available because
+//! Weak algorithms (DES, 3DES, MD5, SHA-1 as the phase-1 hash and PRF,
+//! groups 1 and 2) are available because
 //! the seed scenario and deployed peers use them; every type says which of
 //! its values are weak (`is_weak`) so that the policy layer can refuse them
 //! unless a policy names them. Nothing here picks an algorithm by default.

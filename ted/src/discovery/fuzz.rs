@@ -5,7 +5,6 @@
 // Panicking on a broken invariant is what this is for.
 #![allow(clippy::panic)]
 
-use std::convert::Infallible;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::{Duration, Instant};
 
@@ -14,6 +13,7 @@ use isakmp_wire::{Message, MessageRepr, ParseConfig, TedMessage};
 use super::{Datagram, Discovery, DiscoveryConfig, Event, Transmit, TransmitKind, Trigger};
 use crate::acl::Flow;
 use crate::config::Config;
+use crate::fuzzing::program::{FuzzRng, Input};
 use crate::log::{DebugLog, Renderer, WallClock};
 
 const DAPHNE: &str = "\
@@ -78,78 +78,6 @@ const ADDRESSES: [Ipv4Addr; 12] = [
     Ipv4Addr::new(11, 11, 11, 255),
     Ipv4Addr::new(198, 51, 100, 7),
 ];
-
-/// A non-cryptographic generator for the cookies (SplitMix64): the fuzzer
-/// needs reproducibility, not secrecy. Its first draws can be forced to
-/// zero, to reach the cookie-retry paths.
-struct FuzzRng {
-    state: u64,
-    zeros: u8,
-}
-
-impl rand_core::TryRng for FuzzRng {
-    type Error = Infallible;
-
-    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
-        let mut b = [0; 4];
-        self.try_fill_bytes(&mut b)?;
-        Ok(u32::from_le_bytes(b))
-    }
-
-    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
-        let mut b = [0; 8];
-        self.try_fill_bytes(&mut b)?;
-        Ok(u64::from_le_bytes(b))
-    }
-
-    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
-        if self.zeros > 0 {
-            self.zeros -= 1;
-            dst.fill(0);
-            return Ok(());
-        }
-        for chunk in dst.chunks_mut(8) {
-            self.state = self.state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-            let mut z = self.state;
-            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-            z ^= z >> 31;
-            let bytes = z.to_le_bytes();
-            chunk.copy_from_slice(bytes.get(..chunk.len()).unwrap_or(&bytes));
-        }
-        Ok(())
-    }
-}
-
-// Only for the fuzz target: reproducible cookies are the point.
-impl rand_core::TryCryptoRng for FuzzRng {}
-
-/// Reads the program.
-struct Input<'a>(&'a [u8]);
-
-impl Input<'_> {
-    fn byte(&mut self) -> Option<u8> {
-        let (first, rest) = self.0.split_first()?;
-        self.0 = rest;
-        Some(*first)
-    }
-
-    fn u16(&mut self) -> Option<u16> {
-        Some(u16::from_be_bytes([self.byte()?, self.byte()?]))
-    }
-
-    fn address(&mut self) -> Option<Ipv4Addr> {
-        let i = usize::from(self.byte()?) % ADDRESSES.len();
-        ADDRESSES.get(i).copied()
-    }
-
-    fn bytes(&mut self, n: usize) -> &[u8] {
-        let n = n.min(self.0.len());
-        let (taken, rest) = self.0.split_at(n);
-        self.0 = rest;
-        taken
-    }
-}
 
 struct Side {
     discovery: Discovery,
@@ -296,12 +224,8 @@ pub fn discovery(data: &[u8]) {
 
 /// [`discovery`], returning the counters of both sides.
 pub fn discovery_run(data: &[u8]) -> DiscoveryRun {
-    let mut input = Input(data);
-    let seed = u64::from_le_bytes(std::array::from_fn(|_| input.byte().unwrap_or(0)));
-    let mut rng = FuzzRng {
-        state: seed,
-        zeros: 0,
-    };
+    let mut input = Input::new(data, &ADDRESSES);
+    let mut rng = FuzzRng::new(input.seed());
     let origin = Instant::now();
     let mut now = origin;
     let mut daphne = Side::new(DAPHNE);
@@ -380,7 +304,7 @@ pub fn discovery_run(data: &[u8]) -> DiscoveryRun {
             }
             // The RNG gives zero cookies for a while.
             7 => {
-                rng.zeros = input.byte().unwrap_or(0) % 8;
+                rng.zero_draws(input.byte().unwrap_or(0) % 8);
             }
             // Outputs are drained (and checked).
             _ => {

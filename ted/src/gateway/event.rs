@@ -189,7 +189,7 @@ pub enum Event {
     /// The configuration names a weak algorithm, which the gateway will
     /// negotiate because it is named (reported once per algorithm).
     WeakAlgorithm {
-        /// The algorithm (`DES-CBC`, `MODP-768`, `esp-md5-hmac`, ...).
+        /// The algorithm (`DES-CBC`, `SHA1`, `MODP-768`, `esp-md5-hmac`, ...).
         algorithm: String,
         /// The configuration part that names it.
         configured_by: String,

@@ -16,9 +16,12 @@
 //! IKE engine's configuration (ISAKMP policies, pre-shared keys including
 //! the `0.0.0.0 0.0.0.0` wildcard TED needs, transform sets, each crypto
 //! map entry as a phase-2 policy, lifetimes, PFS); each negotiated SA pair
-//! into two [`esp::SaParams`]. Weak algorithms (DES, MD5, MODP-768) run
-//! exactly when the IOS configuration names them, and each is reported
-//! once as [`Event::WeakAlgorithm`].
+//! into two [`esp::SaParams`]. Weak algorithms (DES, 3DES, MD5, SHA-1 as
+//! the phase-1 hash and PRF, MODP-768/1024) run exactly when the IOS
+//! configuration names them (as on IOS, a `crypto isakmp policy` without
+//! an `encryption`, `hash` or `group` line means DES, SHA and group 1),
+//! and each is reported once for the gateway's life, when it is built, as
+//! [`Event::WeakAlgorithm`] naming the configuration line.
 //!
 //! # What happens to a packet
 //!
@@ -117,7 +120,6 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-mod entropy;
 mod event;
 #[cfg(feature = "fuzzing")]
 pub(crate) mod fuzz;
@@ -134,14 +136,15 @@ use std::ops::Range;
 use std::sync::Arc;
 use std::time::Instant;
 
-use ike_sm::{Endpoint, Entropy, NegotiationId, Phase2Established, Purpose, SaRef, Spi};
+use ike_sm::{
+    Endpoint, Entropy, NegotiationId, Phase2Established, Purpose, PurposeRng, SaRef, Spi,
+};
 
 use crate::acl::{Flow, ProxyIdent};
 use crate::config::{Config, CryptoMapEntry, InterfaceName, Severity};
 use crate::discovery::{self, Discovered, Discovery, DiscoveryId, Disposition, TriggerOutcome};
 use crate::log::{DebugLog, IpsecSaLogKind, IpsecSaPairLog, LogEvent, Record, Role};
 
-use entropy::EntropyRng;
 pub use event::{
     Counters, Datagram, Esp, EspDrop, Event, Outside, Plaintext, PlaintextDrop, Transmit,
     TransmitKind, TunnelDownReason, TunnelInfo,
@@ -759,10 +762,7 @@ impl Gateway {
                 tailroom: room.tailroom,
             });
         }
-        let mut rng = EntropyRng {
-            entropy: self.endpoint.entropy_mut(),
-            purpose: Purpose::Iv,
-        };
+        let mut rng = PurposeRng::new(self.endpoint.entropy_mut(), Purpose::Iv);
         match self.esp.encapsulate(handle, now, &mut rng, buf, packet) {
             Some(Ok(done)) => {
                 let len = u64::try_from(inner_len).unwrap_or(u64::MAX);
@@ -782,10 +782,7 @@ impl Gateway {
         let Ok(trigger) = discovery::Trigger::from_config(&self.config, &self.map, flow) else {
             return Plaintext::Dropped(PlaintextDrop::DiscoveryRefused);
         };
-        let mut rng = EntropyRng {
-            entropy: self.endpoint.entropy_mut(),
-            purpose: Purpose::Cookie,
-        };
+        let mut rng = PurposeRng::new(self.endpoint.entropy_mut(), Purpose::Cookie);
         match self.discovery.handle_trigger(now, &mut rng, trigger) {
             TriggerOutcome::Started(_) | TriggerOutcome::Pending { .. } => {
                 Plaintext::Dropped(PlaintextDrop::Discovering)
@@ -860,10 +857,7 @@ impl Gateway {
             self.counters.datagrams_forwarded = self.counters.datagrams_forwarded.saturating_add(1);
             return Datagram::Forward;
         }
-        let mut rng = EntropyRng {
-            entropy: self.endpoint.entropy_mut(),
-            purpose: Purpose::Cookie,
-        };
+        let mut rng = PurposeRng::new(self.endpoint.entropy_mut(), Purpose::Cookie);
         let datagram = discovery::Datagram::new(remote, local, payload).with_crypto_map(&self.map);
         let disposition = self
             .discovery
@@ -1234,7 +1228,10 @@ impl Gateway {
             IpAddr::V6(_) => None,
         };
         let installed = match peer {
-            Some(peer) if self.tunnels.len() < self.options.caps.max_tunnels => {
+            Some(peer)
+                if self.tunnels.len() < self.options.caps.max_tunnels
+                    || self.replaces_one(peer, &est) =>
+            {
                 self.install_pair(now, &est, peer, ids, derived)
             }
             _ => false,
@@ -1251,6 +1248,25 @@ impl Gateway {
                 self.release(now, n.derived);
             }
         }
+    }
+
+    /// Whether a new pair takes over from exactly one installed tunnel with
+    /// the same peer and proxies: a rekey, by either side (the responder
+    /// of a rekey sees only a new Quick Mode). It is installed even at
+    /// `max_tunnels`, or a gateway at its cap could never rekey and its
+    /// tunnels would drop at every expiry; the old pair leaves when it
+    /// expires. A third pair for the same proxies is refused, so the table
+    /// holds at most twice `max_tunnels` pairs.
+    fn replaces_one(&self, peer: Ipv4Addr, est: &Phase2Established) -> bool {
+        self.tunnels
+            .values()
+            .filter(|t| {
+                t.peer == peer
+                    && t.local_proxy == est.local_proxy
+                    && t.remote_proxy == est.remote_proxy
+            })
+            .count()
+            == 1
     }
 
     fn install_pair(

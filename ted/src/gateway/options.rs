@@ -13,7 +13,10 @@ use crate::discovery::{self, DiscoveryConfig};
 #[non_exhaustive]
 pub struct Caps {
     /// Installed IPsec SA pairs (tunnels). A pair negotiated beyond this is
-    /// deleted at once (the peer is told) and counted.
+    /// deleted at once (the peer is told) and counted, unless it is the
+    /// rekey of an installed tunnel (same peer and proxies, and only one
+    /// such tunnel), which overlaps it until the old pair expires: the
+    /// table holds at most twice this many pairs.
     pub max_tunnels: usize,
     /// Phase-2 negotiations this gateway started and still waits for.
     pub max_negotiations: usize,

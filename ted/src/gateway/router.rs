@@ -4,18 +4,14 @@
 //! of the module documentation, written once for the tests and the seed
 //! demo; a real deployment writes the same loop over its sockets.
 
-use std::collections::VecDeque;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::Instant;
 
 use super::{Datagram, Esp, Event, Gateway, Outside, Plaintext};
 use crate::config::InterfaceName;
-use crate::sim::packet::{self, Ipv4Header, Ipv4Packet, Transport, icmp_type};
+use crate::sim::egress::{Egress, EgressCounters, is_own_address};
+use crate::sim::packet::{self, Ipv4Packet, Transport};
 use crate::sim::{Node, Output};
-
-/// TTL of packets the router originates (IOS uses 255 for its own IKE
-/// traffic).
-const OWN_TTL: u8 = 255;
 
 /// How many gateway events a router keeps for inspection.
 const MAX_EVENTS: usize = 10_000;
@@ -50,9 +46,8 @@ pub struct GatewayRouterCounters {
 #[derive(Debug)]
 pub struct GatewayRouter {
     gateway: Gateway,
-    outputs: VecDeque<Output>,
+    egress: Egress,
     events: Vec<Event>,
-    next_ip_id: u16,
     counters: GatewayRouterCounters,
 }
 
@@ -62,9 +57,8 @@ impl GatewayRouter {
     pub fn new(gateway: Gateway) -> Self {
         Self {
             gateway,
-            outputs: VecDeque::new(),
+            egress: Egress::new(),
             events: Vec::new(),
-            next_ip_id: 1,
             counters: GatewayRouterCounters::default(),
         }
     }
@@ -91,54 +85,19 @@ impl GatewayRouter {
     }
 
     fn is_own_address(&self, address: Ipv4Addr) -> bool {
-        self.gateway
-            .config()
-            .interfaces()
-            .iter()
-            .filter(|i| !i.shutdown)
-            .flat_map(|i| i.addresses())
-            .any(|a| a.address == address)
-    }
-
-    fn next_id(&mut self) -> u16 {
-        let id = self.next_ip_id;
-        self.next_ip_id = self.next_ip_id.wrapping_add(1);
-        id
-    }
-
-    fn route_out(&mut self, packet: Vec<u8>, destination: Ipv4Addr) -> bool {
-        match self.gateway.config().route(destination) {
-            Some(route) => {
-                self.outputs.push_back(Output {
-                    interface: route.interface,
-                    next_hop: route.next_hop,
-                    packet,
-                });
-                true
-            }
-            None => {
-                self.counters.dropped_no_route = self.counters.dropped_no_route.saturating_add(1);
-                false
-            }
-        }
-    }
-
-    fn originate(&mut self, packet: Vec<u8>, destination: Ipv4Addr) {
-        if self.route_out(packet, destination) {
-            self.counters.originated = self.counters.originated.saturating_add(1);
-        }
+        is_own_address(self.gateway.config(), address)
     }
 
     /// Sends the gateway's datagrams and keeps its events.
     fn drain(&mut self) {
         while let Some(t) = self.gateway.poll_transmit() {
-            let header =
-                Ipv4Header::new(*t.source.ip(), *t.destination.ip(), packet::protocol::UDP)
-                    .with_ttl(OWN_TTL)
-                    .with_identification(self.next_id());
-            if let Ok(p) = packet::udp(header, t.source.port(), t.destination.port(), &t.payload) {
-                self.originate(p, *t.destination.ip());
-            }
+            self.egress.originate_udp(
+                self.gateway.config(),
+                &mut self.counters,
+                t.source,
+                t.destination,
+                &t.payload,
+            );
         }
         while let Some(e) = self.gateway.poll_event() {
             if self.events.len() < MAX_EVENTS {
@@ -154,22 +113,33 @@ impl GatewayRouter {
     /// Forwards a transit packet: through the gateway when it leaves by
     /// the outside interface.
     fn forward(&mut self, now: Instant, mut packet: Vec<u8>, destination: Ipv4Addr) {
-        let Some(route) = self.gateway.config().route(destination) else {
-            self.counters.dropped_no_route = self.counters.dropped_no_route.saturating_add(1);
-            return;
-        };
         if packet::decrement_ttl(&mut packet).is_err() {
             self.counters.dropped_ttl = self.counters.dropped_ttl.saturating_add(1);
             return;
         }
-        if route.interface != *self.gateway.outside_interface() {
+        if self.send_through_crypto(now, packet, destination) {
             self.counters.forwarded = self.counters.forwarded.saturating_add(1);
-            self.outputs.push_back(Output {
-                interface: route.interface,
-                next_hop: route.next_hop,
-                packet,
-            });
-            return;
+        }
+    }
+
+    /// Sends a packet by its route; one that leaves by the outside
+    /// interface goes through the gateway's crypto map first, as IOS
+    /// applies a crypto map to every packet leaving its interface, the
+    /// router's own included (IKE and TED aside). Whether it went out in
+    /// the clear (ESP is counted apart).
+    fn send_through_crypto(
+        &mut self,
+        now: Instant,
+        packet: Vec<u8>,
+        destination: Ipv4Addr,
+    ) -> bool {
+        let Some(route) = self.gateway.config().route(destination) else {
+            self.counters.dropped_no_route = self.counters.dropped_no_route.saturating_add(1);
+            return false;
+        };
+        if route.interface != *self.gateway.outside_interface() {
+            self.egress.send(route, packet);
+            return true;
         }
         let len = packet.len();
         let mut buf = vec![0u8; Gateway::HEADROOM + len + Gateway::TAILROOM];
@@ -179,12 +149,8 @@ impl GatewayRouter {
         }
         match self.gateway.handle_plaintext(now, &mut buf, inner) {
             Plaintext::Bypass => {
-                self.counters.forwarded = self.counters.forwarded.saturating_add(1);
-                self.outputs.push_back(Output {
-                    interface: route.interface,
-                    next_hop: route.next_hop,
-                    packet,
-                });
+                self.egress.send(route, packet);
+                true
             }
             Plaintext::Encrypted {
                 packet: range,
@@ -192,36 +158,30 @@ impl GatewayRouter {
                 ..
             } => {
                 let esp = buf.get(range).map(<[u8]>::to_vec).unwrap_or_default();
-                if self.route_out(esp, peer) {
+                if self
+                    .egress
+                    .route_out(self.gateway.config(), &mut self.counters, esp, peer)
+                {
                     self.counters.encrypted = self.counters.encrypted.saturating_add(1);
                 }
+                false
             }
-            _ => self.drop_by_gateway(),
+            _ => {
+                self.drop_by_gateway();
+                false
+            }
         }
     }
 
-    fn answer_ping(&mut self, ip: &Ipv4Packet<'_>, transport: Option<Transport<'_>>) {
-        match transport {
-            Some(Transport::Icmp {
-                icmp_type: icmp_type::ECHO_REQUEST,
-                code: 0,
-                rest: [a, b, c, d],
-                data,
-            }) => {
-                let header = Ipv4Header::new(ip.header.destination, ip.header.source, 0)
-                    .with_ttl(OWN_TTL)
-                    .with_identification(self.next_id());
-                if let Ok(reply) = packet::icmp_echo(
-                    header,
-                    true,
-                    u16::from_be_bytes([a, b]),
-                    u16::from_be_bytes([c, d]),
-                    data,
-                ) {
-                    self.originate(reply, ip.header.source);
+    fn answer_ping(&mut self, now: Instant, ip: &Ipv4Packet<'_>, transport: Option<Transport<'_>>) {
+        match self.egress.echo_reply(ip, transport) {
+            Some(Ok(reply)) => {
+                if self.send_through_crypto(now, reply, ip.header.source) {
+                    self.counters.count_originated();
                 }
             }
-            _ => self.counters.dropped_local = self.counters.dropped_local.saturating_add(1),
+            Some(Err(_)) => {}
+            None => self.counters.dropped_local = self.counters.dropped_local.saturating_add(1),
         }
     }
 
@@ -236,7 +196,7 @@ impl GatewayRouter {
         let outside = *interface == *self.gateway.outside_interface();
         if !outside {
             if to_me {
-                self.answer_ping(&ip, transport);
+                self.answer_ping(now, &ip, transport);
             } else {
                 self.forward(now, bytes, destination);
             }
@@ -250,7 +210,11 @@ impl GatewayRouter {
                         Ok(p) => {
                             self.counters.decrypted = self.counters.decrypted.saturating_add(1);
                             let to = p.header.destination;
-                            self.forward(now, inner, to);
+                            if self.is_own_address(to) {
+                                self.answer_ping(now, &p, p.transport().ok());
+                            } else {
+                                self.forward(now, inner, to);
+                            }
                         }
                         Err(_) => {
                             self.counters.dropped_malformed =
@@ -274,14 +238,23 @@ impl GatewayRouter {
                 return;
             }
         }
-        if to_me {
-            self.answer_ping(&ip, transport);
-            return;
-        }
+        // Clear text the crypto map says must come encrypted is dropped
+        // whoever it is for, this router included.
         match self.gateway.handle_outside_plaintext(now, &bytes) {
+            Outside::Forward if to_me => self.answer_ping(now, &ip, transport),
             Outside::Forward => self.forward(now, bytes, destination),
             _ => self.drop_by_gateway(),
         }
+    }
+}
+
+impl EgressCounters for GatewayRouterCounters {
+    fn count_no_route(&mut self) {
+        self.dropped_no_route = self.dropped_no_route.saturating_add(1);
+    }
+
+    fn count_originated(&mut self) {
+        self.originated = self.originated.saturating_add(1);
     }
 }
 
@@ -295,7 +268,7 @@ impl Node for GatewayRouter {
     fn poll_output(&mut self) -> Option<Output> {
         // Commands given through `gateway_mut` queue datagrams too.
         self.drain();
-        self.outputs.pop_front()
+        self.egress.poll()
     }
 
     fn poll_timeout(&self) -> Option<Instant> {

@@ -56,6 +56,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub(crate) mod egress;
 mod host;
 pub mod packet;
 pub mod pcap;

@@ -3,13 +3,13 @@
 //! the seed's routers do up to the moment Main Mode would start, and a
 //! plain router when its configuration has no crypto map.
 
-use std::collections::VecDeque;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::Instant;
 
 use rand_core::CryptoRng;
 
-use super::packet::{self, Ipv4Header, Ipv4Packet, Transport, icmp_type};
+use super::egress::{Egress, EgressCounters, is_own_address};
+use super::packet::{self, Ipv4Packet, Transport};
 use super::{Node, Output};
 use crate::acl::Flow;
 use crate::config::{Config, InterfaceName};
@@ -17,10 +17,6 @@ use crate::discovery::{
     ConfigError, Datagram, Discovered, Discovery, DiscoveryConfig, Disposition, Event, Trigger,
 };
 use crate::log::{DebugLog, LogEvent, Record, Role};
-
-/// TTL of packets the router originates (IOS uses 255 for its own IKE
-/// traffic).
-const OWN_TTL: u8 = 255;
 
 /// What a [`DiscoveryRouter`] counted.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -74,8 +70,7 @@ pub struct DiscoveryRouter<R> {
     log: DebugLog,
     discovered: Vec<Discovered>,
     derive_errors: Vec<String>,
-    outputs: VecDeque<Output>,
-    next_ip_id: u16,
+    egress: Egress,
     counters: RouterCounters,
 }
 
@@ -90,8 +85,7 @@ impl<R: CryptoRng> DiscoveryRouter<R> {
             log: DebugLog::default(),
             discovered: Vec::new(),
             derive_errors: Vec::new(),
-            outputs: VecDeque::new(),
-            next_ip_id: 1,
+            egress: Egress::new(),
             counters: RouterCounters::default(),
         })
     }
@@ -126,61 +120,22 @@ impl<R: CryptoRng> DiscoveryRouter<R> {
         &self.counters
     }
 
-    fn is_own_address(&self, address: Ipv4Addr) -> bool {
-        self.config
-            .interfaces()
-            .iter()
-            .filter(|i| !i.shutdown)
-            .flat_map(|i| i.addresses())
-            .any(|a| a.address == address)
-    }
-
     fn crypto_map_of(&self, interface: &InterfaceName) -> Option<String> {
         self.config
             .interface(interface.as_str())
             .and_then(|i| i.crypto_map.clone())
     }
 
-    fn next_id(&mut self) -> u16 {
-        let id = self.next_ip_id;
-        self.next_ip_id = self.next_ip_id.wrapping_add(1);
-        id
-    }
-
-    /// Sends a packet by the routing table.
-    fn route_out(&mut self, packet: Vec<u8>, destination: Ipv4Addr) -> bool {
-        match self.config.route(destination) {
-            Some(route) => {
-                self.outputs.push_back(Output {
-                    interface: route.interface,
-                    next_hop: route.next_hop,
-                    packet,
-                });
-                true
-            }
-            None => {
-                self.counters.dropped_no_route = self.counters.dropped_no_route.saturating_add(1);
-                false
-            }
-        }
-    }
-
-    fn originate(&mut self, packet: Vec<u8>, destination: Ipv4Addr) {
-        if self.route_out(packet, destination) {
-            self.counters.originated = self.counters.originated.saturating_add(1);
-        }
-    }
-
     /// Sends what the discovery queued and records its events.
     fn drain_discovery(&mut self, now: Instant) {
         while let Some(t) = self.discovery.poll_transmit() {
-            let header =
-                Ipv4Header::new(*t.source.ip(), *t.destination.ip(), packet::protocol::UDP)
-                    .with_ttl(OWN_TTL)
-                    .with_identification(self.next_id());
-            if let Ok(p) = packet::udp(header, t.source.port(), t.destination.port(), &t.payload) {
-                self.originate(p, *t.destination.ip());
-            }
+            self.egress.originate_udp(
+                &self.config,
+                &mut self.counters,
+                t.source,
+                t.destination,
+                &t.payload,
+            );
         }
         while let Some(event) = self.discovery.poll_event() {
             let found = match &event {
@@ -256,11 +211,7 @@ impl<R: CryptoRng> DiscoveryRouter<R> {
             return;
         }
         self.counters.forwarded = self.counters.forwarded.saturating_add(1);
-        self.outputs.push_back(Output {
-            interface: route.interface,
-            next_hop: route.next_hop,
-            packet,
-        });
+        self.egress.send(route, packet);
     }
 
     fn handle(&mut self, now: Instant, interface: &InterfaceName, packet: Vec<u8>) {
@@ -272,7 +223,7 @@ impl<R: CryptoRng> DiscoveryRouter<R> {
         let ingress_map = self.crypto_map_of(interface);
         let ike_port = self.discovery.config().ike_port;
         let destination = ip.header.destination;
-        let to_me = self.is_own_address(destination);
+        let to_me = is_own_address(&self.config, destination);
 
         if let Some(Transport::Udp {
             source_port,
@@ -303,27 +254,17 @@ impl<R: CryptoRng> DiscoveryRouter<R> {
         }
 
         if to_me {
-            match transport {
-                Some(Transport::Icmp {
-                    icmp_type: icmp_type::ECHO_REQUEST,
-                    code: 0,
-                    rest: [a, b, c, d],
-                    data,
-                }) => {
-                    let header = Ipv4Header::new(destination, ip.header.source, 0)
-                        .with_ttl(OWN_TTL)
-                        .with_identification(self.next_id());
-                    if let Ok(reply) = packet::icmp_echo(
-                        header,
-                        true,
-                        u16::from_be_bytes([a, b]),
-                        u16::from_be_bytes([c, d]),
-                        data,
-                    ) {
-                        self.originate(reply, ip.header.source);
-                    }
+            match self.egress.echo_reply(&ip, transport) {
+                Some(Ok(reply)) => {
+                    self.egress.originate(
+                        &self.config,
+                        &mut self.counters,
+                        reply,
+                        ip.header.source,
+                    );
                 }
-                _ => {
+                Some(Err(_)) => {}
+                None => {
                     self.counters.dropped_local = self.counters.dropped_local.saturating_add(1);
                 }
             }
@@ -343,6 +284,16 @@ impl<R: CryptoRng> DiscoveryRouter<R> {
     }
 }
 
+impl EgressCounters for RouterCounters {
+    fn count_no_route(&mut self) {
+        self.dropped_no_route = self.dropped_no_route.saturating_add(1);
+    }
+
+    fn count_originated(&mut self) {
+        self.originated = self.originated.saturating_add(1);
+    }
+}
+
 impl<R: CryptoRng + 'static> Node for DiscoveryRouter<R> {
     fn handle_packet(&mut self, now: Instant, interface: &InterfaceName, packet: Vec<u8>) {
         self.counters.received = self.counters.received.saturating_add(1);
@@ -351,7 +302,7 @@ impl<R: CryptoRng + 'static> Node for DiscoveryRouter<R> {
     }
 
     fn poll_output(&mut self) -> Option<Output> {
-        self.outputs.pop_front()
+        self.egress.poll()
     }
 
     fn poll_timeout(&self) -> Option<Instant> {

@@ -2,6 +2,7 @@
 //! gateway behind a router node.
 #![allow(
     dead_code,
+    unused_imports,
     unreachable_pub,
     clippy::unwrap_used,
     clippy::expect_used,
@@ -9,7 +10,7 @@
 )]
 
 use std::net::Ipv4Addr;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
@@ -19,18 +20,14 @@ use ted::gateway::{Event, Gateway, GatewayOptions, GatewayRouter};
 use ted::sim::NodeId;
 use ted::sim::packet::{self, Ipv4Header};
 
-pub const DAPHNE_CFG: &str = include_str!("../../../vectors/seed/daphne.cfg");
-pub const FRED_CFG: &str = include_str!("../../../vectors/seed/fred.cfg");
+pub use ted::gateway::scenario::{DAPHNE_CFG, FRED_CFG};
 
 pub fn parse(text: &str) -> Config {
     ted::config::ios::parse(text).unwrap().config
 }
 
 pub fn options() -> GatewayOptions {
-    let mut o = GatewayOptions::default();
-    o.debug = true;
-    o.key_log = true;
-    o
+    ted::gateway::scenario::seed_options()
 }
 
 pub fn network_with(daphne: Config, fred: Config, options: GatewayOptions) -> SeedNetwork {
@@ -46,14 +43,18 @@ pub fn network_with(daphne: Config, fred: Config, options: GatewayOptions) -> Se
 }
 
 pub fn network() -> SeedNetwork {
-    network_with(parse(DAPHNE_CFG), parse(FRED_CFG), options())
+    SeedNetwork::seed(
+        ChaCha20Rng::seed_from_u64(1),
+        ChaCha20Rng::seed_from_u64(2),
+        Instant::now(),
+    )
+    .unwrap()
 }
 
 /// The seed's network after ten pings (nine through the tunnel).
 pub fn established() -> SeedNetwork {
     let mut s = network();
-    s.ping(10, Duration::from_secs(1));
-    s.net.run_for(Duration::from_secs(12), 100_000);
+    s.replay_ping();
     assert_eq!(s.daphne().unwrap().gateway().tunnels().len(), 1);
     s
 }

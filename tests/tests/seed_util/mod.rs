@@ -3,6 +3,7 @@
 //! are written in.
 #![allow(
     dead_code,
+    unused_imports,
     unreachable_pub,
     clippy::unwrap_used,
     clippy::expect_used,
@@ -10,7 +11,7 @@
     clippy::indexing_slicing
 )]
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use ike_sm::{TraceAttribute, TraceEvent, TraceValue, VendorKind};
 use rand_chacha::ChaCha20Rng;
@@ -18,37 +19,40 @@ use rand_core::SeedableRng;
 use ted::config::Config;
 use ted::discovery::Event as Ted;
 use ted::gateway::GatewayOptions;
-use ted::gateway::scenario::{SeedNetwork, SeedSetup, scripted_entropy};
+pub use ted::gateway::scenario::{DAPHNE_CFG, FRED_CFG};
+use ted::gateway::scenario::{
+    SeedNetwork, SeedSetup, scripted_entropy, seed_configs, seed_options,
+};
 use ted::log::{IpsecSaLogKind, LogEvent, Record};
 
-pub const DAPHNE_CFG: &str = include_str!("../../../vectors/seed/daphne.cfg");
-pub const FRED_CFG: &str = include_str!("../../../vectors/seed/fred.cfg");
 pub const SEED: &str = include_str!("../../../vectors/seed/seed_excerpt.txt");
 
+/// The generators of the replay: Daphne's and fred's.
+pub fn generators() -> (ChaCha20Rng, ChaCha20Rng) {
+    (ChaCha20Rng::seed_from_u64(1), ChaCha20Rng::seed_from_u64(2))
+}
+
 pub fn daphne_cfg() -> Config {
-    ted::config::ios::parse(DAPHNE_CFG).unwrap().config
+    seed_configs().unwrap().0
 }
 
 pub fn fred_cfg() -> Config {
-    ted::config::ios::parse(FRED_CFG).unwrap().config
+    seed_configs().unwrap().1
 }
 
 /// Options with the debug log and the key log on.
 pub fn options() -> GatewayOptions {
-    let mut o = GatewayOptions::default();
-    o.debug = true;
-    o.key_log = true;
-    o
+    seed_options()
 }
 
 /// The seed's network with the given configurations and options, the
-/// seed's scripted values, generators seeded 1 and 2.
+/// seed's scripted values, [`generators`].
 pub fn network_with(daphne: Config, fred: Config, options: GatewayOptions) -> SeedNetwork {
-    let entropy = scripted_entropy(ChaCha20Rng::seed_from_u64(1), ChaCha20Rng::seed_from_u64(2));
+    let (d, f) = generators();
     SeedNetwork::build(SeedSetup::new(
         daphne,
         fred,
-        entropy,
+        scripted_entropy(d, f),
         options,
         Instant::now(),
     ))
@@ -57,14 +61,14 @@ pub fn network_with(daphne: Config, fred: Config, options: GatewayOptions) -> Se
 
 /// The seed's network as configured in the seed.
 pub fn network() -> SeedNetwork {
-    network_with(daphne_cfg(), fred_cfg(), options())
+    let (d, f) = generators();
+    SeedNetwork::seed(d, f, Instant::now()).unwrap()
 }
 
 /// D1 pings A1 ten times a second apart (the first echo request is the one
 /// TED drops), and the network runs until the last reply is back.
 pub fn ping_ten(s: &mut SeedNetwork) {
-    s.ping(10, Duration::from_secs(1));
-    s.net.run_for(Duration::from_secs(12), 100_000);
+    s.replay_ping();
 }
 
 /// The expected lines of a transcript file (comments and blank lines
