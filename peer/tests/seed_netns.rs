@@ -371,6 +371,7 @@ fn a_ping_through_ted_main_mode_quick_mode_and_esp() {
         dir: dir.clone(),
     };
     if let Err(e) = lab.build() {
+        // (A failure keeps the directory: it holds the logs.)
         assert!(
             !required,
             "REQUIRE_NETNS=1 and the seed's namespaces cannot be built: {e}"
@@ -379,6 +380,8 @@ fn a_ping_through_ted_main_mode_quick_mode_and_esp() {
             "!!! SKIPPED: the seed's network namespaces cannot be built here ({e}); \
              run as root, or set REQUIRE_NETNS=1 to make this a failure"
         );
+        drop(lab);
+        let _ = fs::remove_dir_all(&dir);
         return;
     }
     for r in ["daphne", "fred"] {

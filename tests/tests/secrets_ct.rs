@@ -287,11 +287,6 @@ const REVIEWED: &[(&str, &str, &str)] = &[
         "t.integrity == EspIntegrity::None",
         "an integrity algorithm code",
     ),
-    (
-        "ted/src/gateway/mod.rs",
-        "est.role == ike_sm::Role::Initiator && est.rekey_of.is_some()",
-        "the SA's role, and whether it is a rekey (the rekey hold)",
-    ),
 ];
 
 /// Types holding a secret or an authenticator; a derived `PartialEq` over

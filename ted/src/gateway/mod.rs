@@ -1298,6 +1298,9 @@ impl Gateway {
             .endpoint
             .isakmp_sa(est.isakmp_sa, now)
             .map_or(0, |s| s.conn_id);
+        // A pair that rekeys one of ours, negotiated as Quick Mode
+        // initiator, is held back (see REKEY_SEND_HOLD).
+        let rekeyed_by_us = matches!(est.role, ike_sm::Role::Initiator) && est.rekey_of.is_some();
         let tunnel = Tunnel {
             inbound,
             outbound,
@@ -1312,8 +1315,7 @@ impl Gateway {
             ids,
             derived,
             created: now,
-            hold_until: (est.role == ike_sm::Role::Initiator && est.rekey_of.is_some())
-                .then(|| now + REKEY_SEND_HOLD),
+            hold_until: rekeyed_by_us.then(|| now + REKEY_SEND_HOLD),
         };
         if let Some(key_log) = self.key_log.as_mut() {
             for (keys, source, destination) in [
