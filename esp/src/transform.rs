@@ -115,7 +115,15 @@ pub(crate) fn des_key_is_weak(k: &[u8]) -> bool {
     bool::from(hit)
 }
 
-fn cbc_encrypt<C: BlockCipherEncrypt>(c: &C, iv: &[u8], data: &mut [u8]) -> Result<(), OpenError> {
+/// Draws a fresh random IV into `iv` (RFC 2405 s.2, RFC 3602 s.2: CBC IVs
+/// must be unpredictable) and encrypts `data` in place under it.
+fn cbc_encrypt<C: BlockCipherEncrypt, R: CryptoRng + ?Sized>(
+    c: &C,
+    rng: &mut R,
+    iv: &mut [u8],
+    data: &mut [u8],
+) -> Result<(), OpenError> {
+    rng.fill_bytes(iv);
     let mut mode =
         cbc::Encryptor::<&C>::inner_iv_slice_init(c, iv).map_err(|_| OpenError::Length)?;
     let (blocks, tail) = InOutBuf::from(data).into_chunks::<C::BlockSize>();
@@ -372,26 +380,11 @@ impl Transform {
         let (hdr, iv) = head.split_at_mut(ESP_HEADER);
         match &self.cipher {
             Cipher::Null => {}
-            Cipher::Des(c) => {
-                rng.fill_bytes(iv);
-                cbc_encrypt(c, iv, body)?;
-            }
-            Cipher::TripleDes(c) => {
-                rng.fill_bytes(iv);
-                cbc_encrypt(c, iv, body)?;
-            }
-            Cipher::Aes128(c) => {
-                rng.fill_bytes(iv);
-                cbc_encrypt(c, iv, body)?;
-            }
-            Cipher::Aes192(c) => {
-                rng.fill_bytes(iv);
-                cbc_encrypt(c, iv, body)?;
-            }
-            Cipher::Aes256(c) => {
-                rng.fill_bytes(iv);
-                cbc_encrypt(c, iv, body)?;
-            }
+            Cipher::Des(c) => cbc_encrypt(c, rng, iv, body)?,
+            Cipher::TripleDes(c) => cbc_encrypt(c, rng, iv, body)?,
+            Cipher::Aes128(c) => cbc_encrypt(c, rng, iv, body)?,
+            Cipher::Aes192(c) => cbc_encrypt(c, rng, iv, body)?,
+            Cipher::Aes256(c) => cbc_encrypt(c, rng, iv, body)?,
             Cipher::Gcm128(_) | Cipher::Gcm192(_) | Cipher::Gcm256(_) => {
                 // RFC 4106 s.3.1: the IV must never repeat under one key;
                 // the sequence number never does.
