@@ -22,6 +22,17 @@ use ted::gateway::{
 };
 use ted::sim::packet::{self, Ipv4Header};
 
+/// A gateway on the seed's outside interface with the default options.
+fn gateway(config: &str) -> Gateway {
+    Gateway::new(
+        parse(config),
+        "FastEthernet0/0",
+        entropy(),
+        GatewayOptions::default(),
+    )
+    .unwrap()
+}
+
 fn entropy() -> Box<dyn ike_sm::Entropy + Send> {
     Box::new(ChaCha20Rng::seed_from_u64(9))
 }
@@ -80,13 +91,7 @@ fn parts_it_cannot_run_are_reported_not_changed() {
             "crypto ipsec transform-set ted-transforms esp-des esp-md5-hmac",
             "crypto ipsec transform-set ted-transforms ah-sha-hmac esp-des",
         );
-    let mut gw = Gateway::new(
-        parse(&text),
-        "FastEthernet0/0",
-        entropy(),
-        GatewayOptions::default(),
-    )
-    .unwrap();
+    let mut gw = gateway(&text);
     let events: Vec<Event> = std::iter::from_fn(|| gw.poll_event()).collect();
     let ignored: Vec<&String> = events
         .iter()
@@ -116,13 +121,7 @@ fn parts_it_cannot_run_are_reported_not_changed() {
 
 #[test]
 fn the_seed_translates_as_ios_reads_it() {
-    let gw = Gateway::new(
-        parse(DAPHNE_CFG),
-        "FastEthernet0/0",
-        entropy(),
-        GatewayOptions::default(),
-    )
-    .unwrap();
+    let gw = gateway(DAPHNE_CFG);
     let ike = gw.ike().config();
     // Policy 10 with IOS's defaults: DES, SHA, group 1, 86400 s, PSK.
     assert_eq!(ike.policies, vec![ike_sm::IsakmpPolicy::ios_default(10)]);
@@ -154,13 +153,7 @@ fn the_seed_translates_as_ios_reads_it() {
 
 #[test]
 fn traffic_no_entry_protects_is_bypassed_untouched() {
-    let mut gw = Gateway::new(
-        parse(DAPHNE_CFG),
-        "FastEthernet0/0",
-        entropy(),
-        GatewayOptions::default(),
-    )
-    .unwrap();
+    let mut gw = gateway(DAPHNE_CFG);
     let (mut buf, range) = echo_in_buffer(D1, Ipv4Addr::new(8, 8, 8, 8), b"x");
     let before = buf.clone();
     assert_eq!(
@@ -174,13 +167,7 @@ fn traffic_no_entry_protects_is_bypassed_untouched() {
 
 #[test]
 fn malformed_plaintext_is_dropped() {
-    let mut gw = Gateway::new(
-        parse(DAPHNE_CFG),
-        "FastEthernet0/0",
-        entropy(),
-        GatewayOptions::default(),
-    )
-    .unwrap();
+    let mut gw = gateway(DAPHNE_CFG);
     let now = Instant::now();
     let mut buf = vec![0x45u8; 60];
     assert_eq!(
@@ -203,13 +190,7 @@ fn malformed_plaintext_is_dropped() {
 
 #[test]
 fn protected_traffic_without_a_peer_starts_ted_once() {
-    let mut gw = Gateway::new(
-        parse(DAPHNE_CFG),
-        "FastEthernet0/0",
-        entropy(),
-        GatewayOptions::default(),
-    )
-    .unwrap();
+    let mut gw = gateway(DAPHNE_CFG);
     let now = Instant::now();
     for n in 0..3 {
         let (mut buf, range) = echo_in_buffer(D1, A1, b"ping");
@@ -262,13 +243,7 @@ access-list 101 permit ip 13.13.13.0 0.0.0.255 12.12.12.0 0.0.0.255
 access-list 102 permit ip 13.13.13.0 0.0.0.255 14.14.14.0 0.0.0.255
 access-list 103 permit ip 13.13.13.0 0.0.0.255 15.15.15.0 0.0.0.255
 ";
-    let mut gw = Gateway::new(
-        parse(text),
-        "FastEthernet0/0",
-        entropy(),
-        GatewayOptions::default(),
-    )
-    .unwrap();
+    let mut gw = gateway(text);
     let now = Instant::now();
     let (mut buf, range) = echo_in_buffer(D1, A1, b"x");
     assert_eq!(
@@ -341,13 +316,7 @@ access-list 101 permit ip 13.13.13.0 0.0.0.255 12.12.12.0 0.0.0.255
 
 #[test]
 fn outside_cleartext_the_map_protects_is_dropped() {
-    let mut gw = Gateway::new(
-        parse(DAPHNE_CFG),
-        "FastEthernet0/0",
-        entropy(),
-        GatewayOptions::default(),
-    )
-    .unwrap();
+    let mut gw = gateway(DAPHNE_CFG);
     let now = Instant::now();
     let icmp =
         |src, dst| packet::icmp_echo(Ipv4Header::new(src, dst, 0), true, 1, 1, b"pong").unwrap();
@@ -377,13 +346,7 @@ fn outside_cleartext_the_map_protects_is_dropped() {
 
 #[test]
 fn udp_500_to_others_is_forwarded_unless_it_is_a_probe_for_us() {
-    let mut gw = Gateway::new(
-        parse(FRED_CFG),
-        "FastEthernet0/0",
-        entropy(),
-        GatewayOptions::default(),
-    )
-    .unwrap();
+    let mut gw = gateway(FRED_CFG);
     let now = Instant::now();
     let host = SocketAddrV4::new(A1, 500);
     let other = SocketAddrV4::new(Ipv4Addr::new(198, 51, 100, 1), 500);
