@@ -324,12 +324,13 @@ fn a_probe_flood_is_rate_limited_and_the_real_exchange_still_works() {
     assert_no_cleartext(&wire(&s));
 }
 
-#[test]
-fn a_lost_probe_is_retransmitted() {
+/// The seed's network, twenty pings a second apart from 13.13.13.14, with
+/// the `index`th packet onto the outside link lost; run until the last
+/// ping has had time for its reply.
+fn twenty_pings_losing_transit_packet(index: u64) -> SeedNetwork {
     let mut s = network();
-    // The first packet onto the outside link is the probe.
-    s.net.set_filter(s.transit, |t| {
-        if t.index == 0 {
+    s.net.set_filter(s.transit, move |t| {
+        if t.index == index {
             Verdict::Drop
         } else {
             Verdict::Pass
@@ -337,6 +338,13 @@ fn a_lost_probe_is_retransmitted() {
     });
     s.ping(20, Duration::from_secs(1));
     s.net.run_for(Duration::from_secs(22), 100_000);
+    s
+}
+
+#[test]
+fn a_lost_probe_is_retransmitted() {
+    // The first packet onto the outside link is the probe.
+    let s = twenty_pings_losing_transit_packet(0);
     let d = s.daphne().unwrap().gateway();
     let stats = d.discovery().stats();
     assert_eq!(stats.probes_sent, 2);
@@ -359,17 +367,8 @@ fn a_lost_probe_is_retransmitted() {
 
 #[test]
 fn a_lost_response_is_recovered_by_the_retransmitted_probe() {
-    let mut s = network();
     // The second packet onto the outside link is fred's response.
-    s.net.set_filter(s.transit, |t| {
-        if t.index == 1 {
-            Verdict::Drop
-        } else {
-            Verdict::Pass
-        }
-    });
-    s.ping(20, Duration::from_secs(1));
-    s.net.run_for(Duration::from_secs(22), 100_000);
+    let s = twenty_pings_losing_transit_packet(1);
     let d = s.daphne().unwrap().gateway();
     let f = s.fred().unwrap().gateway();
     // fred is stateless: it answered both probes.
