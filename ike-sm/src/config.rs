@@ -595,6 +595,18 @@ pub struct Limits {
     pub half_open_per_peer: usize,
     /// Half-open phase-1 SAs in total.
     pub half_open_total: usize,
+    /// Established ISAKMP SAs per peer address. A peer that already has
+    /// this many cannot start another phase 1 with us (its first message
+    /// is dropped, [`DropReason::IsakmpSaLimit`](crate::DropReason::IsakmpSaLimit)),
+    /// nor can we with it ([`CommandError::LimitReached`](crate::CommandError::LimitReached)),
+    /// until one expires or is deleted. A phase-1 rekey needs one more
+    /// than the SAs a peer keeps at once. Phase 1s already under way may
+    /// still complete, so a peer holds at most this plus
+    /// `half_open_per_peer`.
+    pub established_per_peer: usize,
+    /// Established ISAKMP SAs in total (the same rules as
+    /// `established_per_peer`, for all peers together).
+    pub established_total: usize,
     /// Quick Mode negotiations per ISAKMP SA: those in progress (either
     /// side's) plus our requests queued behind its phase 1. A peer's QM1
     /// beyond it is dropped ([`DropReason::Phase2Limit`](crate::DropReason::Phase2Limit));
@@ -628,6 +640,8 @@ impl Default for Limits {
         Self {
             half_open_per_peer: 16,
             half_open_total: 256,
+            established_per_peer: 16,
+            established_total: 4096,
             phase2_per_sa: 32,
             completed_nodes_per_sa: 16,
             completed_node_linger: Duration::from_secs(60),

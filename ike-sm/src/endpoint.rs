@@ -59,8 +59,9 @@ pub enum CommandError {
     /// No ISAKMP policy is configured.
     #[error("no ISAKMP policy configured")]
     NoPolicy,
-    /// The half-open phase-1 cap is reached.
-    #[error("too many phase-1 negotiations in progress")]
+    /// A phase-1 cap is reached: half-open SAs or established ISAKMP SAs,
+    /// with this peer or in total ([`Limits`](crate::Limits)).
+    #[error("too many phase-1 SAs (half-open or established)")]
     LimitReached,
     /// The ISAKMP SA the request would use already runs or queues
     /// [`Limits::phase2_per_sa`](crate::Limits::phase2_per_sa) Quick Modes.
@@ -897,11 +898,33 @@ impl Endpoint {
             .map(|s| s.id)
     }
 
-    pub(crate) fn half_open_count(&self, peer: Option<IpAddr>) -> usize {
-        self.sas
-            .values()
-            .filter(|s| !s.is_established() && peer.is_none_or(|p| s.remote.ip() == p))
-            .count()
+    /// Whether a new phase 1 with `peer` fits the caps on half-open and
+    /// established ISAKMP SAs ([`Limits`](crate::Limits)); `Err` names the
+    /// cap that is full. One pass over the SAs, which the caps bound.
+    pub(crate) fn phase1_admission(&self, peer: IpAddr) -> Result<(), DropReason> {
+        let limits = &self.config.limits;
+        let (mut half_open, mut half_open_peer) = (0usize, 0usize);
+        let (mut established, mut established_peer) = (0usize, 0usize);
+        for sa in self.sas.values() {
+            let (total, of_peer) = if sa.is_established() {
+                (&mut established, &mut established_peer)
+            } else {
+                (&mut half_open, &mut half_open_peer)
+            };
+            *total += 1;
+            if sa.remote.ip() == peer {
+                *of_peer += 1;
+            }
+        }
+        if half_open >= limits.half_open_total || half_open_peer >= limits.half_open_per_peer {
+            Err(DropReason::HalfOpenLimit)
+        } else if established >= limits.established_total
+            || established_peer >= limits.established_per_peer
+        {
+            Err(DropReason::IsakmpSaLimit)
+        } else {
+            Ok(())
+        }
     }
 
     pub(crate) fn weak(&mut self, sa: SaRef, algorithm: String) {

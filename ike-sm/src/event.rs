@@ -199,6 +199,9 @@ pub enum DropReason {
     InvalidKeyExchange,
     /// The half-open phase-1 cap was reached.
     HalfOpenLimit,
+    /// The cap on established ISAKMP SAs (per peer or in total) was
+    /// reached: no new phase 1 until one goes.
+    IsakmpSaLimit,
     /// The per-SA Quick Mode cap was reached.
     Phase2Limit,
     /// An exchange type we do not handle.
@@ -602,6 +605,8 @@ pub struct Counters {
     pub invalid_ke: u64,
     /// Dropped: half-open cap.
     pub half_open_limit: u64,
+    /// Dropped: established ISAKMP SA cap.
+    pub isakmp_sa_limit: u64,
     /// Dropped: Quick Mode cap.
     pub phase2_limit: u64,
     /// Dropped: unsupported exchange type.
@@ -634,6 +639,7 @@ impl Counters {
             DropReason::NoPreSharedKey => &mut self.no_psk,
             DropReason::InvalidKeyExchange => &mut self.invalid_ke,
             DropReason::HalfOpenLimit => &mut self.half_open_limit,
+            DropReason::IsakmpSaLimit => &mut self.isakmp_sa_limit,
             DropReason::Phase2Limit => &mut self.phase2_limit,
             DropReason::UnsupportedExchange(_) => &mut self.unsupported_exchange,
             DropReason::UnknownSpi => &mut self.unknown_spi,
@@ -659,6 +665,7 @@ impl Counters {
             self.no_psk,
             self.invalid_ke,
             self.half_open_limit,
+            self.isakmp_sa_limit,
             self.phase2_limit,
             self.unsupported_exchange,
             self.unknown_spi,

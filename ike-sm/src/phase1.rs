@@ -257,9 +257,7 @@ impl Endpoint {
         let Some(first) = policies.first().copied() else {
             return Err(CommandError::NoPolicy);
         };
-        if self.half_open_count(None) >= self.config.limits.half_open_total
-            || self.half_open_count(Some(remote.ip())) >= self.config.limits.half_open_per_peer
-        {
+        if self.phase1_admission(remote.ip()).is_err() {
             return Err(CommandError::LimitReached);
         }
         let icookie = self.new_cookie().ok_or(CommandError::LimitReached)?;
@@ -564,10 +562,8 @@ impl Endpoint {
                 state: None,
             },
         );
-        if self.half_open_count(None) >= self.config.limits.half_open_total
-            || self.half_open_count(Some(remote.ip())) >= self.config.limits.half_open_per_peer
-        {
-            return self.drop_input(remote, DropReason::HalfOpenLimit);
+        if let Err(full) = self.phase1_admission(remote.ip()) {
+            return self.drop_input(remote, full);
         }
         let inb = match Inbound::clear(message) {
             Ok(i) => i,

@@ -3,7 +3,8 @@
 //! initiator (running and queued behind phase 1); completed Quick Modes
 //! kept to answer retransmissions; retransmissions of a
 //! flood of half-open SAs; duplicates answered at most once per interval;
-//! the output queues of a caller that does not drain them.
+//! the output queues of a caller that does not drain them; established
+//! ISAKMP SAs per peer and in total.
 //! (The half-open caps themselves are flooded in `exchanges.rs`,
 //! `half_open_cap_under_an_mm1_flood_keeps_established_sas_working`.)
 #![allow(
@@ -339,4 +340,91 @@ fn completed_quick_modes_kept_for_retransmissions_are_capped_and_expire() {
     p.drive_for(Duration::from_secs(61));
     assert_eq!(replay(&mut p), 0);
     assert_eq!(p.a.ipsec_sas(p.now).len(), 41);
+}
+
+/// Established ISAKMP SAs of `ep` with `peer`'s address.
+fn established_with(ep: &Endpoint, peer: SocketAddr, now: std::time::Instant) -> usize {
+    ep.isakmp_sas(now)
+        .iter()
+        .filter(|s| s.state == IsakmpState::QmIdle && s.remote.ip() == peer.ip())
+        .count()
+}
+
+#[test]
+fn established_isakmp_sas_per_peer_are_capped_until_one_goes() {
+    let mut b_config = lab_config(b"k");
+    b_config.limits.established_per_peer = 3;
+    let mut p = pair_with(lab_config(b"k"), b_config);
+    let (a_addr, b_addr) = (p.a_addr, p.b_addr);
+    for n in 1..=3 {
+        p.a.initiate_phase1(p.now, b_addr, a_addr).unwrap();
+        p.drive();
+        assert_eq!(established_with(&p.b, a_addr, p.now), n);
+    }
+    assert_eq!(p.b.counters().isakmp_sa_limit, 0);
+    // A fourth phase 1 from the same peer: b drops its first message (and
+    // a's retransmissions of it), and cannot start one towards a either.
+    let fourth = p.a.initiate_phase1(p.now, b_addr, a_addr).unwrap();
+    p.drive_for(Duration::from_secs(15));
+    assert_eq!(established_with(&p.b, a_addr, p.now), 3);
+    assert_eq!(
+        p.b.counters().isakmp_sa_limit,
+        2,
+        "MM1 and one retransmission"
+    );
+    assert!(p.b_events.iter().any(|e| matches!(
+        e,
+        Event::InputDropped {
+            reason: ike_sm::DropReason::IsakmpSaLimit,
+            ..
+        }
+    )));
+    assert_eq!(
+        p.b.initiate_phase1(p.now, a_addr, b_addr),
+        Err(CommandError::LimitReached)
+    );
+    // Another peer is not affected by this one's cap (the harness's link
+    // takes b's messages to a, which completes this phase 1 too, as
+    // 192.0.2.77).
+    let other: SocketAddr = "192.0.2.77:500".parse().unwrap();
+    assert!(p.b.initiate_phase1(p.now, other, b_addr).is_ok());
+    // One of the three goes: the next retransmission of the fourth MM1
+    // gets through and completes.
+    let oldest =
+        p.b.isakmp_sas(p.now)
+            .iter()
+            .find(|s| s.state == IsakmpState::QmIdle && s.remote == a_addr)
+            .unwrap()
+            .id;
+    p.b.delete_isakmp(p.now, oldest).unwrap();
+    assert_eq!(established_with(&p.b, a_addr, p.now), 2);
+    p.drive_for(Duration::from_secs(15));
+    assert_eq!(established_with(&p.b, a_addr, p.now), 3);
+    assert_eq!(
+        p.a.isakmp_sa(fourth, p.now).map(|s| s.state),
+        Some(IsakmpState::QmIdle)
+    );
+}
+
+#[test]
+fn established_isakmp_sas_in_total_are_capped() {
+    let mut b_config = lab_config(b"k");
+    b_config.limits.established_total = 2;
+    let mut p = pair_with(lab_config(b"k"), b_config);
+    let (a_addr, b_addr) = (p.a_addr, p.b_addr);
+    for _ in 0..2 {
+        p.a.initiate_phase1(p.now, b_addr, a_addr).unwrap();
+        p.drive();
+    }
+    assert_eq!(established_with(&p.b, a_addr, p.now), 2);
+    // Full for every peer, not only this one.
+    let other: SocketAddr = "192.0.2.77:500".parse().unwrap();
+    assert_eq!(
+        p.b.initiate_phase1(p.now, other, b_addr),
+        Err(CommandError::LimitReached)
+    );
+    p.a.initiate_phase1(p.now, b_addr, a_addr).unwrap();
+    p.drive();
+    assert_eq!(established_with(&p.b, a_addr, p.now), 2);
+    assert_eq!(p.b.counters().isakmp_sa_limit, 1);
 }

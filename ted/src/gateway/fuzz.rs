@@ -136,6 +136,8 @@ fn options() -> GatewayOptions {
     ike.limits.half_open_per_peer = 2;
     ike.limits.half_open_total = 4;
     ike.limits.phase2_per_sa = 2;
+    ike.limits.established_per_peer = 2;
+    ike.limits.established_total = 3;
     GatewayOptions {
         debug: true,
         key_log: true,
