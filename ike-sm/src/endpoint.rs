@@ -111,6 +111,47 @@ pub(crate) struct IsakmpSa {
 }
 
 impl IsakmpSa {
+    /// A phase-1 SA about to send (initiator) or answer (responder) its
+    /// first message: no state yet, nothing sent or received, the peer's
+    /// DPD support unknown and the peer last heard from at `now`. The
+    /// initiator's responder cookie is zero until MM2/AM2 brings it.
+    pub(crate) fn new(
+        id: IsakmpSaId,
+        conn_id: u32,
+        role: Role,
+        mode: ExchangeMode,
+        (local, remote): (SocketAddr, SocketAddr),
+        (icookie, rcookie): (Cookie, Cookie),
+        now: Instant,
+    ) -> Self {
+        IsakmpSa {
+            id,
+            conn_id,
+            role,
+            mode,
+            local,
+            remote,
+            icookie,
+            rcookie,
+            state: P1::Dead,
+            last_in: None,
+            last_out: None,
+            retx: None,
+            qm: BTreeMap::new(),
+            pending: Vec::new(),
+            dpd: Dpd {
+                peer_supports: false,
+                next_seq: 0,
+                outstanding: None,
+                last_seq_in: None,
+                last_heard: now,
+            },
+            rekey_started: false,
+            initial_contact: false,
+            sent_at: None,
+        }
+    }
+
     pub(crate) fn established(&self) -> Option<&Established> {
         match &self.state {
             P1::Established(e) => Some(e),
