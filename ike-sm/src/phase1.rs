@@ -132,8 +132,33 @@ pub(crate) struct KeyedState {
     iv: IvChain,
     /// Aggressive responder: the peer's identity (already received in
     /// AM1) and its ID payload body.
-    peer_identity: Option<Identity>,
-    peer_id_b: Vec<u8>,
+    peer: Option<(Identity, Vec<u8>)>,
+}
+
+impl KeyedState {
+    /// The keys of either side once KE and nonces are exchanged: the
+    /// public values in the RFC's order (the initiator's first), the peer's
+    /// identity not known yet.
+    fn new(
+        suite: Phase1Suite,
+        sai_b: Vec<u8>,
+        g_xi: &[u8],
+        g_xr: &[u8],
+        keys: Phase1Keys,
+        cipher: Cipher,
+        iv: IvChain,
+    ) -> Self {
+        KeyedState {
+            suite,
+            sai_b,
+            g_xi: g_xi.to_vec(),
+            g_xr: g_xr.to_vec(),
+            keys,
+            cipher,
+            iv,
+            peer: None,
+        }
+    }
 }
 
 /// An established ISAKMP SA.
@@ -394,11 +419,12 @@ impl Endpoint {
         let verdict = match state {
             P1::MainI1(st) => self.main_i1(now, &mut sa, st, message),
             P1::MainI3(st) => self.main_i3(now, &mut sa, *st, message),
-            P1::MainI5(st) => self.main_i5(now, &mut sa, *st, message),
+            P1::MainI5(st) => self.last_auth(now, &mut sa, *st, message, "MM6", false),
             P1::MainR2(st) => self.main_r2(now, &mut sa, st, message),
             P1::MainR4(st) => self.main_r4(now, &mut sa, *st, message),
             P1::AggrI1(st) => self.aggr_i1(now, &mut sa, *st, message),
-            P1::AggrR2(st) => self.aggr_r2(now, &mut sa, *st, message),
+            // AM3 may come in clear (see the module docs).
+            P1::AggrR2(st) => self.last_auth(now, &mut sa, *st, message, "AM3", true),
             other @ (P1::Established(_) | P1::Dead) => Verdict::Reject(
                 other,
                 DropReason::unexpected(
@@ -738,17 +764,9 @@ impl Endpoint {
         payloads.extend(self.vid_payloads(VidSlot::Aggressive));
         let bytes = emit_clear(sa.header(ExchangeType::AGGRESSIVE, 0), payloads)
             .map_err(|_| DropReason::InvalidId)?;
-        let state = P1::AggrR2(Box::new(KeyedState {
-            suite,
-            sai_b,
-            g_xi: g_xi.to_vec(),
-            g_xr: dh.public_value().to_vec(),
-            keys,
-            cipher,
-            iv,
-            peer_identity,
-            peer_id_b,
-        }));
+        let mut keyed = KeyedState::new(suite, sai_b, g_xi, dh.public_value(), keys, cipher, iv);
+        keyed.peer = peer_identity.map(|i| (i, peer_id_b));
+        let state = P1::AggrR2(Box::new(keyed));
         Ok((bytes, state))
     }
 
@@ -890,17 +908,15 @@ impl Endpoint {
             }
         };
         self.send_p1(now, sa, bytes, true, IsakmpState::MmKeyExch);
-        Verdict::Next(P1::MainI5(Box::new(KeyedState {
+        Verdict::Next(P1::MainI5(Box::new(KeyedState::new(
             suite,
-            sai_b: st.sai_b,
-            g_xi: st.dh.public_value().to_vec(),
-            g_xr: g_xr.to_vec(),
+            st.sai_b,
+            st.dh.public_value(),
+            g_xr,
             keys,
             cipher,
             iv,
-            peer_identity: None,
-            peer_id_b: Vec::new(),
-        })))
+        ))))
     }
 
     /// Whether to send INITIAL-CONTACT with our authentication: configured,
@@ -1107,8 +1123,8 @@ impl Endpoint {
             }
         };
         let ctx = Some((sa.id, sa.conn_id));
-        let (identity, id_b) = match st.peer_identity.clone() {
-            Some(i) => (i, st.peer_id_b.clone()),
+        let (identity, id_b) = match st.peer.clone() {
+            Some(known) => known,
             None => {
                 let Some(raw) = inb.raw(PayloadType::IDENTIFICATION) else {
                     return Err(Verdict::Fail {
@@ -1200,15 +1216,18 @@ impl Endpoint {
         }))
     }
 
-    /// MM6 received.
-    fn main_i5(
+    /// The exchange's last message received (MM6 by the initiator, AM3 by
+    /// the responder): authenticate the peer, stop retransmitting, done.
+    fn last_auth(
         &mut self,
         now: Instant,
         sa: &mut IsakmpSa,
         st: KeyedState,
         m: &Message<&[u8]>,
+        name: &'static str,
+        allow_clear: bool,
     ) -> Verdict {
-        match self.authenticate(sa, st, m, "MM6", false) {
+        match self.authenticate(sa, st, m, name, allow_clear) {
             Ok((st, identity, extras)) => {
                 sa.retx = None;
                 Verdict::Next(self.establish(now, sa, st, identity, extras))
@@ -1257,17 +1276,15 @@ impl Endpoint {
             return Verdict::Reject(P1::MainR2(st), DropReason::InvalidKeyExchange);
         };
         self.send_p1(now, sa, bytes, true, IsakmpState::MmKeyExch);
-        Verdict::Next(P1::MainR4(Box::new(KeyedState {
+        Verdict::Next(P1::MainR4(Box::new(KeyedState::new(
             suite,
-            sai_b: st.sai_b,
-            g_xi: g_xi.to_vec(),
-            g_xr: dh.public_value().to_vec(),
+            st.sai_b,
+            g_xi,
+            dh.public_value(),
             keys,
             cipher,
             iv,
-            peer_identity: None,
-            peer_id_b: Vec::new(),
-        })))
+        ))))
     }
 
     /// MM5 received: authenticate, then MM6.
@@ -1413,17 +1430,16 @@ impl Endpoint {
             return Verdict::Reject(back(st), DropReason::DecryptFailed);
         };
         self.send_p1(now, sa, bytes, false, IsakmpState::AgAuth);
-        let keyed = KeyedState {
+        let mut keyed = KeyedState::new(
             suite,
-            sai_b: st.sai_b,
-            g_xi: st.dh.public_value().to_vec(),
-            g_xr: g_xr.to_vec(),
+            st.sai_b,
+            st.dh.public_value(),
+            g_xr,
             keys,
             cipher,
             iv,
-            peer_identity: Some(identity.clone()),
-            peer_id_b: id_raw.body().to_vec(),
-        };
+        );
+        keyed.peer = Some((identity.clone(), id_raw.body().to_vec()));
         Verdict::Next(self.establish(
             now,
             sa,
@@ -1433,23 +1449,6 @@ impl Endpoint {
                 initial_contact: false,
             },
         ))
-    }
-
-    /// AM3 received.
-    fn aggr_r2(
-        &mut self,
-        now: Instant,
-        sa: &mut IsakmpSa,
-        st: KeyedState,
-        m: &Message<&[u8]>,
-    ) -> Verdict {
-        match self.authenticate(sa, st, m, "AM3", true) {
-            Ok((st, identity, extras)) => {
-                sa.retx = None;
-                Verdict::Next(self.establish(now, sa, st, identity, extras))
-            }
-            Err(v) => v,
-        }
     }
 
     /// Phase 1 is up: events, queued Quick Modes, INITIAL-CONTACT.
