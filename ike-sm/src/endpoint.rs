@@ -808,6 +808,33 @@ impl Endpoint {
         }
     }
 
+    /// Traces a message received on an SA (IOS's "received packet from"),
+    /// with the SA's role and state.
+    pub(crate) fn trace_received(&mut self, sa: &IsakmpSa, from: SocketAddr) {
+        self.trace(
+            Some((sa.id, sa.conn_id)),
+            TraceEvent::ReceivedPacket {
+                from,
+                role: Some(sa.role),
+                state: Some(sa.ios_state()),
+            },
+        );
+    }
+
+    /// Traces the first sending of a message on an SA (retransmissions
+    /// are traced where they happen), in IOS state `state`.
+    pub(crate) fn trace_sending(&mut self, sa: &IsakmpSa, state: IsakmpState) {
+        self.trace(
+            Some((sa.id, sa.conn_id)),
+            TraceEvent::SendingPacket {
+                to: sa.remote,
+                role: sa.role,
+                state,
+                retransmission: false,
+            },
+        );
+    }
+
     /// Traces held steps in order, under one SA context.
     pub(crate) fn trace_all(&mut self, sa: Option<(IsakmpSaId, u32)>, events: Vec<TraceEvent>) {
         for event in events {
@@ -904,6 +931,22 @@ impl Endpoint {
         let r = u128::from(u32::from_be_bytes(b));
         let n = max.as_nanos().saturating_mul(r) / u128::from(u32::MAX);
         Duration::from_nanos(u64::try_from(n).unwrap_or(u64::MAX))
+    }
+
+    /// Forgets an IPsec SA without telling the peer (the peer deleted it,
+    /// or is gone) and reports it deleted by `by`.
+    pub(crate) fn forget_ipsec(&mut self, inbound: Spi, by: DeletedBy) {
+        if let Some(s) = self.ipsec.remove(&inbound) {
+            self.spis.remove(&s.inbound.0);
+            self.events.push_back(Event::Deleted {
+                sa: SaRef::Ipsec {
+                    inbound: s.inbound,
+                    outbound: s.outbound,
+                },
+                peer: s.remote,
+                by,
+            });
+        }
     }
 
     pub(crate) fn new_sa_id(&mut self) -> IsakmpSaId {

@@ -17,7 +17,7 @@ use isakmp_wire::{
 };
 
 use crate::endpoint::{Endpoint, IpsecSa, IsakmpSa};
-use crate::event::{DeletedBy, DropReason, Event, FailReason, SaRef, TraceEvent};
+use crate::event::{DeletedBy, DropReason, Event, FailReason, TraceEvent};
 use crate::message::{Inbound, decrypt};
 use crate::quick::Qm;
 use crate::types::{IsakmpSaId, Spi};
@@ -291,17 +291,7 @@ impl Endpoint {
                 self.drop_input(remote, DropReason::UnknownSpi);
                 continue;
             };
-            if let Some(s) = self.ipsec.remove(&inbound) {
-                self.spis.remove(&s.inbound.0);
-                self.events.push_back(Event::Deleted {
-                    sa: SaRef::Ipsec {
-                        inbound: s.inbound,
-                        outbound: s.outbound,
-                    },
-                    peer: s.remote,
-                    by: DeletedBy::Peer,
-                });
-            }
+            self.forget_ipsec(inbound, DeletedBy::Peer);
         }
     }
 

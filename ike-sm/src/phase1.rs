@@ -246,15 +246,7 @@ impl Endpoint {
         retransmit: bool,
         state: IsakmpState,
     ) {
-        self.trace(
-            Some((sa.id, sa.conn_id)),
-            TraceEvent::SendingPacket {
-                to: sa.remote,
-                role: sa.role,
-                state,
-                retransmission: false,
-            },
-        );
+        self.trace_sending(sa, state);
         sa.retx = if retransmit {
             Some(Retx {
                 next: now + self.first_delay(),
@@ -407,14 +399,7 @@ impl Endpoint {
                 DropReason::unexpected("the SA's own exchange from its peer", received),
             );
         }
-        self.trace(
-            Some((sa.id, sa.conn_id)),
-            TraceEvent::ReceivedPacket {
-                from: remote,
-                role: Some(sa.role),
-                state: Some(sa.ios_state()),
-            },
-        );
+        self.trace_received(&sa, remote);
         let state = mem::replace(&mut sa.state, P1::Dead);
         let verdict = match state {
             P1::MainI1(st) => self.main_i1(now, &mut sa, st, message),
@@ -1522,17 +1507,7 @@ impl Endpoint {
             .map(|s| s.inbound)
             .collect();
         for spi in spis {
-            if let Some(s) = self.ipsec.remove(&spi) {
-                self.spis.remove(&s.inbound.0);
-                self.events.push_back(Event::Deleted {
-                    sa: SaRef::Ipsec {
-                        inbound: s.inbound,
-                        outbound: s.outbound,
-                    },
-                    peer: s.remote,
-                    by,
-                });
-            }
+            self.forget_ipsec(spi, by);
         }
     }
 

@@ -282,14 +282,7 @@ impl Endpoint {
             self.sas.insert(id, sa);
             return self.drop_input(remote, reason);
         }
-        self.trace(
-            Some((sa.id, sa.conn_id)),
-            TraceEvent::ReceivedPacket {
-                from: remote,
-                role: Some(sa.role),
-                state: Some(sa.ios_state()),
-            },
-        );
+        self.trace_received(&sa, remote);
         let mid = h.message_id();
         let data = m.message_bytes();
         match sa.qm.remove(&mid) {
@@ -615,15 +608,7 @@ impl Endpoint {
             request: None,
             rekey_started: false,
         };
-        self.trace(
-            ctx,
-            TraceEvent::SendingPacket {
-                to: sa.remote,
-                role: sa.role,
-                state: sa.ios_state(),
-                retransmission: false,
-            },
-        );
+        self.trace_sending(sa, sa.ios_state());
         let delay = self.first_delay();
         sa.qm.insert(
             mid,
@@ -993,15 +978,7 @@ impl Endpoint {
         sa.dpd.last_heard = now;
         // IOS creates the SAs before sending QM3 (the seed's Daphne).
         self.install(now, sa, &mut record, established);
-        self.trace(
-            ctx,
-            TraceEvent::SendingPacket {
-                to: sa.remote,
-                role: sa.role,
-                state: sa.ios_state(),
-                retransmission: false,
-            },
-        );
+        self.trace_sending(sa, sa.ios_state());
         self.trace(
             ctx,
             TraceEvent::DeletingNode {
