@@ -214,18 +214,8 @@ impl Endpoint {
         };
         let peer = sa.remote;
         let conn = sa.conn_id;
-        self.spis.remove(&spi.0);
-        if let Some(n) = node.negotiation {
-            self.negotiations.remove(&n);
-        }
-        self.trace(
-            Some((id, conn)),
-            TraceEvent::DeletingNode {
-                message_id: mid,
-                error: true,
-                reason: "peer refused the proposal",
-            },
-        );
+        // The node was found by this SPI; in QM1-sent state no IPsec SA holds it.
+        self.discard_failed_qm((id, conn), mid, &node, "peer refused the proposal");
         self.events.push_back(Event::Phase2Failed {
             negotiation: node.negotiation,
             sa: Some(id),
