@@ -981,6 +981,13 @@ impl Endpoint {
             .map(|s| s.id)
     }
 
+    /// Whether the half-open limits are reached, in total or for `peer`:
+    /// then no new phase 1 with it starts, ours or the peer's.
+    pub(crate) fn half_open_full(&self, peer: IpAddr) -> bool {
+        self.half_open_count(None) >= self.config.limits.half_open_total
+            || self.half_open_count(Some(peer)) >= self.config.limits.half_open_per_peer
+    }
+
     pub(crate) fn half_open_count(&self, peer: Option<IpAddr>) -> usize {
         self.sas
             .values()

@@ -211,6 +211,13 @@ impl Endpoint {
         }
     }
 
+    /// Our ID payload for `identity` (IDii/IDir) with the configured
+    /// protocol and port.
+    fn id_payload<'i>(&self, identity: &'i Identity) -> PayloadRepr<'i> {
+        let (proto, port) = self.config.identity_protocol_port;
+        PayloadRepr::Id(identity.to_id(proto, port))
+    }
+
     fn vid_payloads(&self, phase: VidSlot) -> Vec<PayloadRepr<'static>> {
         let v = &self.config.vendor_ids;
         let mut out = Vec::new();
@@ -276,9 +283,7 @@ impl Endpoint {
         let Some(first) = policies.first().copied() else {
             return Err(CommandError::NoPolicy);
         };
-        if self.half_open_count(None) >= self.config.limits.half_open_total
-            || self.half_open_count(Some(remote.ip())) >= self.config.limits.half_open_per_peer
-        {
+        if self.half_open_full(remote.ip()) {
             return Err(CommandError::LimitReached);
         }
         let icookie = self.new_cookie().ok_or(CommandError::LimitReached)?;
@@ -317,8 +322,7 @@ impl Endpoint {
                 let dh = self.dh(first.group);
                 let ni = self.nonce();
                 let identity = self.local_identity(local);
-                let (proto, port) = self.config.identity_protocol_port;
-                let id_payload = PayloadRepr::Id(identity.to_id(proto, port));
+                let id_payload = self.id_payload(&identity);
                 let id_b = payload_body(&id_payload).map_err(|_| CommandError::NoPolicy)?;
                 let sa_payload = PayloadRepr::Sa(phase1_sa(&offered));
                 let sai_b = payload_body(&sa_payload).map_err(|_| CommandError::NoPolicy)?;
@@ -560,9 +564,7 @@ impl Endpoint {
                 state: None,
             },
         );
-        if self.half_open_count(None) >= self.config.limits.half_open_total
-            || self.half_open_count(Some(remote.ip())) >= self.config.limits.half_open_per_peer
-        {
+        if self.half_open_full(remote.ip()) {
             return self.drop_input(remote, DropReason::HalfOpenLimit);
         }
         let inb = match Inbound::clear(message) {
@@ -734,8 +736,7 @@ impl Endpoint {
             .map_err(|_| DropReason::InvalidKeyExchange)?;
         let iv = IvChain::phase1(suite.hash, suite.encryption, g_xi, dh.public_value());
         let identity = self.local_identity(sa.local);
-        let (proto, port) = self.config.identity_protocol_port;
-        let id_payload = PayloadRepr::Id(identity.to_id(proto, port));
+        let id_payload = self.id_payload(&identity);
         let id_b = payload_body(&id_payload).map_err(|_| DropReason::InvalidId)?;
         let transcript = transcript(sa, g_xi, dh.public_value(), &sai_b);
         let hash_r = auth_hash(&keys, Role::Responder, &transcript, &id_b);
