@@ -781,15 +781,8 @@ impl Endpoint {
                 message_id: 0,
             },
         );
-        let suite = match accept_phase1_reply(reply, &st.policies) {
-            Ok(s) => s,
-            Err(_) => {
-                return Verdict::Fail {
-                    reason: DropReason::NoProposalChosen,
-                    fail: FailReason::NoProposalChosen,
-                    notify: None,
-                };
-            }
+        let Ok(suite) = accept_phase1_reply(reply, &st.policies) else {
+            return not_offered();
         };
         let Some((psk, _, _)) = self.config.psk_for_address(sa.remote.ip()) else {
             self.trace(
@@ -1345,20 +1338,13 @@ impl Endpoint {
         if let Err(r) = check_nonce(nr) {
             return Verdict::Reject(back(st), r);
         }
-        let Ok(suite) = accept_phase1_reply(reply, &st.policies) else {
-            return Verdict::Fail {
-                reason: DropReason::NoProposalChosen,
-                fail: FailReason::NoProposalChosen,
-                notify: None,
-            };
+        // AM1 carried one KE: the chosen transform must use its group.
+        let Some(suite) = accept_phase1_reply(reply, &st.policies)
+            .ok()
+            .filter(|s| s.group == st.dh.group())
+        else {
+            return not_offered();
         };
-        if suite.group != st.dh.group() {
-            return Verdict::Fail {
-                reason: DropReason::NoProposalChosen,
-                fail: FailReason::NoProposalChosen,
-                notify: None,
-            };
-        }
         let ids = inb.ids();
         let Some(identity) = ids.first().and_then(Identity::from_id) else {
             return Verdict::Fail {
@@ -1665,6 +1651,16 @@ fn peer_ke_nonce<'a>(
     };
     check_nonce(nonce)?;
     Ok((ke, nonce))
+}
+
+/// The responder chose nothing we offered (MM2/AM2): the negotiation
+/// ends, without telling the peer.
+fn not_offered() -> Verdict {
+    Verdict::Fail {
+        reason: DropReason::NoProposalChosen,
+        fail: FailReason::NoProposalChosen,
+        notify: None,
+    }
 }
 
 /// The phase-1 cipher under the derived key; a weak (DES) key ends the
