@@ -112,6 +112,47 @@ pub(crate) struct IsakmpSa {
 }
 
 impl IsakmpSa {
+    /// A phase-1 SA about to send (initiator) or answer (responder) its
+    /// first message: no state yet, nothing sent or received, the peer's
+    /// DPD support unknown and the peer last heard from at `now`. The
+    /// initiator's responder cookie is zero until MM2/AM2 brings it.
+    pub(crate) fn new(
+        id: IsakmpSaId,
+        conn_id: u32,
+        role: Role,
+        mode: ExchangeMode,
+        (local, remote): (SocketAddr, SocketAddr),
+        (icookie, rcookie): (Cookie, Cookie),
+        now: Instant,
+    ) -> Self {
+        IsakmpSa {
+            id,
+            conn_id,
+            role,
+            mode,
+            local,
+            remote,
+            icookie,
+            rcookie,
+            state: P1::Dead,
+            last_in: None,
+            last_out: None,
+            retx: None,
+            qm: BTreeMap::new(),
+            pending: Vec::new(),
+            dpd: Dpd {
+                peer_supports: false,
+                next_seq: 0,
+                outstanding: None,
+                last_seq_in: None,
+                last_heard: now,
+            },
+            rekey_started: false,
+            initial_contact: false,
+            sent_at: None,
+        }
+    }
+
     pub(crate) fn established(&self) -> Option<&Established> {
         match &self.state {
             P1::Established(e) => Some(e),
@@ -768,6 +809,33 @@ impl Endpoint {
         }
     }
 
+    /// Traces a message received on an SA (IOS's "received packet from"),
+    /// with the SA's role and state.
+    pub(crate) fn trace_received(&mut self, sa: &IsakmpSa, from: SocketAddr) {
+        self.trace(
+            Some((sa.id, sa.conn_id)),
+            TraceEvent::ReceivedPacket {
+                from,
+                role: Some(sa.role),
+                state: Some(sa.ios_state()),
+            },
+        );
+    }
+
+    /// Traces the first sending of a message on an SA (retransmissions
+    /// are traced where they happen), in IOS state `state`.
+    pub(crate) fn trace_sending(&mut self, sa: &IsakmpSa, state: IsakmpState) {
+        self.trace(
+            Some((sa.id, sa.conn_id)),
+            TraceEvent::SendingPacket {
+                to: sa.remote,
+                role: sa.role,
+                state,
+                retransmission: false,
+            },
+        );
+    }
+
     /// Traces held steps in order, under one SA context.
     pub(crate) fn trace_all(&mut self, sa: Option<(IsakmpSaId, u32)>, events: Vec<TraceEvent>) {
         for event in events {
@@ -864,6 +932,22 @@ impl Endpoint {
         let r = u128::from(u32::from_be_bytes(b));
         let n = max.as_nanos().saturating_mul(r) / u128::from(u32::MAX);
         Duration::from_nanos(u64::try_from(n).unwrap_or(u64::MAX))
+    }
+
+    /// Forgets an IPsec SA without telling the peer (the peer deleted it,
+    /// or is gone) and reports it deleted by `by`.
+    pub(crate) fn forget_ipsec(&mut self, inbound: Spi, by: DeletedBy) {
+        if let Some(s) = self.ipsec.remove(&inbound) {
+            self.spis.remove(&s.inbound.0);
+            self.events.push_back(Event::Deleted {
+                sa: SaRef::Ipsec {
+                    inbound: s.inbound,
+                    outbound: s.outbound,
+                },
+                peer: s.remote,
+                by,
+            });
+        }
     }
 
     pub(crate) fn new_sa_id(&mut self) -> IsakmpSaId {

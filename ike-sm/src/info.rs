@@ -17,7 +17,7 @@ use isakmp_wire::{
 };
 
 use crate::endpoint::{Endpoint, IpsecSa, IsakmpSa};
-use crate::event::{DeletedBy, DropReason, Event, FailReason, SaRef, TraceEvent};
+use crate::event::{DeletedBy, DropReason, Event, FailReason, TraceEvent};
 use crate::message::{Inbound, decrypt};
 use crate::quick::Qm;
 use crate::types::{IsakmpSaId, Spi};
@@ -214,18 +214,8 @@ impl Endpoint {
         };
         let peer = sa.remote;
         let conn = sa.conn_id;
-        self.spis.remove(&spi.0);
-        if let Some(n) = node.negotiation {
-            self.negotiations.remove(&n);
-        }
-        self.trace(
-            Some((id, conn)),
-            TraceEvent::DeletingNode {
-                message_id: mid,
-                error: true,
-                reason: "peer refused the proposal",
-            },
-        );
+        // The node was found by this SPI; in QM1-sent state no IPsec SA holds it.
+        self.discard_failed_qm((id, conn), mid, &node, "peer refused the proposal");
         self.events.push_back(Event::Phase2Failed {
             negotiation: node.negotiation,
             sa: Some(id),
@@ -291,17 +281,7 @@ impl Endpoint {
                 self.drop_input(remote, DropReason::UnknownSpi);
                 continue;
             };
-            if let Some(s) = self.ipsec.remove(&inbound) {
-                self.spis.remove(&s.inbound.0);
-                self.events.push_back(Event::Deleted {
-                    sa: SaRef::Ipsec {
-                        inbound: s.inbound,
-                        outbound: s.outbound,
-                    },
-                    peer: s.remote,
-                    by: DeletedBy::Peer,
-                });
-            }
+            self.forget_ipsec(inbound, DeletedBy::Peer);
         }
     }
 

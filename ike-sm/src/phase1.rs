@@ -31,8 +31,10 @@ use isakmp_wire::{
 };
 
 use crate::config::IsakmpPolicy;
-use crate::crypto::{Cipher, DhKeyPair, IvChain, Phase1Keys, Phase1Transcript, Skeyid};
-use crate::endpoint::{CommandError, Dpd, Endpoint, IsakmpSa, Retx};
+use crate::crypto::{
+    Cipher, DhKeyPair, HashValue, IvChain, Phase1Keys, Phase1Transcript, SecretBytes, Skeyid,
+};
+use crate::endpoint::{CommandError, Endpoint, IsakmpSa, Retx};
 use crate::event::{
     DeletedBy, DropReason, Event, FailReason, Phase1Established, Phase1Suite, SaRef, TraceEvent,
     VendorKind,
@@ -130,8 +132,33 @@ pub(crate) struct KeyedState {
     iv: IvChain,
     /// Aggressive responder: the peer's identity (already received in
     /// AM1) and its ID payload body.
-    peer_identity: Option<Identity>,
-    peer_id_b: Vec<u8>,
+    peer: Option<(Identity, Vec<u8>)>,
+}
+
+impl KeyedState {
+    /// The keys of either side once KE and nonces are exchanged: the
+    /// public values in the RFC's order (the initiator's first), the peer's
+    /// identity not known yet.
+    fn new(
+        suite: Phase1Suite,
+        sai_b: Vec<u8>,
+        g_xi: &[u8],
+        g_xr: &[u8],
+        keys: Phase1Keys,
+        cipher: Cipher,
+        iv: IvChain,
+    ) -> Self {
+        KeyedState {
+            suite,
+            sai_b,
+            g_xi: g_xi.to_vec(),
+            g_xr: g_xr.to_vec(),
+            keys,
+            cipher,
+            iv,
+            peer: None,
+        }
+    }
 }
 
 /// An established ISAKMP SA.
@@ -184,6 +211,13 @@ impl Endpoint {
         }
     }
 
+    /// Our ID payload for `identity` (IDii/IDir) with the configured
+    /// protocol and port.
+    fn id_payload<'i>(&self, identity: &'i Identity) -> PayloadRepr<'i> {
+        let (proto, port) = self.config.identity_protocol_port;
+        PayloadRepr::Id(identity.to_id(proto, port))
+    }
+
     fn vid_payloads(&self, phase: VidSlot) -> Vec<PayloadRepr<'static>> {
         let v = &self.config.vendor_ids;
         let mut out = Vec::new();
@@ -219,15 +253,7 @@ impl Endpoint {
         retransmit: bool,
         state: IsakmpState,
     ) {
-        self.trace(
-            Some((sa.id, sa.conn_id)),
-            TraceEvent::SendingPacket {
-                to: sa.remote,
-                role: sa.role,
-                state,
-                retransmission: false,
-            },
-        );
+        self.trace_sending(sa, state);
         sa.retx = if retransmit {
             Some(Retx {
                 next: now + self.first_delay(),
@@ -267,32 +293,15 @@ impl Endpoint {
             .map_or(self.config.default_mode, |p| p.mode);
         let id = self.new_sa_id();
         let conn_id = self.next_conn_id();
-        let mut sa = IsakmpSa {
+        let mut sa = IsakmpSa::new(
             id,
             conn_id,
-            role: Role::Initiator,
+            Role::Initiator,
             mode,
-            local,
-            remote,
-            icookie,
-            rcookie: [0; 8],
-            state: P1::Dead,
-            last_in: None,
-            last_out: None,
-            retx: None,
-            qm: Default::default(),
-            pending: Vec::new(),
-            dpd: Dpd {
-                peer_supports: false,
-                next_seq: 0,
-                outstanding: None,
-                last_seq_in: None,
-                last_heard: now,
-            },
-            rekey_started: false,
-            initial_contact: false,
-            sent_at: None,
-        };
+            (local, remote),
+            (icookie, [0; 8]),
+            now,
+        );
         let (bytes, state) = match mode {
             ExchangeMode::Main => {
                 let sa_payload = PayloadRepr::Sa(phase1_sa(&policies));
@@ -313,8 +322,7 @@ impl Endpoint {
                 let dh = self.dh(first.group);
                 let ni = self.nonce();
                 let identity = self.local_identity(local);
-                let (proto, port) = self.config.identity_protocol_port;
-                let id_payload = PayloadRepr::Id(identity.to_id(proto, port));
+                let id_payload = self.id_payload(&identity);
                 let id_b = payload_body(&id_payload).map_err(|_| CommandError::NoPolicy)?;
                 let sa_payload = PayloadRepr::Sa(phase1_sa(&offered));
                 let sai_b = payload_body(&sa_payload).map_err(|_| CommandError::NoPolicy)?;
@@ -395,23 +403,17 @@ impl Endpoint {
                 DropReason::unexpected("the SA's own exchange from its peer", received),
             );
         }
-        self.trace(
-            Some((sa.id, sa.conn_id)),
-            TraceEvent::ReceivedPacket {
-                from: remote,
-                role: Some(sa.role),
-                state: Some(sa.ios_state()),
-            },
-        );
+        self.trace_received(&sa, remote);
         let state = mem::replace(&mut sa.state, P1::Dead);
         let verdict = match state {
             P1::MainI1(st) => self.main_i1(now, &mut sa, st, message),
             P1::MainI3(st) => self.main_i3(now, &mut sa, *st, message),
-            P1::MainI5(st) => self.main_i5(now, &mut sa, *st, message),
+            P1::MainI5(st) => self.last_auth(now, &mut sa, *st, message, "MM6", false),
             P1::MainR2(st) => self.main_r2(now, &mut sa, st, message),
             P1::MainR4(st) => self.main_r4(now, &mut sa, *st, message),
             P1::AggrI1(st) => self.aggr_i1(now, &mut sa, *st, message),
-            P1::AggrR2(st) => self.aggr_r2(now, &mut sa, *st, message),
+            // AM3 may come in clear (see the module docs).
+            P1::AggrR2(st) => self.last_auth(now, &mut sa, *st, message, "AM3", true),
             other @ (P1::Established(_) | P1::Dead) => Verdict::Reject(
                 other,
                 DropReason::unexpected(
@@ -652,36 +654,20 @@ impl Endpoint {
         let id = self.new_sa_id();
         let conn_id = self.next_conn_id();
         self.trace_all(Some((id, conn_id)), early);
-        let mut sa = IsakmpSa {
+        let mode = if aggressive {
+            ExchangeMode::Aggressive
+        } else {
+            ExchangeMode::Main
+        };
+        let mut sa = IsakmpSa::new(
             id,
             conn_id,
-            role: Role::Responder,
-            mode: if aggressive {
-                ExchangeMode::Aggressive
-            } else {
-                ExchangeMode::Main
-            },
-            local,
-            remote,
-            icookie: h.initiator_cookie(),
-            rcookie,
-            state: P1::Dead,
-            last_in: None,
-            last_out: None,
-            retx: None,
-            qm: Default::default(),
-            pending: Vec::new(),
-            dpd: Dpd {
-                peer_supports: false,
-                next_seq: 0,
-                outstanding: None,
-                last_seq_in: None,
-                last_heard: now,
-            },
-            rekey_started: false,
-            initial_contact: false,
-            sent_at: None,
-        };
+            Role::Responder,
+            mode,
+            (local, remote),
+            (h.initiator_cookie(), rcookie),
+            now,
+        );
         self.process_vids(&mut sa, &inb);
         let reply_sa = PayloadRepr::Sa(SaRepr {
             situation: SIT_IDENTITY_ONLY,
@@ -744,28 +730,16 @@ impl Endpoint {
             .shared_secret(g_xi)
             .map_err(|_| DropReason::InvalidKeyExchange)?;
         let nr = self.nonce();
-        let keys = Skeyid::pre_shared_key(suite.hash, &psk, ni, &nr).derive(
-            g_xy.expose(),
-            &sa.icookie,
-            &sa.rcookie,
-        );
-        self.trace(Some((sa.id, sa.conn_id)), TraceEvent::SkeyidGenerated);
+        let keys = self.phase1_keys(sa, suite, &psk, g_xy.expose(), ni, &nr);
         let cipher = keys
             .cipher(suite.encryption)
             .map_err(|_| DropReason::InvalidKeyExchange)?;
         let iv = IvChain::phase1(suite.hash, suite.encryption, g_xi, dh.public_value());
         let identity = self.local_identity(sa.local);
-        let (proto, port) = self.config.identity_protocol_port;
-        let id_payload = PayloadRepr::Id(identity.to_id(proto, port));
+        let id_payload = self.id_payload(&identity);
         let id_b = payload_body(&id_payload).map_err(|_| DropReason::InvalidId)?;
-        let transcript = Phase1Transcript {
-            g_xi,
-            g_xr: dh.public_value(),
-            cky_i: sa.icookie,
-            cky_r: sa.rcookie,
-            sai_b: &sai_b,
-        };
-        let hash_r = keys.hash_r(&transcript, &id_b);
+        let transcript = transcript(sa, g_xi, dh.public_value(), &sai_b);
+        let hash_r = auth_hash(&keys, Role::Responder, &transcript, &id_b);
         let mut payloads = vec![
             reply_sa,
             PayloadRepr::KeyExchange(dh.public_value()),
@@ -776,17 +750,9 @@ impl Endpoint {
         payloads.extend(self.vid_payloads(VidSlot::Aggressive));
         let bytes = emit_clear(sa.header(ExchangeType::AGGRESSIVE, 0), payloads)
             .map_err(|_| DropReason::InvalidId)?;
-        let state = P1::AggrR2(Box::new(KeyedState {
-            suite,
-            sai_b,
-            g_xi: g_xi.to_vec(),
-            g_xr: dh.public_value().to_vec(),
-            keys,
-            cipher,
-            iv,
-            peer_identity,
-            peer_id_b,
-        }));
+        let mut keyed = KeyedState::new(suite, sai_b, g_xi, dh.public_value(), keys, cipher, iv);
+        keyed.peer = peer_identity.map(|i| (i, peer_id_b));
+        let state = P1::AggrR2(Box::new(keyed));
         Ok((bytes, state))
     }
 
@@ -815,15 +781,8 @@ impl Endpoint {
                 message_id: 0,
             },
         );
-        let suite = match accept_phase1_reply(reply, &st.policies) {
-            Ok(s) => s,
-            Err(_) => {
-                return Verdict::Fail {
-                    reason: DropReason::NoProposalChosen,
-                    fail: FailReason::NoProposalChosen,
-                    notify: None,
-                };
-            }
+        let Ok(suite) = accept_phase1_reply(reply, &st.policies) else {
+            return not_offered();
         };
         let Some((psk, _, _)) = self.config.psk_for_address(sa.remote.ip()) else {
             self.trace(
@@ -897,15 +856,63 @@ impl Endpoint {
             Ok(i) => i,
             Err(r) => return Verdict::Reject(P1::MainI3(Box::new(st)), r),
         };
-        let (Some(g_xr), Some(nr)) = (inb.ke(), inb.nonce()) else {
-            return Verdict::Reject(
-                P1::MainI3(Box::new(st)),
-                DropReason::unexpected("MM4 (KE, NONCE)", inb.describe()),
-            );
+        let (g_xr, nr) = match peer_ke_nonce(&inb, "MM4 (KE, NONCE)") {
+            Ok(x) => x,
+            Err(r) => return Verdict::Reject(P1::MainI3(Box::new(st)), r),
         };
-        if let Err(r) = check_nonce(nr) {
-            return Verdict::Reject(P1::MainI3(Box::new(st)), r);
-        }
+        let g_xy = match self.main_dh(sa, &st.dh, g_xr) {
+            Ok(s) => s,
+            Err(r) => return Verdict::Reject(P1::MainI3(Box::new(st)), r),
+        };
+        let suite = st.suite;
+        let keys = self.phase1_keys(sa, suite, &st.psk, g_xy.expose(), &st.ni, nr);
+        self.process_vids(sa, &inb);
+        let cipher = match phase1_cipher(&keys, suite) {
+            Ok(c) => c,
+            Err(v) => return v,
+        };
+        let mut iv = IvChain::phase1(suite.hash, suite.encryption, st.dh.public_value(), g_xr);
+        let transcript = transcript(sa, st.dh.public_value(), g_xr, &st.sai_b);
+        let contact = self.wants_initial_contact(sa);
+        let bytes = match self.main_auth_message(sa, &keys, &cipher, &mut iv, &transcript, contact)
+        {
+            Ok(b) => b,
+            Err(e) => {
+                let reason = match e {
+                    AuthMessageError::Id => DropReason::InvalidId,
+                    AuthMessageError::Emit => DropReason::InvalidKeyExchange,
+                    AuthMessageError::Iv => DropReason::DecryptFailed,
+                };
+                return Verdict::Reject(P1::MainI3(Box::new(st)), reason);
+            }
+        };
+        self.send_p1(now, sa, bytes, true, IsakmpState::MmKeyExch);
+        Verdict::Next(P1::MainI5(Box::new(KeyedState::new(
+            suite,
+            st.sai_b,
+            st.dh.public_value(),
+            g_xr,
+            keys,
+            cipher,
+            iv,
+        ))))
+    }
+
+    /// Whether to send INITIAL-CONTACT with our authentication: configured,
+    /// and we have no other SA with this peer.
+    fn wants_initial_contact(&self, sa: &IsakmpSa) -> bool {
+        self.config.send_initial_contact && self.first_contact(sa)
+    }
+
+    /// The Diffie-Hellman secret of MM3/MM4 with the peer's public value,
+    /// traced as IOS processes those messages: KE, NONCE, then the
+    /// pre-shared key (chosen with MM1/MM2).
+    fn main_dh(
+        &mut self,
+        sa: &IsakmpSa,
+        ours: &DhKeyPair,
+        peer_public: &[u8],
+    ) -> Result<SecretBytes, DropReason> {
         let ctx = Some((sa.id, sa.conn_id));
         self.trace(
             ctx,
@@ -914,12 +921,9 @@ impl Endpoint {
                 message_id: 0,
             },
         );
-        let g_xy = match st.dh.shared_secret(g_xr) {
-            Ok(s) => s,
-            Err(_) => {
-                return Verdict::Reject(P1::MainI3(Box::new(st)), DropReason::InvalidKeyExchange);
-            }
-        };
+        let g_xy = ours
+            .shared_secret(peer_public)
+            .map_err(|_| DropReason::InvalidKeyExchange)?;
         self.trace(
             ctx,
             TraceEvent::ProcessingPayload {
@@ -933,27 +937,45 @@ impl Endpoint {
                 peer: sa.remote.ip(),
             },
         );
-        let suite = st.suite;
-        let keys = Skeyid::pre_shared_key(suite.hash, &st.psk, &st.ni, nr).derive(
-            g_xy.expose(),
-            &sa.icookie,
-            &sa.rcookie,
-        );
-        self.trace(ctx, TraceEvent::SkeyidGenerated);
-        self.process_vids(sa, &inb);
-        let Ok(cipher) = keys.cipher(suite.encryption) else {
-            return Verdict::Fail {
-                reason: DropReason::InvalidKeyExchange,
-                fail: FailReason::WeakKey,
-                notify: None,
-            };
-        };
-        let mut iv = IvChain::phase1(suite.hash, suite.encryption, st.dh.public_value(), g_xr);
+        Ok(g_xy)
+    }
+
+    /// SKEYID for pre-shared keys and the three keys derived from it
+    /// (RFC 2409 s.5), for either side: the nonces in the RFC's order,
+    /// the initiator's first, whichever side we are.
+    fn phase1_keys(
+        &mut self,
+        sa: &IsakmpSa,
+        suite: Phase1Suite,
+        psk: &[u8],
+        g_xy: &[u8],
+        ni: &[u8],
+        nr: &[u8],
+    ) -> Phase1Keys {
+        let keys =
+            Skeyid::pre_shared_key(suite.hash, psk, ni, nr).derive(g_xy, &sa.icookie, &sa.rcookie);
+        self.trace(Some((sa.id, sa.conn_id)), TraceEvent::SkeyidGenerated);
+        keys
+    }
+
+    /// Our MM5 (initiator) or MM6 (responder): `HDR*, ID, HASH`, our HASH
+    /// being HASH_I or HASH_R by `sa.role` (RFC 2409 s.5), with
+    /// INITIAL-CONTACT when `with_initial_contact`; encrypted, and the
+    /// phase-1 IV moved past it.
+    fn main_auth_message(
+        &mut self,
+        sa: &IsakmpSa,
+        keys: &Phase1Keys,
+        cipher: &Cipher,
+        iv: &mut IvChain,
+        transcript: &Phase1Transcript<'_>,
+        with_initial_contact: bool,
+    ) -> Result<Vec<u8>, AuthMessageError> {
         let identity = self.local_identity(sa.local);
         let (proto, port) = self.config.identity_protocol_port;
         let id_repr = identity.to_id(proto, port);
         self.trace(
-            ctx,
+            Some((sa.id, sa.conn_id)),
             TraceEvent::IdPayload {
                 next_payload: PayloadType::HASH.0,
                 id_type: id_repr.data.id_type().0,
@@ -963,46 +985,67 @@ impl Endpoint {
             },
         );
         let id_payload = PayloadRepr::Id(id_repr);
-        let Ok(id_b) = payload_body(&id_payload) else {
-            return Verdict::Reject(P1::MainI3(Box::new(st)), DropReason::InvalidId);
-        };
-        let transcript = Phase1Transcript {
-            g_xi: st.dh.public_value(),
-            g_xr,
-            cky_i: sa.icookie,
-            cky_r: sa.rcookie,
-            sai_b: &st.sai_b,
-        };
-        let hash_i = keys.hash_i(&transcript, &id_b);
+        let id_b = payload_body(&id_payload).map_err(|_| AuthMessageError::Id)?;
+        let hash = auth_hash(keys, sa.role, transcript, &id_b);
         let spi16 = sa.spi16();
-        let mut payloads = vec![id_payload, PayloadRepr::Hash(hash_i.as_bytes())];
-        if self.config.send_initial_contact && self.first_contact(sa) {
+        let mut payloads = vec![id_payload, PayloadRepr::Hash(hash.as_bytes())];
+        if with_initial_contact {
             payloads.push(initial_contact(&spi16));
         }
-        let Ok((bytes, pending)) = emit_encrypted(
-            sa.header(ExchangeType::IDENTITY_PROTECTION, 0),
-            &payloads,
-            &cipher,
-            &iv,
-            self.config.padding,
-        ) else {
-            return Verdict::Reject(P1::MainI3(Box::new(st)), DropReason::InvalidKeyExchange);
-        };
-        if pending.commit(&mut iv).is_err() {
-            return Verdict::Reject(P1::MainI3(Box::new(st)), DropReason::DecryptFailed);
-        }
-        self.send_p1(now, sa, bytes, true, IsakmpState::MmKeyExch);
-        Verdict::Next(P1::MainI5(Box::new(KeyedState {
-            suite,
-            sai_b: st.sai_b,
-            g_xi: st.dh.public_value().to_vec(),
-            g_xr: g_xr.to_vec(),
-            keys,
+        self.encrypt_p1(sa, ExchangeType::IDENTITY_PROTECTION, &payloads, cipher, iv)
+    }
+
+    /// An encrypted phase-1 message (MM5, MM6, AM3), the IV moved past it.
+    fn encrypt_p1(
+        &self,
+        sa: &IsakmpSa,
+        exchange: ExchangeType,
+        payloads: &[PayloadRepr<'_>],
+        cipher: &Cipher,
+        iv: &mut IvChain,
+    ) -> Result<Vec<u8>, AuthMessageError> {
+        let (bytes, pending) = emit_encrypted(
+            sa.header(exchange, 0),
+            payloads,
             cipher,
             iv,
-            peer_identity: None,
-            peer_id_b: Vec::new(),
-        })))
+            self.config.padding,
+        )
+        .map_err(|_| AuthMessageError::Emit)?;
+        pending.commit(iv).map_err(|_| AuthMessageError::Iv)?;
+        Ok(bytes)
+    }
+
+    /// Checks the peer's authentication: its HASH against `expected` (over
+    /// its ID payload), then its identity against the one configured for
+    /// the peer, if any.
+    fn check_peer_auth(
+        &self,
+        sa: &IsakmpSa,
+        expected: &HashValue,
+        received: &[u8],
+        identity: &Identity,
+    ) -> Result<(), Verdict> {
+        if !expected.verify(received) {
+            return Err(Verdict::Fail {
+                reason: DropReason::AuthenticationFailed,
+                fail: FailReason::AuthenticationFailed,
+                notify: Some(NotifyType::INVALID_HASH_INFORMATION),
+            });
+        }
+        if let Some(want) = self
+            .config
+            .peer(sa.remote.ip())
+            .and_then(|p| p.expected_identity.as_ref())
+            && want != identity
+        {
+            return Err(Verdict::Fail {
+                reason: DropReason::InvalidId,
+                fail: FailReason::InvalidId,
+                notify: Some(NotifyType::INVALID_ID_INFORMATION),
+            });
+        }
+        Ok(())
     }
 
     /// Whether we have no other SA with this peer (for INITIAL-CONTACT).
@@ -1026,7 +1069,6 @@ impl Endpoint {
         allow_clear: bool,
     ) -> Result<(KeyedState, Identity, AuthExtras), Verdict> {
         let h = m.header();
-        let initiator_sent = sa.role == Role::Responder;
         let (plain, pending) = if m.is_encrypted() {
             match decrypt(m, &st.cipher, &st.iv) {
                 Ok(x) => (x.0, Some(x.1)),
@@ -1060,8 +1102,8 @@ impl Endpoint {
             }
         };
         let ctx = Some((sa.id, sa.conn_id));
-        let (identity, id_b) = match st.peer_identity.clone() {
-            Some(i) => (i, st.peer_id_b.clone()),
+        let (identity, id_b) = match st.peer.clone() {
+            Some(known) => known,
             None => {
                 let Some(raw) = inb.raw(PayloadType::IDENTIFICATION) else {
                     return Err(Verdict::Fail {
@@ -1108,37 +1150,9 @@ impl Endpoint {
                 message_id: 0,
             },
         );
-        let transcript = Phase1Transcript {
-            g_xi: &st.g_xi,
-            g_xr: &st.g_xr,
-            cky_i: sa.icookie,
-            cky_r: sa.rcookie,
-            sai_b: &st.sai_b,
-        };
-        let expected = if initiator_sent {
-            st.keys.hash_i(&transcript, &id_b)
-        } else {
-            st.keys.hash_r(&transcript, &id_b)
-        };
-        if !expected.verify(hash) {
-            return Err(Verdict::Fail {
-                reason: DropReason::AuthenticationFailed,
-                fail: FailReason::AuthenticationFailed,
-                notify: Some(NotifyType::INVALID_HASH_INFORMATION),
-            });
-        }
-        if let Some(want) = self
-            .config
-            .peer(sa.remote.ip())
-            .and_then(|p| p.expected_identity.clone())
-            && want != identity
-        {
-            return Err(Verdict::Fail {
-                reason: DropReason::InvalidId,
-                fail: FailReason::InvalidId,
-                notify: Some(NotifyType::INVALID_ID_INFORMATION),
-            });
-        }
+        let transcript = transcript(sa, &st.g_xi, &st.g_xr, &st.sai_b);
+        let expected = auth_hash(&st.keys, peer_role(sa.role), &transcript, &id_b);
+        self.check_peer_auth(sa, &expected, hash, &identity)?;
         if let Some(p) = pending
             && p.commit(&mut st.iv).is_err()
         {
@@ -1181,15 +1195,18 @@ impl Endpoint {
         }))
     }
 
-    /// MM6 received.
-    fn main_i5(
+    /// The exchange's last message received (MM6 by the initiator, AM3 by
+    /// the responder): authenticate the peer, stop retransmitting, done.
+    fn last_auth(
         &mut self,
         now: Instant,
         sa: &mut IsakmpSa,
         st: KeyedState,
         m: &Message<&[u8]>,
+        name: &'static str,
+        allow_clear: bool,
     ) -> Verdict {
-        match self.authenticate(sa, st, m, "MM6", false) {
+        match self.authenticate(sa, st, m, name, allow_clear) {
             Ok((st, identity, extras)) => {
                 sa.retx = None;
                 Verdict::Next(self.establish(now, sa, st, identity, extras))
@@ -1210,56 +1227,22 @@ impl Endpoint {
             Ok(i) => i,
             Err(r) => return Verdict::Reject(P1::MainR2(st), r),
         };
-        let (Some(g_xi), Some(ni)) = (inb.ke(), inb.nonce()) else {
-            return Verdict::Reject(
-                P1::MainR2(st),
-                DropReason::unexpected("MM3 (KE, NONCE)", inb.describe()),
-            );
+        let (g_xi, ni) = match peer_ke_nonce(&inb, "MM3 (KE, NONCE)") {
+            Ok(x) => x,
+            Err(r) => return Verdict::Reject(P1::MainR2(st), r),
         };
-        if let Err(r) = check_nonce(ni) {
-            return Verdict::Reject(P1::MainR2(st), r);
-        }
-        let ctx = Some((sa.id, sa.conn_id));
-        self.trace(
-            ctx,
-            TraceEvent::ProcessingPayload {
-                payload: PayloadType::KEY_EXCHANGE,
-                message_id: 0,
-            },
-        );
         let suite = st.suite;
         let dh = self.dh(suite.group);
-        let g_xy = match dh.shared_secret(g_xi) {
+        let g_xy = match self.main_dh(sa, &dh, g_xi) {
             Ok(s) => s,
-            Err(_) => return Verdict::Reject(P1::MainR2(st), DropReason::InvalidKeyExchange),
+            Err(r) => return Verdict::Reject(P1::MainR2(st), r),
         };
-        self.trace(
-            ctx,
-            TraceEvent::ProcessingPayload {
-                payload: PayloadType::NONCE,
-                message_id: 0,
-            },
-        );
-        self.trace(
-            ctx,
-            TraceEvent::FoundPsk {
-                peer: sa.remote.ip(),
-            },
-        );
         let nr = self.nonce();
-        let keys = Skeyid::pre_shared_key(suite.hash, &st.psk, ni, &nr).derive(
-            g_xy.expose(),
-            &sa.icookie,
-            &sa.rcookie,
-        );
-        self.trace(ctx, TraceEvent::SkeyidGenerated);
+        let keys = self.phase1_keys(sa, suite, &st.psk, g_xy.expose(), ni, &nr);
         self.process_vids(sa, &inb);
-        let Ok(cipher) = keys.cipher(suite.encryption) else {
-            return Verdict::Fail {
-                reason: DropReason::InvalidKeyExchange,
-                fail: FailReason::WeakKey,
-                notify: None,
-            };
+        let cipher = match phase1_cipher(&keys, suite) {
+            Ok(c) => c,
+            Err(v) => return v,
         };
         let iv = IvChain::phase1(suite.hash, suite.encryption, g_xi, dh.public_value());
         let mut payloads = vec![
@@ -1272,17 +1255,15 @@ impl Endpoint {
             return Verdict::Reject(P1::MainR2(st), DropReason::InvalidKeyExchange);
         };
         self.send_p1(now, sa, bytes, true, IsakmpState::MmKeyExch);
-        Verdict::Next(P1::MainR4(Box::new(KeyedState {
+        Verdict::Next(P1::MainR4(Box::new(KeyedState::new(
             suite,
-            sai_b: st.sai_b,
-            g_xi: g_xi.to_vec(),
-            g_xr: dh.public_value().to_vec(),
+            st.sai_b,
+            g_xi,
+            dh.public_value(),
             keys,
             cipher,
             iv,
-            peer_identity: None,
-            peer_id_b: Vec::new(),
-        })))
+        ))))
     }
 
     /// MM5 received: authenticate, then MM6.
@@ -1297,56 +1278,31 @@ impl Endpoint {
             Ok(x) => x,
             Err(v) => return v,
         };
-        let identity_ours = self.local_identity(sa.local);
-        let (proto, port) = self.config.identity_protocol_port;
-        let id_repr = identity_ours.to_id(proto, port);
-        self.trace(
-            Some((sa.id, sa.conn_id)),
-            TraceEvent::IdPayload {
-                next_payload: PayloadType::HASH.0,
-                id_type: id_repr.data.id_type().0,
-                protocol: proto,
-                port,
-                length: id_repr.data.data_len().saturating_add(4),
-            },
-        );
-        let id_payload = PayloadRepr::Id(id_repr);
-        let Ok(id_b) = payload_body(&id_payload) else {
-            return Verdict::Fail {
-                reason: DropReason::InvalidId,
-                fail: FailReason::InvalidId,
-                notify: None,
-            };
-        };
-        let transcript = Phase1Transcript {
-            g_xi: &st.g_xi,
-            g_xr: &st.g_xr,
-            cky_i: sa.icookie,
-            cky_r: sa.rcookie,
-            sai_b: &st.sai_b,
-        };
-        let hash_r = st.keys.hash_r(&transcript, &id_b);
-        let payloads = vec![id_payload, PayloadRepr::Hash(hash_r.as_bytes())];
-        let Ok((bytes, pending)) = emit_encrypted(
-            sa.header(ExchangeType::IDENTITY_PROTECTION, 0),
-            &payloads,
+        let transcript = transcript(sa, &st.g_xi, &st.g_xr, &st.sai_b);
+        let bytes = match self.main_auth_message(
+            sa,
+            &st.keys,
             &st.cipher,
-            &st.iv,
-            self.config.padding,
-        ) else {
-            return Verdict::Fail {
-                reason: DropReason::DecryptFailed,
-                fail: FailReason::Malformed,
-                notify: None,
-            };
+            &mut st.iv,
+            &transcript,
+            false,
+        ) {
+            Ok(b) => b,
+            Err(AuthMessageError::Id) => {
+                return Verdict::Fail {
+                    reason: DropReason::InvalidId,
+                    fail: FailReason::InvalidId,
+                    notify: None,
+                };
+            }
+            Err(AuthMessageError::Emit | AuthMessageError::Iv) => {
+                return Verdict::Fail {
+                    reason: DropReason::DecryptFailed,
+                    fail: FailReason::Malformed,
+                    notify: None,
+                };
+            }
         };
-        if pending.commit(&mut st.iv).is_err() {
-            return Verdict::Fail {
-                reason: DropReason::DecryptFailed,
-                fail: FailReason::Malformed,
-                notify: None,
-            };
-        }
         // MM6 ends the exchange: no timer; a retransmitted MM5 is answered
         // by resending it.
         let next = self.establish(now, sa, st, identity, extras);
@@ -1382,20 +1338,13 @@ impl Endpoint {
         if let Err(r) = check_nonce(nr) {
             return Verdict::Reject(back(st), r);
         }
-        let Ok(suite) = accept_phase1_reply(reply, &st.policies) else {
-            return Verdict::Fail {
-                reason: DropReason::NoProposalChosen,
-                fail: FailReason::NoProposalChosen,
-                notify: None,
-            };
+        // AM1 carried one KE: the chosen transform must use its group.
+        let Some(suite) = accept_phase1_reply(reply, &st.policies)
+            .ok()
+            .filter(|s| s.group == st.dh.group())
+        else {
+            return not_offered();
         };
-        if suite.group != st.dh.group() {
-            return Verdict::Fail {
-                reason: DropReason::NoProposalChosen,
-                fail: FailReason::NoProposalChosen,
-                notify: None,
-            };
-        }
         let ids = inb.ids();
         let Some(identity) = ids.first().and_then(Identity::from_id) else {
             return Verdict::Fail {
@@ -1423,39 +1372,13 @@ impl Endpoint {
         sa.rcookie = inb.header.responder_cookie;
         let ctx = Some((sa.id, sa.conn_id));
         self.process_vids(sa, &inb);
-        let keys = Skeyid::pre_shared_key(suite.hash, &psk, &st.ni, nr).derive(
-            g_xy.expose(),
-            &sa.icookie,
-            &sa.rcookie,
-        );
-        self.trace(ctx, TraceEvent::SkeyidGenerated);
-        let transcript = Phase1Transcript {
-            g_xi: st.dh.public_value(),
-            g_xr,
-            cky_i: sa.icookie,
-            cky_r: sa.rcookie,
-            sai_b: &st.sai_b,
-        };
-        if !keys.hash_r(&transcript, id_raw.body()).verify(hash) {
-            // Unencrypted and unauthenticated: the responder cookie we just
-            // learnt is forgotten with the SA.
-            return Verdict::Fail {
-                reason: DropReason::AuthenticationFailed,
-                fail: FailReason::AuthenticationFailed,
-                notify: Some(NotifyType::INVALID_HASH_INFORMATION),
-            };
-        }
-        if let Some(want) = self
-            .config
-            .peer(sa.remote.ip())
-            .and_then(|p| p.expected_identity.clone())
-            && want != identity
-        {
-            return Verdict::Fail {
-                reason: DropReason::InvalidId,
-                fail: FailReason::InvalidId,
-                notify: Some(NotifyType::INVALID_ID_INFORMATION),
-            };
+        let keys = self.phase1_keys(sa, suite, &psk, g_xy.expose(), &st.ni, nr);
+        let transcript = transcript(sa, st.dh.public_value(), g_xr, &st.sai_b);
+        let expected = auth_hash(&keys, Role::Responder, &transcript, id_raw.body());
+        // Unencrypted and unauthenticated: on failure the responder cookie
+        // we just learnt is forgotten with the SA.
+        if let Err(v) = self.check_peer_auth(sa, &expected, hash, &identity) {
+            return v;
         }
         self.trace(
             ctx,
@@ -1463,44 +1386,32 @@ impl Endpoint {
                 peer: sa.remote.ip(),
             },
         );
-        let Ok(cipher) = keys.cipher(suite.encryption) else {
-            return Verdict::Fail {
-                reason: DropReason::InvalidKeyExchange,
-                fail: FailReason::WeakKey,
-                notify: None,
-            };
+        let cipher = match phase1_cipher(&keys, suite) {
+            Ok(c) => c,
+            Err(v) => return v,
         };
         let mut iv = IvChain::phase1(suite.hash, suite.encryption, st.dh.public_value(), g_xr);
-        let hash_i = keys.hash_i(&transcript, &st.id_b);
+        let hash_i = auth_hash(&keys, Role::Initiator, &transcript, &st.id_b);
         let spi16 = sa.spi16();
         let mut payloads = vec![PayloadRepr::Hash(hash_i.as_bytes())];
-        if self.config.send_initial_contact && self.first_contact(sa) {
+        if self.wants_initial_contact(sa) {
             payloads.push(initial_contact(&spi16));
         }
-        let Ok((bytes, pending)) = emit_encrypted(
-            sa.header(ExchangeType::AGGRESSIVE, 0),
-            &payloads,
-            &cipher,
-            &iv,
-            self.config.padding,
-        ) else {
+        let Ok(bytes) = self.encrypt_p1(sa, ExchangeType::AGGRESSIVE, &payloads, &cipher, &mut iv)
+        else {
             return Verdict::Reject(back(st), DropReason::DecryptFailed);
         };
-        if pending.commit(&mut iv).is_err() {
-            return Verdict::Reject(back(st), DropReason::DecryptFailed);
-        }
         self.send_p1(now, sa, bytes, false, IsakmpState::AgAuth);
-        let keyed = KeyedState {
+        let mut keyed = KeyedState::new(
             suite,
-            sai_b: st.sai_b,
-            g_xi: st.dh.public_value().to_vec(),
-            g_xr: g_xr.to_vec(),
+            st.sai_b,
+            st.dh.public_value(),
+            g_xr,
             keys,
             cipher,
             iv,
-            peer_identity: Some(identity.clone()),
-            peer_id_b: id_raw.body().to_vec(),
-        };
+        );
+        keyed.peer = Some((identity.clone(), id_raw.body().to_vec()));
         Verdict::Next(self.establish(
             now,
             sa,
@@ -1510,23 +1421,6 @@ impl Endpoint {
                 initial_contact: false,
             },
         ))
-    }
-
-    /// AM3 received.
-    fn aggr_r2(
-        &mut self,
-        now: Instant,
-        sa: &mut IsakmpSa,
-        st: KeyedState,
-        m: &Message<&[u8]>,
-    ) -> Verdict {
-        match self.authenticate(sa, st, m, "AM3", true) {
-            Ok((st, identity, extras)) => {
-                sa.retx = None;
-                Verdict::Next(self.establish(now, sa, st, identity, extras))
-            }
-            Err(v) => v,
-        }
     }
 
     /// Phase 1 is up: events, queued Quick Modes, INITIAL-CONTACT.
@@ -1600,17 +1494,7 @@ impl Endpoint {
             .map(|s| s.inbound)
             .collect();
         for spi in spis {
-            if let Some(s) = self.ipsec.remove(&spi) {
-                self.spis.remove(&s.inbound.0);
-                self.events.push_back(Event::Deleted {
-                    sa: SaRef::Ipsec {
-                        inbound: s.inbound,
-                        outbound: s.outbound,
-                    },
-                    peer: s.remote,
-                    by,
-                });
-            }
+            self.forget_ipsec(spi, by);
         }
     }
 
@@ -1755,6 +1639,89 @@ fn check_nonce(n: &[u8]) -> Result<(), DropReason> {
             format!("a nonce of {} bytes", n.len()),
         ))
     }
+}
+
+/// MM3 or MM4's KE and nonce, the nonce checked.
+fn peer_ke_nonce<'a>(
+    inb: &Inbound<'a>,
+    expected: &'static str,
+) -> Result<(&'a [u8], &'a [u8]), DropReason> {
+    let (Some(ke), Some(nonce)) = (inb.ke(), inb.nonce()) else {
+        return Err(DropReason::unexpected(expected, inb.describe()));
+    };
+    check_nonce(nonce)?;
+    Ok((ke, nonce))
+}
+
+/// The responder chose nothing we offered (MM2/AM2): the negotiation
+/// ends, without telling the peer.
+fn not_offered() -> Verdict {
+    Verdict::Fail {
+        reason: DropReason::NoProposalChosen,
+        fail: FailReason::NoProposalChosen,
+        notify: None,
+    }
+}
+
+/// The phase-1 cipher under the derived key; a weak (DES) key ends the
+/// negotiation.
+fn phase1_cipher(keys: &Phase1Keys, suite: Phase1Suite) -> Result<Cipher, Verdict> {
+    keys.cipher(suite.encryption).map_err(|_| Verdict::Fail {
+        reason: DropReason::InvalidKeyExchange,
+        fail: FailReason::WeakKey,
+        notify: None,
+    })
+}
+
+/// What HASH_I and HASH_R cover (RFC 2409 s.5): the public values in
+/// the RFC's order (the initiator's first, whichever side we are), the
+/// SA's cookies and the initiator's SA payload body.
+fn transcript<'a>(
+    sa: &IsakmpSa,
+    g_xi: &'a [u8],
+    g_xr: &'a [u8],
+    sai_b: &'a [u8],
+) -> Phase1Transcript<'a> {
+    Phase1Transcript {
+        g_xi,
+        g_xr,
+        cky_i: sa.icookie,
+        cky_r: sa.rcookie,
+        sai_b,
+    }
+}
+
+/// The HASH that authenticates `sender` over its ID payload body `id_b`:
+/// HASH_I for the initiator, HASH_R for the responder (RFC 2409 s.5).
+fn auth_hash(
+    keys: &Phase1Keys,
+    sender: Role,
+    transcript: &Phase1Transcript<'_>,
+    id_b: &[u8],
+) -> HashValue {
+    match sender {
+        Role::Initiator => keys.hash_i(transcript, id_b),
+        Role::Responder => keys.hash_r(transcript, id_b),
+    }
+}
+
+/// The other side of an exchange.
+fn peer_role(ours: Role) -> Role {
+    match ours {
+        Role::Initiator => Role::Responder,
+        Role::Responder => Role::Initiator,
+    }
+}
+
+/// Why our MM5, MM6 or AM3 could not be built; each handler says what
+/// that means for the negotiation.
+enum AuthMessageError {
+    /// Our ID payload did not encode.
+    Id,
+    /// The message did not encode or encrypt.
+    Emit,
+    /// The IV could not move past the message.
+    Iv,
 }
 
 /// Puts a keyed state back in the wrapper matching the SA's position.

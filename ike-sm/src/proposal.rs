@@ -268,15 +268,11 @@ pub(crate) fn accept_phase1_reply(
     sa: &SaRepr<'_>,
     offered: &[IsakmpPolicy],
 ) -> Result<Phase1Suite, &'static str> {
-    let [proposal] = sa.proposals.as_slice() else {
-        return Err("responder SA must carry exactly one proposal");
-    };
-    let [t] = proposal.transforms.as_slice() else {
-        return Err("responder proposal must carry exactly one transform");
-    };
-    if proposal.protocol != ProtocolId::ISAKMP {
-        return Err("responder proposal is not PROTO_ISAKMP");
-    }
+    let (_, t) = single_reply_transform(
+        sa,
+        ProtocolId::ISAKMP,
+        "responder proposal is not PROTO_ISAKMP",
+    )?;
     let o = decode_phase1(t)?;
     offered
         .iter()
@@ -509,6 +505,26 @@ fn phase2_matches(o: &Phase2Offer, policy: &Phase2Policy) -> Result<Phase2Match,
     Ok((o.transform, pfs, lifetime, responder_lifetime))
 }
 
+/// The shape we accept for a responder's SA in either phase: one proposal
+/// of `protocol` carrying one transform, the one it chose;
+/// `wrong_protocol` is the error when the protocol differs.
+fn single_reply_transform<'s, 'a>(
+    sa: &'s SaRepr<'a>,
+    protocol: ProtocolId,
+    wrong_protocol: &'static str,
+) -> Result<(&'s ProposalRepr<'a>, &'s TransformRepr<'a>), &'static str> {
+    let [proposal] = sa.proposals.as_slice() else {
+        return Err("responder SA must carry exactly one proposal");
+    };
+    let [t] = proposal.transforms.as_slice() else {
+        return Err("responder proposal must carry exactly one transform");
+    };
+    if proposal.protocol != protocol {
+        return Err(wrong_protocol);
+    }
+    Ok((proposal, t))
+}
+
 /// The initiator's check of the responder's SA.
 pub(crate) fn accept_phase2_reply(
     sa: &SaRepr<'_>,
@@ -516,15 +532,8 @@ pub(crate) fn accept_phase2_reply(
     pfs: Option<DhGroup>,
     offered_lifetime: Lifetime,
 ) -> Result<(EspTransform, Spi, Lifetime), &'static str> {
-    let [proposal] = sa.proposals.as_slice() else {
-        return Err("responder SA must carry exactly one proposal");
-    };
-    let [t] = proposal.transforms.as_slice() else {
-        return Err("responder proposal must carry exactly one transform");
-    };
-    if proposal.protocol != ProtocolId::ESP {
-        return Err("responder proposal is not ESP");
-    }
+    let (proposal, t) =
+        single_reply_transform(sa, ProtocolId::ESP, "responder proposal is not ESP")?;
     let spi = <[u8; 4]>::try_from(proposal.spi).map_err(|_| "responder SPI is not 4 bytes")?;
     let spi = Spi(u32::from_be_bytes(spi));
     if spi.0 < 256 {

@@ -119,6 +119,34 @@ fn keymat(
 }
 
 impl Endpoint {
+    /// Ends a Quick Mode that failed: frees the SPI it reserved (unless an
+    /// IPsec SA holds it) and its negotiation, and traces IOS's "deleting
+    /// node" with `reason`. The caller reports the failure.
+    pub(crate) fn discard_failed_qm(
+        &mut self,
+        ctx: (IsakmpSaId, u32),
+        mid: u32,
+        node: &QmNode,
+        reason: &'static str,
+    ) {
+        if let Some(spi) = node.spi
+            && !self.ipsec.contains_key(&spi)
+        {
+            self.spis.remove(&spi.0);
+        }
+        if let Some(n) = node.negotiation {
+            self.negotiations.remove(&n);
+        }
+        self.trace(
+            Some(ctx),
+            TraceEvent::DeletingNode {
+                message_id: mid,
+                error: true,
+                reason,
+            },
+        );
+    }
+
     /// Starts a Quick Mode for a queued negotiation on an established SA.
     pub(crate) fn start_quick_mode(&mut self, now: Instant, sa_id: IsakmpSaId, neg: NegotiationId) {
         let Some(n) = self.negotiations.get(&neg).cloned() else {
@@ -282,14 +310,7 @@ impl Endpoint {
             self.sas.insert(id, sa);
             return self.drop_input(remote, reason);
         }
-        self.trace(
-            Some((sa.id, sa.conn_id)),
-            TraceEvent::ReceivedPacket {
-                from: remote,
-                role: Some(sa.role),
-                state: Some(sa.ios_state()),
-            },
-        );
+        self.trace_received(&sa, remote);
         let mid = h.message_id();
         let data = m.message_bytes();
         match sa.qm.remove(&mid) {
@@ -615,15 +636,7 @@ impl Endpoint {
             request: None,
             rekey_started: false,
         };
-        self.trace(
-            ctx,
-            TraceEvent::SendingPacket {
-                to: sa.remote,
-                role: sa.role,
-                state: sa.ios_state(),
-                retransmission: false,
-            },
-        );
+        self.trace_sending(sa, sa.ios_state());
         let delay = self.first_delay();
         sa.qm.insert(
             mid,
@@ -993,15 +1006,7 @@ impl Endpoint {
         sa.dpd.last_heard = now;
         // IOS creates the SAs before sending QM3 (the seed's Daphne).
         self.install(now, sa, &mut record, established);
-        self.trace(
-            ctx,
-            TraceEvent::SendingPacket {
-                to: sa.remote,
-                role: sa.role,
-                state: sa.ios_state(),
-                retransmission: false,
-            },
-        );
+        self.trace_sending(sa, sa.ios_state());
         self.trace(
             ctx,
             TraceEvent::DeletingNode {
@@ -1094,22 +1099,7 @@ impl Endpoint {
             self.transmit(local, remote, out);
         }
         for (mid, node) in failed {
-            if let Some(spi) = node.spi
-                && !self.ipsec.contains_key(&spi)
-            {
-                self.spis.remove(&spi.0);
-            }
-            if let Some(n) = node.negotiation {
-                self.negotiations.remove(&n);
-            }
-            self.trace(
-                Some((id, conn)),
-                TraceEvent::DeletingNode {
-                    message_id: mid,
-                    error: true,
-                    reason: "retransmissions exhausted",
-                },
-            );
+            self.discard_failed_qm((id, conn), mid, &node, "retransmissions exhausted");
             self.events.push_back(Event::RetransmitGaveUp {
                 sa: id,
                 peer: remote,

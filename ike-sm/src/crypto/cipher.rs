@@ -31,7 +31,8 @@
 use core::fmt;
 
 use cbc::cipher::{
-    BlockCipherEncrypt, BlockModeDecrypt, BlockModeEncrypt, InnerIvInit, KeyInit, array::Array,
+    BlockCipherEncrypt, BlockModeDecrypt, BlockModeEncrypt, InnerIvInit, KeyInit,
+    array::{Array, ArraySize},
 };
 use subtle::ConstantTimeEq;
 use zeroize::{ZeroizeOnDrop, Zeroizing};
@@ -327,22 +328,9 @@ fn cbc_encrypt<C>(c: &C, iv: &[u8], buf: &mut [u8]) -> Result<(), CryptoError>
 where
     C: BlockCipherEncrypt + Clone,
 {
-    let mut mode = cbc::Encryptor::<C>::inner_iv_slice_init(c.clone(), iv).map_err(|_| {
-        CryptoError::IvLength {
-            expected: C::block_size(),
-            actual: iv.len(),
-        }
-    })?;
-    let (blocks, tail) = Array::slice_as_chunks_mut(buf);
-    if !tail.is_empty() {
-        // Unreachable after `Cipher::check`; kept so that this helper never
-        // silently leaves a partial block in clear.
-        return Err(CryptoError::NotBlockAligned {
-            len: blocks.len().saturating_mul(C::block_size()) + tail.len(),
-            block_len: C::block_size(),
-        });
-    }
-    mode.encrypt_blocks(blocks);
+    let mut mode = cbc::Encryptor::<C>::inner_iv_slice_init(c.clone(), iv)
+        .map_err(|_| iv_length_error(C::block_size(), iv))?;
+    mode.encrypt_blocks(whole_blocks(buf)?);
     Ok(())
 }
 
@@ -350,21 +338,31 @@ fn cbc_decrypt<C>(c: &C, iv: &[u8], buf: &mut [u8]) -> Result<(), CryptoError>
 where
     C: cbc::cipher::BlockCipherDecrypt + Clone,
 {
-    let mut mode = cbc::Decryptor::<C>::inner_iv_slice_init(c.clone(), iv).map_err(|_| {
-        CryptoError::IvLength {
-            expected: C::block_size(),
-            actual: iv.len(),
-        }
-    })?;
+    let mut mode = cbc::Decryptor::<C>::inner_iv_slice_init(c.clone(), iv)
+        .map_err(|_| iv_length_error(C::block_size(), iv))?;
+    mode.decrypt_blocks(whole_blocks(buf)?);
+    Ok(())
+}
+
+fn iv_length_error(block_len: usize, iv: &[u8]) -> CryptoError {
+    CryptoError::IvLength {
+        expected: block_len,
+        actual: iv.len(),
+    }
+}
+
+/// `buf` as whole blocks of `N` bytes. A tail is unreachable after
+/// `Cipher::check`; it is still an error, so that a partial block is never
+/// silently left in clear (or undecrypted).
+fn whole_blocks<N: ArraySize>(buf: &mut [u8]) -> Result<&mut [Array<u8, N>], CryptoError> {
     let (blocks, tail) = Array::slice_as_chunks_mut(buf);
     if !tail.is_empty() {
         return Err(CryptoError::NotBlockAligned {
-            len: blocks.len().saturating_mul(C::block_size()) + tail.len(),
-            block_len: C::block_size(),
+            len: blocks.len().saturating_mul(N::USIZE) + tail.len(),
+            block_len: N::USIZE,
         });
     }
-    mode.decrypt_blocks(blocks);
-    Ok(())
+    Ok(blocks)
 }
 
 /// The 4 weak and 12 semi-weak DES keys of FIPS PUB 74 s.3.6, as printed
