@@ -125,6 +125,9 @@ pub struct CoreCounters {
     pub plaintext_dropped: u64,
     /// ESP packets the gateway dropped.
     pub esp_dropped: u64,
+    /// Packets and datagrams that arrived after [`Core::shutdown`] and
+    /// were dropped unseen.
+    pub dropped_after_shutdown: u64,
 }
 
 /// Why an SA pair went down, as `events.jsonl` says it.
@@ -284,6 +287,9 @@ impl Core {
         buf: &mut [u8],
         packet: Range<usize>,
     ) -> Option<(Ipv4Addr, Range<usize>)> {
+        if self.refuse_after_shutdown() {
+            return None;
+        }
         let verdict = self.gateway.handle_plaintext(now, buf, packet.clone());
         let out = match verdict {
             Plaintext::Encrypted { packet, peer, .. } => {
@@ -313,6 +319,9 @@ impl Core {
     /// raw ESP socket). Returns the inner packet for the protected side:
     /// `buf[range]` after decapsulation in place.
     pub fn esp(&mut self, now: Instant, buf: &mut [u8]) -> Option<Range<usize>> {
+        if self.refuse_after_shutdown() {
+            return None;
+        }
         self.capture_ip(buf);
         let out = match self.gateway.handle_esp(now, buf) {
             Esp::Decrypted { packet, .. } => Some(packet),
@@ -335,6 +344,9 @@ impl Core {
         remote: SocketAddrV4,
         payload: &[u8],
     ) {
+        if self.refuse_after_shutdown() {
+            return;
+        }
         self.capture_udp(remote, local, payload);
         if self.gateway.handle_datagram(now, local, remote, payload) == Datagram::Forward {
             match capture::udp_packet(remote, local, payload) {
@@ -347,17 +359,35 @@ impl Core {
         self.drain(now);
     }
 
-    /// Runs the gateway's timers if one is due at `now`.
+    /// Runs the gateway's timers if one is due at `now` (none after
+    /// [`shutdown`](Self::shutdown)).
     pub fn timeout(&mut self, now: Instant) {
-        if self.gateway.poll_timeout().is_some_and(|t| t <= now) {
+        if self.poll_timeout().is_some_and(|t| t <= now) {
             self.gateway.handle_timeout(now);
             self.drain(now);
         }
     }
 
-    /// When [`timeout`](Self::timeout) must run next.
+    /// When [`timeout`](Self::timeout) must run next (never after
+    /// [`shutdown`](Self::shutdown)).
     pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.shutting_down {
+            return None;
+        }
         self.gateway.poll_timeout()
+    }
+
+    /// Whether [`shutdown`](Self::shutdown) ran: then an input is counted
+    /// and dropped. A gateway that has sent its Delete notifies must not
+    /// answer a probe or a Main Mode that arrives before the process exits
+    /// (the peer would build SAs with a gateway that is gone), nor start a
+    /// negotiation for its own protected side.
+    fn refuse_after_shutdown(&mut self) -> bool {
+        if self.shutting_down {
+            self.counters.dropped_after_shutdown =
+                self.counters.dropped_after_shutdown.saturating_add(1);
+        }
+        self.shutting_down
     }
 
     /// The next packet for the operating system.
@@ -424,7 +454,10 @@ impl Core {
 
     /// Deletes every SA, telling the peers (Delete notifies queued as
     /// [`Output::Udp`]), and writes `stopped`. Send the queued outputs,
-    /// then exit.
+    /// then exit. From then on the core takes no input: packets and
+    /// datagrams are counted
+    /// ([`CoreCounters::dropped_after_shutdown`]) and dropped, timers no
+    /// longer run; control commands are still answered.
     pub fn shutdown(&mut self, now: Instant) {
         self.shutting_down = true;
         self.gateway.clear_crypto_sa(now);

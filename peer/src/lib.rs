@@ -18,7 +18,9 @@
 //!   and the control socket;
 //! - [`control`]: the control socket's line protocol and its client
 //!   (`ikev1-peer ctl`);
-//! - [`events`], [`keys`], [`capture`]: the writers of the files in `--out`.
+//! - [`events`], [`keys`], [`capture`]: the writers of the files in `--out`;
+//! - `fuzzing` (feature `fuzzing`): the driver of the `peer_core` and
+//!   `peer_cli` fuzz targets.
 #![forbid(unsafe_code)]
 
 pub mod capture;
@@ -27,6 +29,8 @@ pub mod control;
 pub mod core;
 pub mod entropy;
 pub mod events;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 pub mod keys;
 pub mod os;
 pub mod run;

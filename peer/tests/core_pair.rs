@@ -576,3 +576,53 @@ fn a_rekeyed_pair_goes_down_as_rekeyed() {
             .contains(&format!("\"{}\"", ups[0]["spi_in"].as_str().unwrap()))
     );
 }
+
+/// Regression (found by the `peer_core` fuzz target): a core that had
+/// shut down still answered a TED probe and Main Mode from fred, whose
+/// traffic followed the Delete notifies, and wrote `phase1_up` after
+/// `stopped`. A stopped core now takes no more input.
+#[test]
+fn a_core_that_shut_down_takes_no_more_input() {
+    let t0 = Instant::now();
+    let mut d = Router::new(
+        "daphne-stop",
+        DAPHNE_CFG,
+        Ipv4Addr::new(11, 11, 11, 1),
+        5,
+        t0,
+    );
+    let mut f = Router::new("fred-stop", FRED_CFG, Ipv4Addr::new(11, 11, 11, 2), 6, t0);
+    assert_eq!(send(&mut d, &mut f, t0, &echo(H13, H12, 1)), None);
+    assert_eq!(pump(&mut d, &mut f, t0), 11);
+    let ping = echo(H13, H12, 2);
+    assert_eq!(send(&mut d, &mut f, t0, &ping), Some(ping));
+
+    d.core.shutdown(t0);
+    assert!(pump(&mut d, &mut f, t0) >= 2, "the Delete notifies");
+    assert_eq!(d.events().last().unwrap()["event"], "stopped");
+    assert!(f.core.gateway().tunnels().is_empty());
+
+    // fred's traffic: TED finds daphne again, which must not answer.
+    assert_eq!(send(&mut f, &mut d, t0, &echo(H12, H13, 3)), None);
+    pump(&mut d, &mut f, t0);
+    let t1 = t0 + Duration::from_secs(30);
+    f.core.timeout(t1);
+    d.core.timeout(t1);
+    pump(&mut d, &mut f, t1);
+    assert_eq!(d.named("phase1_up").len(), 1, "{}", d.events.text());
+    assert_eq!(d.named("phase2_up").len(), 1);
+    assert_eq!(d.events().last().unwrap()["event"], "stopped");
+    assert!(d.core.gateway().tunnels().is_empty());
+    let dropped = d.core.counters().dropped_after_shutdown;
+    assert!(dropped >= 1, "fred's probe reached daphne");
+
+    // Nor does its own protected side start anything.
+    let mut buf = vec![0u8; Gateway::HEADROOM + 84 + Gateway::TAILROOM];
+    let ping = echo(H13, H12, 4);
+    buf[Gateway::HEADROOM..Gateway::HEADROOM + ping.len()].copy_from_slice(&ping);
+    let range = Gateway::HEADROOM..Gateway::HEADROOM + ping.len();
+    assert_eq!(d.core.plaintext(t1, &mut buf, range), None);
+    assert_eq!(d.core.poll_output(), None);
+    assert_eq!(d.core.poll_timeout(), None);
+    assert_eq!(d.core.counters().dropped_after_shutdown, dropped + 1);
+}
