@@ -4,21 +4,16 @@
 // Test code: a panic is a test failure.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-use std::fs;
-use std::path::Path;
+mod fuzz_common;
+use fuzz_common::corpus;
 
+/// Runs every file of `target`'s corpus through `f`; how many there were.
 fn replay(target: &str, f: fn(&[u8])) -> usize {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../fuzz/corpus")
-        .join(target);
-    let mut n = 0;
-    for entry in fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
-        let path = entry.unwrap().path();
-        let data = fs::read(&path).unwrap();
-        f(&data);
-        n += 1;
+    let files = corpus(target);
+    for (_, data) in &files {
+        f(data);
     }
-    n
+    files.len()
 }
 
 #[test]

@@ -14,32 +14,12 @@
     missing_docs
 )]
 
-use std::path::PathBuf;
+mod fuzz_common;
+use fuzz_common::{corpus, dir};
+
 use std::time::Instant;
 
 use ike_sm::{Lifetime, Phase2Request, ProxyId, TransformSet, fuzzing};
-
-fn dir(target: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../fuzz/corpus")
-        .join(target)
-}
-
-fn corpus(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
-    let d = dir(target);
-    let mut files: Vec<_> = std::fs::read_dir(&d)
-        .unwrap_or_else(|e| panic!("{}: {e}", d.display()))
-        .map(|e| e.unwrap().path())
-        .collect();
-    files.sort();
-    files
-        .into_iter()
-        .map(|p| {
-            let bytes = std::fs::read(&p).unwrap();
-            (p, bytes)
-        })
-        .collect()
-}
 
 fn replay(target: &str, f: fn(Instant, &[u8]) -> fuzzing::Summary) {
     let inputs = corpus(target);
