@@ -134,6 +134,21 @@ impl Drop for Router {
 
 /// Moves every output of one router to the other until both are quiet;
 /// returns how many datagrams crossed.
+/// The `phase2_down` and `phase1_down` events, as `event:reason`, in order.
+fn down_reasons(events: &[Value]) -> Vec<String> {
+    events
+        .iter()
+        .filter(|e| e["event"] == "phase2_down" || e["event"] == "phase1_down")
+        .map(|e| {
+            format!(
+                "{}:{}",
+                e["event"].as_str().unwrap(),
+                e["reason"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
 fn pump(a: &mut Router, b: &mut Router, now: Instant) -> usize {
     let mut moved = 0;
     for _ in 0..1000 {
@@ -436,17 +451,7 @@ fn the_seed_between_two_cores() {
     assert!(pump(&mut d, &mut f, t1) >= 2);
     let events = d.events();
     assert_eq!(events.last().unwrap()["event"], "stopped");
-    let reasons: Vec<_> = events
-        .iter()
-        .filter(|e| e["event"] == "phase2_down" || e["event"] == "phase1_down")
-        .map(|e| {
-            format!(
-                "{}:{}",
-                e["event"].as_str().unwrap(),
-                e["reason"].as_str().unwrap()
-            )
-        })
-        .collect();
+    let reasons = down_reasons(&events);
     assert_eq!(
         reasons,
         [
@@ -455,18 +460,7 @@ fn the_seed_between_two_cores() {
             "phase1_down:shutdown"
         ]
     );
-    let fdown: Vec<_> = f
-        .events()
-        .iter()
-        .filter(|e| e["event"] == "phase2_down" || e["event"] == "phase1_down")
-        .map(|e| {
-            format!(
-                "{}:{}",
-                e["event"].as_str().unwrap(),
-                e["reason"].as_str().unwrap()
-            )
-        })
-        .collect();
+    let fdown = down_reasons(&f.events());
     assert_eq!(
         fdown,
         [
