@@ -64,6 +64,23 @@ impl Drop for Lab {
     }
 }
 
+/// `ikev1-peer ctl ... -- show crypto WHAT sa` over the control socket
+/// `ctl`: what it printed.
+fn ctl_show(ctl: &Path, what: &str) -> String {
+    let socket = ctl.to_str().unwrap();
+    let args = [
+        "ctl",
+        "--control",
+        socket,
+        "--",
+        "show",
+        "crypto",
+        what,
+        "sa",
+    ];
+    run(PEER, &args).unwrap()
+}
+
 fn run(program: &str, args: &[&str]) -> Result<String, String> {
     let out = Command::new(program)
         .args(args)
@@ -535,20 +552,7 @@ fn a_ping_through_ted_main_mode_quick_mode_and_esp() {
 
     // The control socket: IOS's view with this tunnel's counters.
     let ctl = dir.join("daphne.ctl");
-    let show = run(
-        PEER,
-        &[
-            "ctl",
-            "--control",
-            ctl.to_str().unwrap(),
-            "--",
-            "show",
-            "crypto",
-            "ipsec",
-            "sa",
-        ],
-    )
-    .unwrap();
+    let show = ctl_show(&ctl, "ipsec");
     assert!(show.ends_with("OK\n"), "{show}");
     let spi_out = dp2[0]["spi_out"].as_str().unwrap()[2..].to_uppercase();
     assert!(
@@ -558,20 +562,7 @@ fn a_ping_through_ted_main_mode_quick_mode_and_esp() {
     let (encaps, decaps) = counters(&show);
     // 1 + 5 echo requests from h13, 3 replies to h12's; the same back.
     assert!(encaps >= 9 && decaps >= 9, "{encaps} {decaps}\n{show}");
-    let isakmp = run(
-        PEER,
-        &[
-            "ctl",
-            "--control",
-            ctl.to_str().unwrap(),
-            "--",
-            "show",
-            "crypto",
-            "isakmp",
-            "sa",
-        ],
-    )
-    .unwrap();
+    let isakmp = ctl_show(&ctl, "isakmp");
     assert!(
         isakmp.contains("11.11.11.2      11.11.11.1      QM_IDLE"),
         "{isakmp}"
