@@ -1,7 +1,19 @@
-//! The few IPv4/IPv6 header facts ESP needs (RFC 791, RFC 8200): lengths,
-//! addresses, protocol, fragment bits, ports for selectors, and the IPv4
-//! header checksum (RFC 1071). Every read is bounds-checked: these headers
-//! come from the network or from a decrypted, but peer-controlled, payload.
+//! IPv4 and IPv6 headers: the product's one code path for them.
+//!
+//! The crate-private part holds the few header facts ESP needs (RFC 791,
+//! RFC 8200): lengths, addresses, protocol, fragment bits and ports for
+//! selectors. The public part builds and reads whole IPv4,
+//! UDP and ICMP packets with their checksums (RFC 1071), for whoever needs
+//! them above ESP: the gateway's driver writing a capture, the simulator.
+//! Every read is bounds-checked: these headers come from the network or
+//! from a decrypted, but peer-controlled, payload.
+
+mod packet;
+
+pub use packet::{
+    ICMP_HEADER_LEN, IPV4_HEADER_LEN, Ipv4Header, Ipv4Packet, MAX_PACKET_LEN, PacketError,
+    Transport, UDP_HEADER_LEN, checksum, decrement_ttl, icmp, icmp_echo, icmp_type, protocol, udp,
+};
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -27,27 +39,6 @@ fn addr4(b: &[u8], at: usize) -> Option<Ipv4Addr> {
 fn addr6(b: &[u8], at: usize) -> Option<Ipv6Addr> {
     let s: [u8; 16] = b.get(at..at.checked_add(16)?)?.try_into().ok()?;
     Some(Ipv6Addr::from(s))
-}
-
-/// RFC 1071 ones'-complement checksum over `data`.
-pub(crate) fn checksum(data: &[u8]) -> u16 {
-    let mut sum: u32 = 0;
-    let mut chunks = data.chunks_exact(2);
-    for c in &mut chunks {
-        if let [a, b] = c {
-            sum += u32::from(u16::from_be_bytes([*a, *b]));
-        }
-    }
-    if let [last] = chunks.remainder() {
-        sum += u32::from(*last) << 8;
-    }
-    while sum > 0xffff {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    // The loop above leaves sum <= 0xffff.
-    #[allow(clippy::cast_possible_truncation)]
-    let folded = sum as u16;
-    !folded
 }
 
 /// Facts from a parsed IPv4 header.

@@ -86,7 +86,7 @@
 
 mod counters;
 mod error;
-mod ip;
+pub mod ip;
 mod params;
 mod replay;
 mod sa;

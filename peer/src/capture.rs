@@ -11,7 +11,7 @@ use std::io::{self, Write};
 use std::net::SocketAddrV4;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use ted::sim::packet::{self, Ipv4Header};
+use esp::ip::{self as packet, Ipv4Header};
 
 /// The pcap snapshot length: whole packets.
 const SNAPLEN: u32 = 65_535;

@@ -18,9 +18,10 @@
 //!   and the control socket;
 //! - [`control`]: the control socket's line protocol and its client
 //!   (`ikev1-peer ctl`);
-//! - [`events`], [`keys`], [`capture`]: the writers of the files in `--out`;
-//! - `fuzzing` (feature `fuzzing`): the driver of the `peer_core` and
-//!   `peer_cli` fuzz targets.
+//! - [`events`], [`keys`], [`capture`]: the writers of the files in `--out`.
+//!
+//! The driver of the `peer_core` and `peer_cli` fuzz targets is in the
+//! workspace's harness crate (`netsim::fuzzing::peer`).
 #![forbid(unsafe_code)]
 
 pub mod capture;
@@ -29,8 +30,6 @@ pub mod control;
 pub mod core;
 pub mod entropy;
 pub mod events;
-#[cfg(feature = "fuzzing")]
-pub mod fuzzing;
 pub mod keys;
 pub mod os;
 pub mod run;

@@ -15,6 +15,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
+use esp::ip::{self as packet, Ipv4Header};
 use etherparse::{NetSlice, SlicedPacket, TransportSlice};
 use ikev1_peer::capture::Capture;
 use ikev1_peer::core::{Core, Output, Outputs};
@@ -24,7 +25,6 @@ use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use serde_json::Value;
 use ted::gateway::{Gateway, GatewayOptions};
-use ted::sim::packet::{self, Ipv4Header};
 
 const DAPHNE_CFG: &str = include_str!("../../vectors/seed/daphne.cfg");
 const FRED_CFG: &str = include_str!("../../vectors/seed/fred.cfg");

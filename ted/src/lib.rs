@@ -17,16 +17,15 @@
 //!   probes, retransmissions and matching of responses, and the stateless,
 //!   rate-limited responder;
 //! - [`gateway`]: the Sans-IO [`gateway::Gateway`] that ties discovery,
-//!   the IKE engine (`ike-sm`) and ESP (`esp`) together, and
-//!   [`gateway::scenario`], the seed's network with two gateways (run it:
-//!   `cargo run --release -p ted --example seed`);
+//!   the IKE engine (`ike-sm`) and ESP (`esp`) together;
 //! - [`log`]: structured debug records rendered like IOS's `debug crypto
 //!   isakmp` lines;
 //! - [`show`]: `show crypto map`, `show crypto isakmp sa`, `show crypto
-//!   ipsec sa` and `show crypto engine connections active` in IOS's layout;
-//! - [`sim`]: a deterministic simulated IPv4 network (virtual clock, links
-//!   with impairments, hosts, routers behind the [`sim::Node`] trait, pcap
-//!   capture) for tests and the seed demo.
+//!   ipsec sa` and `show crypto engine connections active` in IOS's layout.
+//!
+//! The simulated network, the seed's scenario with two gateways and the
+//! fuzz drivers live in the workspace's harness crate, `netsim` (run the
+//! seed: `cargo run --release -p netsim --example seed`).
 //!
 //! ```
 //! use std::net::Ipv4Addr;
@@ -56,9 +55,6 @@
 pub mod acl;
 pub mod config;
 pub mod discovery;
-#[cfg(feature = "fuzzing")]
-pub mod fuzzing;
 pub mod gateway;
 pub mod log;
 pub mod show;
-pub mod sim;

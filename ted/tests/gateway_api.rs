@@ -12,15 +12,15 @@ mod gateway_util;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::Instant;
 
+use esp::ip::{self as packet, Ipv4Header};
 use gateway_util::*;
+use netsim::scenario::{A1, D1, DAPHNE, FRED, FRED_INBOUND_SPI};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
-use ted::gateway::scenario::{A1, D1, DAPHNE, FRED, FRED_INBOUND_SPI};
 use ted::gateway::{
     Datagram, Esp, EspDrop, Event, Gateway, GatewayError, GatewayOptions, Outside, Plaintext,
     PlaintextDrop, ShowCommand, TransmitKind,
 };
-use ted::sim::packet::{self, Ipv4Header};
 
 /// A gateway on the seed's outside interface with the default options.
 fn gateway(config: &str) -> Gateway {
@@ -397,7 +397,7 @@ fn esp_for_an_unknown_spi_or_tampered_is_dropped() {
         panic!("not decrypted")
     };
     assert_eq!(peer, DAPHNE);
-    let inner = ted::sim::packet::Ipv4Packet::parse(&good[packet]).unwrap();
+    let inner = esp::ip::Ipv4Packet::parse(&good[packet]).unwrap();
     assert_eq!((inner.header.source, inner.header.destination), (D1, A1));
     // Replayed: the window refuses it.
     let mut replayed = esp.clone();
@@ -462,7 +462,7 @@ fn encapsulation_needs_room_and_says_how_much() {
         panic!("not encrypted")
     };
     assert_eq!((peer, spi), (FRED, FRED_INBOUND_SPI));
-    let outer = ted::sim::packet::Ipv4Packet::parse(&buf[packet]).unwrap();
+    let outer = esp::ip::Ipv4Packet::parse(&buf[packet]).unwrap();
     assert_eq!(
         (
             outer.header.source,
@@ -477,8 +477,8 @@ fn encapsulation_needs_room_and_says_how_much() {
 fn bytes_are_reported_for_kilobyte_lifetimes() {
     let mut s = network();
     // Ten echo requests of 1400 bytes of data; nine go through each way.
-    if let Some(h) = s.net.node_mut::<ted::sim::Host>(s.d1) {
-        *h = ted::sim::Host::new(D1, 24, Some(ted::gateway::scenario::DAPHNE_INSIDE))
+    if let Some(h) = s.net.node_mut::<netsim::Host>(s.d1) {
+        *h = netsim::Host::new(D1, 24, Some(netsim::scenario::DAPHNE_INSIDE))
             .with_ping_data(&[0x5a; 1400]);
     }
     s.ping(10, std::time::Duration::from_secs(1));

@@ -13,11 +13,11 @@ mod gateway_util;
 use std::time::Duration;
 
 use gateway_util::*;
-use ted::gateway::scenario::{D1, DAPHNE_INSIDE};
+use netsim::Host;
+use netsim::scenario::{D1, DAPHNE_INSIDE};
 use ted::gateway::{Event, ShowCommand, TunnelDownReason};
-use ted::sim::Host;
 
-fn derived_entry_shown(s: &ted::gateway::scenario::SeedNetwork) -> bool {
+fn derived_entry_shown(s: &netsim::scenario::SeedNetwork) -> bool {
     s.daphne()
         .unwrap()
         .gateway()
@@ -156,7 +156,7 @@ fn a_rekeying_initiator_sends_on_the_old_pair_until_the_new_one_is_used() {
     let node = s.daphne;
     let gw = gateway_mut(&mut s, node);
     let outbound_spi = |gw: &mut ted::gateway::Gateway, at| {
-        let (mut buf, range) = echo_in_buffer(D1, ted::gateway::scenario::A1, b"x");
+        let (mut buf, range) = echo_in_buffer(D1, netsim::scenario::A1, b"x");
         match gw.handle_plaintext(at, &mut buf, range) {
             ted::gateway::Plaintext::Encrypted { spi, .. } => spi,
             other => panic!("{other:?}"),
@@ -173,7 +173,7 @@ fn a_rekeying_initiator_sends_on_the_old_pair_until_the_new_one_is_used() {
 
 /// The seed with the smallest kilobyte lifetime IOS accepts (put before
 /// `end`, where IOS stops reading), D1 sending 1400-byte pings.
-fn kilobyte_network(options: ted::gateway::GatewayOptions) -> ted::gateway::scenario::SeedNetwork {
+fn kilobyte_network(options: ted::gateway::GatewayOptions) -> netsim::scenario::SeedNetwork {
     let with_kb = |cfg: &str| {
         parse(&format!(
             "crypto ipsec security-association lifetime kilobytes 2560\n{cfg}"
@@ -212,10 +212,7 @@ fn the_kilobyte_lifetime_rekeys_the_pair() {
     assert!(replies >= 1195, "{replies} replies");
     let gw = d.gateway();
     let newest = gw.tunnels().into_iter().max_by_key(|t| t.conn_ids).unwrap();
-    assert_ne!(
-        newest.inbound_spi,
-        ted::gateway::scenario::DAPHNE_INBOUND_SPI
-    );
+    assert_ne!(newest.inbound_spi, netsim::scenario::DAPHNE_INBOUND_SPI);
     let used = gw
         .esp()
         .inbound(esp::Spi(newest.inbound_spi))

@@ -12,9 +12,9 @@ mod gateway_util;
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
+use esp::ip::{self as packet, Ipv4Header, Ipv4Packet, Transport, icmp_type, protocol};
 use gateway_util::*;
-use ted::gateway::scenario::{A1, DAPHNE, DAPHNE_INSIDE, FRED, OUTSIDE, SeedNetwork};
-use ted::sim::packet::{self, Ipv4Header, Ipv4Packet, Transport, icmp_type, protocol};
+use netsim::scenario::{A1, DAPHNE, DAPHNE_INSIDE, FRED, OUTSIDE, SeedNetwork};
 
 /// What Daphne sent onto the 11.11.11.0/24 link since `from`.
 fn sent_by_daphne(s: &SeedNetwork, from: usize) -> Vec<Vec<u8>> {
@@ -88,7 +88,7 @@ fn the_routers_own_replies_to_the_peer_network_go_through_the_tunnel() {
     let esp_before = s.daphne().unwrap().gateway().counters().plaintext_encrypted;
     let a1 = s.a1;
     s.net
-        .node_mut::<ted::sim::Host>(a1)
+        .node_mut::<netsim::Host>(a1)
         .unwrap()
         .send_raw(echo_request(A1, DAPHNE_INSIDE));
     s.net.run_for(Duration::from_secs(1), 1000);

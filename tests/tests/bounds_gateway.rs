@@ -25,14 +25,14 @@ use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use esp::ip::{self as packet, Ipv4Header, Ipv4Packet, Transport, protocol};
 use ike_sm::{IsakmpState, Lifetime, Phase2Request, ProxyId, TransformSet};
+use netsim::Host;
+use netsim::scenario::{DAPHNE, FRED, OUTSIDE, SeedNetwork};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use seed_util::*;
-use ted::gateway::scenario::{DAPHNE, FRED, OUTSIDE, SeedNetwork};
 use ted::gateway::{Gateway, GatewayOptions, TransmitKind};
-use ted::sim::Host;
-use ted::sim::packet::{self, Ipv4Header, Ipv4Packet, Transport, protocol};
 
 const MALLORY: Ipv4Addr = Ipv4Addr::new(11, 11, 11, 66);
 

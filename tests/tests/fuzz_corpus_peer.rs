@@ -1,6 +1,6 @@
 //! Replays the committed fuzz corpora of the `ikev1-peer` targets
 //! (`peer_core`, `peer_cli`) through the same functions the fuzz targets
-//! call (`ikev1_peer::fuzzing`), so that every corpus input stays a
+//! call (`netsim::fuzzing::peer`), so that every corpus input stays a
 //! regression test under `cargo test`.
 
 // A failed replay is a test failure.
@@ -11,7 +11,7 @@ use fuzz_common::corpus;
 
 use std::path::Path;
 
-use ikev1_peer::fuzzing::{self, CoreRun};
+use netsim::fuzzing::peer::{self as fuzzing, CoreRun};
 
 fn file_name(path: &Path) -> &str {
     path.file_name().and_then(|n| n.to_str()).unwrap_or("")
@@ -19,7 +19,7 @@ fn file_name(path: &Path) -> &str {
 
 #[test]
 fn peer_core_seeds_are_the_programs() {
-    // The committed seeds are what `fuzz_seeds` writes: a change to the
+    // The committed seeds are what `peer_fuzz_seeds` writes: a change to the
     // program format must regenerate them.
     let files = corpus("peer_core");
     for (name, program) in fuzzing::core_seeds() {

@@ -1,5 +1,5 @@
 //! Replays the committed fuzz corpora of the `ted` targets through the same
-//! functions the fuzz targets call (`ted::fuzzing`), so that every corpus
+//! functions the fuzz targets call (`netsim::fuzzing`), so that every corpus
 //! input stays a regression test under `cargo test`.
 
 // A failed replay is a test failure.
@@ -14,7 +14,7 @@ fn ted_ios_roundtrip_corpus() {
     let mut imported = 0;
     for (path, data) in &files {
         eprintln!("{}", path.display());
-        ted::fuzzing::ios_roundtrip(data);
+        netsim::fuzzing::ios_roundtrip(data);
         let text = std::str::from_utf8(data).unwrap_or("");
         if ted::config::ios::parse(text).is_ok() {
             imported += 1;
@@ -32,7 +32,7 @@ fn ted_ios_roundtrip_corpus() {
 fn ted_acl_mirror_corpus() {
     for (path, data) in corpus("ted_acl_mirror") {
         eprintln!("{}", path.display());
-        ted::fuzzing::acl_mirror(&data);
+        netsim::fuzzing::acl_mirror(&data);
     }
 }
 
@@ -42,9 +42,9 @@ fn ted_discovery_corpus() {
     let mut runs = Vec::new();
     for (path, data) in corpus("ted_discovery") {
         eprintln!("{}", path.display());
-        runs.push(ted::fuzzing::discovery_run(&data));
+        runs.push(netsim::fuzzing::discovery_run(&data));
     }
-    let total = |f: &dyn Fn(&ted::fuzzing::DiscoveryRun) -> u64| runs.iter().map(f).sum::<u64>();
+    let total = |f: &dyn Fn(&netsim::fuzzing::DiscoveryRun) -> u64| runs.iter().map(f).sum::<u64>();
     // The seeds reach every kind of outcome: discoveries completed and
     // given up, probes answered, rate-limited, forged and not mirrored,
     // responses for nobody, retransmissions, hold-downs, refused cookies.
@@ -83,9 +83,9 @@ fn ted_gateway_corpus() {
     let mut runs = Vec::new();
     for (path, data) in corpus("ted_gateway") {
         eprintln!("{}", path.display());
-        runs.push(ted::fuzzing::gateway_run(&data));
+        runs.push(netsim::fuzzing::gateway_run(&data));
     }
-    let total = |f: &dyn Fn(&ted::fuzzing::GatewayRun) -> u64| runs.iter().map(f).sum::<u64>();
+    let total = |f: &dyn Fn(&netsim::fuzzing::GatewayRun) -> u64| runs.iter().map(f).sum::<u64>();
     // The seeds reach every part of the story: tunnels up on both sides
     // (fred initiating too), traffic through them, corrupted and replayed
     // ESP refused, forged probes and responses, clear text from outside

@@ -278,11 +278,6 @@ const REVIEWED: &[(&str, &str, &str)] = &[
         "a zero responder cookie marks a probe; cookies are public",
     ),
     (
-        "ted/src/gateway/router.rs",
-        "== Datagram::Consumed",
-        "what the gateway did with a datagram",
-    ),
-    (
         "ted/src/gateway/translate.rs",
         "t.integrity == EspIntegrity::None",
         "an integrity algorithm code",

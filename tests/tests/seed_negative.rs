@@ -15,15 +15,16 @@ mod seed_util;
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
+use esp::ip::{self as packet, Ipv4Header, Ipv4Packet, protocol};
 use isakmp_wire::{IdData, IdRepr, TedProbe};
+use netsim::GatewayRouter;
+use netsim::scenario::{A1, D1, DAPHNE, FRED, SeedNetwork};
+use netsim::{DiscoveryRouter, Host, LinkConfig, Network, Verdict};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use seed_util::*;
 use ted::discovery::{DiscoveryConfig, ProbeDropReason, ResponseDropReason};
-use ted::gateway::scenario::{A1, D1, DAPHNE, FRED, SeedNetwork};
-use ted::gateway::{Event, GatewayRouter};
-use ted::sim::packet::{self, Ipv4Header, Ipv4Packet, protocol};
-use ted::sim::{DiscoveryRouter, Host, LinkConfig, Network, Verdict};
+use ted::gateway::Event;
 
 /// Every packet that crossed the outside link, parsed.
 fn wire(s: &SeedNetwork) -> Vec<Vec<u8>> {
@@ -184,7 +185,7 @@ fn forged_probe(source: Ipv4Addr, id_address: Ipv4Addr, cookie: u8) -> Vec<u8> {
 /// Mallory, a host on the outside link routing through fred.
 const MALLORY: Ipv4Addr = Ipv4Addr::new(11, 11, 11, 66);
 
-fn with_mallory(s: &mut SeedNetwork) -> ted::sim::NodeId {
+fn with_mallory(s: &mut SeedNetwork) -> netsim::NodeId {
     let m = s
         .net
         .add_node("Mallory", Host::new(MALLORY, 24, Some(FRED)));
@@ -400,7 +401,7 @@ fn a_router_not_on_the_path_sees_no_probe_and_daphne_gives_up() {
     .unwrap()
     .config;
     let fred = fred_cfg();
-    let (de, fe) = ted::gateway::scenario::scripted_entropy(
+    let (de, fe) = netsim::scenario::scripted_entropy(
         ChaCha20Rng::seed_from_u64(1),
         ChaCha20Rng::seed_from_u64(2),
     );

@@ -18,14 +18,14 @@ mod seed_util;
 
 use std::time::Duration;
 
+use esp::ip::{Ipv4Packet, Transport, protocol};
 use isakmp_wire::{IdData, Message, MessageRepr, ParseConfig, TedMessage};
-use seed_util::*;
-use ted::gateway::ShowCommand;
-use ted::gateway::scenario::{
+use netsim::scenario::{
     A1, D1, DAPHNE, DAPHNE_INBOUND_SPI, FRED, FRED_INBOUND_SPI, QM_MESSAGE_ID, SeedNetwork,
 };
+use seed_util::*;
+use ted::gateway::ShowCommand;
 use ted::log::Renderer;
-use ted::sim::packet::{Ipv4Packet, Transport, protocol};
 
 const EXPECTED_DAPHNE: &str = include_str!("../../vectors/seed/expected_daphne.txt");
 const EXPECTED_FRED: &str = include_str!("../../vectors/seed/expected_fred.txt");
@@ -287,7 +287,7 @@ fn weak_algorithms_are_reported_once_each() {
 
 #[test]
 fn run_seed_is_the_replay_and_its_check_can_fail() {
-    use ted::gateway::scenario::{ReplayShortfall, SeedRouter, SeedRun, run_seed};
+    use netsim::scenario::{ReplayShortfall, SeedRouter, SeedRun, run_seed};
     // The example's entry point: the same run as above.
     let (d, f) = generators();
     let run = run_seed(d, f, std::time::Instant::now()).unwrap();

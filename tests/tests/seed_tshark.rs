@@ -1,7 +1,7 @@
 //! A third party reads the seed replay: tshark (Wireshark's dissectors)
 //! decrypts the capture of the 11.11.11.0/24 link with the key tables the
 //! run exported, through the same calls the `seed` example makes
-//! (`ted::gateway::scenario::run_seed`, `SeedRun::transit_pcap`,
+//! (`netsim::scenario::run_seed`, `SeedRun::transit_pcap`,
 //! `SeedRun::write_key_tables`). It must see Main Mode messages 5 and 6
 //! and Quick Mode messages 1 to 3 decrypted (their ID, HASH and NONCE
 //! payloads) and every ESP packet decrypted, with a correct ICV, to an ICMP
@@ -23,9 +23,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+use netsim::scenario::{SeedRun, run_seed};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
-use ted::gateway::scenario::{SeedRun, run_seed};
 
 /// The fields asked of tshark, in this order.
 const FIELDS: [&str; 14] = [

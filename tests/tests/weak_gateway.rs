@@ -18,9 +18,10 @@ mod seed_util;
 
 use std::time::Duration;
 
+use netsim::GatewayRouter;
+use netsim::scenario::SeedNetwork;
 use seed_util::*;
-use ted::gateway::scenario::SeedNetwork;
-use ted::gateway::{Event, GatewayOptions, GatewayRouter};
+use ted::gateway::{Event, GatewayOptions};
 
 fn weak(router: &GatewayRouter) -> Vec<(String, String)> {
     router

@@ -93,8 +93,6 @@
 
 mod config;
 mod event;
-#[cfg(feature = "fuzzing")]
-pub(crate) mod fuzz;
 pub mod policy;
 mod trigger;
 

@@ -64,7 +64,7 @@ pub fn id_from_proxy(proxy: &ProxyIdent) -> IdRepr<'static> {
 }
 
 /// Whether `outer` contains every address, protocol and port of `inner`.
-pub(crate) fn proxy_covers(outer: &ProxyIdent, inner: &ProxyIdent) -> bool {
+pub fn proxy_covers(outer: &ProxyIdent, inner: &ProxyIdent) -> bool {
     outer.address_match().covers(&inner.address_match())
         && (outer.protocol.0 == 0 || outer.protocol == inner.protocol)
         && (outer.port == 0 || outer.port == inner.port)

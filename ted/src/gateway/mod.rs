@@ -95,8 +95,8 @@
 //!
 //! // An echo request 13.13.13.14 -> 12.12.12.13 from the protected side,
 //! // with room for ESP around it.
-//! let ping = ted::sim::packet::icmp_echo(
-//!     ted::sim::packet::Ipv4Header::new(Ipv4Addr::new(13, 13, 13, 14), Ipv4Addr::new(12, 12, 12, 13), 0),
+//! let ping = esp::ip::icmp_echo(
+//!     esp::ip::Ipv4Header::new(Ipv4Addr::new(13, 13, 13, 14), Ipv4Addr::new(12, 12, 12, 13), 0),
 //!     false, 1, 1, b"abcd",
 //! )?;
 //! let mut buf = vec![0; Gateway::HEADROOM + ping.len() + Gateway::TAILROOM];
@@ -121,12 +121,9 @@
 //! ```
 
 mod event;
-#[cfg(feature = "fuzzing")]
-pub(crate) mod fuzz;
+mod invariants;
 mod keylog;
 mod options;
-mod router;
-pub mod scenario;
 mod show;
 mod translate;
 
@@ -149,9 +146,9 @@ pub use event::{
     Counters, Datagram, Esp, EspDrop, Event, Outside, Plaintext, PlaintextDrop, Transmit,
     TransmitKind, TunnelDownReason, TunnelInfo,
 };
+pub use invariants::InvariantViolation;
 pub use keylog::{KeyLog, KeyLogEntry, wireshark_encryption, wireshark_integrity};
 pub use options::{Caps, GatewayError, GatewayOptions, IkeTuning};
-pub use router::{GatewayRouter, GatewayRouterCounters};
 pub use show::ShowCommand;
 
 /// The first crypto engine connection ID IOS gives an IPsec SA (the seed's
@@ -442,6 +439,12 @@ impl Gateway {
     /// The ESP SAs.
     pub fn esp(&self) -> &esp::SaTable {
         &self.esp
+    }
+
+    /// How many IKE negotiations (phase 1 and Quick Mode for one tunnel)
+    /// are in progress.
+    pub fn negotiation_count(&self) -> usize {
+        self.negotiations.len()
     }
 
     /// The installed SA pairs.

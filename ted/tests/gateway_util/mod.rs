@@ -12,22 +12,23 @@
 use std::net::Ipv4Addr;
 use std::time::Instant;
 
+use esp::ip::{self as packet, Ipv4Header};
+use netsim::GatewayRouter;
+use netsim::NodeId;
+use netsim::scenario::{SeedNetwork, SeedSetup, scripted_entropy};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use ted::config::Config;
-use ted::gateway::scenario::{SeedNetwork, SeedSetup, scripted_entropy};
-use ted::gateway::{Event, Gateway, GatewayOptions, GatewayRouter};
-use ted::sim::NodeId;
-use ted::sim::packet::{self, Ipv4Header};
+use ted::gateway::{Event, Gateway, GatewayOptions};
 
-pub use ted::gateway::scenario::{DAPHNE_CFG, FRED_CFG};
+pub use netsim::scenario::{DAPHNE_CFG, FRED_CFG};
 
 pub fn parse(text: &str) -> Config {
     ted::config::ios::parse(text).unwrap().config
 }
 
 pub fn options() -> GatewayOptions {
-    ted::gateway::scenario::seed_options()
+    netsim::scenario::seed_options()
 }
 
 pub fn network_with(daphne: Config, fred: Config, options: GatewayOptions) -> SeedNetwork {

@@ -14,15 +14,13 @@
 use std::time::Instant;
 
 use ike_sm::{TraceAttribute, TraceEvent, TraceValue, VendorKind};
+pub use netsim::scenario::{DAPHNE_CFG, FRED_CFG};
+use netsim::scenario::{SeedNetwork, SeedSetup, scripted_entropy, seed_configs, seed_options};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use ted::config::Config;
 use ted::discovery::Event as Ted;
 use ted::gateway::GatewayOptions;
-pub use ted::gateway::scenario::{DAPHNE_CFG, FRED_CFG};
-use ted::gateway::scenario::{
-    SeedNetwork, SeedSetup, scripted_entropy, seed_configs, seed_options,
-};
 use ted::log::{IpsecSaLogKind, LogEvent, Record};
 
 pub const SEED: &str = include_str!("../../../vectors/seed/seed_excerpt.txt");

@@ -7,11 +7,14 @@
 
 pub(crate) mod program;
 
-use crate::acl::Flow;
+use ted::acl::Flow;
+use ted::config::ios;
+mod discovery;
+mod gateway;
+pub mod peer;
 
-use crate::config::ios;
-pub use crate::discovery::fuzz::{DiscoveryRun, discovery, discovery_run};
-pub use crate::gateway::fuzz::{GatewayRun, gateway, gateway_run};
+pub use discovery::{DiscoveryRun, discovery, discovery_run};
+pub use gateway::{GatewayRun, gateway, gateway_run};
 
 /// Configuration text: import it; when that succeeds, rendering and
 /// importing again must give the same model, and rendering that model the

@@ -1,5 +1,5 @@
 //! The `ted_gateway` fuzz target's body (re-exported as
-//! `ted::fuzzing::gateway`): the seed's two routers, Daphne and fred, each
+//! `netsim::fuzzing::gateway`): the seed's two routers, Daphne and fred, each
 //! a [`GatewayRouter`] (the simulator's node around a [`Gateway`]) built
 //! from the seed's configurations, driven by a program read from the
 //! input. The harness is the 11.11.11.0/24 link between them and the two
@@ -69,13 +69,14 @@ use isakmp_wire::{
     TedResponse,
 };
 
-use super::scenario::{self, A1, D1, DAPHNE, FRED, INSIDE, OUTSIDE};
-use super::{Caps, Counters, Gateway, GatewayOptions, GatewayRouter, ShowCommand};
-use crate::config::{Config, InterfaceName};
-use crate::discovery::DiscoveryConfig;
+use ted::gateway::{Counters, Gateway, GatewayOptions, ShowCommand};
+
+use crate::GatewayRouter;
+use crate::Node;
 use crate::fuzzing::program::{FuzzRng, Input};
-use crate::sim::Node;
-use crate::sim::packet::{self, Ipv4Header, protocol};
+use crate::scenario::{self, A1, D1, DAPHNE, FRED, INSIDE, OUTSIDE};
+use esp::ip::{self as packet, Ipv4Header, protocol};
+use ted::config::{Config, InterfaceName};
 
 /// Addresses the program picks from: the seed's, the routers' inside
 /// addresses, neighbours in the protected networks, and hostile ones.
@@ -132,33 +133,27 @@ const MAX_QUIET_STEPS: usize = 4096;
 
 /// Small caps, so that a short program reaches them.
 fn options() -> GatewayOptions {
-    let mut ike = super::IkeTuning::default();
+    let mut ike = ted::gateway::IkeTuning::default();
     ike.limits.half_open_per_peer = 2;
     ike.limits.half_open_total = 4;
     ike.limits.phase2_per_sa = 2;
     ike.limits.established_per_peer = 2;
     ike.limits.established_total = 3;
-    GatewayOptions {
-        debug: true,
-        key_log: true,
-        discovery: DiscoveryConfig {
-            max_pending: 3,
-            max_hold_down: 3,
-            max_queued_transmits: 8,
-            max_queued_events: 16,
-            ..DiscoveryConfig::default()
-        },
-        ike,
-        caps: Caps {
-            max_tunnels: 2,
-            max_negotiations: 2,
-            max_queued_transmits: 16,
-            max_queued_events: 32,
-            max_log_records: 64,
-            max_key_log_entries: 8,
-        },
-        ..GatewayOptions::default()
-    }
+    let mut options = GatewayOptions::default();
+    options.debug = true;
+    options.key_log = true;
+    options.discovery.max_pending = 3;
+    options.discovery.max_hold_down = 3;
+    options.discovery.max_queued_transmits = 8;
+    options.discovery.max_queued_events = 16;
+    options.ike = ike;
+    options.caps.max_tunnels = 2;
+    options.caps.max_negotiations = 2;
+    options.caps.max_queued_transmits = 16;
+    options.caps.max_queued_events = 32;
+    options.caps.max_log_records = 64;
+    options.caps.max_key_log_entries = 8;
+    options
 }
 
 /// The gateway program's own arguments.
@@ -221,9 +216,9 @@ pub struct GatewayRun {
     /// fred's counters at the end (before the final silence).
     pub fred: Counters,
     /// Daphne's TED counters at the end.
-    pub daphne_ted: crate::discovery::Stats,
+    pub daphne_ted: ted::discovery::Stats,
     /// fred's TED counters at the end.
-    pub fred_ted: crate::discovery::Stats,
+    pub fred_ted: ted::discovery::Stats,
     /// Packets handed to a protected network out of ESP.
     pub decrypted: u64,
     /// Corrupted or truncated ESP packets delivered (and refused).
@@ -325,88 +320,15 @@ fn esp_part(bytes: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// The internal state of one gateway stays within its bounds and
-/// consistent.
+/// consistent, and its tunnels lead to the other router.
 fn check_state(g: &Gateway, now: Instant) {
-    let caps = &g.options.caps;
-    // A rekey's successor may overlap its predecessor beyond the cap
-    // (one per installed tunnel): at most max_tunnels different peer and
-    // proxy pairs, at most twice that many tunnels.
-    let mut distinct: Vec<_> = g
-        .tunnels
-        .values()
-        .map(|t| format!("{} {:?} {:?}", t.peer, t.local_proxy, t.remote_proxy))
-        .collect();
-    distinct.sort();
-    distinct.dedup();
-    assert!(
-        distinct.len() <= caps.max_tunnels && g.tunnels.len() <= 2 * caps.max_tunnels,
-        "{} tunnels for {} peer and proxy pairs",
-        g.tunnels.len(),
-        distinct.len()
-    );
-    assert!(
-        g.negotiations.len() <= caps.max_negotiations,
-        "{} negotiations",
-        g.negotiations.len()
-    );
-    // The router drains both queues after every input.
-    assert!(g.transmits.is_empty() && g.events.is_empty());
-    assert!(g.deferred_log.is_empty() && g.pending_ids.is_empty());
-    // The ESP table is the tunnels' SAs, nothing else.
-    assert_eq!(g.esp.len(), 2 * g.tunnels.len(), "ESP SAs without a tunnel");
-    for (spi, t) in &g.tunnels {
-        assert_eq!(*spi, t.inbound_spi);
-        assert_eq!(
-            g.esp.get(t.inbound).map(|sa| sa.spi().0),
-            Some(t.inbound_spi)
-        );
-        assert_eq!(
-            g.esp.get(t.outbound).map(|sa| sa.spi().0),
-            Some(t.outbound_spi)
-        );
-        assert_eq!(t.peer, if g.address == DAPHNE { FRED } else { DAPHNE });
+    if let Err(e) = g.check_invariants(now) {
+        panic!("{e}");
     }
-    // Every derived entry is in the configuration, used, and counted
-    // right; the configuration has no other.
-    for (seq, u) in &g.derived {
-        let users = g
-            .negotiations
-            .values()
-            .filter(|n| n.derived == Some(*seq))
-            .count()
-            + g.tunnels
-                .values()
-                .filter(|t| t.derived == Some(*seq))
-                .count();
-        assert!(u.users >= 1, "derived entry {seq} without users");
-        assert_eq!(
-            usize::try_from(u.users).ok(),
-            Some(users),
-            "derived entry {seq}"
-        );
+    let other = if g.address() == DAPHNE { FRED } else { DAPHNE };
+    for t in g.tunnels() {
+        assert_eq!(t.peer, other, "a tunnel to a third router");
     }
-    let in_config: Vec<u32> = g
-        .config
-        .crypto_map(&g.map)
-        .map(|m| m.derived_entries().map(|(s, _)| s).collect())
-        .unwrap_or_default();
-    assert_eq!(
-        in_config,
-        g.derived.keys().copied().collect::<Vec<_>>(),
-        "derived entries"
-    );
-    assert!(g.ted_conn.len() <= g.options.discovery.max_pending.saturating_add(64));
-    assert!(g.discovery.pending_count() <= g.options.discovery.max_pending);
-    if let Some(log) = &g.log {
-        assert!(log.records().count() <= caps.max_log_records);
-    }
-    if let Some(keys) = &g.key_log {
-        assert!(keys.entries().count() <= caps.max_key_log_entries);
-    }
-    // Two peers, each phase 1 reused by the next: a handful of ISAKMP
-    // SAs at most (half-open ones are capped at 4).
-    let isakmp = g.endpoint.isakmp_sas(now).len();
-    assert!(isakmp <= 16, "{isakmp} ISAKMP SAs");
 }
 
 impl Harness {
@@ -623,25 +545,31 @@ impl Harness {
         for r in &self.routers {
             let g = r.gateway();
             if let Some(t) = g.poll_timeout() {
-                assert!(t > end, "{} timers still due after the silence", g.address);
+                assert!(
+                    t > end,
+                    "{} timers still due after the silence",
+                    g.address()
+                );
             }
             assert!(
-                g.tunnels.is_empty(),
+                g.tunnels().is_empty(),
                 "{}: tunnels outlived their lifetime",
-                g.address
+                g.address()
             );
-            assert!(g.esp.is_empty());
+            assert!(g.esp().is_empty());
             assert!(
-                g.negotiations.is_empty(),
+                g.negotiation_count() == 0,
                 "{}: negotiations leaked",
-                g.address
+                g.address()
             );
             assert!(
-                g.derived.is_empty(),
+                g.config()
+                    .crypto_map(g.crypto_map())
+                    .is_none_or(|m| m.derived_entries().next().is_none()),
                 "{}: derived entries leaked",
-                g.address
+                g.address()
             );
-            assert_eq!(g.discovery.pending_count(), 0);
+            assert_eq!(g.discovery().pending_count(), 0);
         }
     }
 
@@ -787,7 +715,13 @@ impl Harness {
             12 => {
                 let (to, choice, sequence, len) =
                     (input.side()?, input.byte()?, input.u32()?, input.byte()?);
-                let spis: Vec<u32> = self.router(to).gateway().tunnels.keys().copied().collect();
+                let spis: Vec<u32> = self
+                    .router(to)
+                    .gateway()
+                    .tunnels()
+                    .iter()
+                    .map(|t| t.inbound_spi)
+                    .collect();
                 let spi = match spis.get(usize::from(choice) % spis.len().max(1)) {
                     Some(s) if choice < 200 => *s,
                     _ => u32::from(choice),
@@ -916,7 +850,7 @@ pub fn gateway_run(data: &[u8]) -> GatewayRun {
     h.run.fred = *fred.gateway().counters();
     h.run.daphne_ted = daphne.gateway().discovery().stats().clone();
     h.run.fred_ted = fred.gateway().discovery().stats().clone();
-    h.run.tunnels_at_end = daphne.gateway().tunnels.len() + fred.gateway().tunnels.len();
+    h.run.tunnels_at_end = daphne.gateway().tunnels().len() + fred.gateway().tunnels().len();
     h.silence();
     h.run
 }

@@ -13,14 +13,14 @@ mod sim_util;
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
+use esp::ip::{self as packet, Ipv4Header};
 use isakmp_wire::{ExchangeType, IdData, IdRepr, TedProbe};
+use netsim::{Host, LinkConfig, Network, Stop, Verdict};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use sim_util::*;
 use ted::discovery::{DiscoveryConfig, ProbeDropReason, ResponseDropReason};
 use ted::log::{Renderer, WallClock};
-use ted::sim::packet::{self, Ipv4Header};
-use ted::sim::{Host, LinkConfig, Network, Stop, Verdict};
 
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
@@ -206,7 +206,7 @@ fn forged_probe_with(cookie: [u8; 8], address: Ipv4Addr) -> Vec<u8> {
     packet::udp(Ipv4Header::new(D1, A1, 0), 500, 500, &body).unwrap()
 }
 
-fn with_attacker(s: &mut Seed) -> ted::sim::NodeId {
+fn with_attacker(s: &mut Seed) -> netsim::NodeId {
     let mallory = Ipv4Addr::new(11, 11, 11, 66);
     let m = s
         .net

@@ -9,14 +9,14 @@ use std::time::Instant;
 use rand_core::CryptoRng;
 
 use super::egress::{Egress, EgressCounters, is_own_address};
-use super::packet::{self, Ipv4Packet, Transport};
 use super::{Node, Output};
-use crate::acl::Flow;
-use crate::config::{Config, InterfaceName};
-use crate::discovery::{
+use esp::ip::{self as packet, Ipv4Packet, Transport};
+use ted::acl::Flow;
+use ted::config::{Config, InterfaceName};
+use ted::discovery::{
     ConfigError, Datagram, Discovered, Discovery, DiscoveryConfig, Disposition, Event, Trigger,
 };
-use crate::log::{DebugLog, LogEvent, Record, Role};
+use ted::log::{DebugLog, LogEvent, Record, Role};
 
 /// What a [`DiscoveryRouter`] counted.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -28,7 +28,7 @@
 //! use rand_chacha::ChaCha20Rng;
 //! use rand_core::SeedableRng;
 //! use ted::gateway::ShowCommand;
-//! use ted::gateway::scenario::{SeedRouter, run_seed};
+//! use netsim::scenario::{SeedRouter, run_seed};
 //!
 //! let run = run_seed(ChaCha20Rng::seed_from_u64(1), ChaCha20Rng::seed_from_u64(2), Instant::now())?;
 //! run.check()?;
@@ -46,17 +46,19 @@ use std::time::{Duration, Instant};
 
 use ike_sm::{Entropy, Purpose, ScriptedEntropy};
 
-use super::{Gateway, GatewayError, GatewayOptions, GatewayRouter, ShowCommand};
-use crate::config::Config;
-use crate::config::ios::ParseError;
-use crate::log::{Renderer, WallClock};
-use crate::sim::{Host, LinkConfig, LinkId, Network, NodeId, RunOutcome, SimError, Stop};
+use ted::gateway::{Gateway, GatewayError, GatewayOptions, ShowCommand};
+
+use crate::GatewayRouter;
+use crate::{Host, LinkConfig, LinkId, Network, NodeId, RunOutcome, SimError, Stop};
+use ted::config::Config;
+use ted::config::ios::ParseError;
+use ted::log::{Renderer, WallClock};
 
 /// Daphne's configuration as the seed gives it, one command a line
 /// (`vectors/seed/daphne.cfg`).
-pub const DAPHNE_CFG: &str = include_str!("../../../vectors/seed/daphne.cfg");
+pub const DAPHNE_CFG: &str = include_str!("../../vectors/seed/daphne.cfg");
 /// fred's configuration as the seed gives it (`vectors/seed/fred.cfg`).
-pub const FRED_CFG: &str = include_str!("../../../vectors/seed/fred.cfg");
+pub const FRED_CFG: &str = include_str!("../../vectors/seed/fred.cfg");
 
 /// Echo requests D1 sends in the replay; the first is dropped while TED
 /// runs, as in the seed.
@@ -191,7 +193,7 @@ pub enum ScenarioError {
 /// The seed's two configurations ([`DAPHNE_CFG`], [`FRED_CFG`]), imported.
 pub fn seed_configs() -> Result<(Config, Config), ScenarioError> {
     let import = |router, text| {
-        crate::config::ios::parse(text)
+        ted::config::ios::parse(text)
             .map(|p| p.config)
             .map_err(|source| ScenarioError::Config { router, source })
     };
@@ -201,11 +203,10 @@ pub fn seed_configs() -> Result<(Config, Config), ScenarioError> {
 /// The options of the replay: the debug log and the key log on, the rest
 /// [`GatewayOptions::default`].
 pub fn seed_options() -> GatewayOptions {
-    GatewayOptions {
-        debug: true,
-        key_log: true,
-        ..GatewayOptions::default()
-    }
+    let mut options = GatewayOptions::default();
+    options.debug = true;
+    options.key_log = true;
+    options
 }
 
 /// The seed's network, built.
@@ -525,7 +526,7 @@ impl SeedRun {
     /// initiator's; fred's holds the same SA).
     pub fn ikev1_decryption_table(&self) -> String {
         self.key_log()
-            .map(super::KeyLog::ikev1_decryption_table)
+            .map(ted::gateway::KeyLog::ikev1_decryption_table)
             .unwrap_or_default()
     }
 
@@ -533,7 +534,7 @@ impl SeedRun {
     /// IPsec SA pair, from Daphne's key log.
     pub fn esp_sa_table(&self) -> String {
         self.key_log()
-            .map(super::KeyLog::esp_sa_table)
+            .map(ted::gateway::KeyLog::esp_sa_table)
             .unwrap_or_default()
     }
 
@@ -552,7 +553,7 @@ impl SeedRun {
         Ok([tables, esp])
     }
 
-    fn key_log(&self) -> Option<&super::KeyLog> {
+    fn key_log(&self) -> Option<&ted::gateway::KeyLog> {
         self.network.daphne().and_then(|r| r.gateway().key_log())
     }
 }

@@ -1,7 +1,7 @@
 //! `seed`: the seed scenario, replayed end to end (the project's main job).
 //!
 //! ```text
-//! cargo run --release -p ted --example seed -- [--pcap FILE] [--keys DIR] [--seed N]
+//! cargo run --release -p netsim --example seed -- [--pcap FILE] [--keys DIR] [--seed N]
 //! ```
 //!
 //! Two gateways built from the seed's configurations (Daphne and fred,
@@ -39,10 +39,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
+use netsim::scenario::{self, SeedRouter, SeedRun};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use ted::gateway::ShowCommand;
-use ted::gateway::scenario::{self, SeedRouter, SeedRun};
 
 const USAGE: &str = "\
 usage: seed [--pcap FILE] [--keys DIR] [--seed N]

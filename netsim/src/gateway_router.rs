@@ -1,4 +1,4 @@
-//! A [`Gateway`] as a router on the simulated network ([`crate::sim`]):
+//! A [`Gateway`] as a router on the simulated network ([`crate`]):
 //! IPv4 forwarding by the configuration's routes, with the gateway between
 //! the protected side and the outside interface. This is the driver loop
 //! of the module documentation, written once for the tests and the seed
@@ -7,11 +7,11 @@
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::Instant;
 
-use super::{Datagram, Esp, Event, Gateway, Outside, Plaintext};
-use crate::config::InterfaceName;
-use crate::sim::egress::{Egress, EgressCounters, is_own_address};
-use crate::sim::packet::{self, Ipv4Packet, Transport};
-use crate::sim::{Node, Output};
+use crate::egress::{Egress, EgressCounters, is_own_address};
+use crate::{Node, Output};
+use esp::ip::{self as packet, Ipv4Packet, Transport};
+use ted::config::InterfaceName;
+use ted::gateway::{Datagram, Esp, Event, Gateway, Outside, Plaintext};
 
 /// How many gateway events a router keeps for inspection.
 const MAX_EVENTS: usize = 10_000;

@@ -1,5 +1,25 @@
-//! A deterministic simulated IPv4 network, for tests, interop harnesses
-//! and the seed demo.
+//! The project's test harness: a deterministic simulated IPv4 network,
+//! the seed's scenario and its replay, and the fuzz drivers of `ted` and
+//! `ikev1-peer`.
+//!
+//! Nothing here is product code: the crates users depend on (`isakmp-wire`,
+//! `ike-sm`, `esp`, `ted`, `ikev1-peer`) use this crate at most as a
+//! dev-dependency. The modules:
+//!
+//! - the crate root: the simulated network ([`Network`], [`Node`],
+//!   [`Host`], [`DiscoveryRouter`], links with impairments, capture);
+//! - [`GatewayRouter`]: a `ted::gateway::Gateway` as a router on that
+//!   network, the driver loop a real deployment writes over its sockets;
+//! - [`scenario`]: the seed's network with two gateways (run it:
+//!   `cargo run --release -p netsim --example seed`);
+//! - [`fuzzing`]: the functions the fuzz targets of `ted` and
+//!   `ikev1-peer` call, and the corpus-replay tests with them;
+//! - [`pcap`]: classic pcap output.
+//!
+//! IPv4, UDP and ICMP packets are built and read with `esp::ip`, the
+//! product's one IPv4 code path.
+//!
+//! # The simulated network
 //!
 //! A [`Network`] holds nodes ([`Node`]: hosts, routers, and later the
 //! gateway) attached to links, and a virtual clock. Nodes are Sans-IO:
@@ -20,7 +40,6 @@
 //!
 //! A link can be captured ([`Network::capture`]) and written as a classic
 //! pcap file ([`pcap`]) with link type RAW, readable by Wireshark.
-//! [`packet`] builds and checks the IPv4, UDP and ICMP headers.
 //!
 //! ```
 //! use std::net::Ipv4Addr;
@@ -28,10 +47,10 @@
 //! use rand_chacha::ChaCha20Rng;
 //! use rand_core::SeedableRng;
 //! use ted::discovery::DiscoveryConfig;
-//! use ted::sim::{DiscoveryRouter, Host, LinkConfig, Network};
+//! use netsim::{DiscoveryRouter, Host, LinkConfig, Network};
 //!
-//! let daphne_cfg = ted::config::ios::parse(include_str!("../../../vectors/seed/daphne.cfg"))?.config;
-//! let fred_cfg = ted::config::ios::parse(include_str!("../../../vectors/seed/fred.cfg"))?.config;
+//! let daphne_cfg = ted::config::ios::parse(include_str!("../../vectors/seed/daphne.cfg"))?.config;
+//! let fred_cfg = ted::config::ios::parse(include_str!("../../vectors/seed/fred.cfg"))?.config;
 //! let t0 = Instant::now();
 //! let mut net = Network::new(t0, 42);
 //! let inside_d = net.add_link("13.13.13.0/24", LinkConfig::default());
@@ -57,10 +76,12 @@
 //! ```
 
 pub(crate) mod egress;
+pub mod fuzzing;
+mod gateway_router;
 mod host;
-pub mod packet;
 pub mod pcap;
 mod router;
+pub mod scenario;
 
 use std::any::Any;
 use std::collections::BTreeMap;
@@ -69,10 +90,11 @@ use std::io::{self, Write};
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
+pub use gateway_router::{GatewayRouter, GatewayRouterCounters};
 pub use host::{EchoReply, Host, HostCounters, Received, WINDOWS_PING_DATA};
 pub use router::{DiscoveryRouter, RouterCounters};
 
-use crate::config::{Config, InterfaceName};
+use ted::config::{Config, InterfaceName};
 
 /// A packet a node sends: out of `interface`, to the neighbour with
 /// address `next_hop`.

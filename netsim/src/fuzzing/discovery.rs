@@ -1,5 +1,5 @@
 //! The `ted_discovery` fuzz target's body (re-exported as
-//! `ted::fuzzing::discovery`): an initiator configured as the seed's
+//! `netsim::fuzzing::discovery`): an initiator configured as the seed's
 //! Daphne and a responder configured as fred, driven by a program read from
 //! the input. Panics only when an invariant breaks.
 // Panicking on a broken invariant is what this is for.
@@ -10,11 +10,13 @@ use std::time::{Duration, Instant};
 
 use isakmp_wire::{Message, MessageRepr, ParseConfig, TedMessage};
 
-use super::{Datagram, Discovery, DiscoveryConfig, Event, Transmit, TransmitKind, Trigger};
-use crate::acl::Flow;
-use crate::config::Config;
 use crate::fuzzing::program::{FuzzRng, Input};
-use crate::log::{DebugLog, Renderer, WallClock};
+use ted::acl::Flow;
+use ted::config::Config;
+use ted::discovery::{
+    Datagram, Discovery, DiscoveryConfig, Event, Transmit, TransmitKind, Trigger,
+};
+use ted::log::{DebugLog, Renderer, WallClock};
 
 const DAPHNE: &str = "\
 crypto isakmp policy 10
@@ -53,14 +55,13 @@ access-list 101 permit ip 12.12.12.0 0.0.0.255 13.13.13.0 0.0.0.255
 
 /// Small bounds, so that a short input reaches them.
 fn settings() -> DiscoveryConfig {
-    DiscoveryConfig {
-        max_pending: 4,
-        max_hold_down: 3,
-        max_queued_transmits: 8,
-        max_queued_events: 16,
-        hold_down: Duration::from_secs(5),
-        ..DiscoveryConfig::default()
-    }
+    let mut config = DiscoveryConfig::default();
+    config.max_pending = 4;
+    config.max_hold_down = 3;
+    config.max_queued_transmits = 8;
+    config.max_queued_events = 16;
+    config.hold_down = Duration::from_secs(5);
+    config
 }
 
 /// Addresses the program picks from: the seed's, and hostile ones.
@@ -95,7 +96,7 @@ impl Side {
         let parsed = PARSED.get_or_init(|| {
             [DAPHNE, FRED]
                 .into_iter()
-                .map(|t| match crate::config::ios::parse(t) {
+                .map(|t| match ted::config::ios::parse(t) {
                     Ok(p) => (t, p.config),
                     Err(e) => panic!("fuzz configuration does not parse: {e}"),
                 })
@@ -184,7 +185,7 @@ fn check_transmit(t: &Transmit, local: &[Ipv4Addr]) {
                 "response from {} which is not ours",
                 t.source
             );
-            assert!(super::policy::is_unicast(*t.destination.ip()));
+            assert!(ted::discovery::policy::is_unicast(*t.destination.ip()));
             assert_ne!(r.responder_cookie, [0; 8]);
         }
         (other, kind) => panic!("sent {other:?} as a {kind:?}"),
@@ -194,8 +195,8 @@ fn check_transmit(t: &Transmit, local: &[Ipv4Addr]) {
 fn check_event(e: &Event) {
     if let Event::Discovered(d) = e {
         assert!(d.remote_proxy.contains(d.trigger.packet_destination));
-        assert!(super::policy::is_unicast(d.peer));
-        assert!(super::policy::proxy_covers(
+        assert!(ted::discovery::policy::is_unicast(d.peer));
+        assert!(ted::discovery::policy::proxy_covers(
             &d.trigger.remote_proxy,
             &d.remote_proxy
         ));
@@ -207,9 +208,9 @@ fn check_event(e: &Event) {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DiscoveryRun {
     /// The initiator's counters.
-    pub initiator: super::Stats,
+    pub initiator: ted::discovery::Stats,
     /// The responder's counters.
-    pub responder: super::Stats,
+    pub responder: ted::discovery::Stats,
 }
 
 /// The fuzz target: a program of operations on an initiator (Daphne) and a

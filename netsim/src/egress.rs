@@ -11,8 +11,8 @@ use std::collections::VecDeque;
 use std::net::{Ipv4Addr, SocketAddrV4};
 
 use super::Output;
-use super::packet::{self, Ipv4Header, Ipv4Packet, PacketError, Transport, icmp_type};
-use crate::config::{Config, RouteLookup};
+use esp::ip::{self as packet, Ipv4Header, Ipv4Packet, PacketError, Transport, icmp_type};
+use ted::config::{Config, RouteLookup};
 
 /// TTL of packets a router originates (IOS uses 255 for its own IKE
 /// traffic).

@@ -1,4 +1,4 @@
-//! IPv4, UDP and ICMP echo packets for the simulator: building them with
+//! Whole IPv4, UDP and ICMP echo packets: building them with
 //! correct checksums and reading them back with every length and checksum
 //! checked.
 //!
@@ -18,7 +18,7 @@ pub const ICMP_HEADER_LEN: usize = 8;
 /// The largest IPv4 packet.
 pub const MAX_PACKET_LEN: usize = 65_535;
 
-/// IP protocol numbers the simulator knows (IANA).
+/// IP protocol numbers these packets name (IANA).
 pub mod protocol {
     /// ICMP.
     pub const ICMP: u8 = 1;
@@ -129,7 +129,8 @@ fn udp_checksum(source: Ipv4Addr, destination: Ipv4Addr, segment: &[u8]) -> u16 
     if c == 0 { 0xffff } else { c }
 }
 
-/// The fields of an IPv4 header this simulator sets or reads.
+/// The fields of an IPv4 header that [`Ipv4Header::build`] sets and
+/// [`Ipv4Packet::parse`] reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Ipv4Header {
     /// Source address.

@@ -11,11 +11,11 @@
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
+use netsim::{DiscoveryRouter, Host, LinkConfig, LinkId, Network, NodeId};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use ted::config::Config;
 use ted::discovery::DiscoveryConfig;
-use ted::sim::{DiscoveryRouter, Host, LinkConfig, LinkId, Network, NodeId};
 
 pub const DAPHNE_CFG: &str = include_str!("../../../vectors/seed/daphne.cfg");
 pub const FRED_CFG: &str = include_str!("../../../vectors/seed/fred.cfg");

@@ -5,9 +5,9 @@ use std::collections::{BTreeMap, VecDeque};
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::{Duration, Instant};
 
-use super::packet::{self, Ipv4Header, Ipv4Packet, Transport, icmp_type};
 use super::{Node, Output};
-use crate::config::InterfaceName;
+use esp::ip::{self as packet, Ipv4Header, Ipv4Packet, Transport, icmp_type};
+use ted::config::InterfaceName;
 
 /// The echo data a Windows host sends (32 bytes).
 pub const WINDOWS_PING_DATA: &[u8; 32] = b"abcdefghijklmnopqrstuvwabcdefghi";

@@ -12,10 +12,10 @@ mod sim_util;
 
 use std::time::Duration;
 
+use netsim::Stop;
 use sim_util::*;
 use ted::config::CryptoMapEntry;
 use ted::log::{Renderer, WallClock};
-use ted::sim::Stop;
 
 // TED-WIRE.md's worked example: only the cookies differ in a real run.
 const PROBE_AFTER_COOKIES: [u8; 60] = [
@@ -155,7 +155,7 @@ fn same_seed_same_run() {
         let mut s = seed_with(
             DAPHNE_CFG,
             FRED_CFG,
-            ted::sim::LinkConfig::with_latency(Duration::from_millis(50)),
+            netsim::LinkConfig::with_latency(Duration::from_millis(50)),
             seed,
         );
         s.ping(5);

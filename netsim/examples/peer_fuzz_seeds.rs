@@ -1,9 +1,9 @@
 //! Writes the seed corpora of the `peer_core` and `peer_cli` fuzz targets
 //! (`fuzz/corpus/peer_core/seed_*`, `fuzz/corpus/peer_cli/seed_*`) from
-//! the programs in `ikev1_peer::fuzzing`:
+//! the programs in `netsim::fuzzing::peer`:
 //!
 //! ```sh
-//! cargo run -p ikev1-peer --features fuzzing --example fuzz_seeds
+//! cargo run -p netsim --example peer_fuzz_seeds
 //! ```
 //!
 //! `tests/tests/fuzz_corpus_peer.rs` checks that the committed files are
@@ -11,7 +11,7 @@
 
 use std::path::Path;
 
-use ikev1_peer::fuzzing;
+use netsim::fuzzing::peer as fuzzing;
 
 fn main() -> std::io::Result<()> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus");

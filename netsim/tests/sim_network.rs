@@ -14,9 +14,9 @@ use std::net::{Ipv4Addr, SocketAddrV4};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
+use esp::ip::{self as packet, Ipv4Header, Ipv4Packet, PacketError, Transport};
+use netsim::{Host, LinkConfig, Network, Probability, SimError, StepEvent, Stop, Verdict};
 use sim_util::*;
-use ted::sim::packet::{self, Ipv4Header, Ipv4Packet, PacketError, Transport};
-use ted::sim::{Host, LinkConfig, Network, Probability, SimError, StepEvent, Stop, Verdict};
 
 /// The seed's routers without their crypto maps: plain routers.
 fn plain(text: &str) -> String {
@@ -55,7 +55,7 @@ fn ping_across_two_routers() {
     for c in transit {
         let (ip, icmp, data) = icmp_checked(&c.packet);
         assert_eq!(ip.time_to_live, 127);
-        assert_eq!(data, ted::sim::WINDOWS_PING_DATA);
+        assert_eq!(data, netsim::WINDOWS_PING_DATA);
         assert!(matches!(
             icmp.icmp_type,
             etherparse::Icmpv4Type::EchoRequest(_) | etherparse::Icmpv4Type::EchoReply(_)
@@ -281,7 +281,7 @@ fn runs_are_bounded() {
     let outcome = s.net.run_until_idle(5);
     assert_eq!(
         outcome,
-        ted::sim::RunOutcome {
+        netsim::RunOutcome {
             steps: 5,
             stop: Stop::StepLimit
         }
@@ -470,7 +470,7 @@ fn parser_rejects_bad_packets() {
 fn pcap_header_bytes() {
     // pcap-savefile(5): magic a1b2c3d4 (written little-endian), version
     // 2.4, thiszone 0, sigfigs 0, snaplen, link type 101 (LINKTYPE_RAW).
-    let w = ted::sim::pcap::PcapWriter::new(Vec::new(), 65_535).unwrap();
+    let w = netsim::pcap::PcapWriter::new(Vec::new(), 65_535).unwrap();
     let mut w = w;
     w.write_packet(Duration::new(1_008_028_800, 51_000_999), &[0x45, 1, 2])
         .unwrap();
@@ -491,7 +491,7 @@ fn pcap_header_bytes() {
     );
     assert_eq!(bytes[40..], [0x45, 1, 2]);
     // A snaplen below the packet keeps its start and its original length.
-    let mut w = ted::sim::pcap::PcapWriter::new(Vec::new(), 2).unwrap();
+    let mut w = netsim::pcap::PcapWriter::new(Vec::new(), 2).unwrap();
     w.write_packet(Duration::ZERO, &[1, 2, 3, 4]).unwrap();
     let bytes = w.into_inner().unwrap();
     assert_eq!(bytes[24 + 8..], [2, 0, 0, 0, 4, 0, 0, 0, 1, 2]);
