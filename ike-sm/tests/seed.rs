@@ -1,4 +1,4 @@
-//! The seed scenario (vectors/seed, TRACE.md): Daphne (11.11.11.1)
+//! The seed scenario (vectors/seed, docs/seed.md): Daphne (11.11.11.1)
 //! initiates Main Mode and Quick Mode to fred (11.11.11.2) with IOS
 //! defaults (DES, SHA, group 1, PSK abc123) and ESP DES + HMAC-MD5 tunnel,
 //! 3600 s / 4608000 KB, the seed's Quick Mode message ID and SPIs.
@@ -45,7 +45,7 @@ fn seed_main_mode_and_quick_mode() {
     assert_eq!(f.len(), 1, "fred: {:#?}", p.b_events);
     let (d, f) = (d[0], f[0]);
 
-    // The seed's identifiers (TRACE.md, 23.285 and 23.986 / 50.551).
+    // The seed's identifiers (docs/seed.md: Daphne 23.285 and 23.986, fred 50.551).
     assert_eq!(d.message_id, 409_419_560);
     assert_eq!(f.message_id, 409_419_560);
     assert_eq!(d.inbound.spi, Spi(0xF800_D61F));

@@ -430,7 +430,7 @@ mod tests {
         buf
     }
 
-    // The seed trace (TRACE.md, 20.608): IOS encodes the 86400 s phase-1
+    // The seed trace (docs/seed.md, Daphne 20.608): IOS encodes the 86400 s phase-1
     // lifetime as a 4-byte variable value 0x00015180; RFC 2408 s.3.3 layout.
     #[test]
     fn life_duration_86400_as_four_byte_tlv() {
@@ -462,7 +462,7 @@ mod tests {
         );
     }
 
-    // TRACE.md 23.958: IPsec life 4608000 KB encoded as 0x00465000.
+    // docs/seed.md, Daphne 23.958: IPsec life 4608000 KB encoded as 0x00465000.
     #[test]
     fn ipsec_kilobytes() {
         let wire = [

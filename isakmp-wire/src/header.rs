@@ -304,7 +304,7 @@ impl<'a> arbitrary::Arbitrary<'a> for Flags {
 mod tests {
     use super::*;
 
-    // RFC 2408 s.3.1 layout, with the TED-WIRE.md worked-example probe header.
+    // RFC 2408 s.3.1 layout, with the probe header of docs/ted-wire.md, "Worked example".
     const PROBE_HEADER: [u8; 28] = [
         0x5a, 0x1c, 0x3e, 0x77, 0x90, 0xab, 0xcd, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0x0d, 0x10, 0xf0,
         0x00, 0, 0, 0, 0, 0, 0, 0, 0x4c,

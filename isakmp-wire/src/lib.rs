@@ -4,7 +4,7 @@
 //! the RFC 2407 IPsec DOI values, attributes and identities, the RFC 2409
 //! IKE attributes, the RFC 3947 NAT-T payloads, and the Cisco Tunnel
 //! Endpoint Discovery (TED) probe and response shapes of the project's
-//! `TED-WIRE.md`. It holds no keys, no state and no clock: `ike-sm` builds
+//! `docs/ted-wire.md`. It holds no keys, no state and no clock: `ike-sm` builds
 //! on it.
 //!
 //! # Model

@@ -1,5 +1,5 @@
 //! Typed payload bodies (RFC 2408 s.3.4 to s.3.16, RFC 3947 s.3.2 and
-//! s.5.2, the TED proxy payload of TED-WIRE.md) and [`PayloadRepr`], the
+//! s.5.2, the TED proxy payload of docs/ted-wire.md) and [`PayloadRepr`], the
 //! owned form of one payload of a chain.
 //!
 //! Each `Repr` borrows its variable-length data from the message it was
@@ -25,7 +25,7 @@ use crate::registry::{
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub struct ParseConfig {
-    /// The exchange type of TED messages (TED-WIRE.md \[A\]; default 240).
+    /// The exchange type of TED messages (docs/ted-wire.md, "ISAKMP header", \[A\]; default 240).
     /// In such a message payloads 16 and 239 are read as the TED proxy
     /// payload; elsewhere they stay opaque (16 is GDOI's SAT in RFC 6407).
     /// `None` turns TED decoding off.
@@ -124,7 +124,7 @@ pub enum PayloadRepr<'a> {
         /// The original address.
         address: IpAddr,
     },
-    /// TED proxy payload (TED-WIRE.md), only in a TED message.
+    /// TED proxy payload (docs/ted-wire.md, "Proxy payload"), only in a TED message.
     TedProxy(TedProxyRepr<'a>),
     /// A payload this crate does not type, kept whole: unknown numbers,
     /// GDOI and Mode Config payloads, an SA of another DOI or with
@@ -243,7 +243,7 @@ pub struct DeleteRepr<'a> {
     pub spis: Vec<&'a [u8]>,
 }
 
-/// The TED proxy payload (TED-WIRE.md "Response" item 3, body \[A\]): one or
+/// The TED proxy payload (docs/ted-wire.md, "Proxy payload", body \[A\]): one or
 /// two IPsec-DOI ID blocks (ID type, protocol, port, identification data)
 /// without length fields, source proxy then destination proxy.
 ///

@@ -111,7 +111,7 @@ registry! {
     /// IKE New Group Mode (RFC 2409 s.6).
     NEW_GROUP_MODE = 33 => "NEW_GROUP_MODE";
     /// Cisco Tunnel Endpoint Discovery, as this project assumes it
-    /// (`TED-WIRE.md`, tag \[A\]: a private-use value, not confirmed against
+    /// (`docs/ted-wire.md`, "ISAKMP header", tag \[A\]: a private-use value, not confirmed against
     /// a real IOS capture). See [`crate::ted::TED_EXCHANGE_TYPE`].
     TED = 240 => "TED";
 }
@@ -200,14 +200,14 @@ registry! {
     NAT_OA_DRAFT = 131 => "NAT-OA-DRAFT";
     /// Cisco/IKE fragmentation payload (private use); kept opaque.
     FRAGMENT = 132 => "FRAG";
-    /// The TED proxy payload number the seed's responder printed (TED-WIRE.md,
+    /// The TED proxy payload number the seed's responder printed (docs/ted-wire.md,
     /// \[T\]); accepted in a TED message, sent as 16.
     TED_PROXY_ALT = 239 => "TED-PROXY-ALT";
 }
 
 impl PayloadType {
     /// The TED proxy payload type this project sends in a TED response
-    /// (TED-WIRE.md \[A\]); the same number as GDOI's SAT outside TED.
+    /// (docs/ted-wire.md, "Proxy payload", \[A\]); the same number as GDOI's SAT outside TED.
     pub const TED_PROXY: Self = Self(16);
 }
 

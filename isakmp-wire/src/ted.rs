@@ -1,10 +1,10 @@
 //! Cisco Tunnel Endpoint Discovery message shapes (the project's
-//! `TED-WIRE.md`; no public specification exists: draft-fluhrer-ted-00
+//! `docs/ted-wire.md`; no public specification exists: draft-fluhrer-ted-00
 //! expired unpublished).
 //!
 //! **Unverified assumptions.** The format is derived from the seed's IOS
 //! debug trace. Every value the trace does not pin down (tag \[A\] in
-//! TED-WIRE.md) is a named constant here and must be checked against a
+//! docs/ted-wire.md) is a named constant here and must be checked against a
 //! real IOS capture before anyone claims byte-level interoperability:
 //! [`TED_EXCHANGE_TYPE`] (240), [`TED_PROXY_PAYLOAD_TYPE`] (16; 239
 //! accepted), the proxy payload body layout ([`TedProxyRepr`]),
@@ -298,7 +298,7 @@ mod tests {
     use crate::message::Message;
     use crate::payload::ParseConfig;
 
-    // TED-WIRE.md "Worked example": the probe, 76 bytes.
+    // docs/ted-wire.md, "Worked example": the probe, 76 bytes.
     const PROBE: [u8; 76] = [
         0x5a, 0x1c, 0x3e, 0x77, 0x90, 0xab, 0xcd, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
         0x00, 0x0d, 0x10, 0xf0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x4c, //
@@ -309,7 +309,7 @@ mod tests {
         0x00,
     ];
 
-    // TED-WIRE.md "Worked example": the response, 88 bytes.
+    // docs/ted-wire.md, "Worked example": the response, 88 bytes.
     const RESPONSE: [u8; 88] = [
         0x5a, 0x1c, 0x3e, 0x77, 0x90, 0xab, 0xcd, 0x01, 0x9f, 0x02, 0x61, 0xd4, 0x38, 0xe5, 0x7a,
         0x10, 0x0d, 0x10, 0xf0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x58, //

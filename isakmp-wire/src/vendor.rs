@@ -40,7 +40,7 @@ impl KnownVendorId {
 /// The Cisco IOS vendor ID: receivers match the 4-byte prefix `3e984048`.
 /// One full value seen from IOS routers (libreswan `vendor.c` comment
 /// "From a Cisco 1800 IOS device"; nmap `ike-fingerprints.lua`;
-/// TED-WIRE.md).
+/// docs/ted-wire.md, "Vendor IDs").
 pub const CISCO_IOS_PREFIX: &[u8] = &[0x3e, 0x98, 0x40, 0x48];
 
 /// A full Cisco IOS vendor ID as seen in the wild (see [`CISCO_IOS_PREFIX`]).

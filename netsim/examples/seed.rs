@@ -5,7 +5,7 @@
 //! ```
 //!
 //! Two gateways built from the seed's configurations (Daphne and fred,
-//! `vectors/seed/*.cfg`) run on the simulated network of TRACE.md, with the
+//! `vectors/seed/*.cfg`) run on the simulated network of docs/seed.md, with the
 //! seed's Quick Mode message ID and SPIs scripted and everything else from
 //! seeded generators. Host 13.13.13.14 pings 12.12.12.13 ten times: the
 //! first echo request triggers Tunnel Endpoint Discovery and is dropped,

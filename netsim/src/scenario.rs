@@ -1,5 +1,5 @@
 //! The seed's network on the simulator, with two gateways: the topology
-//! of TRACE.md, shared by the seed replay test, the `seed` example and the
+//! of docs/seed.md, shared by the seed replay test, the `seed` example and the
 //! `ted_gateway` fuzz target.
 //!
 //! ```text
@@ -92,7 +92,7 @@ pub const FRED_INSIDE: Ipv4Addr = Ipv4Addr::new(12, 12, 12, 12);
 pub const DAPHNE: Ipv4Addr = Ipv4Addr::new(11, 11, 11, 1);
 /// fred's outside address.
 pub const FRED: Ipv4Addr = Ipv4Addr::new(11, 11, 11, 2);
-/// The Quick Mode message ID of the seed (TRACE.md, 23.285).
+/// The Quick Mode message ID of the seed (docs/seed.md, Daphne 23.285).
 pub const QM_MESSAGE_ID: u32 = 409_419_560;
 /// Daphne's inbound SPI in the seed (fred's outbound).
 pub const DAPHNE_INBOUND_SPI: u32 = 0xF800_D61F;

@@ -4,7 +4,7 @@
 //! |---|---|---|
 //! | IKE (RFC 2408 s.2.5.2) | UDP, bound to `--ike` | the peer's own address and port |
 //! | ESP (RFC 4303) | raw IPv4, protocol 50, bound to `--esp`, `IP_HDRINCL` | the kernel hands a raw socket every ESP packet to that address, IP header included (`raw(7)`); with no kernel IPsec state it only counts them as `XfrmInNoStates`. The gateway builds the outer header itself, so the socket sends it as it is |
-//! | TED probes, cleartext bypass | raw IPv4, `IPPROTO_RAW`, bound to the outside device (`SO_BINDTODEVICE`) | a probe's source is the protected host's address (TED-WIRE.md), which no UDP socket of this router can send from; binding to the outside device keeps it off the TUN device even when the probed host's prefix is routed into it |
+//! | TED probes, cleartext bypass | raw IPv4, `IPPROTO_RAW`, bound to the outside device (`SO_BINDTODEVICE`) | a probe's source is the protected host's address (docs/ted-wire.md, "The exchange"), which no UDP socket of this router can send from; binding to the outside device keeps it off the TUN device even when the probed host's prefix is routed into it |
 //! | datagrams to forward | raw IPv4, `IPPROTO_RAW`, not bound | an intercepted datagram that is not a TED probe goes back to the kernel's routing |
 //! | TED interception (`--intercept`) | UDP, `0.0.0.0:500`, `SO_REUSEADDR`, `IP_PKTINFO` | see below |
 //! | plaintext | TUN device (`IFF_TUN \| IFF_NO_PI`) | opened when it exists (the harness creates it), created on `--tun-create` |

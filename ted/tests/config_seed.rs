@@ -2,7 +2,7 @@
 //! from Cisco's TED configuration example for IOS 12.2(27)) load verbatim
 //! and give exactly the values the files state, with IOS's defaults for
 //! what they leave out. Expected values are read off the configuration
-//! text and the seed's debug trace (shared/seed/TRACE.md), not produced by
+//! text and the seed's debug trace (docs/seed.md), not produced by
 //! the code under test.
 
 // Test helpers outside #[test] functions may panic on a failed expectation.

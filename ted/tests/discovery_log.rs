@@ -138,7 +138,7 @@ fn every_rendered_message_is_in_the_seed() {
         let text = Renderer::new(base, origin).render_all(log.records());
         for (_, message) in messages(&text) {
             let m = strip(&message);
-            // Known departures, both documented in TED-WIRE.md and the
+            // Known departures, both documented in docs/ted-wire.md and the
             // log module: we send the proxy payload as 16 where fred's
             // trace printed 239; the seed shows both.
             if m == strip(

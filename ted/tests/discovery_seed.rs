@@ -1,7 +1,7 @@
 //! The seed's discovery, end to end at the discovery level: Daphne (the
 //! initiator, configured by daphne.cfg) probes for 12.12.12.13, fred (the
 //! responder, fred.cfg) answers, and Daphne learns its peer and the
-//! proxies, as TRACE.md's tables show.
+//! proxies, as docs/seed.md's tables show.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -27,7 +27,7 @@ fn subnet(a: [u8; 4]) -> String {
 fn seed_trigger_from_daphne_cfg() {
     let config = daphne();
     let t = seed_trigger(&config);
-    // TRACE.md 18.850/18.854: local=13.13.13.14 remote=12.12.12.13,
+    // docs/seed.md, Daphne 18.850/18.854: local=13.13.13.14 remote=12.12.12.13,
     // local_proxy=13.13.13.0/255.255.255.0, own address 11.11.11.1, ESP
     // esp-des esp-md5-hmac, 3600 s / 4608000 KB, via FastEthernet0/0
     // next hop 11.11.11.2.

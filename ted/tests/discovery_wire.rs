@@ -1,4 +1,4 @@
-//! The bytes of TED-WIRE.md's worked example, produced by the discovery
+//! The bytes of docs/ted-wire.md's "Worked example", produced by the discovery
 //! itself: a probe from Daphne's trigger with the example's initiator
 //! cookie, and fred's response to that probe with the example's responder
 //! cookie.
@@ -16,7 +16,7 @@ use std::time::Instant;
 use discovery_util::*;
 use ted::discovery::{Datagram, Disposition, TransmitKind};
 
-// TED-WIRE.md, "Worked example (cookies illustrative, exchange type 240)":
+// docs/ted-wire.md, "Worked example" (cookies illustrative, exchange type 240):
 // the probe, 76 bytes.
 const PROBE: [u8; 76] = [
     0x5a, 0x1c, 0x3e, 0x77, 0x90, 0xab, 0xcd, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
@@ -27,7 +27,7 @@ const PROBE: [u8; 76] = [
     0x00, 0x00, 0x00, 0x10, 0x04, 0x00, 0x00, 0x00, 0x0d, 0x0d, 0x0d, 0x00, 0xff, 0xff, 0xff, 0x00,
 ];
 
-// TED-WIRE.md, "Worked example": the response, 88 bytes.
+// docs/ted-wire.md, "Worked example": the response, 88 bytes.
 const RESPONSE: [u8; 88] = [
     0x5a, 0x1c, 0x3e, 0x77, 0x90, 0xab, 0xcd, 0x01, 0x9f, 0x02, 0x61, 0xd4, 0x38, 0xe5, 0x7a, 0x10,
     0x0d, 0x10, 0xf0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x58, //
@@ -52,7 +52,7 @@ fn probe_is_the_worked_example() {
     let probe = &probes[0];
     assert_eq!(probe.kind, TransmitKind::Probe);
     assert_eq!(probe.payload, PROBE);
-    // TED-WIRE.md: IP source = the packet's source, destination = its
+    // docs/ted-wire.md, "The exchange": IP source = the packet's source, destination = its
     // destination, UDP 500 -> 500.
     assert_eq!(probe.source, sock(HOST_D1));
     assert_eq!(probe.destination, sock(HOST_A1));

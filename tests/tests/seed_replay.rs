@@ -2,7 +2,7 @@
 //! (vectors/seed/daphne.cfg, fred.cfg), on the seed's topology (fred on
 //! the path from 13.13.13.14 to 12.12.12.13), a virtual clock, and entropy
 //! scripted to the seed's Quick Mode message ID and SPIs. A ping from
-//! 13.13.13.14 to 12.12.12.13 must produce what TRACE.md's two tables
+//! 13.13.13.14 to 12.12.12.13 must produce what docs/seed.md's two tables
 //! show (vectors/seed/expected_daphne.txt, expected_fred.txt, written by
 //! hand), then carry nine echo requests and replies in ESP, after which
 //! Daphne's `show` commands print what the seed document prints (with this
@@ -78,7 +78,7 @@ fn the_transcripts_are_not_vacuous() {
 #[test]
 fn every_rendered_line_is_the_seeds() {
     // Each message the log renders is in the seed's text (whitespace
-    // aside), except the departure TED-WIRE.md documents.
+    // aside), except the departure in docs/ted-wire.md, "Departures from the seed's log".
     let s = replayed();
     let renderer = Renderer::new(ted::log::WallClock::IOS_DEFAULT, s.net.start());
     for (router, prompt) in [(s.daphne().unwrap(), "Daphne"), (s.fred().unwrap(), "fred")] {
@@ -87,7 +87,7 @@ fn every_rendered_line_is_the_seeds() {
         let mut checked = 0;
         for m in messages(&text) {
             let stripped = strip(&m);
-            // fred's response ID: 16, where fred printed 239 (TED-WIRE.md).
+            // fred's response ID: 16, where fred printed 239 (docs/ted-wire.md, "Proxy payload").
             if stripped
                 == strip(
                     "ISAKMP (1): ID payload next-payload : 16 type : 1 protocol : 17 port : 500 length : 8",

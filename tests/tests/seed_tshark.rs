@@ -157,7 +157,7 @@ fn write(run: &SeedRun, dir: &Path) -> Files {
     Files { pcap, keys, nokeys }
 }
 
-const QM_MESSAGE_ID: &str = "0x18673f28"; // 409419560, TRACE.md 23.285
+const QM_MESSAGE_ID: &str = "0x18673f28"; // 409419560, docs/seed.md, Daphne 23.285
 const DAPHNE: &str = "11.11.11.1";
 const FRED: &str = "11.11.11.2";
 const D1: &str = "13.13.13.14";

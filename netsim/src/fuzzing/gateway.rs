@@ -16,7 +16,7 @@
 //! - **no clear text between the protected networks leaves an outside
 //!   interface**: nothing from 13.13.13.0/24 to 12.12.12.0/24 leaves
 //!   Daphne's outside in clear, nor the mirror from fred's, except a TED
-//!   probe (UDP 500 carrying the router's own address, TED-WIRE.md);
+//!   probe (UDP 500 carrying the router's own address, docs/ted-wire.md, "The exchange");
 //! - **nothing reaches a protected network from the other unless it came
 //!   out of ESP**: a packet from the peer's protected network is handed to
 //!   the inside only for an ESP packet whose bytes after the IP header are

@@ -31,7 +31,7 @@
 //!   router's protected network to the other's (access list 101) leaves
 //!   through [`Output::Outside`] except the router's own TED probe (UDP
 //!   500 to 500, an ISAKMP message of exchange type TED, RFC-less Cisco
-//!   TED, see `TED-WIRE.md`); what [`Core::plaintext`] returns to send is
+//!   TED, see `docs/ted-wire.md`); what [`Core::plaintext`] returns to send is
 //!   an ESP packet (RFC 4303) from the router's outside address to the
 //!   peer it names; [`Output::Forward`] is exactly the datagram just
 //!   received; [`Output::Udp`] is at least an ISAKMP header (RFC 2408
@@ -152,7 +152,7 @@ const MAX_ISAKMP_SAS: usize = 24;
 const ISAKMP_HEADER_LEN: usize = 28;
 /// Exchange type: Informational (RFC 2408 s.4.8), what Delete notifies use.
 const EXCHANGE_INFORMATIONAL: u8 = 5;
-/// Exchange type of Cisco TED (TED-WIRE.md).
+/// Exchange type of Cisco TED (docs/ted-wire.md, "ISAKMP header").
 const EXCHANGE_TED: u8 = 240;
 
 /// A router: 0 is Daphne, 1 fred (the low bit of the byte).

@@ -1,7 +1,7 @@
 //! Every tunable of Tunnel Endpoint Discovery, with the default this project
 //! adopts and where that default comes from.
 //!
-//! Tags as in the project's `TED-WIRE.md`: \[T\] read from the seed's IOS
+//! Tags as in `docs/ted-wire.md` ("Status and sources"): \[T\] read from the seed's IOS
 //! debug trace, \[S\] confirmed by a public source, \[A\] our assumption.
 //! Everything tagged \[A\] must be checked against a real IOS capture before
 //! anyone claims byte-level interoperability.

@@ -4,7 +4,7 @@
 //!
 //! No specification of TED survives (draft-fluhrer-ted-00, "Tunnel
 //! Endpoint Discovery", Cisco, 2001, expired unpublished); the behaviour
-//! and the wire format follow the project's `TED-WIRE.md`, derived from the
+//! and the wire format follow `docs/ted-wire.md`, derived from the
 //! seed's IOS 12.2 debug trace. Every value that trace does not pin down is
 //! a field of [`DiscoveryConfig`] documented as an assumption.
 //!

@@ -15,7 +15,7 @@ use crate::config::{Config, RouteLookup, SaLifetime, Transform};
 /// here, so that the discovery itself never looks at the configuration.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Trigger {
-    /// The packet's source: the probe's IP source (TED-WIRE.md \[T\]).
+    /// The packet's source: the probe's IP source (docs/ted-wire.md, "The exchange", \[T\]).
     pub packet_source: Ipv4Addr,
     /// The packet's destination: the probe's IP destination \[T\].
     pub packet_destination: Ipv4Addr,

@@ -15,7 +15,7 @@ pub enum TransmitKind {
     Ike,
     /// A TED probe: its source is the protected host whose packet
     /// triggered it, not one of this gateway's addresses; send it as a raw
-    /// IPv4/UDP packet routed by its destination (TED-WIRE.md).
+    /// IPv4/UDP packet routed by its destination (docs/ted-wire.md, "The exchange").
     TedProbe,
     /// A TED response, from this gateway's outside address.
     TedResponse,

@@ -5,7 +5,7 @@
 //! seed). It ties together the three engines of this workspace:
 //!
 //! - [`crate::discovery`] finds the peer of a `dynamic ... discover` entry
-//!   (Tunnel Endpoint Discovery, TED-WIRE.md) and answers other routers'
+//!   (Tunnel Endpoint Discovery, docs/ted-wire.md) and answers other routers'
 //!   probes for the hosts behind this one;
 //! - [`ike_sm::Endpoint`] negotiates ISAKMP SAs (Main Mode) and IPsec SA
 //!   pairs (Quick Mode) with the peer (RFC 2409);
