@@ -1,5 +1,4 @@
-# Shared helpers of the interop suite (sourced). Adapted from the team's
-# shared harness (../shared/interop/lib/common.sh).
+# Shared helpers of the interop suite (sourced).
 # Conventions:
 #   Every daemon runs via `ip netns exec NS ...` (which gives it a private
 #   mount namespace) with its own run dir bind-mounted over /run, so nothing
