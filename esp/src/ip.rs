@@ -1,18 +1,21 @@
 //! IPv4 and IPv6 headers: the product's one code path for them.
 //!
-//! The crate-private part holds the few header facts ESP needs (RFC 791,
-//! RFC 8200): lengths, addresses, protocol, fragment bits and ports for
-//! selectors. The public part builds and reads whole IPv4,
-//! UDP and ICMP packets with their checksums (RFC 1071), for whoever needs
-//! them above ESP: the gateway's driver writing a capture, the simulator.
+//! [`Ipv4Fields::read`] is the one reader of IPv4 header fields (RFC 791).
+//! On it stand ESP's own header facts (crate-private: lengths, addresses,
+//! protocol, fragment bits and ports for selectors, and IPv6's fixed
+//! header, RFC 8200) and the public builders and checked readers of whole
+//! IPv4, UDP and ICMP packets with their checksums (RFC 1071), for whoever
+//! needs them above ESP: a gateway's classifier, a driver writing a
+//! capture, the test harness.
 //! Every read is bounds-checked: these headers come from the network or
 //! from a decrypted, but peer-controlled, payload.
 
 mod packet;
 
 pub use packet::{
-    ICMP_HEADER_LEN, IPV4_HEADER_LEN, Ipv4Header, Ipv4Packet, MAX_PACKET_LEN, PacketError,
-    Transport, UDP_HEADER_LEN, checksum, decrement_ttl, icmp, icmp_echo, icmp_type, protocol, udp,
+    ICMP_HEADER_LEN, IPV4_HEADER_LEN, Ipv4Fields, Ipv4Header, Ipv4Packet, MAX_PACKET_LEN,
+    PacketError, Transport, UDP_HEADER_LEN, checksum, decrement_ttl, icmp, icmp_echo, icmp_type,
+    protocol, udp,
 };
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -29,11 +32,6 @@ pub(crate) const PROTO_NONE: u8 = 59;
 fn be16(b: &[u8], at: usize) -> Option<u16> {
     let s = b.get(at..at.checked_add(2)?)?;
     Some(u16::from_be_bytes([*s.first()?, *s.get(1)?]))
-}
-
-fn addr4(b: &[u8], at: usize) -> Option<Ipv4Addr> {
-    let s: [u8; 4] = b.get(at..at.checked_add(4)?)?.try_into().ok()?;
-    Some(Ipv4Addr::from(s))
 }
 
 fn addr6(b: &[u8], at: usize) -> Option<Ipv6Addr> {
@@ -55,40 +53,30 @@ pub(crate) struct Ipv4Info {
     pub(crate) dst: Ipv4Addr,
 }
 
-/// Parses an IPv4 header at the start of `b`. The total length must fit in
-/// `b` (bytes after it, such as Ethernet padding, are allowed).
+/// Parses an IPv4 header at the start of `b` with [`Ipv4Fields::read`].
+/// The total length must fit in `b` (bytes after it, such as Ethernet
+/// padding, are allowed). The error is ESP's description of the fault.
 pub(crate) fn parse_ipv4(b: &[u8]) -> Result<Ipv4Info, &'static str> {
-    let first = *b.first().ok_or("empty packet")?;
-    if first >> 4 != 4 {
-        return Err("not IPv4");
-    }
-    let header_len = usize::from(first & 0x0f) * 4;
-    if header_len < IPV4_MIN_HEADER {
-        return Err("IHL below 5");
-    }
-    if b.len() < header_len {
-        return Err("truncated IPv4 header");
-    }
-    let total_len = usize::from(be16(b, 2).ok_or("truncated IPv4 header")?);
-    if total_len < header_len {
-        return Err("total length below header length");
-    }
-    if total_len > b.len() {
+    let f = Ipv4Fields::read(b).map_err(|e| match e {
+        PacketError::NotIpv4(_) => "not IPv4",
+        PacketError::BadHeaderLength(len) if len < IPV4_MIN_HEADER => "IHL below 5",
+        PacketError::BadTotalLength { .. } => "total length below header length",
+        _ if b.is_empty() => "empty packet",
+        _ => "truncated IPv4 header",
+    })?;
+    if f.total_len > b.len() {
         return Err("total length beyond the packet");
     }
-    let frag = be16(b, 6).ok_or("truncated IPv4 header")?;
-    let offset = frag & 0x1fff;
-    let mf = frag & 0x2000 != 0;
     Ok(Ipv4Info {
-        header_len,
-        total_len,
-        tos: *b.get(1).ok_or("truncated IPv4 header")?,
-        df: frag & 0x4000 != 0,
-        is_fragment: mf || offset != 0,
-        is_first_fragment: offset == 0,
-        protocol: *b.get(9).ok_or("truncated IPv4 header")?,
-        src: addr4(b, 12).ok_or("truncated IPv4 header")?,
-        dst: addr4(b, 16).ok_or("truncated IPv4 header")?,
+        header_len: f.header_len,
+        total_len: f.total_len,
+        tos: f.header.tos,
+        df: f.header.dont_fragment,
+        is_fragment: f.is_fragment(),
+        is_first_fragment: f.fragment_offset == 0,
+        protocol: f.header.protocol,
+        src: f.header.source,
+        dst: f.header.destination,
     })
 }
 

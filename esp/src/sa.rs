@@ -27,7 +27,8 @@ use zeroize::Zeroize;
 use crate::counters::Counters;
 use crate::error::{ConfigError, DecapError, EncapError, LimitKind};
 use crate::ip::{
-    self, IPV4_MIN_HEADER, PROTO_ESP, PROTO_IPV4, PROTO_IPV6, PROTO_NONE, parse_inner, parse_ipv4,
+    self, IPV4_MIN_HEADER, Ipv4Header, PROTO_ESP, PROTO_IPV4, PROTO_IPV6, PROTO_NONE, parse_inner,
+    parse_ipv4,
 };
 use crate::params::{
     DfPolicy, Direction, Encryption, Integrity, Limits, Mode, PaddingCheck, SaParams, Spi,
@@ -583,20 +584,21 @@ impl Sa {
                     DfPolicy::Set => true,
                     DfPolicy::Clear => false,
                 };
-                let [id0, id1] = self.ip_id.to_be_bytes();
-                let flags = if df_bit { 0x40 } else { 0 };
-                let [s0, s1, s2, s3] = src.octets();
-                let [d0, d1, d2, d3] = dst.octets();
                 // RFC 4301 s.5.1.2.1: DSCP copied; ECN copied too (RFC 6040
-                // normal mode). Length, protocol and checksum follow below.
-                let header = [
-                    0x45, tos, 0, 0, id0, id1, flags, 0, self.ttl, PROTO_ESP, 0, 0, s0, s1, s2, s3,
-                    d0, d1, d2, d3,
-                ];
+                // normal mode).
+                let header = Ipv4Header {
+                    source: src,
+                    destination: dst,
+                    protocol: PROTO_ESP,
+                    ttl: self.ttl,
+                    identification: self.ip_id,
+                    tos,
+                    dont_fragment: df_bit,
+                }
+                .to_bytes(total16);
                 for (o, b) in outer.iter_mut().zip(header) {
                     *o = b;
                 }
-                ip::rewrite_ipv4(outer, total16, PROTO_ESP);
             }
             Mode::Transport => ip::rewrite_ipv4(outer, total16, PROTO_ESP),
         }

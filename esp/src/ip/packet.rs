@@ -177,6 +177,43 @@ impl Ipv4Header {
         self
     }
 
+    /// The 20-byte header (no options) of a packet of `total_len` bytes,
+    /// with its checksum.
+    #[must_use]
+    pub fn to_bytes(&self, total_len: u16) -> [u8; IPV4_HEADER_LEN] {
+        let [t0, t1] = total_len.to_be_bytes();
+        let [i0, i1] = self.identification.to_be_bytes();
+        let flags = if self.dont_fragment { 0x40 } else { 0 };
+        let [s0, s1, s2, s3] = self.source.octets();
+        let [d0, d1, d2, d3] = self.destination.octets();
+        let mut h = [
+            0x45,
+            self.tos,
+            t0,
+            t1,
+            i0,
+            i1,
+            flags,
+            0,
+            self.ttl,
+            self.protocol,
+            0,
+            0,
+            s0,
+            s1,
+            s2,
+            s3,
+            d0,
+            d1,
+            d2,
+            d3,
+        ];
+        let [c0, c1] = checksum(&h).to_be_bytes();
+        h[10] = c0;
+        h[11] = c1;
+        h
+    }
+
     /// The packet: this header (checksummed) followed by `payload`.
     pub fn build(&self, payload: &[u8]) -> Result<Vec<u8>, PacketError> {
         let total = payload
@@ -188,20 +225,7 @@ impl Ipv4Header {
             ))?;
         let total16 = u16::try_from(total).map_err(|_| PacketError::TooLong(total))?;
         let mut p = Vec::with_capacity(total);
-        p.push(0x45);
-        p.push(self.tos);
-        p.extend_from_slice(&total16.to_be_bytes());
-        p.extend_from_slice(&self.identification.to_be_bytes());
-        p.extend_from_slice(&(if self.dont_fragment { 0x4000u16 } else { 0 }).to_be_bytes());
-        p.push(self.ttl);
-        p.push(self.protocol);
-        p.extend_from_slice(&[0, 0]);
-        p.extend_from_slice(&self.source.octets());
-        p.extend_from_slice(&self.destination.octets());
-        let c = checksum(&p);
-        if let Some(field) = p.get_mut(10..12) {
-            field.copy_from_slice(&c.to_be_bytes());
-        }
+        p.extend_from_slice(&self.to_bytes(total16));
         p.extend_from_slice(payload);
         Ok(p)
     }
@@ -283,6 +307,82 @@ pub fn icmp_echo(
     icmp(header, t, 0, rest, data)
 }
 
+/// An IPv4 header read from the start of some bytes: the one place the
+/// product reads IPv4 header fields.
+///
+/// [`read`](Self::read) checks the version, that the header length is at
+/// least 5 words and within the bytes, and that the total length covers
+/// the header. It does not check the total length against the bytes nor
+/// the header checksum: callers differ there ([`Ipv4Packet::parse`] and
+/// ESP insist on the whole packet; a classifier may look at a truncated
+/// one).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Ipv4Fields {
+    /// The header fields.
+    pub header: Ipv4Header,
+    /// The header length in bytes (with options).
+    pub header_len: usize,
+    /// The total length field.
+    pub total_len: usize,
+    /// The fragment offset in bytes.
+    pub fragment_offset: usize,
+    /// More Fragments.
+    pub more_fragments: bool,
+}
+
+impl Ipv4Fields {
+    /// Reads the header at the start of `bytes` (see the type's
+    /// documentation for what is checked).
+    pub fn read(bytes: &[u8]) -> Result<Self, PacketError> {
+        let first = *bytes.first().ok_or(PacketError::Truncated {
+            what: "IPv4 header",
+            len: 0,
+            need: IPV4_HEADER_LEN,
+        })?;
+        let version = first >> 4;
+        if version != 4 {
+            return Err(PacketError::NotIpv4(version));
+        }
+        let header_len = usize::from(first & 0x0f) * 4;
+        let head = match bytes.get(..header_len) {
+            Some(head) if header_len >= IPV4_HEADER_LEN => head,
+            _ => return Err(PacketError::BadHeaderLength(header_len)),
+        };
+        let field = |i: usize| head.get(i).copied().unwrap_or(0);
+        let be16 = |i: usize| u16::from_be_bytes([field(i), field(i + 1)]);
+        let total_len = usize::from(be16(2));
+        if total_len < header_len {
+            return Err(PacketError::BadTotalLength {
+                total: total_len,
+                available: bytes.len(),
+            });
+        }
+        let flags = be16(6);
+        let octets = |i: usize| Ipv4Addr::new(field(i), field(i + 1), field(i + 2), field(i + 3));
+        Ok(Self {
+            header: Ipv4Header {
+                source: octets(12),
+                destination: octets(16),
+                protocol: field(9),
+                ttl: field(8),
+                identification: be16(4),
+                tos: field(1),
+                dont_fragment: flags & 0x4000 != 0,
+            },
+            header_len,
+            total_len,
+            fragment_offset: usize::from(flags & 0x1fff) * 8,
+            more_fragments: flags & 0x2000 != 0,
+        })
+    }
+
+    /// Whether this is a fragment (of any position).
+    pub fn is_fragment(&self) -> bool {
+        self.fragment_offset != 0 || self.more_fragments
+    }
+}
+
 /// A parsed IPv4 packet, borrowing its payload.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Ipv4Packet<'a> {
@@ -331,27 +431,21 @@ impl<'a> Ipv4Packet<'a> {
     /// Parses and checks an IPv4 packet: version, header length, total
     /// length, header checksum.
     pub fn parse(bytes: &'a [u8]) -> Result<Self, PacketError> {
-        let head = bytes.get(..IPV4_HEADER_LEN).ok_or(PacketError::Truncated {
-            what: "IPv4 header",
-            len: bytes.len(),
-            need: IPV4_HEADER_LEN,
-        })?;
-        let field = |i: usize| head.get(i).copied().unwrap_or(0);
-        let be16 = |i: usize| u16::from_be_bytes([field(i), field(i + 1)]);
-        let version = field(0) >> 4;
-        if version != 4 {
-            return Err(PacketError::NotIpv4(version));
-        }
-        let header_len = usize::from(field(0) & 0x0f) * 4;
-        if header_len < IPV4_HEADER_LEN || header_len > bytes.len() {
-            return Err(PacketError::BadHeaderLength(header_len));
-        }
-        let total = usize::from(be16(2));
-        if total < header_len || total > bytes.len() {
-            return Err(PacketError::BadTotalLength {
-                total,
-                available: bytes.len(),
+        if bytes.len() < IPV4_HEADER_LEN {
+            return Err(PacketError::Truncated {
+                what: "IPv4 header",
+                len: bytes.len(),
+                need: IPV4_HEADER_LEN,
             });
+        }
+        let fields = Ipv4Fields::read(bytes)?;
+        let (header_len, total) = (fields.header_len, fields.total_len);
+        let beyond = PacketError::BadTotalLength {
+            total,
+            available: bytes.len(),
+        };
+        if total > bytes.len() {
+            return Err(beyond);
         }
         let full_header = bytes
             .get(..header_len)
@@ -359,27 +453,12 @@ impl<'a> Ipv4Packet<'a> {
         if checksum(full_header) != 0 {
             return Err(PacketError::BadChecksum("IPv4 header"));
         }
-        let flags = be16(6);
-        let octets = |i: usize| Ipv4Addr::new(field(i), field(i + 1), field(i + 2), field(i + 3));
         Ok(Self {
-            header: Ipv4Header {
-                source: octets(12),
-                destination: octets(16),
-                protocol: field(9),
-                ttl: field(8),
-                identification: be16(4),
-                tos: field(1),
-                dont_fragment: flags & 0x4000 != 0,
-            },
+            header: fields.header,
             header_len,
-            fragment_offset: usize::from(flags & 0x1fff) * 8,
-            more_fragments: flags & 0x2000 != 0,
-            payload: bytes
-                .get(header_len..total)
-                .ok_or(PacketError::BadTotalLength {
-                    total,
-                    available: bytes.len(),
-                })?,
+            fragment_offset: fields.fragment_offset,
+            more_fragments: fields.more_fragments,
+            payload: bytes.get(header_len..total).ok_or(beyond)?,
         })
     }
 

@@ -9,6 +9,8 @@
 use core::fmt;
 use std::net::Ipv4Addr;
 
+use esp::ip::{IPV4_HEADER_LEN, Ipv4Fields, PacketError};
+
 use super::IpProtocol;
 
 /// TCP ACK flag (RFC 9293 §3.1).
@@ -167,33 +169,25 @@ impl Flow {
     /// header cut short gives [`Transport::Truncated`]. A header that is not
     /// IPv4, or whose length field points past the buffer, is an error.
     pub fn from_ipv4_packet(packet: &[u8]) -> Result<Self, FlowError> {
-        let header = packet
-            .get(..20)
-            .ok_or(FlowError::TooShort { len: packet.len() })?;
-        let byte = |i: usize| header.get(i).copied().unwrap_or(0);
-        let version = byte(0) >> 4;
-        if version != 4 {
-            return Err(FlowError::NotIpv4 { version });
+        if packet.len() < IPV4_HEADER_LEN {
+            return Err(FlowError::TooShort { len: packet.len() });
         }
-        let header_len = usize::from(byte(0) & 0x0f) * 4;
-        if header_len < 20 || header_len > packet.len() {
-            return Err(FlowError::BadHeaderLength {
+        let fields = Ipv4Fields::read(packet).map_err(|e| match e {
+            PacketError::NotIpv4(version) => FlowError::NotIpv4 { version },
+            PacketError::BadTotalLength { total, .. } => FlowError::BadTotalLength {
+                total_len: total,
+                header_len: usize::from(packet.first().copied().unwrap_or(0) & 0x0f) * 4,
+            },
+            PacketError::BadHeaderLength(header_len) => FlowError::BadHeaderLength {
                 header_len,
                 len: packet.len(),
-            });
-        }
-        let total_len = usize::from(u16::from_be_bytes([byte(2), byte(3)]));
-        if total_len < header_len {
-            return Err(FlowError::BadTotalLength {
-                total_len,
-                header_len,
-            });
-        }
-        let fragment_offset = u16::from_be_bytes([byte(6), byte(7)]) & 0x1fff;
-        let protocol = IpProtocol(byte(9));
-        let source = Ipv4Addr::new(byte(12), byte(13), byte(14), byte(15));
-        let destination = Ipv4Addr::new(byte(16), byte(17), byte(18), byte(19));
-        if fragment_offset != 0 {
+            },
+            _ => FlowError::TooShort { len: packet.len() },
+        })?;
+        let (header_len, total_len) = (fields.header_len, fields.total_len);
+        let protocol = IpProtocol(fields.header.protocol);
+        let (source, destination) = (fields.header.source, fields.header.destination);
+        if fields.fragment_offset != 0 {
             return Ok(Self::fragment(source, destination, protocol));
         }
         let end = total_len.min(packet.len());
