@@ -1,5 +1,5 @@
-//! Replays the committed seed corpora of the `esp_decap` and `esp_window`
-//! fuzz targets through the same `esp::fuzzing` functions the targets call.
+//! Replays the committed seed corpora of the `esp_decap`, `esp_window` and
+//! `esp_ipv4` fuzz targets through the same `esp::fuzzing` functions the targets call.
 
 // Test code: a panic is a test failure.
 #![allow(clippy::unwrap_used, clippy::panic)]
@@ -24,4 +24,9 @@ fn esp_decap_corpus() {
 #[test]
 fn esp_window_corpus() {
     assert!(replay("esp_window", esp::fuzzing::window) >= 4);
+}
+
+#[test]
+fn esp_ipv4_corpus() {
+    assert!(replay("esp_ipv4", esp::fuzzing::ipv4) >= 16);
 }
