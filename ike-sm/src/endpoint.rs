@@ -18,7 +18,8 @@ use crate::config::{Config, EspTransform, Phase2Request};
 use crate::crypto::{DhGroup, DhKeyPair};
 use crate::entropy::{Entropy, Purpose, PurposeRng};
 use crate::event::{
-    Counters, DeletedBy, DropReason, Event, FailReason, Phase1Suite, SaRef, Trace, TraceEvent,
+    Counters, DeletedBy, DropReason, Event, FailReason, LimitDrop, Phase1Suite, SaRef, StateDrop,
+    Trace, TraceEvent,
 };
 use crate::phase1::{Established, P1};
 use crate::quick::QmNode;
@@ -566,7 +567,7 @@ impl Endpoint {
         self.counters.received = self.counters.received.saturating_add(1);
         let message = match Message::new_checked(data) {
             Ok(m) => m,
-            Err(e) => return self.drop_input(remote, DropReason::Malformed(e)),
+            Err(e) => return self.drop_input(remote, DropReason::Wire(e)),
         };
         let header = message.header();
         match header.exchange_type() {
@@ -575,7 +576,10 @@ impl Endpoint {
             }
             ExchangeType::QUICK_MODE => self.quick_input(now, remote, &message),
             ExchangeType::INFORMATIONAL => self.info_input(now, remote, &message),
-            other => self.drop_input(remote, DropReason::UnsupportedExchange(other.0)),
+            other => self.drop_input(
+                remote,
+                DropReason::State(StateDrop::UnsupportedExchange(other)),
+            ),
         }
     }
 
@@ -1001,11 +1005,11 @@ impl Endpoint {
             }
         }
         if half_open >= limits.half_open_total || half_open_peer >= limits.half_open_per_peer {
-            Err(DropReason::HalfOpenLimit)
+            Err(DropReason::Limit(LimitDrop::HalfOpen))
         } else if established >= limits.established_total
             || established_peer >= limits.established_per_peer
         {
-            Err(DropReason::IsakmpSaLimit)
+            Err(DropReason::Limit(LimitDrop::IsakmpSa))
         } else {
             Ok(())
         }

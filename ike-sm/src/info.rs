@@ -17,7 +17,9 @@ use isakmp_wire::{
 };
 
 use crate::endpoint::{Endpoint, IpsecSa, IsakmpSa};
-use crate::event::{DeletedBy, DropReason, Event, FailReason, TraceEvent};
+use crate::event::{
+    CryptoDrop, DeletedBy, DropReason, Event, FailReason, Received, StateDrop, TraceEvent,
+};
 use crate::message::{Inbound, decrypt};
 use crate::quick::Qm;
 use crate::types::{IsakmpSaId, Spi};
@@ -31,18 +33,15 @@ impl Endpoint {
             .lookup(ic, rc)
             .or_else(|| self.responded_first.get(&(ic, remote)).copied());
         let Some(id) = id else {
-            return self.drop_input(remote, DropReason::UnknownSa);
+            return self.drop_input(remote, DropReason::State(StateDrop::UnknownSa));
         };
         let Some(sa) = self.sas.get(&id) else {
-            return self.drop_input(remote, DropReason::UnknownSa);
+            return self.drop_input(remote, DropReason::State(StateDrop::UnknownSa));
         };
         if sa.remote.ip() != remote.ip() {
             return self.drop_input(
                 remote,
-                DropReason::unexpected(
-                    "messages from the SA's peer",
-                    format!("a message from {remote}"),
-                ),
+                DropReason::unexpected("messages from the SA's peer", Received::From(remote)),
             );
         }
         if !m.is_encrypted() {
@@ -53,7 +52,7 @@ impl Endpoint {
                 remote,
                 DropReason::unexpected(
                     "cleartext notifications (phase 1 is not complete)",
-                    "an encrypted Informational",
+                    Received::EncryptedInformational,
                 ),
             );
         };
@@ -74,14 +73,11 @@ impl Endpoint {
         let Some((hash, rest)) = inb.leading_hash() else {
             return self.drop_input(
                 remote,
-                DropReason::MissingPayload {
-                    message: "Informational",
-                    payload: isakmp_wire::PayloadType::HASH,
-                },
+                DropReason::missing("Informational", isakmp_wire::PayloadType::HASH),
             );
         };
         if !est.keys.informational_hash(mid, rest).verify(hash) {
-            return self.drop_input(remote, DropReason::InvalidHash);
+            return self.drop_input(remote, DropReason::Crypto(CryptoDrop::InvalidHash));
         }
         if let Some(sa) = self.sas.get_mut(&id) {
             sa.dpd.last_heard = now;
@@ -123,7 +119,7 @@ impl Endpoint {
         }
         if established {
             // Never acted on: anyone can send these.
-            return self.drop_input(remote, DropReason::NotEncrypted);
+            return self.drop_input(remote, DropReason::Crypto(CryptoDrop::NotEncrypted));
         }
         if let Some(n) = notes.iter().find(|n| n.notify_type.is_error()) {
             self.remove_sa(
@@ -146,7 +142,7 @@ impl Endpoint {
         match n.notify_type {
             NotifyType::R_U_THERE | NotifyType::R_U_THERE_ACK => {
                 let Some(seq) = n.dpd_sequence() else {
-                    return self.drop_input(remote, DropReason::DpdSequence);
+                    return self.drop_input(remote, DropReason::State(StateDrop::DpdSequence));
                 };
                 self.trace(
                     ctx,
@@ -254,7 +250,7 @@ impl Endpoint {
                         FailReason::SaDeleted,
                     );
                 } else {
-                    self.drop_input(remote, DropReason::UnknownSpi);
+                    self.drop_input(remote, DropReason::State(StateDrop::UnknownSpi));
                 }
             }
             return;
@@ -278,7 +274,7 @@ impl Endpoint {
                 })
                 .map(|s| s.inbound);
             let Some(inbound) = inbound else {
-                self.drop_input(remote, DropReason::UnknownSpi);
+                self.drop_input(remote, DropReason::State(StateDrop::UnknownSpi));
                 continue;
             };
             self.forget_ipsec(inbound, DeletedBy::Peer);
@@ -352,7 +348,7 @@ impl Endpoint {
         // RFC 3706 s.7: sequence numbers increase; a replayed or old one is
         // dropped.
         if sa.dpd.last_seq_in.is_some_and(|last| seq <= last) {
-            return self.drop_input(remote, DropReason::DpdSequence);
+            return self.drop_input(remote, DropReason::State(StateDrop::DpdSequence));
         }
         sa.dpd.last_seq_in = Some(seq);
         self.dpd_notify(id, NotifyType::R_U_THERE_ACK, seq);
@@ -364,7 +360,7 @@ impl Endpoint {
         };
         match sa.dpd.outstanding {
             Some((s, _, _)) if s == seq => sa.dpd.outstanding = None,
-            _ => self.drop_input(remote, DropReason::DpdSequence),
+            _ => self.drop_input(remote, DropReason::State(StateDrop::DpdSequence)),
         }
     }
 

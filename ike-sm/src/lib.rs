@@ -46,8 +46,9 @@ pub use config::{
 pub use endpoint::{CommandError, Endpoint, IpsecSaInfo, IsakmpSaInfo, Transmit};
 pub use entropy::{Entropy, Purpose, PurposeRng, ScriptedEntropy};
 pub use event::{
-    Counters, DeletedBy, DropReason, Event, FailReason, Phase1Established, Phase1Suite,
-    Phase2Established, SaKeys, SaRef, Trace, TraceAttribute, TraceEvent, TraceValue, VendorKind,
+    Counters, CryptoDrop, DeletedBy, DropReason, Event, FailReason, LimitDrop, Phase1Established,
+    Phase1Suite, Phase2Established, PolicyDrop, Received, SaKeys, SaRef, StateDrop, Trace,
+    TraceAttribute, TraceEvent, TraceValue, VendorKind,
 };
 pub use types::{
     ExchangeMode, Identity, IsakmpSaId, IsakmpState, Lifetime, NegotiationId, ProxyAddr, ProxyId,

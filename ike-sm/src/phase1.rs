@@ -36,8 +36,8 @@ use crate::crypto::{
 };
 use crate::endpoint::{CommandError, Endpoint, IsakmpSa, Retx};
 use crate::event::{
-    DeletedBy, DropReason, Event, FailReason, Phase1Established, Phase1Suite, SaRef, TraceEvent,
-    VendorKind,
+    CryptoDrop, DeletedBy, DropReason, Event, FailReason, LimitDrop, Phase1Established,
+    Phase1Suite, PolicyDrop, Received, SaRef, StateDrop, TraceEvent, VendorKind,
 };
 use crate::message::{Inbound, chain_bytes, decrypt, emit_clear, emit_encrypted, payload_body};
 use crate::proposal::{SIT_IDENTITY_ONLY, accept_phase1_reply, phase1_sa, select_phase1};
@@ -375,17 +375,17 @@ impl Endpoint {
                     remote,
                     DropReason::unexpected(
                         "a reply carrying a responder cookie",
-                        "a first message with our own initiator cookie",
+                        Received::OwnInitiatorCookie,
                     ),
                 );
             }
             return self.respond_phase1(now, local, remote, message);
         }
         let Some(id) = self.lookup(ic, rc) else {
-            return self.drop_input(remote, DropReason::UnknownSa);
+            return self.drop_input(remote, DropReason::State(StateDrop::UnknownSa));
         };
         let Some(mut sa) = self.sas.remove(&id) else {
-            return self.drop_input(remote, DropReason::UnknownSa);
+            return self.drop_input(remote, DropReason::State(StateDrop::UnknownSa));
         };
         if sa.last_in.as_deref() == Some(data) {
             self.sas.insert(id, sa);
@@ -396,7 +396,10 @@ impl Endpoint {
             ExchangeMode::Aggressive => ExchangeType::AGGRESSIVE,
         };
         if h.exchange_type() != expected_exchange || sa.remote != remote {
-            let received = format!("{} from {remote}", h.exchange_type());
+            let received = Received::ExchangeFrom {
+                exchange: h.exchange_type(),
+                from: remote,
+            };
             self.sas.insert(id, sa);
             return self.drop_input(
                 remote,
@@ -418,7 +421,7 @@ impl Endpoint {
                 other,
                 DropReason::unexpected(
                     "Quick Mode or Informational (phase 1 is complete)",
-                    format!("{} message", h.exchange_type()),
+                    Received::Exchange(h.exchange_type()),
                 ),
             ),
         };
@@ -482,7 +485,7 @@ impl Endpoint {
                 remote,
                 DropReason::unexpected(
                     "the next message of the exchange",
-                    "a different first message with the same initiator cookie",
+                    Received::DifferentFirstMessage,
                 ),
             );
         }
@@ -574,22 +577,19 @@ impl Endpoint {
         let aggressive = h.exchange_type() == ExchangeType::AGGRESSIVE;
         let name = if aggressive { "AM1" } else { "MM1" };
         let Some(sa_payload) = inb.sa() else {
-            return self.drop_input(
-                remote,
-                DropReason::MissingPayload {
-                    message: name,
-                    payload: PayloadType::SA,
-                },
-            );
+            return self.drop_input(remote, DropReason::missing(name, PayloadType::SA));
         };
         let Some(sai_raw) = inb.raw(PayloadType::SA) else {
-            return self.drop_input(remote, DropReason::UnknownSa);
+            return self.drop_input(remote, DropReason::State(StateDrop::UnknownSa));
         };
         let sai_b = sai_raw.body().to_vec();
         if sa_payload.situation != SIT_IDENTITY_ONLY {
             return self.drop_input(
                 remote,
-                DropReason::unexpected("situation SIT_IDENTITY_ONLY", "another situation"),
+                DropReason::unexpected(
+                    "situation SIT_IDENTITY_ONLY",
+                    Received::Situation(sa_payload.situation),
+                ),
             );
         }
         // IOS numbers the SA from its first message ("(0:2): processing SA
@@ -608,10 +608,7 @@ impl Endpoint {
                 self.trace_all(None, early);
                 return self.drop_input(
                     remote,
-                    DropReason::MissingPayload {
-                        message: name,
-                        payload: PayloadType::IDENTIFICATION,
-                    },
+                    DropReason::missing(name, PayloadType::IDENTIFICATION),
                 );
             };
             Some(id)
@@ -628,7 +625,7 @@ impl Endpoint {
         let Some(psk) = psk else {
             early.push(TraceEvent::NoPsk { peer: remote.ip() });
             self.trace_all(None, early);
-            return self.drop_input(remote, DropReason::NoPreSharedKey);
+            return self.drop_input(remote, DropReason::Policy(PolicyDrop::NoPreSharedKey));
         };
         early.push(TraceEvent::FoundPsk { peer: remote.ip() });
         let policies = self.config.sorted_policies();
@@ -645,11 +642,11 @@ impl Endpoint {
                 &[],
                 None,
             );
-            return self.drop_input(remote, DropReason::NoProposalChosen);
+            return self.drop_input(remote, DropReason::Policy(PolicyDrop::NoProposalChosen));
         };
         let Some(rcookie) = self.new_rcookie(h.initiator_cookie()) else {
             self.trace_all(None, early);
-            return self.drop_input(remote, DropReason::HalfOpenLimit);
+            return self.drop_input(remote, DropReason::Limit(LimitDrop::HalfOpen));
         };
         let id = self.new_sa_id();
         let conn_id = self.next_conn_id();
@@ -714,10 +711,7 @@ impl Endpoint {
         peer_identity: Option<Identity>,
         reply_sa: PayloadRepr<'_>,
     ) -> Result<(Vec<u8>, P1), DropReason> {
-        let missing = |payload| DropReason::MissingPayload {
-            message: "AM1",
-            payload,
-        };
+        let missing = |payload| DropReason::missing("AM1", payload);
         let g_xi = inb.ke().ok_or(missing(PayloadType::KEY_EXCHANGE))?;
         let peer_id_b = inb
             .raw(PayloadType::IDENTIFICATION)
@@ -728,16 +722,17 @@ impl Endpoint {
         let dh = self.dh(suite.group);
         let g_xy = dh
             .shared_secret(g_xi)
-            .map_err(|_| DropReason::InvalidKeyExchange)?;
+            .map_err(|_| DropReason::Crypto(CryptoDrop::InvalidKeyExchange))?;
         let nr = self.nonce();
         let keys = self.phase1_keys(sa, suite, &psk, g_xy.expose(), ni, &nr);
         let cipher = keys
             .cipher(suite.encryption)
-            .map_err(|_| DropReason::InvalidKeyExchange)?;
+            .map_err(|_| DropReason::Crypto(CryptoDrop::InvalidKeyExchange))?;
         let iv = IvChain::phase1(suite.hash, suite.encryption, g_xi, dh.public_value());
         let identity = self.local_identity(sa.local);
         let id_payload = self.id_payload(&identity);
-        let id_b = payload_body(&id_payload).map_err(|_| DropReason::InvalidId)?;
+        let id_b =
+            payload_body(&id_payload).map_err(|_| DropReason::Policy(PolicyDrop::InvalidId))?;
         let transcript = transcript(sa, g_xi, dh.public_value(), &sai_b);
         let hash_r = auth_hash(&keys, Role::Responder, &transcript, &id_b);
         let mut payloads = vec![
@@ -749,7 +744,7 @@ impl Endpoint {
         ];
         payloads.extend(self.vid_payloads(VidSlot::Aggressive));
         let bytes = emit_clear(sa.header(ExchangeType::AGGRESSIVE, 0), payloads)
-            .map_err(|_| DropReason::InvalidId)?;
+            .map_err(|_| DropReason::Policy(PolicyDrop::InvalidId))?;
         let mut keyed = KeyedState::new(suite, sai_b, g_xi, dh.public_value(), keys, cipher, iv);
         keyed.peer = peer_identity.map(|i| (i, peer_id_b));
         let state = P1::AggrR2(Box::new(keyed));
@@ -792,7 +787,7 @@ impl Endpoint {
                 },
             );
             return Verdict::Fail {
-                reason: DropReason::NoPreSharedKey,
+                reason: DropReason::Policy(PolicyDrop::NoPreSharedKey),
                 fail: FailReason::NoPreSharedKey,
                 notify: None,
             };
@@ -831,7 +826,10 @@ impl Endpoint {
         payloads.extend(self.vid_payloads(VidSlot::KeyExchange));
         let Ok(bytes) = emit_clear(sa.header(ExchangeType::IDENTITY_PROTECTION, 0), payloads)
         else {
-            return Verdict::Reject(P1::MainI1(st), DropReason::InvalidKeyExchange);
+            return Verdict::Reject(
+                P1::MainI1(st),
+                DropReason::Crypto(CryptoDrop::InvalidKeyExchange),
+            );
         };
         let now = _now;
         self.send_p1(now, sa, bytes, true, IsakmpState::MmSaSetup);
@@ -879,9 +877,9 @@ impl Endpoint {
             Ok(b) => b,
             Err(e) => {
                 let reason = match e {
-                    AuthMessageError::Id => DropReason::InvalidId,
-                    AuthMessageError::Emit => DropReason::InvalidKeyExchange,
-                    AuthMessageError::Iv => DropReason::DecryptFailed,
+                    AuthMessageError::Id => DropReason::Policy(PolicyDrop::InvalidId),
+                    AuthMessageError::Emit => DropReason::Crypto(CryptoDrop::InvalidKeyExchange),
+                    AuthMessageError::Iv => DropReason::Crypto(CryptoDrop::DecryptFailed),
                 };
                 return Verdict::Reject(P1::MainI3(Box::new(st)), reason);
             }
@@ -923,7 +921,7 @@ impl Endpoint {
         );
         let g_xy = ours
             .shared_secret(peer_public)
-            .map_err(|_| DropReason::InvalidKeyExchange)?;
+            .map_err(|_| DropReason::Crypto(CryptoDrop::InvalidKeyExchange))?;
         self.trace(
             ctx,
             TraceEvent::ProcessingPayload {
@@ -1028,7 +1026,7 @@ impl Endpoint {
     ) -> Result<(), Verdict> {
         if !expected.verify(received) {
             return Err(Verdict::Fail {
-                reason: DropReason::AuthenticationFailed,
+                reason: DropReason::Crypto(CryptoDrop::AuthenticationFailed),
                 fail: FailReason::AuthenticationFailed,
                 notify: Some(NotifyType::INVALID_HASH_INFORMATION),
             });
@@ -1040,7 +1038,7 @@ impl Endpoint {
             && want != identity
         {
             return Err(Verdict::Fail {
-                reason: DropReason::InvalidId,
+                reason: DropReason::Policy(PolicyDrop::InvalidId),
                 fail: FailReason::InvalidId,
                 notify: Some(NotifyType::INVALID_ID_INFORMATION),
             });
@@ -1083,7 +1081,10 @@ impl Endpoint {
         } else if allow_clear {
             (m.body().to_vec(), None)
         } else {
-            return Err(Verdict::Reject(rewrap(sa, st), DropReason::NotEncrypted));
+            return Err(Verdict::Reject(
+                rewrap(sa, st),
+                DropReason::Crypto(CryptoDrop::NotEncrypted),
+            ));
         };
         let inb = match Inbound::decrypted(
             isakmp_wire::HeaderRepr::from_header(&h),
@@ -1107,10 +1108,7 @@ impl Endpoint {
             None => {
                 let Some(raw) = inb.raw(PayloadType::IDENTIFICATION) else {
                     return Err(Verdict::Fail {
-                        reason: DropReason::MissingPayload {
-                            message: name,
-                            payload: PayloadType::IDENTIFICATION,
-                        },
+                        reason: DropReason::missing(name, PayloadType::IDENTIFICATION),
                         fail: FailReason::Malformed,
                         notify: Some(NotifyType::PAYLOAD_MALFORMED),
                     });
@@ -1125,7 +1123,7 @@ impl Endpoint {
                 let ids = inb.ids();
                 let Some(identity) = ids.first().and_then(Identity::from_id) else {
                     return Err(Verdict::Fail {
-                        reason: DropReason::InvalidId,
+                        reason: DropReason::Policy(PolicyDrop::InvalidId),
                         fail: FailReason::InvalidId,
                         notify: Some(NotifyType::INVALID_ID_INFORMATION),
                     });
@@ -1135,10 +1133,7 @@ impl Endpoint {
         };
         let Some(hash) = inb.hash() else {
             return Err(Verdict::Fail {
-                reason: DropReason::MissingPayload {
-                    message: name,
-                    payload: PayloadType::HASH,
-                },
+                reason: DropReason::missing(name, PayloadType::HASH),
                 fail: FailReason::Malformed,
                 notify: Some(NotifyType::PAYLOAD_MALFORMED),
             });
@@ -1156,7 +1151,10 @@ impl Endpoint {
         if let Some(p) = pending
             && p.commit(&mut st.iv).is_err()
         {
-            return Err(Verdict::Reject(rewrap(sa, st), DropReason::DecryptFailed));
+            return Err(Verdict::Reject(
+                rewrap(sa, st),
+                DropReason::Crypto(CryptoDrop::DecryptFailed),
+            ));
         }
         let initial_contact = inb
             .notifications()
@@ -1252,7 +1250,10 @@ impl Endpoint {
         payloads.extend(self.vid_payloads(VidSlot::KeyExchange));
         let Ok(bytes) = emit_clear(sa.header(ExchangeType::IDENTITY_PROTECTION, 0), payloads)
         else {
-            return Verdict::Reject(P1::MainR2(st), DropReason::InvalidKeyExchange);
+            return Verdict::Reject(
+                P1::MainR2(st),
+                DropReason::Crypto(CryptoDrop::InvalidKeyExchange),
+            );
         };
         self.send_p1(now, sa, bytes, true, IsakmpState::MmKeyExch);
         Verdict::Next(P1::MainR4(Box::new(KeyedState::new(
@@ -1290,14 +1291,14 @@ impl Endpoint {
             Ok(b) => b,
             Err(AuthMessageError::Id) => {
                 return Verdict::Fail {
-                    reason: DropReason::InvalidId,
+                    reason: DropReason::Policy(PolicyDrop::InvalidId),
                     fail: FailReason::InvalidId,
                     notify: None,
                 };
             }
             Err(AuthMessageError::Emit | AuthMessageError::Iv) => {
                 return Verdict::Fail {
-                    reason: DropReason::DecryptFailed,
+                    reason: DropReason::Crypto(CryptoDrop::DecryptFailed),
                     fail: FailReason::Malformed,
                     notify: None,
                 };
@@ -1348,7 +1349,7 @@ impl Endpoint {
         let ids = inb.ids();
         let Some(identity) = ids.first().and_then(Identity::from_id) else {
             return Verdict::Fail {
-                reason: DropReason::InvalidId,
+                reason: DropReason::Policy(PolicyDrop::InvalidId),
                 fail: FailReason::InvalidId,
                 notify: None,
             };
@@ -1360,14 +1361,19 @@ impl Endpoint {
             .map(|k| k.expose().to_vec());
         let Some(psk) = psk else {
             return Verdict::Fail {
-                reason: DropReason::NoPreSharedKey,
+                reason: DropReason::Policy(PolicyDrop::NoPreSharedKey),
                 fail: FailReason::NoPreSharedKey,
                 notify: None,
             };
         };
         let g_xy = match st.dh.shared_secret(g_xr) {
             Ok(s) => s,
-            Err(_) => return Verdict::Reject(back(st), DropReason::InvalidKeyExchange),
+            Err(_) => {
+                return Verdict::Reject(
+                    back(st),
+                    DropReason::Crypto(CryptoDrop::InvalidKeyExchange),
+                );
+            }
         };
         sa.rcookie = inb.header.responder_cookie;
         let ctx = Some((sa.id, sa.conn_id));
@@ -1399,7 +1405,7 @@ impl Endpoint {
         }
         let Ok(bytes) = self.encrypt_p1(sa, ExchangeType::AGGRESSIVE, &payloads, &cipher, &mut iv)
         else {
-            return Verdict::Reject(back(st), DropReason::DecryptFailed);
+            return Verdict::Reject(back(st), DropReason::Crypto(CryptoDrop::DecryptFailed));
         };
         self.send_p1(now, sa, bytes, false, IsakmpState::AgAuth);
         let mut keyed = KeyedState::new(
@@ -1636,7 +1642,7 @@ fn check_nonce(n: &[u8]) -> Result<(), DropReason> {
     } else {
         Err(DropReason::unexpected(
             "a nonce of 8 to 256 bytes",
-            format!("a nonce of {} bytes", n.len()),
+            Received::NonceLength(n.len()),
         ))
     }
 }
@@ -1657,7 +1663,7 @@ fn peer_ke_nonce<'a>(
 /// ends, without telling the peer.
 fn not_offered() -> Verdict {
     Verdict::Fail {
-        reason: DropReason::NoProposalChosen,
+        reason: DropReason::Policy(PolicyDrop::NoProposalChosen),
         fail: FailReason::NoProposalChosen,
         notify: None,
     }
@@ -1667,7 +1673,7 @@ fn not_offered() -> Verdict {
 /// negotiation.
 fn phase1_cipher(keys: &Phase1Keys, suite: Phase1Suite) -> Result<Cipher, Verdict> {
     keys.cipher(suite.encryption).map_err(|_| Verdict::Fail {
-        reason: DropReason::InvalidKeyExchange,
+        reason: DropReason::Crypto(CryptoDrop::InvalidKeyExchange),
         fail: FailReason::WeakKey,
         notify: None,
     })

@@ -26,7 +26,10 @@ use isakmp_wire::{
 use crate::config::{Phase2Policy, Phase2Request, prefix_contains};
 use crate::crypto::{DhKeyPair, IvChain, Phase1Keys, SecretBytes};
 use crate::endpoint::{Endpoint, IpsecSa, IsakmpSa, Retx};
-use crate::event::{DropReason, Event, FailReason, Phase2Established, SaKeys, SaRef, TraceEvent};
+use crate::event::{
+    CryptoDrop, DropReason, Event, FailReason, LimitDrop, Phase2Established, PolicyDrop, Received,
+    SaKeys, SaRef, StateDrop, TraceEvent,
+};
 use crate::message::{Inbound, chain_bytes, decrypt, emit_encrypted};
 use crate::proposal::{
     SIT_IDENTITY_ONLY, accept_phase2_reply, parse_responder_lifetime, phase2_sa,
@@ -281,27 +284,27 @@ impl Endpoint {
     ) {
         let h = m.header();
         let Some(id) = self.lookup(h.initiator_cookie(), h.responder_cookie()) else {
-            return self.drop_input(remote, DropReason::UnknownSa);
+            return self.drop_input(remote, DropReason::State(StateDrop::UnknownSa));
         };
         let Some(mut sa) = self.sas.remove(&id) else {
-            return self.drop_input(remote, DropReason::UnknownSa);
+            return self.drop_input(remote, DropReason::State(StateDrop::UnknownSa));
         };
         let reason = if !sa.is_established() {
             Some(DropReason::unexpected(
                 "phase-1 messages (phase 1 is not complete)",
-                "a Quick Mode message",
+                Received::QuickMode,
             ))
         } else if sa.remote != remote {
             Some(DropReason::unexpected(
                 "messages from the SA's peer",
-                format!("a message from {remote}"),
+                Received::From(remote),
             ))
         } else if !m.is_encrypted() {
-            Some(DropReason::NotEncrypted)
+            Some(DropReason::Crypto(CryptoDrop::NotEncrypted))
         } else if h.message_id() == 0 {
             Some(DropReason::unexpected(
                 "a non-zero message ID",
-                "Quick Mode with message ID 0",
+                Received::ZeroMessageId,
             ))
         } else {
             None
@@ -339,7 +342,7 @@ impl Endpoint {
                         node,
                         DropReason::unexpected(
                             "nothing (the negotiation is complete)",
-                            "a new message on its message ID",
+                            Received::AfterCompletion,
                         ),
                     ))),
                 };
@@ -398,7 +401,9 @@ impl Endpoint {
         expected: impl Fn(&[u8]) -> crate::crypto::HashValue,
         name: &'static str,
     ) -> Result<(Inbound<'p>, crate::crypto::PendingIv), DropReason> {
-        let est = sa.established().ok_or(DropReason::UnknownSa)?;
+        let est = sa
+            .established()
+            .ok_or(DropReason::State(StateDrop::UnknownSa))?;
         let (body, pending) = decrypt(m, &est.cipher, iv)?;
         *plain = body;
         let h = m.header();
@@ -407,12 +412,11 @@ impl Endpoint {
             h.next_payload(),
             plain,
         )?;
-        let (hash, rest) = inb.leading_hash().ok_or(DropReason::MissingPayload {
-            message: name,
-            payload: PayloadType::HASH,
-        })?;
+        let (hash, rest) = inb
+            .leading_hash()
+            .ok_or(DropReason::missing(name, PayloadType::HASH))?;
         if !expected(rest).verify(hash) {
-            return Err(DropReason::InvalidHash);
+            return Err(DropReason::Crypto(CryptoDrop::InvalidHash));
         }
         Ok((inb, pending))
     }
@@ -427,9 +431,11 @@ impl Endpoint {
     ) -> Result<(), DropReason> {
         let active = sa.qm.values().filter(|q| !q.is_done()).count();
         if active >= self.config.limits.phase2_per_sa {
-            return Err(DropReason::Phase2Limit);
+            return Err(DropReason::Limit(LimitDrop::Phase2));
         }
-        let est = sa.established().ok_or(DropReason::UnknownSa)?;
+        let est = sa
+            .established()
+            .ok_or(DropReason::State(StateDrop::UnknownSa))?;
         let mut iv = est.iv.for_message_id(mid);
         let mut plain = Vec::new();
         let (inb, pending) = Self::qm_open(
@@ -450,16 +456,13 @@ impl Endpoint {
                 message_id: mid,
             },
         );
-        let missing = |payload| DropReason::MissingPayload {
-            message: "QM1",
-            payload,
-        };
+        let missing = |payload| DropReason::missing("QM1", payload);
         let offer = inb.sa().ok_or(missing(PayloadType::SA))?;
         let ni = inb.nonce().ok_or(missing(PayloadType::NONCE))?.to_vec();
         if !(8..=256).contains(&ni.len()) {
             return Err(DropReason::unexpected(
                 "a nonce of 8 to 256 bytes",
-                "another length",
+                Received::NonceLength(ni.len()),
             ));
         }
         let ke = inb.ke();
@@ -506,7 +509,7 @@ impl Endpoint {
                 &initiator_spi,
                 FailReason::InvalidId,
             );
-            return Err(DropReason::InvalidId);
+            return Err(DropReason::Policy(PolicyDrop::InvalidId));
         };
         let mut trace = Vec::new();
         let choice = candidates
@@ -522,7 +525,7 @@ impl Endpoint {
                 &initiator_spi,
                 FailReason::NoProposalChosen,
             );
-            return Err(DropReason::NoProposalChosen);
+            return Err(DropReason::Policy(PolicyDrop::NoProposalChosen));
         };
         // The rest of QM1, in IOS's order (the seed's fred).
         self.trace_nonce_and_ids(ctx, mid, ids.len());
@@ -531,13 +534,13 @@ impl Endpoint {
                 let dh = self.dh(g);
                 let secret = dh
                     .shared_secret(ke)
-                    .map_err(|_| DropReason::InvalidKeyExchange)?;
+                    .map_err(|_| DropReason::Crypto(CryptoDrop::InvalidKeyExchange))?;
                 Some((dh, secret))
             }
             (None, None) => None,
-            _ => return Err(DropReason::InvalidKeyExchange),
+            _ => return Err(DropReason::Crypto(CryptoDrop::InvalidKeyExchange)),
         };
-        let spi = self.new_spi().ok_or(DropReason::Phase2Limit)?;
+        let spi = self.new_spi().ok_or(DropReason::Limit(LimitDrop::Phase2))?;
         let nr = self.nonce();
         self.trace(
             ctx,
@@ -574,14 +577,16 @@ impl Endpoint {
                 data: &lifetime_data,
             }));
         }
-        let est = sa.established().ok_or(DropReason::UnknownSa)?;
-        let rest = chain_bytes(&payloads).map_err(|_| DropReason::InvalidId)?;
+        let est = sa
+            .established()
+            .ok_or(DropReason::State(StateDrop::UnknownSa))?;
+        let rest = chain_bytes(&payloads).map_err(|_| DropReason::Policy(PolicyDrop::InvalidId))?;
         let hash = est.keys.quick_mode_hash2(mid, &ni, &rest);
         let mut all = vec![PayloadRepr::Hash(hash.as_bytes())];
         all.extend(payloads);
         pending
             .commit(&mut iv)
-            .map_err(|_| DropReason::DecryptFailed)?;
+            .map_err(|_| DropReason::Crypto(CryptoDrop::DecryptFailed))?;
         let (bytes, pending) = emit_encrypted(
             sa.header(ExchangeType::QUICK_MODE, mid),
             &all,
@@ -589,10 +594,10 @@ impl Endpoint {
             &iv,
             self.config.padding,
         )
-        .map_err(|_| DropReason::DecryptFailed)?;
+        .map_err(|_| DropReason::Crypto(CryptoDrop::DecryptFailed))?;
         pending
             .commit(&mut iv)
-            .map_err(|_| DropReason::DecryptFailed)?;
+            .map_err(|_| DropReason::Crypto(CryptoDrop::DecryptFailed))?;
         let (inbound, outbound) = keymat(
             &est.keys,
             pfs_pair.as_ref().map(|p| &p.1),
