@@ -667,7 +667,7 @@ impl Endpoint {
             return;
         };
         self.cx.trace(
-            Some((sa.id, sa.conn_id)),
+            sa.trace_sa(),
             TraceEvent::DeletingSa {
                 reason,
                 state: sa.ios_state(),

@@ -1,5 +1,6 @@
 //! What the engine reports: [`Event`]s (SAs up, down, failed; inputs
-//! dropped; weak algorithms in use), the optional structured
+//! dropped, each with a [`DropReason`] naming the layer that refused it;
+//! weak algorithms in use), the optional structured
 //! [`TraceEvent`] stream that a caller renders as IOS `debug crypto
 //! isakmp` lines, and the [`Counters`] of received input by cause.
 //!

@@ -21,7 +21,7 @@
 //! - [`Endpoint`] (private module `endpoint`): the dispatcher that owns
 //!   the ISAKMP SA tables, finds the SA each message belongs to and calls
 //!   its exchange handler; the public API;
-//! - `context` (private): the [`Context`](context) the handlers work in
+//! - `context` (private): the `Context` the handlers work in
 //!   (configuration, entropy, negotiations, IPsec SAs, output queues,
 //!   counters) and the helpers on it;
 //! - `exchange` (private): the exchanges as per-state types in the manner

@@ -15,6 +15,12 @@
 //! so that a retransmitted QM2 is answered with the same QM3. The commit
 //! bit is tolerated: a QM2 with it set is processed like any other and a
 //! CONNECTED notification is accepted and ignored.
+//!
+//! Each node's state is a type ([`QmI1`] after QM1, [`QmR2`] after QM2)
+//! whose handler consumes it with the next message; a QM1 on a new
+//! message ID goes to the responder ([`input`] dispatches). The node
+//! lives in its ISAKMP SA's table; the dispatcher lends the SA and the
+//! [`Context`] to [`start`], [`input`] and [`timers`].
 
 use std::net::SocketAddr;
 use std::time::Instant;
@@ -26,7 +32,7 @@ use isakmp_wire::{
 
 use super::{IsakmpSa, Retx};
 use crate::config::{Phase2Policy, Phase2Request, prefix_contains};
-use crate::context::{Context, IpsecSa, Negotiation};
+use crate::context::{Context, IpsecSa, Negotiation, TraceSa};
 use crate::crypto::{DhKeyPair, IvChain, Phase1Keys, SecretBytes};
 use crate::event::{
     CryptoDrop, DropReason, Event, FailReason, LimitDrop, Phase2Established, PolicyDrop, Received,
@@ -64,6 +70,7 @@ pub(crate) enum Qm {
     Done,
 }
 
+/// Initiator after QM1: waits for QM2.
 pub(crate) struct QmI1 {
     request: Phase2Request,
     rekey_of: Option<Spi>,
@@ -72,6 +79,7 @@ pub(crate) struct QmI1 {
     spi: Spi,
 }
 
+/// Responder after QM2: waits for QM3, with the SAs it will install.
 pub(crate) struct QmR2 {
     ni: Vec<u8>,
     nr: Vec<u8>,
@@ -411,7 +419,7 @@ fn respond(
     )?;
     // Authenticated from here on.
     sa.dpd.last_heard = now;
-    let ctx = Some((sa.id, sa.conn_id));
+    let ctx = sa.trace_sa();
     cx.trace(
         ctx,
         TraceEvent::ProcessingPayload {
@@ -656,7 +664,7 @@ fn qm_refuse(
         data: &[],
     });
     let id = sa.id;
-    let ctx = Some((sa.id, sa.conn_id));
+    let ctx = sa.trace_sa();
     sa.send_informational(cx, vec![n]);
     cx.trace(ctx, TraceEvent::NotifySent(notify));
     cx.events.push_back(Event::Phase2Failed {
@@ -732,7 +740,7 @@ fn install(
     record.hard = now + lifetime;
     let rekeys = record.role == Role::Initiator || cx.config.rekey.responder_rekeys;
     record.soft = rekeys.then(|| cx.soft_instant(now, lifetime, cx.config.rekey.phase2_margin));
-    let ctx = Some((sa.id, sa.conn_id));
+    let ctx = sa.trace_sa();
     cx.trace(
         ctx,
         TraceEvent::CreatingIpsecSas {
@@ -746,7 +754,7 @@ fn install(
         },
     );
     // The initiator deletes its node after QM3 has gone (the seed's
-    // Daphne); `qm_i1` traces that.
+    // Daphne); `QmI1::handle` traces that.
     if record.role == Role::Responder {
         cx.trace(
             ctx,
@@ -806,7 +814,7 @@ impl QmI1 {
                 return Err(Box::new((node, reason)));
             }
         };
-        let ctx = Some((sa.id, sa.conn_id));
+        let ctx = sa.trace_sa();
         let req = &st.request;
         let reply = inb.sa();
         let nr = inb.nonce();
@@ -816,7 +824,7 @@ impl QmI1 {
                 ep.negotiations.remove(&n);
             }
             ep.trace(
-                Some((sa.id, sa.conn_id)),
+                sa.trace_sa(),
                 TraceEvent::DeletingNode {
                     message_id: mid,
                     error: true,
@@ -1013,7 +1021,7 @@ impl QmI1 {
 /// Traces a Quick Mode message's nonce and then each of its `ids`
 /// identification payloads, the order in which IOS reports them (the
 /// seed's debug output), for QM1 and QM2 alike.
-fn trace_nonce_and_ids(cx: &mut Context, ctx: Option<(IsakmpSaId, u32)>, mid: u32, ids: usize) {
+fn trace_nonce_and_ids(cx: &mut Context, ctx: TraceSa, mid: u32, ids: usize) {
     cx.trace(
         ctx,
         TraceEvent::ProcessingPayload {
