@@ -227,7 +227,7 @@ pub enum StateDrop {
 #[non_exhaustive]
 pub enum Received {
     /// A message of this exchange type with these payloads, in order.
-    #[error("{exchange} message with {payloads:?}")]
+    #[error("{exchange} message with [{}]", payload_names(.payloads))]
     Message {
         /// Its exchange type.
         exchange: ExchangeType,
@@ -327,6 +327,12 @@ pub enum LimitDrop {
     /// The per-SA Quick Mode cap.
     #[error("phase-2 cap reached")]
     Phase2,
+}
+
+/// Payload types by name, comma-separated (for [`Received`]'s `Display`).
+fn payload_names(payloads: &[PayloadType]) -> String {
+    let names: Vec<String> = payloads.iter().map(ToString::to_string).collect();
+    names.join(", ")
 }
 
 impl DropReason {
@@ -830,5 +836,47 @@ impl Counters {
         ]
         .iter()
         .fold(0u64, |a, b| a.saturating_add(*b))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn drops_count_by_layer_and_kind() {
+        let mut c = Counters::default();
+        c.count(&DropReason::Limit(LimitDrop::Phase2));
+        c.count(&DropReason::Crypto(CryptoDrop::InvalidHash));
+        c.count(&DropReason::missing("QM1", PayloadType::SA));
+        c.count(&DropReason::unexpected(
+            "MM2 (SA)",
+            Received::Exchange(ExchangeType::QUICK_MODE),
+        ));
+        assert_eq!(c.phase2_limit, 1);
+        assert_eq!(c.invalid_hash, 1);
+        assert_eq!(c.missing_payload, 1);
+        assert_eq!(c.unexpected, 1);
+        assert_eq!(c.dropped(), 4);
+    }
+
+    #[test]
+    fn drops_name_what_was_expected_and_what_came() {
+        let d = DropReason::unexpected(
+            "MM4 (KE, NONCE)",
+            Received::Message {
+                exchange: ExchangeType::IDENTITY_PROTECTION,
+                payloads: vec![PayloadType::SA, PayloadType::VENDOR_ID],
+            },
+        );
+        assert_eq!(
+            d.to_string(),
+            "unexpected message: expected MM4 (KE, NONCE), received \
+             ID_PROT message with [SA, VID]"
+        );
+        assert_eq!(
+            DropReason::Policy(PolicyDrop::NoPreSharedKey).to_string(),
+            "no pre-shared key for the peer"
+        );
     }
 }
