@@ -453,7 +453,7 @@ impl Endpoint {
         self.initiate_inner(now, req, None)
     }
 
-    pub(crate) fn initiate_inner(
+    fn initiate_inner(
         &mut self,
         now: Instant,
         req: Phase2Request,
@@ -595,14 +595,10 @@ impl Endpoint {
         Ok(self.send_r_u_there(now, sa))
     }
 
-    // ----- dispatcher helpers -----
+    // ----- SA tables, admission, removal, timers -----
 
     /// The established SA to a peer with the longest life left.
-    pub(crate) fn best_established(
-        &self,
-        local: SocketAddr,
-        remote: SocketAddr,
-    ) -> Option<IsakmpSaId> {
+    fn best_established(&self, local: SocketAddr, remote: SocketAddr) -> Option<IsakmpSaId> {
         self.sas
             .values()
             .filter(|s| s.remote == remote && s.local == local)
@@ -626,7 +622,7 @@ impl Endpoint {
     /// Whether a new phase 1 with `peer` fits the caps on half-open and
     /// established ISAKMP SAs ([`Limits`](crate::Limits)); `Err` names the
     /// cap that is full. One pass over the SAs, which the caps bound.
-    pub(crate) fn phase1_admission(&self, peer: IpAddr) -> Result<(), DropReason> {
+    fn phase1_admission(&self, peer: IpAddr) -> Result<(), DropReason> {
         let limits = &self.cx.config.limits;
         let (mut half_open, mut half_open_peer) = (0usize, 0usize);
         let (mut established, mut established_peer) = (0usize, 0usize);
@@ -656,7 +652,7 @@ impl Endpoint {
     /// Mode nodes fail, queued negotiations fail. `deleted` names who
     /// deleted an established SA (an event); a half-open one reports
     /// `Phase1Failed` with `fail` instead.
-    pub(crate) fn remove_sa(
+    fn remove_sa(
         &mut self,
         id: IsakmpSaId,
         reason: &'static str,
