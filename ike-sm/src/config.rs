@@ -597,7 +597,7 @@ pub struct Limits {
     pub half_open_total: usize,
     /// Established ISAKMP SAs per peer address. A peer that already has
     /// this many cannot start another phase 1 with us (its first message
-    /// is dropped, [`DropReason::IsakmpSaLimit`](crate::DropReason::IsakmpSaLimit)),
+    /// is dropped, [`LimitDrop::IsakmpSa`](crate::LimitDrop::IsakmpSa)),
     /// nor can we with it ([`CommandError::LimitReached`](crate::CommandError::LimitReached)),
     /// until one expires or is deleted. A phase-1 rekey needs one more
     /// than the SAs a peer keeps at once. Phase 1s already under way may
@@ -609,7 +609,7 @@ pub struct Limits {
     pub established_total: usize,
     /// Quick Mode negotiations per ISAKMP SA: those in progress (either
     /// side's) plus our requests queued behind its phase 1. A peer's QM1
-    /// beyond it is dropped ([`DropReason::Phase2Limit`](crate::DropReason::Phase2Limit));
+    /// beyond it is dropped ([`LimitDrop::Phase2`](crate::LimitDrop::Phase2));
     /// a request of ours, refused
     /// ([`CommandError::Phase2LimitReached`](crate::CommandError::Phase2LimitReached)).
     pub phase2_per_sa: usize,

@@ -1,41 +1,39 @@
-//! The Sans-IO endpoint: every ISAKMP SA, Quick Mode negotiation and IPsec
-//! SA record of one local IKE endpoint (ARCHITECTURE.md, "The Sans-IO
-//! contract"; quinn-proto's `Endpoint` and `Connection` folded into one,
-//! since IKE traffic is small).
+//! The Sans-IO endpoint: the dispatcher that owns every ISAKMP SA of one
+//! local IKE endpoint, with the tables that find them (by cookies, by
+//! first message), and lends the exchange handlers their SA and the
+//! [`Context`] (ARCHITECTURE.md, "The Sans-IO contract"; quinn-proto's
+//! `Endpoint` and `Connection` folded into one, since IKE traffic is
+//! small).
 //!
-//! The exchanges themselves live in sibling modules: [`crate::phase1`]
-//! (Main and Aggressive Mode, RFC 2409 s.5), [`crate::quick`] (Quick Mode,
-//! s.5.5) and [`crate::info`] (Informational, s.5.7; RFC 3706 DPD).
+//! The exchanges themselves live in `crate::exchange`, one type per state:
+//! Main and Aggressive Mode (RFC 2409 s.5), Quick Mode (s.5.5) and
+//! Informational (s.5.7; RFC 3706 DPD). What needs more than the one SA a
+//! message came on stays here: creating and removing SAs, admission caps,
+//! INITIAL-CONTACT and DPD purges, Deletes naming other SAs, queued
+//! Quick Modes, timers, and the public API.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::BTreeMap;
+use std::mem;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use isakmp_wire::{Cookie, ExchangeType, HeaderRepr, Message};
+use isakmp_wire::{Cookie, DeleteRepr, ExchangeType, Message, PayloadRepr, ProtocolId};
 
 use crate::config::{Config, EspTransform, Phase2Request};
-use crate::crypto::{DhGroup, DhKeyPair};
-use crate::entropy::{Entropy, Purpose, PurposeRng};
+use crate::context::{Context, IpsecSa, Negotiation, Transmit};
+use crate::crypto::DhGroup;
+use crate::entropy::Entropy;
 use crate::event::{
-    Counters, DeletedBy, DropReason, Event, FailReason, Phase1Suite, SaRef, Trace, TraceEvent,
+    Counters, DeletedBy, DropReason, Event, FailReason, LimitDrop, Phase1Established, Phase1Suite,
+    Received, SaRef, StateDrop, TraceEvent,
 };
-use crate::phase1::{Established, P1};
-use crate::quick::QmNode;
+use crate::exchange::informational::{self, NotifyFollowup};
+use crate::exchange::phase1::{self, FirstRefused};
+use crate::exchange::{IsakmpSa, P1, Verdict, aggressive, main_mode, quick};
 use crate::types::{
     ExchangeMode, Identity, IsakmpSaId, IsakmpState, Lifetime, NegotiationId, ProxyId, Role, Spi,
 };
-
-/// A datagram to send.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Transmit {
-    /// Our address to send from.
-    pub local: SocketAddr,
-    /// The destination.
-    pub remote: SocketAddr,
-    /// The UDP payload.
-    pub data: Vec<u8>,
-}
 
 /// A command the endpoint refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -67,152 +65,6 @@ pub enum CommandError {
     /// [`Limits::phase2_per_sa`](crate::Limits::phase2_per_sa) Quick Modes.
     #[error("ISAKMP SA {0} already runs or queues the most Quick Modes allowed")]
     Phase2LimitReached(IsakmpSaId),
-}
-
-/// Retransmission state of our last message of an exchange.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Retx {
-    pub(crate) next: Instant,
-    pub(crate) count: usize,
-}
-
-/// DPD bookkeeping of an ISAKMP SA (RFC 3706).
-#[derive(Clone, Debug)]
-pub(crate) struct Dpd {
-    pub(crate) peer_supports: bool,
-    pub(crate) next_seq: u32,
-    pub(crate) outstanding: Option<(u32, Instant, u32)>,
-    pub(crate) last_seq_in: Option<u32>,
-    pub(crate) last_heard: Instant,
-}
-
-/// One ISAKMP SA (half-open or established).
-pub(crate) struct IsakmpSa {
-    pub(crate) id: IsakmpSaId,
-    pub(crate) conn_id: u32,
-    pub(crate) role: Role,
-    pub(crate) mode: ExchangeMode,
-    pub(crate) local: SocketAddr,
-    pub(crate) remote: SocketAddr,
-    pub(crate) icookie: Cookie,
-    pub(crate) rcookie: Cookie,
-    pub(crate) state: P1,
-    pub(crate) last_in: Option<Vec<u8>>,
-    pub(crate) last_out: Option<Vec<u8>>,
-    pub(crate) retx: Option<Retx>,
-    pub(crate) qm: BTreeMap<u32, QmNode>,
-    pub(crate) pending: Vec<NegotiationId>,
-    pub(crate) dpd: Dpd,
-    pub(crate) rekey_started: bool,
-    /// INITIAL-CONTACT came with the peer's authentication message.
-    pub(crate) initial_contact: bool,
-    /// When `last_out` was last sent (answers to duplicates are rate
-    /// limited from it).
-    pub(crate) sent_at: Option<Instant>,
-}
-
-impl IsakmpSa {
-    /// A phase-1 SA about to send (initiator) or answer (responder) its
-    /// first message: no state yet, nothing sent or received, the peer's
-    /// DPD support unknown and the peer last heard from at `now`. The
-    /// initiator's responder cookie is zero until MM2/AM2 brings it.
-    pub(crate) fn new(
-        id: IsakmpSaId,
-        conn_id: u32,
-        role: Role,
-        mode: ExchangeMode,
-        (local, remote): (SocketAddr, SocketAddr),
-        (icookie, rcookie): (Cookie, Cookie),
-        now: Instant,
-    ) -> Self {
-        IsakmpSa {
-            id,
-            conn_id,
-            role,
-            mode,
-            local,
-            remote,
-            icookie,
-            rcookie,
-            state: P1::Dead,
-            last_in: None,
-            last_out: None,
-            retx: None,
-            qm: BTreeMap::new(),
-            pending: Vec::new(),
-            dpd: Dpd {
-                peer_supports: false,
-                next_seq: 0,
-                outstanding: None,
-                last_seq_in: None,
-                last_heard: now,
-            },
-            rekey_started: false,
-            initial_contact: false,
-            sent_at: None,
-        }
-    }
-
-    pub(crate) fn established(&self) -> Option<&Established> {
-        match &self.state {
-            P1::Established(e) => Some(e),
-            _ => None,
-        }
-    }
-
-    pub(crate) fn is_established(&self) -> bool {
-        matches!(self.state, P1::Established(_))
-    }
-
-    pub(crate) fn header(&self, exchange: ExchangeType, message_id: u32) -> HeaderRepr {
-        HeaderRepr {
-            initiator_cookie: self.icookie,
-            responder_cookie: self.rcookie,
-            exchange_type: exchange,
-            message_id,
-            ..HeaderRepr::default()
-        }
-    }
-
-    pub(crate) fn ios_state(&self) -> IsakmpState {
-        self.state.ios_state()
-    }
-
-    /// The 16-byte SPI of this ISAKMP SA (RFC 2408 s.3.15).
-    pub(crate) fn spi16(&self) -> [u8; 16] {
-        let mut s = [0u8; 16];
-        s[..8].copy_from_slice(&self.icookie);
-        s[8..].copy_from_slice(&self.rcookie);
-        s
-    }
-}
-
-/// A phase-2 negotiation we initiated.
-#[derive(Clone, Debug)]
-pub(crate) struct Negotiation {
-    pub(crate) request: Phase2Request,
-    pub(crate) rekey_of: Option<Spi>,
-}
-
-/// An installed pair of IPsec SAs.
-#[derive(Clone, Debug)]
-pub(crate) struct IpsecSa {
-    pub(crate) inbound: Spi,
-    pub(crate) outbound: Spi,
-    pub(crate) isakmp: IsakmpSaId,
-    pub(crate) local: SocketAddr,
-    pub(crate) remote: SocketAddr,
-    pub(crate) role: Role,
-    pub(crate) transform: EspTransform,
-    pub(crate) local_proxy: ProxyId,
-    pub(crate) remote_proxy: ProxyId,
-    pub(crate) lifetime: Lifetime,
-    pub(crate) pfs: Option<DhGroup>,
-    pub(crate) hard: Instant,
-    pub(crate) soft: Option<Instant>,
-    pub(crate) bytes: u64,
-    pub(crate) request: Option<Phase2Request>,
-    pub(crate) rekey_started: bool,
 }
 
 /// A view of an ISAKMP SA, for `show crypto isakmp sa`.
@@ -338,23 +190,18 @@ pub struct IpsecSaInfo {
 /// caller that drains only one of them, or neither, between inputs cannot
 /// be made to grow the other without bound by a flood.
 pub struct Endpoint {
-    pub(crate) config: Arc<Config>,
-    pub(crate) rng: Box<dyn Entropy + Send>,
-    pub(crate) sas: BTreeMap<IsakmpSaId, IsakmpSa>,
+    /// Everything the exchange handlers may use: configuration, entropy,
+    /// negotiations, IPsec SAs, output queues, counters.
+    cx: Context,
+    /// The ISAKMP SAs, half-open or established.
+    sas: BTreeMap<IsakmpSaId, IsakmpSa>,
     /// Our initiator cookies.
-    pub(crate) initiated: BTreeMap<Cookie, IsakmpSaId>,
+    initiated: BTreeMap<Cookie, IsakmpSaId>,
     /// SAs we respond to, by both cookies.
-    pub(crate) responded: BTreeMap<(Cookie, Cookie), IsakmpSaId>,
+    responded: BTreeMap<(Cookie, Cookie), IsakmpSaId>,
     /// SAs we respond to, by initiator cookie and peer (for retransmitted
     /// first messages, whose responder cookie is zero).
-    pub(crate) responded_first: BTreeMap<(Cookie, SocketAddr), IsakmpSaId>,
-    pub(crate) negotiations: BTreeMap<NegotiationId, Negotiation>,
-    pub(crate) ipsec: BTreeMap<Spi, IpsecSa>,
-    /// Inbound SPIs in use or reserved by a negotiation in progress.
-    pub(crate) spis: BTreeSet<u32>,
-    pub(crate) transmits: VecDeque<Transmit>,
-    pub(crate) events: VecDeque<Event>,
-    pub(crate) counters: Counters,
+    responded_first: BTreeMap<(Cookie, SocketAddr), IsakmpSaId>,
     next_sa: u64,
     next_negotiation: u64,
     next_conn_id: u32,
@@ -364,33 +211,23 @@ impl core::fmt::Debug for Endpoint {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Endpoint")
             .field("isakmp_sas", &self.sas.len())
-            .field("ipsec_sas", &self.ipsec.len())
-            .field("negotiations", &self.negotiations.len())
-            .field("counters", &self.counters)
+            .field("ipsec_sas", &self.cx.ipsec.len())
+            .field("negotiations", &self.cx.negotiations.len())
+            .field("counters", &self.cx.counters)
             .finish_non_exhaustive()
     }
 }
-
-/// How many times an SPI, cookie or message ID is redrawn before giving up.
-const MAX_DRAWS: usize = 64;
 
 impl Endpoint {
     /// A new endpoint with a configuration and an entropy source.
     #[must_use]
     pub fn new(config: Arc<Config>, rng: Box<dyn Entropy + Send>) -> Self {
         Self {
-            config,
-            rng,
+            cx: Context::new(config, rng),
             sas: BTreeMap::new(),
             initiated: BTreeMap::new(),
             responded: BTreeMap::new(),
             responded_first: BTreeMap::new(),
-            negotiations: BTreeMap::new(),
-            ipsec: BTreeMap::new(),
-            spis: BTreeSet::new(),
-            transmits: VecDeque::new(),
-            events: VecDeque::new(),
-            counters: Counters::default(),
             next_sa: 1,
             next_negotiation: 1,
             next_conn_id: 1,
@@ -402,18 +239,18 @@ impl Endpoint {
     /// The configuration in force.
     #[must_use]
     pub fn config(&self) -> &Arc<Config> {
-        &self.config
+        &self.cx.config
     }
 
     /// Replaces the configuration; negotiations started afterwards use it.
     pub fn set_config(&mut self, config: Arc<Config>) {
-        self.config = config;
+        self.cx.config = config;
     }
 
     /// Counters of received input by cause.
     #[must_use]
     pub fn counters(&self) -> &Counters {
-        &self.counters
+        &self.cx.counters
     }
 
     /// Every ISAKMP SA (`show crypto isakmp sa`).
@@ -451,7 +288,8 @@ impl Endpoint {
     /// Every installed pair of IPsec SAs (`show crypto ipsec sa`).
     #[must_use]
     pub fn ipsec_sas(&self, now: Instant) -> Vec<IpsecSaInfo> {
-        self.ipsec
+        self.cx
+            .ipsec
             .values()
             .map(|s| IpsecSaInfo {
                 inbound: s.inbound,
@@ -479,7 +317,7 @@ impl Endpoint {
     /// cookies and ESP IVs) draws it here, so that one injected source
     /// serves everything and a scripted run stays reproducible.
     pub fn entropy_mut(&mut self) -> &mut (dyn Entropy + Send) {
-        &mut *self.rng
+        &mut *self.cx.rng
     }
 
     /// The phase-1 encryption key Ka of an established ISAKMP SA (SKEYID_e
@@ -510,12 +348,12 @@ impl Endpoint {
 
     /// The next datagram to send.
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
-        self.transmits.pop_front()
+        self.cx.transmits.pop_front()
     }
 
     /// The next event.
     pub fn poll_event(&mut self) -> Option<Event> {
-        self.events.pop_front()
+        self.cx.events.pop_front()
     }
 
     /// When [`handle_timeout`](Self::handle_timeout) wants to run next.
@@ -539,12 +377,12 @@ impl Endpoint {
                 {
                     at(s);
                 }
-                if let Some(x) = self.dpd_deadline(sa) {
+                if let Some(x) = informational::dpd_deadline(&self.cx, sa) {
                     at(x);
                 }
             }
         }
-        for s in self.ipsec.values() {
+        for s in self.cx.ipsec.values() {
             at(s.hard);
             if let (Some(x), false) = (s.soft, s.rekey_started) {
                 at(x);
@@ -563,10 +401,10 @@ impl Endpoint {
         remote: SocketAddr,
         data: &[u8],
     ) {
-        self.counters.received = self.counters.received.saturating_add(1);
+        self.cx.counters.received = self.cx.counters.received.saturating_add(1);
         let message = match Message::new_checked(data) {
             Ok(m) => m,
-            Err(e) => return self.drop_input(remote, DropReason::Malformed(e)),
+            Err(e) => return self.cx.drop_input(remote, DropReason::Wire(e)),
         };
         let header = message.header();
         match header.exchange_type() {
@@ -575,7 +413,10 @@ impl Endpoint {
             }
             ExchangeType::QUICK_MODE => self.quick_input(now, remote, &message),
             ExchangeType::INFORMATIONAL => self.info_input(now, remote, &message),
-            other => self.drop_input(remote, DropReason::UnsupportedExchange(other.0)),
+            other => self.cx.drop_input(
+                remote,
+                DropReason::State(StateDrop::UnsupportedExchange(other)),
+            ),
         }
     }
 
@@ -586,7 +427,7 @@ impl Endpoint {
         for id in ids {
             self.sa_timers(now, id);
         }
-        let spis: Vec<Spi> = self.ipsec.keys().copied().collect();
+        let spis: Vec<Spi> = self.cx.ipsec.keys().copied().collect();
         for spi in spis {
             self.ipsec_timers(now, spi);
         }
@@ -612,7 +453,7 @@ impl Endpoint {
         self.initiate_inner(now, req, None)
     }
 
-    pub(crate) fn initiate_inner(
+    fn initiate_inner(
         &mut self,
         now: Instant,
         req: Phase2Request,
@@ -637,13 +478,13 @@ impl Endpoint {
         // bound.
         if let Some(s) = self.sas.get(&sa) {
             let active = s.qm.values().filter(|q| !q.is_done()).count();
-            if active.saturating_add(s.pending.len()) >= self.config.limits.phase2_per_sa {
+            if active.saturating_add(s.pending.len()) >= self.cx.config.limits.phase2_per_sa {
                 return Err(CommandError::Phase2LimitReached(sa));
             }
         }
         let id = NegotiationId(self.next_negotiation);
         self.next_negotiation = self.next_negotiation.saturating_add(1);
-        self.negotiations.insert(
+        self.cx.negotiations.insert(
             id,
             Negotiation {
                 request: req,
@@ -683,17 +524,18 @@ impl Endpoint {
     /// [`CommandError::UnknownSpi`].
     pub fn delete_ipsec(&mut self, now: Instant, spi: Spi) -> Result<(), CommandError> {
         let inbound = self
+            .cx
             .ipsec
             .values()
             .find(|s| s.inbound == spi || s.outbound == spi)
             .map(|s| s.inbound)
             .ok_or(CommandError::UnknownSpi(spi))?;
-        let Some(s) = self.ipsec.remove(&inbound) else {
+        let Some(s) = self.cx.ipsec.remove(&inbound) else {
             return Err(CommandError::UnknownSpi(spi));
         };
-        self.spis.remove(&s.inbound.0);
+        self.cx.spis.remove(&s.inbound.0);
         self.send_ipsec_delete(now, &s);
-        self.events.push_back(Event::Deleted {
+        self.cx.events.push_back(Event::Deleted {
             sa: SaRef::Ipsec {
                 inbound: s.inbound,
                 outbound: s.outbound,
@@ -727,7 +569,7 @@ impl Endpoint {
     /// `inbound_spi` (either direction of the pair), for kilobyte
     /// lifetimes; inbound traffic also counts as liveness for DPD.
     pub fn report_traffic(&mut self, now: Instant, inbound_spi: Spi, bytes: u64) {
-        let Some(s) = self.ipsec.get_mut(&inbound_spi) else {
+        let Some(s) = self.cx.ipsec.get_mut(&inbound_spi) else {
             return;
         };
         s.bytes = s.bytes.saturating_add(bytes);
@@ -753,215 +595,10 @@ impl Endpoint {
         Ok(self.send_r_u_there(now, sa))
     }
 
-    // ----- shared helpers -----
-
-    /// Whether a duplicate may be answered now (at most once per
-    /// `duplicate_answer_interval`, so that a link that duplicates
-    /// datagrams cannot start a resend storm).
-    pub(crate) fn may_answer(&mut self, sent_at: &mut Option<Instant>, now: Instant) -> bool {
-        let interval = self.config.limits.duplicate_answer_interval;
-        if sent_at.is_some_and(|t| now.saturating_duration_since(t) < interval) {
-            self.counters.duplicates_suppressed =
-                self.counters.duplicates_suppressed.saturating_add(1);
-            return false;
-        }
-        *sent_at = Some(now);
-        self.counters.duplicates_answered = self.counters.duplicates_answered.saturating_add(1);
-        true
-    }
-
-    pub(crate) fn drop_input(&mut self, peer: SocketAddr, reason: DropReason) {
-        self.counters.count(&reason);
-        self.push_capped_event(Event::InputDropped { reason, peer });
-    }
-
-    /// Queues an event anyone can cause by sending datagrams, unless
-    /// `max_queued_events` are waiting (a caller that never drains events
-    /// must not let a flood grow the queue).
-    fn push_capped_event(&mut self, event: Event) {
-        if self.events.len() >= self.config.limits.max_queued_events {
-            self.counters.events_dropped = self.counters.events_dropped.saturating_add(1);
-        } else {
-            self.events.push_back(event);
-        }
-    }
-
-    pub(crate) fn transmit(&mut self, local: SocketAddr, remote: SocketAddr, data: Vec<u8>) {
-        if self.transmits.len() >= self.config.limits.max_queued_transmits {
-            self.counters.transmits_dropped = self.counters.transmits_dropped.saturating_add(1);
-            return;
-        }
-        self.counters.sent = self.counters.sent.saturating_add(1);
-        self.transmits.push_back(Transmit {
-            local,
-            remote,
-            data,
-        });
-    }
-
-    pub(crate) fn trace(&mut self, sa: Option<(IsakmpSaId, u32)>, event: TraceEvent) {
-        if self.config.trace {
-            self.push_capped_event(Event::Trace(Trace {
-                sa: sa.map(|s| s.0),
-                conn_id: sa.map_or(0, |s| s.1),
-                event,
-            }));
-        }
-    }
-
-    /// Traces a message received on an SA (IOS's "received packet from"),
-    /// with the SA's role and state.
-    pub(crate) fn trace_received(&mut self, sa: &IsakmpSa, from: SocketAddr) {
-        self.trace(
-            Some((sa.id, sa.conn_id)),
-            TraceEvent::ReceivedPacket {
-                from,
-                role: Some(sa.role),
-                state: Some(sa.ios_state()),
-            },
-        );
-    }
-
-    /// Traces the first sending of a message on an SA (retransmissions
-    /// are traced where they happen), in IOS state `state`.
-    pub(crate) fn trace_sending(&mut self, sa: &IsakmpSa, state: IsakmpState) {
-        self.trace(
-            Some((sa.id, sa.conn_id)),
-            TraceEvent::SendingPacket {
-                to: sa.remote,
-                role: sa.role,
-                state,
-                retransmission: false,
-            },
-        );
-    }
-
-    /// Traces held steps in order, under one SA context.
-    pub(crate) fn trace_all(&mut self, sa: Option<(IsakmpSaId, u32)>, events: Vec<TraceEvent>) {
-        for event in events {
-            self.trace(sa, event);
-        }
-    }
-
-    pub(crate) fn tracing(&self) -> bool {
-        self.config.trace
-    }
-
-    pub(crate) fn fill(&mut self, purpose: Purpose, out: &mut [u8]) {
-        self.rng.fill(purpose, out);
-    }
-
-    pub(crate) fn nonce(&mut self) -> Vec<u8> {
-        let len = self.config.nonce_len.clamp(8, 256);
-        let mut n = vec![0u8; len];
-        self.fill(Purpose::Nonce, &mut n);
-        n
-    }
-
-    pub(crate) fn dh(&mut self, group: DhGroup) -> DhKeyPair {
-        let mut rng = PurposeRng {
-            entropy: &mut *self.rng,
-            purpose: Purpose::DhPrivate,
-        };
-        DhKeyPair::generate(group, &mut rng)
-    }
-
-    pub(crate) fn new_cookie(&mut self) -> Option<Cookie> {
-        for _ in 0..MAX_DRAWS {
-            let mut c = [0u8; 8];
-            self.fill(Purpose::Cookie, &mut c);
-            if c != [0; 8] && !self.initiated.contains_key(&c) {
-                return Some(c);
-            }
-        }
-        None
-    }
-
-    /// A responder cookie unique for this initiator cookie.
-    pub(crate) fn new_rcookie(&mut self, icookie: Cookie) -> Option<Cookie> {
-        for _ in 0..MAX_DRAWS {
-            let mut c = [0u8; 8];
-            self.fill(Purpose::Cookie, &mut c);
-            if c != [0; 8] && !self.responded.contains_key(&(icookie, c)) {
-                return Some(c);
-            }
-        }
-        None
-    }
-
-    /// An inbound SPI: >= 256 (RFC 4303 s.2.1) and not in use; reserved.
-    pub(crate) fn new_spi(&mut self) -> Option<Spi> {
-        for _ in 0..MAX_DRAWS {
-            let mut b = [0u8; 4];
-            self.fill(Purpose::Spi, &mut b);
-            let v = u32::from_be_bytes(b);
-            if v >= 256 && self.spis.insert(v) {
-                return Some(Spi(v));
-            }
-        }
-        None
-    }
-
-    /// A message ID not 0 and not in use on the SA.
-    pub(crate) fn new_message_id(&mut self, sa: IsakmpSaId) -> Option<u32> {
-        let used: BTreeSet<u32> = self
-            .sas
-            .get(&sa)
-            .map(|s| s.qm.keys().copied().collect())
-            .unwrap_or_default();
-        self.new_message_id_in(|m| used.contains(&m))
-    }
-
-    /// A message ID not 0 and not `used`.
-    pub(crate) fn new_message_id_in(&mut self, used: impl Fn(u32) -> bool) -> Option<u32> {
-        for _ in 0..MAX_DRAWS {
-            let mut b = [0u8; 4];
-            self.fill(Purpose::MessageId, &mut b);
-            let v = u32::from_be_bytes(b);
-            if v != 0 && !used(v) {
-                return Some(v);
-            }
-        }
-        None
-    }
-
-    /// A random duration in `0..=max` (rekey fuzz).
-    pub(crate) fn jitter(&mut self, max: Duration) -> Duration {
-        let mut b = [0u8; 4];
-        self.fill(Purpose::Other, &mut b);
-        let r = u128::from(u32::from_be_bytes(b));
-        let n = max.as_nanos().saturating_mul(r) / u128::from(u32::MAX);
-        Duration::from_nanos(u64::try_from(n).unwrap_or(u64::MAX))
-    }
-
-    /// Forgets an IPsec SA without telling the peer (the peer deleted it,
-    /// or is gone) and reports it deleted by `by`.
-    pub(crate) fn forget_ipsec(&mut self, inbound: Spi, by: DeletedBy) {
-        if let Some(s) = self.ipsec.remove(&inbound) {
-            self.spis.remove(&s.inbound.0);
-            self.events.push_back(Event::Deleted {
-                sa: SaRef::Ipsec {
-                    inbound: s.inbound,
-                    outbound: s.outbound,
-                },
-                peer: s.remote,
-                by,
-            });
-        }
-    }
-
-    pub(crate) fn new_sa_id(&mut self) -> IsakmpSaId {
-        let id = IsakmpSaId(self.next_sa);
-        self.next_sa = self.next_sa.saturating_add(1);
-        id
-    }
+    // ----- SA tables, admission, removal, timers -----
 
     /// The established SA to a peer with the longest life left.
-    pub(crate) fn best_established(
-        &self,
-        local: SocketAddr,
-        remote: SocketAddr,
-    ) -> Option<IsakmpSaId> {
+    fn best_established(&self, local: SocketAddr, remote: SocketAddr) -> Option<IsakmpSaId> {
         self.sas
             .values()
             .filter(|s| s.remote == remote && s.local == local)
@@ -985,8 +622,8 @@ impl Endpoint {
     /// Whether a new phase 1 with `peer` fits the caps on half-open and
     /// established ISAKMP SAs ([`Limits`](crate::Limits)); `Err` names the
     /// cap that is full. One pass over the SAs, which the caps bound.
-    pub(crate) fn phase1_admission(&self, peer: IpAddr) -> Result<(), DropReason> {
-        let limits = &self.config.limits;
+    fn phase1_admission(&self, peer: IpAddr) -> Result<(), DropReason> {
+        let limits = &self.cx.config.limits;
         let (mut half_open, mut half_open_peer) = (0usize, 0usize);
         let (mut established, mut established_peer) = (0usize, 0usize);
         for sa in self.sas.values() {
@@ -1001,26 +638,21 @@ impl Endpoint {
             }
         }
         if half_open >= limits.half_open_total || half_open_peer >= limits.half_open_per_peer {
-            Err(DropReason::HalfOpenLimit)
+            Err(DropReason::Limit(LimitDrop::HalfOpen))
         } else if established >= limits.established_total
             || established_peer >= limits.established_per_peer
         {
-            Err(DropReason::IsakmpSaLimit)
+            Err(DropReason::Limit(LimitDrop::IsakmpSa))
         } else {
             Ok(())
         }
-    }
-
-    pub(crate) fn weak(&mut self, sa: SaRef, algorithm: String) {
-        self.events
-            .push_back(Event::WeakAlgorithm { sa, algorithm });
     }
 
     /// Removes an ISAKMP SA with everything that depends on it: its Quick
     /// Mode nodes fail, queued negotiations fail. `deleted` names who
     /// deleted an established SA (an event); a half-open one reports
     /// `Phase1Failed` with `fail` instead.
-    pub(crate) fn remove_sa(
+    fn remove_sa(
         &mut self,
         id: IsakmpSaId,
         reason: &'static str,
@@ -1030,8 +662,8 @@ impl Endpoint {
         let Some(sa) = self.sas.remove(&id) else {
             return;
         };
-        self.trace(
-            Some((sa.id, sa.conn_id)),
+        self.cx.trace(
+            sa.trace_sa(),
             TraceEvent::DeletingSa {
                 reason,
                 state: sa.ios_state(),
@@ -1042,31 +674,29 @@ impl Endpoint {
         self.responded_first.remove(&(sa.icookie, sa.remote));
         if sa.is_established() {
             if let Some(by) = deleted {
-                self.events.push_back(Event::Deleted {
+                self.cx.events.push_back(Event::Deleted {
                     sa: SaRef::Isakmp(id),
                     peer: sa.remote,
                     by,
                 });
             }
         } else {
-            self.events.push_back(Event::Phase1Failed {
+            self.cx.events.push_back(Event::Phase1Failed {
                 sa: id,
                 peer: sa.remote,
                 reason: fail,
             });
         }
         for node in sa.qm.into_values() {
-            if let Some(spi) = node.reserved_spi()
-                && !self.ipsec.contains_key(&spi)
-            {
-                self.spis.remove(&spi.0);
+            if let Some(spi) = node.reserved_spi() {
+                self.cx.release_spi(spi);
             }
             if !node.is_done() {
                 let negotiation = node.negotiation;
                 if let Some(n) = negotiation {
-                    self.negotiations.remove(&n);
+                    self.cx.negotiations.remove(&n);
                 }
-                self.events.push_back(Event::Phase2Failed {
+                self.cx.events.push_back(Event::Phase2Failed {
                     negotiation,
                     sa: Some(id),
                     peer: sa.remote,
@@ -1075,8 +705,8 @@ impl Endpoint {
             }
         }
         for n in sa.pending {
-            self.negotiations.remove(&n);
-            self.events.push_back(Event::Phase2Failed {
+            self.cx.negotiations.remove(&n);
+            self.cx.events.push_back(Event::Phase2Failed {
                 negotiation: Some(n),
                 sa: Some(id),
                 peer: sa.remote,
@@ -1096,7 +726,9 @@ impl Endpoint {
         if due {
             self.phase1_retransmit(now, id);
         }
-        self.quick_timers(now, id);
+        if let Some(sa) = self.sas.get_mut(&id) {
+            quick::timers(&mut self.cx, now, sa);
+        }
         // Lifetime.
         let (expired, soft_due, role) = match self.sas.get(&id) {
             Some(sa) => match sa.established() {
@@ -1114,14 +746,14 @@ impl Endpoint {
             self.send_isakmp_delete(now, id);
             self.remove_sa(id, "lifetime expired", None, FailReason::SaDeleted);
             if let Some(peer) = peer {
-                self.events.push_back(Event::Expired {
+                self.cx.events.push_back(Event::Expired {
                     sa: SaRef::Isakmp(id),
                     peer,
                 });
             }
             return;
         }
-        if soft_due && (role == Role::Initiator || self.config.rekey.responder_rekeys) {
+        if soft_due && (role == Role::Initiator || self.cx.config.rekey.responder_rekeys) {
             self.rekey_phase1(now, id);
         }
         self.dpd_timer(now, id);
@@ -1134,7 +766,7 @@ impl Endpoint {
         sa.rekey_started = true;
         let (local, remote) = (sa.local, sa.remote);
         let new_sa = self.start_phase1(now, local, remote).ok();
-        self.events.push_back(Event::RekeyStarted {
+        self.cx.events.push_back(Event::RekeyStarted {
             old: SaRef::Isakmp(id),
             negotiation: None,
             new_sa,
@@ -1143,20 +775,20 @@ impl Endpoint {
 
     /// Timers of one IPsec SA (also run when traffic is reported).
     fn ipsec_timers(&mut self, now: Instant, spi: Spi) {
-        let Some(s) = self.ipsec.get(&spi) else {
+        let Some(s) = self.cx.ipsec.get(&spi) else {
             return;
         };
         let kb = s.bytes / 1024;
         let hard = s.hard <= now || s.lifetime.kilobytes.is_some_and(|l| kb >= l);
         let soft_kb = s.lifetime.kilobytes.is_some_and(|l| {
-            kb >= l.saturating_mul(u64::from(self.config.rekey.kilobyte_soft_percent)) / 100
+            kb >= l.saturating_mul(u64::from(self.cx.config.rekey.kilobyte_soft_percent)) / 100
         });
         let soft = !s.rekey_started && (s.soft.is_some_and(|t| t <= now) || soft_kb);
         if hard {
-            if let Some(s) = self.ipsec.remove(&spi) {
-                self.spis.remove(&s.inbound.0);
+            if let Some(s) = self.cx.ipsec.remove(&spi) {
+                self.cx.spis.remove(&s.inbound.0);
                 self.send_ipsec_delete(now, &s);
-                self.events.push_back(Event::Expired {
+                self.cx.events.push_back(Event::Expired {
                     sa: SaRef::Ipsec {
                         inbound: s.inbound,
                         outbound: s.outbound,
@@ -1172,13 +804,13 @@ impl Endpoint {
                 inbound: s.inbound,
                 outbound: s.outbound,
             };
-            let rekeys = s.role == Role::Initiator || self.config.rekey.responder_rekeys;
-            if let Some(s) = self.ipsec.get_mut(&spi) {
+            let rekeys = s.role == Role::Initiator || self.cx.config.rekey.responder_rekeys;
+            if let Some(s) = self.cx.ipsec.get_mut(&spi) {
                 s.rekey_started = true;
             }
             if let (Some(req), true) = (request, rekeys) {
                 let negotiation = self.initiate_inner(now, req, Some(spi)).ok();
-                self.events.push_back(Event::RekeyStarted {
+                self.cx.events.push_back(Event::RekeyStarted {
                     old,
                     negotiation,
                     new_sa: None,
@@ -1186,23 +818,585 @@ impl Endpoint {
             }
         }
     }
+    // ----- handles, cookies, lookups -----
 
-    /// Installs a negotiated SA pair.
-    pub(crate) fn install_ipsec(&mut self, now: Instant, s: IpsecSa) {
-        self.spis.insert(s.inbound.0);
-        self.ipsec.insert(s.inbound, s);
-        let _ = now;
+    fn new_sa_id(&mut self) -> IsakmpSaId {
+        let id = IsakmpSaId(self.next_sa);
+        self.next_sa = self.next_sa.saturating_add(1);
+        id
     }
 
-    /// Soft-expiry instant for a lifetime starting now.
-    pub(crate) fn soft_instant(
+    /// An initiator cookie not zero and not ours already.
+    fn new_cookie(&mut self) -> Option<Cookie> {
+        let initiated = &self.initiated;
+        self.cx.new_cookie_in(|c| initiated.contains_key(&c))
+    }
+
+    /// A responder cookie unique for this initiator cookie.
+    fn new_rcookie(&mut self, icookie: Cookie) -> Option<Cookie> {
+        let responded = &self.responded;
+        self.cx
+            .new_cookie_in(|c| responded.contains_key(&(icookie, c)))
+    }
+
+    /// The ISAKMP SA a message with these cookies belongs to.
+    fn lookup(&self, icookie: Cookie, rcookie: Cookie) -> Option<IsakmpSaId> {
+        if let Some(&id) = self.initiated.get(&icookie)
+            && let Some(sa) = self.sas.get(&id)
+            && (sa.rcookie == [0; 8] || sa.rcookie == rcookie || rcookie == [0; 8])
+        {
+            return Some(id);
+        }
+        self.responded.get(&(icookie, rcookie)).copied()
+    }
+
+    /// Whether we have no other SA with this SA's peer (for
+    /// INITIAL-CONTACT).
+    fn first_contact(&self, sa: &IsakmpSa) -> bool {
+        let ip = sa.remote.ip();
+        !self
+            .sas
+            .values()
+            .any(|s| s.id != sa.id && s.remote.ip() == ip && s.is_established())
+            && !self.cx.ipsec.values().any(|s| s.remote.ip() == ip)
+    }
+
+    // ----- phase 1 -----
+
+    /// Starts phase 1 as initiator.
+    fn start_phase1(
         &mut self,
         now: Instant,
-        lifetime: Duration,
-        margin: Duration,
-    ) -> Instant {
-        let fuzz = self.config.rekey.fuzz;
-        let margin = margin.saturating_add(self.jitter(fuzz)).min(lifetime / 2);
-        now + lifetime.saturating_sub(margin)
+        local: SocketAddr,
+        remote: SocketAddr,
+    ) -> Result<IsakmpSaId, CommandError> {
+        let policies = self.cx.config.sorted_policies();
+        let Some(first) = policies.first().copied() else {
+            return Err(CommandError::NoPolicy);
+        };
+        if self.phase1_admission(remote.ip()).is_err() {
+            return Err(CommandError::LimitReached);
+        }
+        let icookie = self.new_cookie().ok_or(CommandError::LimitReached)?;
+        let mode = self
+            .cx
+            .config
+            .peer(remote.ip())
+            .map_or(self.cx.config.default_mode, |p| p.mode);
+        let id = self.new_sa_id();
+        let conn_id = self.next_conn_id();
+        let mut sa = IsakmpSa::new(
+            id,
+            conn_id,
+            Role::Initiator,
+            mode,
+            (local, remote),
+            (icookie, [0; 8]),
+            now,
+        );
+        let first_message = match mode {
+            ExchangeMode::Main => main_mode::initiate(&self.cx, &sa, policies),
+            ExchangeMode::Aggressive => aggressive::initiate(&mut self.cx, &sa, &policies, first),
+        };
+        let Some((bytes, state)) = first_message else {
+            return Err(CommandError::NoPolicy);
+        };
+        let ios = state.ios_state();
+        sa.state = state;
+        sa.send_p1(&mut self.cx, now, bytes, true, ios);
+        self.initiated.insert(icookie, id);
+        self.sas.insert(id, sa);
+        Ok(id)
+    }
+
+    /// Main and Aggressive Mode messages: a first message goes to the
+    /// responder, any other to the state of the SA its cookies name.
+    fn phase1_input(
+        &mut self,
+        now: Instant,
+        local: SocketAddr,
+        remote: SocketAddr,
+        message: &Message<&[u8]>,
+    ) {
+        let h = message.header();
+        let (ic, rc) = (h.initiator_cookie(), h.responder_cookie());
+        let data = message.message_bytes();
+        if rc == [0; 8] {
+            if let Some(&id) = self.responded_first.get(&(ic, remote)) {
+                return self.duplicate_phase1(now, id, remote, data);
+            }
+            if self.initiated.contains_key(&ic) {
+                return self.cx.drop_input(
+                    remote,
+                    DropReason::unexpected(
+                        "a reply carrying a responder cookie",
+                        Received::OwnInitiatorCookie,
+                    ),
+                );
+            }
+            return self.respond_phase1(now, local, remote, message);
+        }
+        let Some(id) = self.lookup(ic, rc) else {
+            return self
+                .cx
+                .drop_input(remote, DropReason::State(StateDrop::UnknownSa));
+        };
+        let Some(sa) = self.sas.get(&id) else {
+            return self
+                .cx
+                .drop_input(remote, DropReason::State(StateDrop::UnknownSa));
+        };
+        if sa.last_in.as_deref() == Some(data) {
+            return self.duplicate_phase1(now, id, remote, data);
+        }
+        let expected_exchange = match sa.mode {
+            ExchangeMode::Main => ExchangeType::IDENTITY_PROTECTION,
+            ExchangeMode::Aggressive => ExchangeType::AGGRESSIVE,
+        };
+        if h.exchange_type() != expected_exchange || sa.remote != remote {
+            let received = Received::ExchangeFrom {
+                exchange: h.exchange_type(),
+                from: remote,
+            };
+            return self.cx.drop_input(
+                remote,
+                DropReason::unexpected("the SA's own exchange from its peer", received),
+            );
+        }
+        // Only the dispatcher sees the other SAs: it works out whether
+        // our authentication message, if this step sends it, carries
+        // INITIAL-CONTACT.
+        let initial_contact =
+            sa.state.sends_auth() && self.cx.config.send_initial_contact && self.first_contact(sa);
+        let Some(sa) = self.sas.get_mut(&id) else {
+            return;
+        };
+        sa.trace_received(&mut self.cx, remote);
+        let state = mem::replace(&mut sa.state, P1::Dead);
+        let verdict = state.handle(&mut self.cx, now, sa, message, initial_contact);
+        self.finish_phase1_step(now, id, verdict, data);
+    }
+
+    /// Applies a phase-1 handler's verdict to its SA.
+    fn finish_phase1_step(&mut self, now: Instant, id: IsakmpSaId, verdict: Verdict, data: &[u8]) {
+        let Some(sa) = self.sas.get_mut(&id) else {
+            return;
+        };
+        let remote = sa.remote;
+        match verdict {
+            Verdict::Next(state) => {
+                sa.state = state;
+                sa.last_in = Some(data.to_vec());
+                sa.dpd.last_heard = now;
+                if sa.is_established() {
+                    self.on_established(now, id);
+                }
+            }
+            Verdict::Reject(state, reason) => {
+                sa.state = state;
+                self.cx.drop_input(remote, reason);
+            }
+            Verdict::Fail {
+                reason,
+                fail,
+                notify,
+            } => {
+                if let Some(t) = notify {
+                    sa.send_clear_notify(&mut self.cx, t, ProtocolId::ISAKMP, &sa.spi16());
+                }
+                self.cx.drop_input(remote, reason);
+                self.remove_sa(id, "negotiation failed", None, fail);
+            }
+        }
+    }
+
+    /// The peer's last phase-1 message again: our answer again (rate
+    /// limited); a different first message under the same cookie is
+    /// dropped.
+    fn duplicate_phase1(&mut self, now: Instant, id: IsakmpSaId, remote: SocketAddr, data: &[u8]) {
+        let Some(sa) = self.sas.get_mut(&id) else {
+            return;
+        };
+        if sa.last_in.as_deref() != Some(data) {
+            return self.cx.drop_input(
+                remote,
+                DropReason::unexpected(
+                    "the next message of the exchange",
+                    Received::DifferentFirstMessage,
+                ),
+            );
+        }
+        if !self.cx.may_answer(&mut sa.sent_at, now) {
+            return;
+        }
+        self.cx.trace(
+            sa.trace_sa(),
+            TraceEvent::DuplicateAnswered { message_id: 0 },
+        );
+        if let Some(out) = sa.last_out.clone() {
+            self.cx.transmit(sa.local, remote, out);
+        }
+    }
+
+    /// Responder: a first message (MM1 / AM1) with a zero responder cookie.
+    fn respond_phase1(
+        &mut self,
+        now: Instant,
+        local: SocketAddr,
+        remote: SocketAddr,
+        message: &Message<&[u8]>,
+    ) {
+        let h = message.header();
+        self.cx.trace(
+            None,
+            TraceEvent::ReceivedPacket {
+                from: remote,
+                role: None,
+                state: None,
+            },
+        );
+        if let Err(full) = self.phase1_admission(remote.ip()) {
+            return self.cx.drop_input(remote, full);
+        }
+        let mut first = match phase1::read_first(&mut self.cx, local, remote, message) {
+            Ok(f) => f,
+            Err(FirstRefused { reason, early }) => {
+                self.cx.trace_all(None, early);
+                return self.cx.drop_input(remote, reason);
+            }
+        };
+        let Some(rcookie) = self.new_rcookie(h.initiator_cookie()) else {
+            self.cx.trace_all(None, first.early);
+            return self.cx.drop_input(remote, phase1::no_cookie());
+        };
+        let id = self.new_sa_id();
+        let conn_id = self.next_conn_id();
+        self.cx
+            .trace_all(Some((id, conn_id)), mem::take(&mut first.early));
+        let mode = if first.aggressive {
+            ExchangeMode::Aggressive
+        } else {
+            ExchangeMode::Main
+        };
+        let mut sa = IsakmpSa::new(
+            id,
+            conn_id,
+            Role::Responder,
+            mode,
+            (local, remote),
+            (h.initiator_cookie(), rcookie),
+            now,
+        );
+        phase1::process_vids(&mut self.cx, &mut sa, &first.inb);
+        let reply_sa = first.reply_sa();
+        let answer = if first.aggressive {
+            aggressive::answer(&mut self.cx, &sa, first, reply_sa).map_err(Some)
+        } else {
+            main_mode::answer(&self.cx, &sa, first, reply_sa).ok_or(None)
+        };
+        let (bytes, state) = match answer {
+            Ok(x) => x,
+            Err(Some(reason)) => return self.cx.drop_input(remote, reason),
+            // Our own MM2 did not encode: a defect, not the peer's doing.
+            Err(None) => return,
+        };
+        let ios = state.ios_state();
+        sa.state = state;
+        sa.last_in = Some(message.message_bytes().to_vec());
+        sa.send_p1(&mut self.cx, now, bytes, true, ios);
+        self.responded.insert((sa.icookie, rcookie), id);
+        self.responded_first.insert((sa.icookie, remote), id);
+        self.sas.insert(id, sa);
+    }
+
+    /// Phase 1 is up: events, queued Quick Modes, INITIAL-CONTACT.
+    fn on_established(&mut self, now: Instant, id: IsakmpSaId) {
+        let Some(sa) = self.sas.get_mut(&id) else {
+            return;
+        };
+        let Some(est) = sa.established() else {
+            return;
+        };
+        let suite = est.suite;
+        let info = Phase1Established {
+            sa: id,
+            conn_id: sa.conn_id,
+            local: sa.local,
+            remote: sa.remote,
+            role: sa.role,
+            mode: sa.mode,
+            suite,
+            peer_identity: est.peer_identity.clone(),
+        };
+        let pending = mem::take(&mut sa.pending);
+        let initial_contact = mem::replace(&mut sa.initial_contact, false);
+        let remote = sa.remote;
+        if sa.role == Role::Responder {
+            self.responded_first.remove(&(sa.icookie, remote));
+        }
+        self.cx.events.push_back(Event::Phase1Established(info));
+        if suite.encryption.is_weak() {
+            self.cx
+                .weak(SaRef::Isakmp(id), suite.encryption.name().to_owned());
+        }
+        if suite.hash.is_weak() {
+            self.cx
+                .weak(SaRef::Isakmp(id), suite.hash.name().to_owned());
+        }
+        if suite.group.is_weak() {
+            self.cx.weak(
+                SaRef::Isakmp(id),
+                format!("MODP-{}", suite.group.prime_bits()),
+            );
+        }
+        if initial_contact {
+            self.purge_peer(Some(id), remote, DeletedBy::InitialContact);
+        }
+        for n in pending {
+            self.start_quick_mode(now, id, n);
+        }
+    }
+
+    /// Forgets every other SA with a peer (INITIAL-CONTACT or DPD).
+    /// With `keep`, that SA and the IPsec SAs it negotiated stay
+    /// (INITIAL-CONTACT arrives on the new SA); without, everything goes.
+    fn purge_peer(&mut self, keep: Option<IsakmpSaId>, remote: SocketAddr, by: DeletedBy) {
+        let others: Vec<IsakmpSaId> = self
+            .sas
+            .values()
+            .filter(|s| Some(s.id) != keep && s.remote.ip() == remote.ip() && s.is_established())
+            .map(|s| s.id)
+            .collect();
+        for o in others {
+            self.remove_sa(o, "peer restarted or dead", Some(by), FailReason::SaDeleted);
+        }
+        let spis: Vec<_> = self
+            .cx
+            .ipsec
+            .values()
+            .filter(|s| s.remote.ip() == remote.ip() && Some(s.isakmp) != keep)
+            .map(|s| s.inbound)
+            .collect();
+        for spi in spis {
+            self.cx.forget_ipsec(spi, by);
+        }
+    }
+
+    /// Phase-1 retransmission timer fired.
+    fn phase1_retransmit(&mut self, now: Instant, id: IsakmpSaId) {
+        let Some(sa) = self.sas.get_mut(&id) else {
+            return;
+        };
+        if !sa.retransmit(&mut self.cx, now) {
+            let peer = sa.remote;
+            self.cx.events.push_back(Event::RetransmitGaveUp {
+                sa: id,
+                peer,
+                message_id: 0,
+            });
+            self.remove_sa(id, "retransmissions exhausted", None, FailReason::Timeout);
+        }
+    }
+
+    // ----- Quick Mode -----
+
+    /// Quick Mode messages, on the SA their cookies name.
+    fn quick_input(&mut self, now: Instant, remote: SocketAddr, m: &Message<&[u8]>) {
+        let h = m.header();
+        let Some(id) = self.lookup(h.initiator_cookie(), h.responder_cookie()) else {
+            return self
+                .cx
+                .drop_input(remote, DropReason::State(StateDrop::UnknownSa));
+        };
+        let Some(sa) = self.sas.get_mut(&id) else {
+            return self
+                .cx
+                .drop_input(remote, DropReason::State(StateDrop::UnknownSa));
+        };
+        if let Err(reason) = quick::input(&mut self.cx, now, sa, remote, m) {
+            self.cx.drop_input(remote, reason);
+        }
+    }
+
+    /// Starts a Quick Mode for a queued negotiation on an established SA;
+    /// a negotiation that cannot start fails.
+    fn start_quick_mode(&mut self, now: Instant, sa_id: IsakmpSaId, neg: NegotiationId) {
+        let Some(n) = self.cx.negotiations.get(&neg).cloned() else {
+            return;
+        };
+        let peer = n.request.peer;
+        let started = match self.sas.get_mut(&sa_id) {
+            Some(sa) => quick::start(&mut self.cx, now, sa, neg, n),
+            None => Err(FailReason::SaDeleted),
+        };
+        if let Err(reason) = started {
+            self.cx.negotiations.remove(&neg);
+            self.cx.events.push_back(Event::Phase2Failed {
+                negotiation: Some(neg),
+                sa: Some(sa_id),
+                peer,
+                reason,
+            });
+        }
+    }
+
+    // ----- Informational -----
+
+    /// Informational messages, on the SA their cookies name (or the one
+    /// we answered a first message of, for a notification in the clear).
+    fn info_input(&mut self, now: Instant, remote: SocketAddr, m: &Message<&[u8]>) {
+        let h = m.header();
+        let (ic, rc) = (h.initiator_cookie(), h.responder_cookie());
+        let id = self
+            .lookup(ic, rc)
+            .or_else(|| self.responded_first.get(&(ic, remote)).copied());
+        let Some(id) = id else {
+            return self
+                .cx
+                .drop_input(remote, DropReason::State(StateDrop::UnknownSa));
+        };
+        let Some(sa) = self.sas.get_mut(&id) else {
+            return self
+                .cx
+                .drop_input(remote, DropReason::State(StateDrop::UnknownSa));
+        };
+        if sa.remote.ip() != remote.ip() {
+            return self.cx.drop_input(
+                remote,
+                DropReason::unexpected("messages from the SA's peer", Received::From(remote)),
+            );
+        }
+        if !m.is_encrypted() {
+            match informational::clear(&mut self.cx, sa, remote, m) {
+                Ok(Some(t)) => self.remove_sa(
+                    id,
+                    "peer sent an error notification",
+                    None,
+                    FailReason::PeerNotified(t),
+                ),
+                Ok(None) => {}
+                Err(reason) => self.cx.drop_input(remote, reason),
+            }
+            return;
+        }
+        let mut plain = Vec::new();
+        let inb = match informational::open(sa, m, &mut plain) {
+            Ok(i) => i,
+            Err(reason) => return self.cx.drop_input(remote, reason),
+        };
+        sa.dpd.last_heard = now;
+        // Payload by payload, in order: one may delete the SA the next
+        // ones came on.
+        for p in inb.typed.iter().skip(1) {
+            match p {
+                PayloadRepr::Notification(n) => {
+                    let followup =
+                        informational::notify(&mut self.cx, self.sas.get_mut(&id), id, remote, n);
+                    if let NotifyFollowup::PurgePeer = followup {
+                        self.purge_peer(Some(id), remote, DeletedBy::InitialContact);
+                    }
+                }
+                PayloadRepr::Delete(d) => self.protected_delete(id, remote, d),
+                _ => {}
+            }
+        }
+    }
+
+    /// A protected Delete: ISAKMP SAs by cookies (with the same peer),
+    /// IPsec SAs by SPI.
+    fn protected_delete(&mut self, id: IsakmpSaId, remote: SocketAddr, d: &DeleteRepr<'_>) {
+        let ctx = self.sas.get(&id).and_then(IsakmpSa::trace_sa);
+        self.cx.trace(
+            ctx,
+            TraceEvent::DeleteReceived {
+                protocol: d.protocol.0,
+                spis: d.spis.iter().map(|s| s.to_vec()).collect(),
+            },
+        );
+        if d.protocol != ProtocolId::ISAKMP {
+            return informational::delete_ipsec(&mut self.cx, remote, d);
+        }
+        for spi in &d.spis {
+            let Ok(spi) = <[u8; 16]>::try_from(*spi) else {
+                continue;
+            };
+            let (mut ic, mut rc) = ([0u8; 8], [0u8; 8]);
+            ic.copy_from_slice(&spi[..8]);
+            rc.copy_from_slice(&spi[8..]);
+            let target = self.lookup(ic, rc).filter(|t| {
+                self.sas
+                    .get(t)
+                    .is_some_and(|s| s.remote.ip() == remote.ip())
+            });
+            if let Some(t) = target {
+                self.remove_sa(
+                    t,
+                    "peer deleted it",
+                    Some(DeletedBy::Peer),
+                    FailReason::SaDeleted,
+                );
+            } else {
+                self.cx
+                    .drop_input(remote, DropReason::State(StateDrop::UnknownSpi));
+            }
+        }
+    }
+
+    /// Tells the peer an ISAKMP SA is gone (if it is established).
+    fn send_isakmp_delete(&mut self, _now: Instant, id: IsakmpSaId) {
+        let Some(sa) = self.sas.get(&id) else {
+            return;
+        };
+        if !sa.is_established() {
+            return;
+        }
+        let spi = sa.spi16();
+        informational::send_delete(&mut self.cx, sa, ProtocolId::ISAKMP, &spi);
+    }
+
+    /// Tells the peer an IPsec SA pair is gone, over the SA that made it or
+    /// another established one with the peer.
+    fn send_ipsec_delete(&mut self, _now: Instant, s: &IpsecSa) {
+        let via = if self
+            .sas
+            .get(&s.isakmp)
+            .is_some_and(IsakmpSa::is_established)
+        {
+            Some(s.isakmp)
+        } else {
+            self.best_established(s.local, s.remote)
+        };
+        let Some(sa) = via.and_then(|v| self.sas.get(&v)) else {
+            return;
+        };
+        let spi = s.inbound.to_bytes();
+        informational::send_delete(&mut self.cx, sa, ProtocolId::ESP, &spi);
+    }
+
+    /// Sends an R-U-THERE on an SA now; its sequence number.
+    fn send_r_u_there(&mut self, now: Instant, id: IsakmpSaId) -> u32 {
+        match self.sas.get_mut(&id) {
+            Some(sa) => informational::send_r_u_there(&mut self.cx, now, sa),
+            None => 0,
+        }
+    }
+
+    /// DPD on one SA; a dead peer loses every SA.
+    fn dpd_timer(&mut self, now: Instant, id: IsakmpSaId) {
+        let Some(sa) = self.sas.get_mut(&id) else {
+            return;
+        };
+        if informational::dpd_timer(&mut self.cx, now, sa) {
+            let peer = sa.remote;
+            self.cx.events.push_back(Event::DpdTimeout { sa: id, peer });
+            // The peer is gone: forget its SAs without telling it.
+            self.purge_peer(None, peer, DeletedBy::DeadPeer);
+            self.remove_sa(
+                id,
+                "peer dead (DPD)",
+                Some(DeletedBy::DeadPeer),
+                FailReason::SaDeleted,
+            );
+        }
     }
 }

@@ -1,5 +1,6 @@
 //! What the engine reports: [`Event`]s (SAs up, down, failed; inputs
-//! dropped; weak algorithms in use), the optional structured
+//! dropped, each with a [`DropReason`] naming the layer that refused it;
+//! weak algorithms in use), the optional structured
 //! [`TraceEvent`] stream that a caller renders as IOS `debug crypto
 //! isakmp` lines, and the [`Counters`] of received input by cause.
 //!
@@ -8,7 +9,7 @@
 
 use core::net::{IpAddr, SocketAddr};
 
-use isakmp_wire::{NotifyType, PayloadType};
+use isakmp_wire::{ExchangeType, NotifyType, PayloadType};
 
 use crate::config::EspTransform;
 use crate::crypto::{DhGroup, EncryptionAlgorithm, HashAlgorithm, SecretBytes};
@@ -158,68 +159,222 @@ pub enum FailReason {
     EntropyExhausted,
 }
 
-/// A bad input, dropped; also the counter keys of [`Counters`].
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A bad input, dropped, named by the layer that refused it; also the
+/// counter keys of [`Counters`].
+///
+/// The layers, bottom up: the datagram's encoding ([`DropReason::Wire`]),
+/// the exchange state it met ([`DropReason::State`]), its protection
+/// ([`DropReason::Crypto`]), the local policy ([`DropReason::Policy`]) and
+/// the resource caps ([`DropReason::Limit`]).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum DropReason {
     /// The datagram or a decrypted body does not parse.
-    Malformed(isakmp_wire::Error),
+    #[error("malformed: {0}")]
+    Wire(isakmp_wire::Error),
+    /// The message does not fit the state of the SA or exchange it names.
+    #[error(transparent)]
+    State(StateDrop),
+    /// The message's protection (encryption, HASH, authentication, key
+    /// exchange) did not hold.
+    #[error(transparent)]
+    Crypto(CryptoDrop),
+    /// The local policy refused what the message asked for.
+    #[error(transparent)]
+    Policy(PolicyDrop),
+    /// A configured cap ([`Limits`](crate::Limits)) was reached.
+    #[error(transparent)]
+    Limit(LimitDrop),
+}
+
+/// A message that the state it reached does not expect.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StateDrop {
     /// No SA with these cookies.
+    #[error("no SA with these cookies")]
     UnknownSa,
     /// A message that this SA's state does not expect: names what the
     /// state waits for and what came.
+    #[error("unexpected message: expected {expected}, received {received}")]
     UnexpectedMessage {
         /// What the state waits for.
         expected: &'static str,
         /// What came.
-        received: String,
+        received: Received,
     },
     /// A required payload is missing.
+    #[error("{message} without its {payload} payload")]
     MissingPayload {
         /// The message.
         message: &'static str,
         /// The payload.
         payload: PayloadType,
     },
-    /// A message that must be encrypted was not.
-    NotEncrypted,
-    /// Decryption failed (not whole blocks).
-    DecryptFailed,
-    /// A HASH payload did not verify.
-    InvalidHash,
-    /// Phase-1 authentication failed.
-    AuthenticationFailed,
-    /// No proposal acceptable.
-    NoProposalChosen,
-    /// Identity refused.
-    InvalidId,
-    /// No pre-shared key for the peer.
-    NoPreSharedKey,
-    /// Bad Diffie-Hellman public value.
-    InvalidKeyExchange,
-    /// The half-open phase-1 cap was reached.
-    HalfOpenLimit,
-    /// The cap on established ISAKMP SAs (per peer or in total) was
-    /// reached: no new phase 1 until one goes.
-    IsakmpSaLimit,
-    /// The per-SA Quick Mode cap was reached.
-    Phase2Limit,
     /// An exchange type we do not handle.
-    UnsupportedExchange(u8),
+    #[error("unsupported exchange type {0}")]
+    UnsupportedExchange(ExchangeType),
     /// An SPI that names no SA of ours.
+    #[error("no SA with this SPI")]
     UnknownSpi,
     /// A DPD sequence number that is old or unexpected.
+    #[error("old or unexpected DPD sequence number")]
     DpdSequence,
 }
 
+/// What came, in a [`StateDrop::UnexpectedMessage`].
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Received {
+    /// A message of this exchange type with these payloads, in order.
+    #[error("{exchange} message with [{}]", payload_names(.payloads))]
+    Message {
+        /// Its exchange type.
+        exchange: ExchangeType,
+        /// Its payload types, in order.
+        payloads: Vec<PayloadType>,
+    },
+    /// A message of this exchange type.
+    #[error("{0} message")]
+    Exchange(ExchangeType),
+    /// A message of this exchange type from this address (not the SA's
+    /// own exchange, or not from its peer).
+    #[error("{exchange} from {from}")]
+    ExchangeFrom {
+        /// Its exchange type.
+        exchange: ExchangeType,
+        /// Its sender.
+        from: SocketAddr,
+    },
+    /// A message from an address that is not the SA's peer.
+    #[error("a message from {0}")]
+    From(SocketAddr),
+    /// A first message (zero responder cookie) with our own initiator
+    /// cookie.
+    #[error("a first message with our own initiator cookie")]
+    OwnInitiatorCookie,
+    /// A first message that differs from the one already answered under
+    /// the same initiator cookie.
+    #[error("a different first message with the same initiator cookie")]
+    DifferentFirstMessage,
+    /// An SA payload with a situation other than SIT_IDENTITY_ONLY.
+    #[error("situation {0:#x}")]
+    Situation(u32),
+    /// A nonce of this many bytes.
+    #[error("a nonce of {0} bytes")]
+    NonceLength(usize),
+    /// A Quick Mode message before phase 1 completed.
+    #[error("a Quick Mode message")]
+    QuickMode,
+    /// A Quick Mode message with message ID 0.
+    #[error("Quick Mode with message ID 0")]
+    ZeroMessageId,
+    /// A new message on the message ID of a completed Quick Mode.
+    #[error("a new message on its message ID")]
+    AfterCompletion,
+    /// An encrypted Informational before phase 1 completed.
+    #[error("an encrypted Informational")]
+    EncryptedInformational,
+}
+
+/// A message whose protection did not hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum CryptoDrop {
+    /// A message that must be encrypted was not.
+    #[error("not encrypted")]
+    NotEncrypted,
+    /// Decryption failed (not whole blocks).
+    #[error("decryption failed")]
+    DecryptFailed,
+    /// A HASH payload did not verify.
+    #[error("invalid HASH")]
+    InvalidHash,
+    /// Phase-1 authentication failed.
+    #[error("authentication failed")]
+    AuthenticationFailed,
+    /// Bad Diffie-Hellman public value (or a weak derived key).
+    #[error("invalid key exchange")]
+    InvalidKeyExchange,
+}
+
+/// What the local policy refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum PolicyDrop {
+    /// No proposal acceptable.
+    #[error("no proposal chosen")]
+    NoProposalChosen,
+    /// Identity refused.
+    #[error("identity refused")]
+    InvalidId,
+    /// No pre-shared key for the peer.
+    #[error("no pre-shared key for the peer")]
+    NoPreSharedKey,
+}
+
+/// Which cap was reached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum LimitDrop {
+    /// The half-open phase-1 cap.
+    #[error("half-open phase-1 cap reached")]
+    HalfOpen,
+    /// The cap on established ISAKMP SAs (per peer or in total): no new
+    /// phase 1 until one goes.
+    #[error("ISAKMP SA cap reached")]
+    IsakmpSa,
+    /// The per-SA Quick Mode cap.
+    #[error("phase-2 cap reached")]
+    Phase2,
+}
+
+/// Payload types by name, comma-separated (for [`Received`]'s `Display`).
+fn payload_names(payloads: &[PayloadType]) -> String {
+    let names: Vec<String> = payloads.iter().map(ToString::to_string).collect();
+    names.join(", ")
+}
+
 impl DropReason {
+    /// A required payload is missing from `message`.
+    pub(crate) fn missing(message: &'static str, payload: PayloadType) -> Self {
+        DropReason::State(StateDrop::MissingPayload { message, payload })
+    }
+
     /// The "wrong message here" helper: a message that the state does not
     /// expect, naming what it waits for and what came.
-    pub(crate) fn unexpected(expected: &'static str, received: impl Into<String>) -> Self {
-        DropReason::UnexpectedMessage {
-            expected,
-            received: received.into(),
-        }
+    pub(crate) fn unexpected(expected: &'static str, received: Received) -> Self {
+        DropReason::State(StateDrop::UnexpectedMessage { expected, received })
+    }
+}
+
+impl From<isakmp_wire::Error> for DropReason {
+    fn from(e: isakmp_wire::Error) -> Self {
+        DropReason::Wire(e)
+    }
+}
+
+impl From<StateDrop> for DropReason {
+    fn from(d: StateDrop) -> Self {
+        DropReason::State(d)
+    }
+}
+
+impl From<CryptoDrop> for DropReason {
+    fn from(d: CryptoDrop) -> Self {
+        DropReason::Crypto(d)
+    }
+}
+
+impl From<PolicyDrop> for DropReason {
+    fn from(d: PolicyDrop) -> Self {
+        DropReason::Policy(d)
+    }
+}
+
+impl From<LimitDrop> for DropReason {
+    fn from(d: LimitDrop) -> Self {
+        DropReason::Limit(d)
     }
 }
 
@@ -626,24 +781,32 @@ pub struct Counters {
 impl Counters {
     pub(crate) fn count(&mut self, reason: &DropReason) {
         let c = match reason {
-            DropReason::Malformed(_) => &mut self.malformed,
-            DropReason::UnknownSa => &mut self.unknown_sa,
-            DropReason::UnexpectedMessage { .. } => &mut self.unexpected,
-            DropReason::MissingPayload { .. } => &mut self.missing_payload,
-            DropReason::NotEncrypted => &mut self.not_encrypted,
-            DropReason::DecryptFailed => &mut self.decrypt_failed,
-            DropReason::InvalidHash => &mut self.invalid_hash,
-            DropReason::AuthenticationFailed => &mut self.authentication_failed,
-            DropReason::NoProposalChosen => &mut self.no_proposal_chosen,
-            DropReason::InvalidId => &mut self.invalid_id,
-            DropReason::NoPreSharedKey => &mut self.no_psk,
-            DropReason::InvalidKeyExchange => &mut self.invalid_ke,
-            DropReason::HalfOpenLimit => &mut self.half_open_limit,
-            DropReason::IsakmpSaLimit => &mut self.isakmp_sa_limit,
-            DropReason::Phase2Limit => &mut self.phase2_limit,
-            DropReason::UnsupportedExchange(_) => &mut self.unsupported_exchange,
-            DropReason::UnknownSpi => &mut self.unknown_spi,
-            DropReason::DpdSequence => &mut self.dpd_sequence,
+            DropReason::Wire(_) => &mut self.malformed,
+            DropReason::State(d) => match d {
+                StateDrop::UnknownSa => &mut self.unknown_sa,
+                StateDrop::UnexpectedMessage { .. } => &mut self.unexpected,
+                StateDrop::MissingPayload { .. } => &mut self.missing_payload,
+                StateDrop::UnsupportedExchange(_) => &mut self.unsupported_exchange,
+                StateDrop::UnknownSpi => &mut self.unknown_spi,
+                StateDrop::DpdSequence => &mut self.dpd_sequence,
+            },
+            DropReason::Crypto(d) => match d {
+                CryptoDrop::NotEncrypted => &mut self.not_encrypted,
+                CryptoDrop::DecryptFailed => &mut self.decrypt_failed,
+                CryptoDrop::InvalidHash => &mut self.invalid_hash,
+                CryptoDrop::AuthenticationFailed => &mut self.authentication_failed,
+                CryptoDrop::InvalidKeyExchange => &mut self.invalid_ke,
+            },
+            DropReason::Policy(d) => match d {
+                PolicyDrop::NoProposalChosen => &mut self.no_proposal_chosen,
+                PolicyDrop::InvalidId => &mut self.invalid_id,
+                PolicyDrop::NoPreSharedKey => &mut self.no_psk,
+            },
+            DropReason::Limit(d) => match d {
+                LimitDrop::HalfOpen => &mut self.half_open_limit,
+                LimitDrop::IsakmpSa => &mut self.isakmp_sa_limit,
+                LimitDrop::Phase2 => &mut self.phase2_limit,
+            },
         };
         *c = c.saturating_add(1);
     }
@@ -673,5 +836,47 @@ impl Counters {
         ]
         .iter()
         .fold(0u64, |a, b| a.saturating_add(*b))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn drops_count_by_layer_and_kind() {
+        let mut c = Counters::default();
+        c.count(&DropReason::Limit(LimitDrop::Phase2));
+        c.count(&DropReason::Crypto(CryptoDrop::InvalidHash));
+        c.count(&DropReason::missing("QM1", PayloadType::SA));
+        c.count(&DropReason::unexpected(
+            "MM2 (SA)",
+            Received::Exchange(ExchangeType::QUICK_MODE),
+        ));
+        assert_eq!(c.phase2_limit, 1);
+        assert_eq!(c.invalid_hash, 1);
+        assert_eq!(c.missing_payload, 1);
+        assert_eq!(c.unexpected, 1);
+        assert_eq!(c.dropped(), 4);
+    }
+
+    #[test]
+    fn drops_name_what_was_expected_and_what_came() {
+        let d = DropReason::unexpected(
+            "MM4 (KE, NONCE)",
+            Received::Message {
+                exchange: ExchangeType::IDENTITY_PROTECTION,
+                payloads: vec![PayloadType::SA, PayloadType::VENDOR_ID],
+            },
+        );
+        assert_eq!(
+            d.to_string(),
+            "unexpected message: expected MM4 (KE, NONCE), received \
+             ID_PROT message with [SA, VID]"
+        );
+        assert_eq!(
+            DropReason::Policy(PolicyDrop::NoPreSharedKey).to_string(),
+            "no pre-shared key for the peer"
+        );
     }
 }

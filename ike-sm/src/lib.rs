@@ -18,21 +18,33 @@
 //! - [`event`]: events, the structured trace, counters;
 //! - [`decrypt`]: decryption and hash verification of recorded exchanges
 //!   (the `ikev1-decrypt` tool's library side);
-//! - the exchanges: `phase1`, `quick`, `info` (private; their rules are
-//!   documented there and in [`Endpoint`]).
+//! - [`Endpoint`] (private module `endpoint`): the dispatcher that owns
+//!   the ISAKMP SA tables, finds the SA each message belongs to and calls
+//!   its exchange handler; the public API;
+//! - `context` (private): the `Context` the handlers work in
+//!   (configuration, entropy, negotiations, IPsec SAs, output queues,
+//!   counters) and the helpers on it;
+//! - `exchange` (private): the exchanges as per-state types in the manner
+//!   of rustls, each handler consuming its state with a message and the
+//!   context: `main_mode`, `aggressive` (with what they share in
+//!   `phase1`), `quick` and `informational`; their rules are documented
+//!   there and in [`Endpoint`].
+//!
+//! The modules form layers without import circles: `endpoint` uses
+//! `exchange`, which uses `context`, which uses the value modules
+//! (`config`, `event`, `types`, `crypto`, `message`, `proposal`).
 #![forbid(unsafe_code)]
 
 pub mod config;
+mod context;
 pub mod crypto;
 pub mod decrypt;
 mod endpoint;
 pub mod entropy;
 pub mod event;
-mod info;
+mod exchange;
 mod message;
-mod phase1;
 mod proposal;
-mod quick;
 pub mod types;
 
 #[cfg(feature = "fuzzing")]
@@ -43,11 +55,13 @@ pub use config::{
     LocalIdentity, PeerConfig, Phase1Auth, Phase2Policy, Phase2Request, PreSharedKey, PskEntry,
     PskScope, RekeyConfig, RetransmitSchedule, TransformSet, VendorIds,
 };
-pub use endpoint::{CommandError, Endpoint, IpsecSaInfo, IsakmpSaInfo, Transmit};
+pub use context::Transmit;
+pub use endpoint::{CommandError, Endpoint, IpsecSaInfo, IsakmpSaInfo};
 pub use entropy::{Entropy, Purpose, PurposeRng, ScriptedEntropy};
 pub use event::{
-    Counters, DeletedBy, DropReason, Event, FailReason, Phase1Established, Phase1Suite,
-    Phase2Established, SaKeys, SaRef, Trace, TraceAttribute, TraceEvent, TraceValue, VendorKind,
+    Counters, CryptoDrop, DeletedBy, DropReason, Event, FailReason, LimitDrop, Phase1Established,
+    Phase1Suite, Phase2Established, PolicyDrop, Received, SaKeys, SaRef, StateDrop, Trace,
+    TraceAttribute, TraceEvent, TraceValue, VendorKind,
 };
 pub use types::{
     ExchangeMode, Identity, IsakmpSaId, IsakmpState, Lifetime, NegotiationId, ProxyAddr, ProxyId,

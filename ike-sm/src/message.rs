@@ -10,7 +10,7 @@ use isakmp_wire::{
 };
 
 use crate::crypto::{Cipher, IvChain, Padding, PendingIv};
-use crate::event::DropReason;
+use crate::event::{CryptoDrop, DropReason, Received};
 
 /// A received message's payloads, raw and typed, over `body` (the
 /// cleartext after the header, or the decrypted plaintext).
@@ -50,8 +50,8 @@ impl<'a> Inbound<'a> {
         let mut raw = Vec::new();
         let mut typed = Vec::new();
         for p in iter {
-            let p = p.map_err(DropReason::Malformed)?;
-            typed.push(PayloadRepr::parse(&p, false).map_err(DropReason::Malformed)?);
+            let p = p.map_err(DropReason::Wire)?;
+            typed.push(PayloadRepr::parse(&p, false).map_err(DropReason::Wire)?);
             raw.push(p);
         }
         Ok(Self {
@@ -151,18 +151,13 @@ impl<'a> Inbound<'a> {
         Some((first.body(), rest))
     }
 
-    /// A short description for "wrong message here" reports.
-    pub(crate) fn describe(&self) -> String {
-        let names: Vec<String> = self
-            .typed
-            .iter()
-            .map(|p| p.payload_type().to_string())
-            .collect();
-        format!(
-            "{} message with [{}]",
-            self.header.exchange_type,
-            names.join(", ")
-        )
+    /// What came, for "wrong message here" reports: the exchange type
+    /// and the payload types in order.
+    pub(crate) fn describe(&self) -> Received {
+        Received::Message {
+            exchange: self.header.exchange_type,
+            payloads: self.typed.iter().map(PayloadRepr::payload_type).collect(),
+        }
     }
 }
 
@@ -237,10 +232,10 @@ pub(crate) fn decrypt(
 ) -> Result<(Vec<u8>, PendingIv), DropReason> {
     let mut body = message_body(message).to_vec();
     if body.is_empty() {
-        return Err(DropReason::DecryptFailed);
+        return Err(DropReason::Crypto(CryptoDrop::DecryptFailed));
     }
     let pending = chain
         .decrypt(cipher, &mut body)
-        .map_err(|_| DropReason::DecryptFailed)?;
+        .map_err(|_| DropReason::Crypto(CryptoDrop::DecryptFailed))?;
     Ok((body, pending))
 }

@@ -73,7 +73,7 @@ fn a_responder_runs_at_most_phase2_per_sa_quick_modes_per_isakmp_sa() {
             matches!(
                 e,
                 Event::InputDropped {
-                    reason: ike_sm::DropReason::Phase2Limit,
+                    reason: ike_sm::DropReason::Limit(ike_sm::LimitDrop::Phase2),
                     ..
                 }
             )
@@ -375,7 +375,7 @@ fn established_isakmp_sas_per_peer_are_capped_until_one_goes() {
     assert!(p.b_events.iter().any(|e| matches!(
         e,
         Event::InputDropped {
-            reason: ike_sm::DropReason::IsakmpSaLimit,
+            reason: ike_sm::DropReason::Limit(ike_sm::LimitDrop::IsakmpSa),
             ..
         }
     )));

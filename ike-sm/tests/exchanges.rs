@@ -14,8 +14,9 @@ use std::time::Duration;
 use common::*;
 use ike_sm::crypto::{DhGroup, EncryptionAlgorithm, HashAlgorithm};
 use ike_sm::{
-    Config, DeletedBy, DropReason, EspEncryption, EspIntegrity, EspMode, Event, ExchangeMode,
-    FailReason, Identity, IsakmpPolicy, Lifetime, LocalIdentity, PeerConfig, SaRef, TransformSet,
+    Config, CryptoDrop, DeletedBy, DropReason, EspEncryption, EspIntegrity, EspMode, Event,
+    ExchangeMode, FailReason, Identity, IsakmpPolicy, Lifetime, LocalIdentity, PeerConfig, SaRef,
+    TransformSet,
 };
 use isakmp_wire::NotifyType;
 
@@ -367,7 +368,7 @@ fn tampered_quick_mode_is_dropped_then_the_retransmission_succeeds() {
     assert!(p.b_events.iter().any(|e| matches!(
         e,
         Event::InputDropped {
-            reason: DropReason::InvalidHash | DropReason::Malformed(_),
+            reason: DropReason::Crypto(CryptoDrop::InvalidHash) | DropReason::Wire(_),
             ..
         }
     )));

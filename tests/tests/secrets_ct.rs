@@ -243,14 +243,19 @@ const REVIEWED: &[(&str, &str, &str)] = &[
         "which kind of random value is asked for, not the value",
     ),
     (
+        "ike-sm/src/exchange/phase1.rs",
+        "let rekeys = sa.role == Role::Initiator",
+        "the SA's role (rekey is a word match)",
+    ),
+    (
+        "ike-sm/src/exchange/quick.rs",
+        "let rekeys = record.role == Role::Initiator",
+        "the SA's role (rekey is a word match)",
+    ),
+    (
         "ike-sm/src/message.rs",
         "first.payload_type() != PayloadType::HASH",
         "a payload type code",
-    ),
-    (
-        "ike-sm/src/phase1.rs",
-        "let rekeys = sa.role == Role::Initiator",
-        "the SA's role (rekey is a word match)",
     ),
     (
         "ike-sm/src/proposal.rs",
@@ -266,11 +271,6 @@ const REVIEWED: &[(&str, &str, &str)] = &[
         "ike-sm/src/proposal.rs",
         "o.auth != AuthMethod::PRE_SHARED_KEY",
         "the authentication method code",
-    ),
-    (
-        "ike-sm/src/quick.rs",
-        "let rekeys = record.role == Role::Initiator",
-        "the SA's role (rekey is a word match)",
     ),
     (
         "ted/src/discovery/mod.rs",

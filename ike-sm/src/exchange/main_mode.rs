@@ -1,0 +1,419 @@
+//! Main Mode with pre-shared keys (RFC 2409 s.5), initiator and
+//! responder, one type per state.
+//!
+//! ```text
+//! I: HDR, SA                  (MM1)   -> MainI1
+//! R: HDR, SA                  (MM2)   -> MainR2
+//! I: HDR, KE, Ni              (MM3)   -> MainI3
+//! R: HDR, KE, Nr              (MM4)   -> MainR4
+//! I: HDR*, IDii, HASH_I       (MM5)   -> MainI5
+//! R: HDR*, IDir, HASH_R       (MM6)   -> established
+//! ```
+//!
+//! Each state is named after the last message it sent; its handler
+//! consumes it with the next message and returns a [`Verdict`]: the next
+//! state, the same state back with the reason the message was dropped (a
+//! bad message changes nothing), or a failure that ends the negotiation.
+
+use std::time::Instant;
+
+use isakmp_wire::{ExchangeType, Message, PayloadRepr, PayloadType};
+
+use super::phase1::{
+    AuthMessageError, AuthStep, FirstMessage, KeyedState, VidSlot, auth_hash, authenticate,
+    encrypt_p1, establish, initial_contact, last_auth, main_dh, not_offered, peer_ke_nonce,
+    phase1_cipher, phase1_keys, process_vids, transcript, vid_payloads,
+};
+use super::{IsakmpSa, P1, Verdict};
+use crate::config::IsakmpPolicy;
+use crate::context::Context;
+use crate::crypto::{Cipher, DhKeyPair, IvChain, Phase1Keys, Phase1Transcript};
+use crate::event::{CryptoDrop, DropReason, FailReason, Phase1Suite, PolicyDrop, TraceEvent};
+use crate::message::{Inbound, emit_clear, payload_body};
+use crate::proposal::{accept_phase1_reply, phase1_sa, select_phase1};
+use crate::types::IsakmpState;
+
+/// Initiator after MM1.
+pub(crate) struct MainI1 {
+    policies: Vec<IsakmpPolicy>,
+    sai_b: Vec<u8>,
+}
+
+/// Initiator after MM3.
+pub(crate) struct MainI3 {
+    pub(crate) suite: Phase1Suite,
+    sai_b: Vec<u8>,
+    dh: DhKeyPair,
+    ni: Vec<u8>,
+    psk: Vec<u8>,
+}
+
+/// Initiator after MM5: waits for MM6.
+pub(crate) struct MainI5(pub(crate) KeyedState);
+
+/// Responder after MM2.
+pub(crate) struct MainR2 {
+    pub(crate) suite: Phase1Suite,
+    sai_b: Vec<u8>,
+    psk: Vec<u8>,
+}
+
+/// Responder after MM4: waits for MM5.
+pub(crate) struct MainR4(pub(crate) KeyedState);
+
+/// MM5, the initiator's authentication: encrypted.
+const MM5: AuthStep = AuthStep {
+    name: "MM5",
+    allow_clear: false,
+    wrap: |st| P1::MainR4(Box::new(MainR4(st))),
+};
+
+/// MM6, the responder's authentication: encrypted.
+const MM6: AuthStep = AuthStep {
+    name: "MM6",
+    allow_clear: false,
+    wrap: |st| P1::MainI5(Box::new(MainI5(st))),
+};
+
+/// Initiator: MM1, offering `policies` (highest priority first).
+pub(crate) fn initiate(
+    cx: &Context,
+    sa: &IsakmpSa,
+    policies: Vec<IsakmpPolicy>,
+) -> Option<(Vec<u8>, P1)> {
+    let sa_payload = PayloadRepr::Sa(phase1_sa(&policies));
+    let sai_b = payload_body(&sa_payload).ok()?;
+    let mut payloads = vec![sa_payload];
+    payloads.extend(vid_payloads(cx, VidSlot::First));
+    let bytes = emit_clear(sa.header(ExchangeType::IDENTITY_PROTECTION, 0), payloads).ok()?;
+    Some((bytes, P1::MainI1(MainI1 { policies, sai_b })))
+}
+
+/// Responder: MM2, our choice from MM1.
+pub(crate) fn answer(
+    cx: &Context,
+    sa: &IsakmpSa,
+    first: FirstMessage<'_>,
+    reply_sa: PayloadRepr<'_>,
+) -> Option<(Vec<u8>, P1)> {
+    let mut payloads = vec![reply_sa];
+    payloads.extend(vid_payloads(cx, VidSlot::First));
+    let bytes = emit_clear(sa.header(ExchangeType::IDENTITY_PROTECTION, 0), payloads).ok()?;
+    let state = P1::MainR2(MainR2 {
+        suite: first.choice.suite,
+        sai_b: first.sai_b,
+        psk: first.psk,
+    });
+    Some((bytes, state))
+}
+
+impl MainI1 {
+    /// MM2 received: the responder's choice, then MM3.
+    pub(crate) fn handle(
+        self,
+        cx: &mut Context,
+        now: Instant,
+        sa: &mut IsakmpSa,
+        m: &Message<&[u8]>,
+    ) -> Verdict {
+        let st = self;
+        let inb = match Inbound::clear(m) {
+            Ok(i) => i,
+            Err(r) => return Verdict::Reject(P1::MainI1(st), r),
+        };
+        let Some(reply) = inb.sa() else {
+            return Verdict::Reject(
+                P1::MainI1(st),
+                DropReason::unexpected("MM2 (SA)", inb.describe()),
+            );
+        };
+        let ctx = sa.trace_sa();
+        cx.trace(
+            ctx,
+            TraceEvent::ProcessingPayload {
+                payload: PayloadType::SA,
+                message_id: 0,
+            },
+        );
+        let Ok(suite) = accept_phase1_reply(reply, &st.policies) else {
+            return not_offered();
+        };
+        let Some((psk, _, _)) = cx.config.psk_for_address(sa.remote.ip()) else {
+            cx.trace(
+                ctx,
+                TraceEvent::NoPsk {
+                    peer: sa.remote.ip(),
+                },
+            );
+            return Verdict::Fail {
+                reason: DropReason::Policy(PolicyDrop::NoPreSharedKey),
+                fail: FailReason::NoPreSharedKey,
+                notify: None,
+            };
+        };
+        let psk = psk.expose().to_vec();
+        cx.trace(
+            ctx,
+            TraceEvent::FoundPsk {
+                peer: sa.remote.ip(),
+            },
+        );
+        if cx.tracing() {
+            // IOS re-checks the responder's choice against its policies and
+            // prints the same lines.
+            let mut trace = Vec::new();
+            let _ = select_phase1(reply, &st.policies, &mut trace, true);
+            cx.trace_all(ctx, trace);
+        }
+        sa.rcookie = inb.header.responder_cookie;
+        process_vids(cx, sa, &inb);
+        let dh = cx.dh(suite.group);
+        let ni = cx.nonce();
+        let identity = cx.local_identity(sa.local);
+        cx.trace(
+            ctx,
+            TraceEvent::PreSharedKeyAuth {
+                id_type: identity.type_name(),
+            },
+        );
+        let mut payloads = vec![
+            PayloadRepr::KeyExchange(dh.public_value()),
+            PayloadRepr::Nonce(&ni),
+        ];
+        payloads.extend(vid_payloads(cx, VidSlot::KeyExchange));
+        let Ok(bytes) = emit_clear(sa.header(ExchangeType::IDENTITY_PROTECTION, 0), payloads)
+        else {
+            return Verdict::Reject(
+                P1::MainI1(st),
+                DropReason::Crypto(CryptoDrop::InvalidKeyExchange),
+            );
+        };
+        sa.send_p1(cx, now, bytes, true, IsakmpState::MmSaSetup);
+        Verdict::Next(P1::MainI3(Box::new(MainI3 {
+            suite,
+            sai_b: st.sai_b,
+            dh,
+            ni,
+            psk,
+        })))
+    }
+}
+
+impl MainI3 {
+    /// MM4 received: keys, then MM5 (with INITIAL-CONTACT when
+    /// `initial_contact`).
+    pub(crate) fn handle(
+        self,
+        cx: &mut Context,
+        now: Instant,
+        sa: &mut IsakmpSa,
+        m: &Message<&[u8]>,
+        initial_contact: bool,
+    ) -> Verdict {
+        let st = self;
+        let inb = match Inbound::clear(m) {
+            Ok(i) => i,
+            Err(r) => return Verdict::Reject(P1::MainI3(Box::new(st)), r),
+        };
+        let (g_xr, nr) = match peer_ke_nonce(&inb, "MM4 (KE, NONCE)") {
+            Ok(x) => x,
+            Err(r) => return Verdict::Reject(P1::MainI3(Box::new(st)), r),
+        };
+        let g_xy = match main_dh(cx, sa, &st.dh, g_xr) {
+            Ok(s) => s,
+            Err(r) => return Verdict::Reject(P1::MainI3(Box::new(st)), r),
+        };
+        let suite = st.suite;
+        let keys = phase1_keys(cx, sa, suite, &st.psk, g_xy.expose(), &st.ni, nr);
+        process_vids(cx, sa, &inb);
+        let cipher = match phase1_cipher(&keys, suite) {
+            Ok(c) => c,
+            Err(v) => return v,
+        };
+        let mut iv = IvChain::phase1(suite.hash, suite.encryption, st.dh.public_value(), g_xr);
+        let transcript = transcript(sa, st.dh.public_value(), g_xr, &st.sai_b);
+        let bytes = match auth_message(
+            cx,
+            sa,
+            &keys,
+            &cipher,
+            &mut iv,
+            &transcript,
+            initial_contact,
+        ) {
+            Ok(b) => b,
+            Err(e) => {
+                let reason = match e {
+                    AuthMessageError::Id => DropReason::Policy(PolicyDrop::InvalidId),
+                    AuthMessageError::Emit => DropReason::Crypto(CryptoDrop::InvalidKeyExchange),
+                    AuthMessageError::Iv => DropReason::Crypto(CryptoDrop::DecryptFailed),
+                };
+                return Verdict::Reject(P1::MainI3(Box::new(st)), reason);
+            }
+        };
+        sa.send_p1(cx, now, bytes, true, IsakmpState::MmKeyExch);
+        Verdict::Next(P1::MainI5(Box::new(MainI5(KeyedState::new(
+            suite,
+            st.sai_b,
+            st.dh.public_value(),
+            g_xr,
+            keys,
+            cipher,
+            iv,
+        )))))
+    }
+}
+
+impl MainI5 {
+    /// MM6 received: the responder authenticated, phase 1 is up.
+    pub(crate) fn handle(
+        self,
+        cx: &mut Context,
+        now: Instant,
+        sa: &mut IsakmpSa,
+        m: &Message<&[u8]>,
+    ) -> Verdict {
+        last_auth(cx, now, sa, self.0, m, MM6)
+    }
+}
+
+impl MainR2 {
+    /// MM3 received: keys, then MM4.
+    pub(crate) fn handle(
+        self,
+        cx: &mut Context,
+        now: Instant,
+        sa: &mut IsakmpSa,
+        m: &Message<&[u8]>,
+    ) -> Verdict {
+        let st = self;
+        let inb = match Inbound::clear(m) {
+            Ok(i) => i,
+            Err(r) => return Verdict::Reject(P1::MainR2(st), r),
+        };
+        let (g_xi, ni) = match peer_ke_nonce(&inb, "MM3 (KE, NONCE)") {
+            Ok(x) => x,
+            Err(r) => return Verdict::Reject(P1::MainR2(st), r),
+        };
+        let suite = st.suite;
+        let dh = cx.dh(suite.group);
+        let g_xy = match main_dh(cx, sa, &dh, g_xi) {
+            Ok(s) => s,
+            Err(r) => return Verdict::Reject(P1::MainR2(st), r),
+        };
+        let nr = cx.nonce();
+        let keys = phase1_keys(cx, sa, suite, &st.psk, g_xy.expose(), ni, &nr);
+        process_vids(cx, sa, &inb);
+        let cipher = match phase1_cipher(&keys, suite) {
+            Ok(c) => c,
+            Err(v) => return v,
+        };
+        let iv = IvChain::phase1(suite.hash, suite.encryption, g_xi, dh.public_value());
+        let mut payloads = vec![
+            PayloadRepr::KeyExchange(dh.public_value()),
+            PayloadRepr::Nonce(&nr),
+        ];
+        payloads.extend(vid_payloads(cx, VidSlot::KeyExchange));
+        let Ok(bytes) = emit_clear(sa.header(ExchangeType::IDENTITY_PROTECTION, 0), payloads)
+        else {
+            return Verdict::Reject(
+                P1::MainR2(st),
+                DropReason::Crypto(CryptoDrop::InvalidKeyExchange),
+            );
+        };
+        sa.send_p1(cx, now, bytes, true, IsakmpState::MmKeyExch);
+        Verdict::Next(P1::MainR4(Box::new(MainR4(KeyedState::new(
+            suite,
+            st.sai_b,
+            g_xi,
+            dh.public_value(),
+            keys,
+            cipher,
+            iv,
+        )))))
+    }
+}
+
+impl MainR4 {
+    /// MM5 received: authenticate, then MM6.
+    pub(crate) fn handle(
+        self,
+        cx: &mut Context,
+        now: Instant,
+        sa: &mut IsakmpSa,
+        m: &Message<&[u8]>,
+    ) -> Verdict {
+        let (mut st, identity, extras) = match authenticate(cx, sa, self.0, m, MM5) {
+            Ok(x) => x,
+            Err(v) => return v,
+        };
+        let transcript = transcript(sa, &st.g_xi, &st.g_xr, &st.sai_b);
+        let bytes = match auth_message(cx, sa, &st.keys, &st.cipher, &mut st.iv, &transcript, false)
+        {
+            Ok(b) => b,
+            Err(AuthMessageError::Id) => {
+                return Verdict::Fail {
+                    reason: DropReason::Policy(PolicyDrop::InvalidId),
+                    fail: FailReason::InvalidId,
+                    notify: None,
+                };
+            }
+            Err(AuthMessageError::Emit | AuthMessageError::Iv) => {
+                return Verdict::Fail {
+                    reason: DropReason::Crypto(CryptoDrop::DecryptFailed),
+                    fail: FailReason::Malformed,
+                    notify: None,
+                };
+            }
+        };
+        // MM6 ends the exchange: no timer; a retransmitted MM5 is answered
+        // by resending it.
+        let next = establish(cx, now, sa, st, identity, extras);
+        sa.send_p1(cx, now, bytes, false, IsakmpState::QmIdle);
+        Verdict::Next(next)
+    }
+}
+
+/// Our MM5 (initiator) or MM6 (responder): `HDR*, ID, HASH`, our HASH
+/// being HASH_I or HASH_R by `sa.role` (RFC 2409 s.5), with
+/// INITIAL-CONTACT when `with_initial_contact`; encrypted, and the
+/// phase-1 IV moved past it.
+fn auth_message(
+    cx: &mut Context,
+    sa: &IsakmpSa,
+    keys: &Phase1Keys,
+    cipher: &Cipher,
+    iv: &mut IvChain,
+    transcript: &Phase1Transcript<'_>,
+    with_initial_contact: bool,
+) -> Result<Vec<u8>, AuthMessageError> {
+    let identity = cx.local_identity(sa.local);
+    let (proto, port) = cx.config.identity_protocol_port;
+    let id_repr = identity.to_id(proto, port);
+    cx.trace(
+        sa.trace_sa(),
+        TraceEvent::IdPayload {
+            next_payload: PayloadType::HASH.0,
+            id_type: id_repr.data.id_type().0,
+            protocol: proto,
+            port,
+            length: id_repr.data.data_len().saturating_add(4),
+        },
+    );
+    let id_payload = PayloadRepr::Id(id_repr);
+    let id_b = payload_body(&id_payload).map_err(|_| AuthMessageError::Id)?;
+    let hash = auth_hash(keys, sa.role, transcript, &id_b);
+    let spi16 = sa.spi16();
+    let mut payloads = vec![id_payload, PayloadRepr::Hash(hash.as_bytes())];
+    if with_initial_contact {
+        payloads.push(initial_contact(&spi16));
+    }
+    encrypt_p1(
+        cx,
+        sa,
+        ExchangeType::IDENTITY_PROTECTION,
+        &payloads,
+        cipher,
+        iv,
+    )
+}
