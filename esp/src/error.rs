@@ -7,8 +7,8 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use crate::params::Spi;
 use crate::replay::ReplayError;
+use crate::spi::Spi;
 
 /// Which lifetime limit was reached.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -63,7 +63,7 @@ pub enum ConfigError {
         got: usize,
     },
     /// Replay window 0 or over the maximum.
-    #[error("replay window {0} is out of range 1..={max}", max = crate::params::MAX_REPLAY_WINDOW)]
+    #[error("replay window {0} is out of range 1..={max}", max = crate::replay::MAX_REPLAY_WINDOW)]
     ReplayWindow(u32),
     /// A soft limit is later than its hard limit.
     #[error("a soft lifetime limit exceeds its hard limit")]

@@ -91,6 +91,7 @@ mod params;
 mod replay;
 mod sa;
 mod selector;
+mod spi;
 mod table;
 mod transform;
 
@@ -100,10 +101,11 @@ pub mod fuzzing;
 pub use counters::Counters;
 pub use error::{ConfigError, DecapError, EncapError, LimitKind};
 pub use params::{
-    AesKeySize, DEFAULT_REPLAY_WINDOW, DfPolicy, Direction, Encryption, Integrity, Keys, Lifetime,
-    Limits, MAX_REPLAY_WINDOW, Mode, PaddingCheck, SaParams, SecretBytes, Spi,
+    AesKeySize, DfPolicy, Direction, Encryption, Integrity, Keys, Lifetime, Limits, Mode,
+    PaddingCheck, SaParams, SecretBytes,
 };
-pub use replay::{ReplayError, ReplayWindow};
+pub use replay::{DEFAULT_REPLAY_WINDOW, MAX_REPLAY_WINDOW, ReplayError, ReplayWindow};
 pub use sa::{Decapsulated, Encapsulated, Event, Room, SEQ_SOFT_MARGIN, Sa};
 pub use selector::{AddrRange, PortRange, TrafficSelector};
+pub use spi::Spi;
 pub use table::{SaHandle, SaTable, SpiHasher, TableError};

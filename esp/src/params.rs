@@ -19,26 +19,9 @@ use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::error::ConfigError;
+use crate::replay::{DEFAULT_REPLAY_WINDOW, MAX_REPLAY_WINDOW};
 use crate::selector::TrafficSelector;
-
-/// A Security Parameter Index (RFC 4303 s.2.1).
-///
-/// Values 1..=255 are reserved by IANA and 0 is for local use only; an SA
-/// refuses them (see [`SaParams::validate`]).
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Spi(pub u32);
-
-impl fmt::Debug for Spi {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Spi(0x{:08x})", self.0)
-    }
-}
-
-impl fmt::Display for Spi {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "0x{:08x}", self.0)
-    }
-}
+use crate::spi::Spi;
 
 /// Which way an SA carries traffic.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -333,13 +316,6 @@ pub enum PaddingCheck {
     /// encryption algorithm specified it.
     Relaxed,
 }
-
-/// The default anti-replay window (RFC 4303 s.3.4.3 suggests 32 and
-/// recommends 64).
-pub const DEFAULT_REPLAY_WINDOW: u32 = 64;
-
-/// The largest anti-replay window an SA accepts.
-pub const MAX_REPLAY_WINDOW: u32 = 1 << 16;
 
 /// Everything one SA needs. Build with [`SaParams::new`], then adjust the
 /// public fields.

@@ -30,10 +30,11 @@ use crate::ip::{
     self, IPV4_MIN_HEADER, PROTO_ESP, PROTO_IPV4, PROTO_IPV6, PROTO_NONE, parse_inner, parse_ipv4,
 };
 use crate::params::{
-    DfPolicy, Direction, Encryption, Integrity, Limits, Mode, PaddingCheck, SaParams, Spi,
+    DfPolicy, Direction, Encryption, Integrity, Limits, Mode, PaddingCheck, SaParams,
 };
 use crate::replay::ReplayWindow;
 use crate::selector::{PacketKey, TrafficSelector};
+use crate::spi::Spi;
 use crate::transform::{ESP_HEADER, OpenError, Transform};
 
 /// Without ESN, a soft "rekey wanted" event is raised this many packets

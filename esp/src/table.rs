@@ -19,8 +19,9 @@ use rand_core::CryptoRng;
 
 use crate::error::{DecapError, EncapError};
 use crate::ip::{PROTO_ESP, parse_ipv4};
-use crate::params::{Direction, Spi};
+use crate::params::Direction;
 use crate::sa::{Decapsulated, Encapsulated, Event, Sa};
+use crate::spi::Spi;
 
 /// A handle to an SA in an [`SaTable`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
