@@ -35,7 +35,7 @@ pub struct SaHandle {
 #[non_exhaustive]
 pub enum TableError {
     /// An inbound SA with this SPI is already installed.
-    #[error("an inbound SA with SPI {0} is already installed")]
+    #[error("an inbound SA with SPI {0:#010x} is already installed")]
     DuplicateSpi(Spi),
     /// The table already holds [`SaTable::max_sas`] SAs.
     #[error("SA table full")]

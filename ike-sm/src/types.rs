@@ -1,5 +1,5 @@
 //! Small value types shared by the configuration, the engine and its
-//! events: handles, SPIs, proxy identities (RFC 2407 s.4.6.2), lifetimes
+//! events: handles, SPIs (re-exported from `esp`), proxy identities (RFC 2407 s.4.6.2), lifetimes
 //! (RFC 2407 s.4.5), roles and the IOS state names.
 
 use core::fmt;
@@ -46,30 +46,9 @@ impl fmt::Display for NegotiationId {
     }
 }
 
-/// An IPsec SPI (RFC 4303 s.2.1). Values 1..=255 are reserved; the engine
-/// never allocates them.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Spi(pub u32);
-
-impl Spi {
-    /// The SPI in network byte order, as in Proposal and Delete payloads.
-    #[must_use]
-    pub fn to_bytes(self) -> [u8; 4] {
-        self.0.to_be_bytes()
-    }
-}
-
-impl fmt::Debug for Spi {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Spi({:#010X})", self.0)
-    }
-}
-
-impl fmt::Display for Spi {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:#010X}", self.0)
-    }
-}
+/// An IPsec SPI (RFC 4303 s.2.1), defined by the ESP engine. Values
+/// 1..=255 are reserved; this engine never allocates them.
+pub use esp::Spi;
 
 /// Which side of an exchange we are.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

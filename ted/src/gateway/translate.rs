@@ -319,7 +319,7 @@ pub(crate) fn esp_params(
         EspMode::Transport => esp::Mode::Transport,
     };
     let mut p = esp::SaParams::new(
-        esp::Spi(spi.0),
+        spi,
         direction,
         mode,
         encryption,
