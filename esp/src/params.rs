@@ -62,10 +62,11 @@ pub enum Mode {
     Transport,
 }
 
-/// AES key sizes.
+/// AES key sizes, for ESP and for the IOS configuration model
+/// (`ted::config::AesKeySize` is this type).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum AesKeySize {
-    /// 128-bit key.
+    /// 128-bit key (IOS's default when a configuration gives no length).
     Aes128,
     /// 192-bit key.
     Aes192,
@@ -80,6 +81,25 @@ impl AesKeySize {
             Self::Aes128 => 16,
             Self::Aes192 => 24,
             Self::Aes256 => 32,
+        }
+    }
+
+    /// Key length in bits.
+    pub const fn bits(self) -> u16 {
+        match self {
+            Self::Aes128 => 128,
+            Self::Aes192 => 192,
+            Self::Aes256 => 256,
+        }
+    }
+
+    /// The size for a length in bits (128, 192 or 256).
+    pub const fn from_bits(bits: u32) -> Option<Self> {
+        match bits {
+            128 => Some(Self::Aes128),
+            192 => Some(Self::Aes192),
+            256 => Some(Self::Aes256),
+            _ => None,
         }
     }
 }

@@ -86,10 +86,6 @@ pub(crate) fn lifetime(l: SaLifetime) -> ike_sm::Lifetime {
     }
 }
 
-fn aes_bits(size: AesKeySize) -> u16 {
-    size.bits()
-}
-
 /// An IOS transform set as the IKE engine's ESP transform, or why not.
 pub(crate) fn ike_transform_set(set: &TransformSet) -> Result<ike_sm::TransformSet, String> {
     if let Some(ah) = set.ah() {
@@ -108,10 +104,10 @@ pub(crate) fn ike_transform_set(set: &TransformSet) -> Result<ike_sm::TransformS
         Some(Transform::EspDes) => EspEncryption::DesCbc,
         Some(Transform::Esp3des) => EspEncryption::TripleDesCbc,
         Some(Transform::EspAes(size)) => EspEncryption::AesCbc {
-            key_bits: aes_bits(size),
+            key_bits: size.bits(),
         },
         Some(Transform::EspGcm(size)) => EspEncryption::AesGcm16 {
-            key_bits: aes_bits(size),
+            key_bits: size.bits(),
         },
         // `esp-sha-hmac` alone is ESP with NULL encryption (RFC 2410).
         Some(Transform::EspNull) | None => EspEncryption::Null,
@@ -254,12 +250,7 @@ pub(crate) fn selector(src: &ProxyId, dst: &ProxyId) -> Option<esp::TrafficSelec
 
 /// The ESP transforms of a negotiated ESP transform.
 pub(crate) fn esp_algorithms(t: &EspTransform) -> Option<(esp::Encryption, esp::Integrity)> {
-    let size = |bits: u16| match bits {
-        128 => Some(esp::AesKeySize::Aes128),
-        192 => Some(esp::AesKeySize::Aes192),
-        256 => Some(esp::AesKeySize::Aes256),
-        _ => None,
-    };
+    let size = |bits: u16| AesKeySize::from_bits(u32::from(bits));
     let enc = match t.encryption {
         EspEncryption::Null => esp::Encryption::Null,
         EspEncryption::DesCbc => esp::Encryption::DesCbc,
