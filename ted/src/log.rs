@@ -232,21 +232,15 @@ impl ClockMark {
     }
 }
 
-/// Which side of an exchange a router is, as IOS prints it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Role {
-    /// `(I)`.
-    Initiator,
-    /// `(R)`.
-    Responder,
-}
+/// Which side of an exchange a router is: the IKE engine's type. IOS
+/// prints it as `(I)` or `(R)`.
+pub use ike_sm::Role;
 
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Initiator => "(I)",
-            Self::Responder => "(R)",
-        })
+/// IOS's marker of a role: `(I)` or `(R)`.
+fn ios_role(role: Role) -> &'static str {
+    match role {
+        Role::Initiator => "(I)",
+        Role::Responder => "(R)",
     }
 }
 
@@ -526,7 +520,8 @@ fn messages(event: &LogEvent) -> Vec<String> {
         } => vec![
             format!("ISAKMP (0:{conn_id}): peer does not do paranoid keepalives."),
             format!(
-                "ISAKMP (0:{conn_id}): deleting SA reason \"delete_me flag/throw\" state {role} PEER_DISCOVERY (peer {peer}) input queue 0"
+                "ISAKMP (0:{conn_id}): deleting SA reason \"delete_me flag/throw\" state {} PEER_DISCOVERY (peer {peer}) input queue 0",
+                ios_role(*role)
             ),
         ],
         LogEvent::DiscoveryFollowed { conn_id, peer } => vec![
@@ -1102,7 +1097,7 @@ fn isakmp_messages(c: u32, quick_mode: bool, event: &TraceEvent) -> Vec<String> 
             (Some(role), Some(state)) => m.push(format!(
                 "ISAKMP (0:{c}): received packet from {} {} {}",
                 from.ip(),
-                log_role(*role),
+                ios_role(*role),
                 state.ios_name()
             )),
             _ => {
@@ -1139,7 +1134,7 @@ fn isakmp_messages(c: u32, quick_mode: bool, event: &TraceEvent) -> Vec<String> 
             m.push(format!(
                 "ISAKMP (0:{c}): sending packet to {} {} {}",
                 to.ip(),
-                log_role(*role),
+                ios_role(*role),
                 state.ios_name()
             ));
         }
@@ -1325,13 +1320,6 @@ fn isakmp_messages(c: u32, quick_mode: bool, event: &TraceEvent) -> Vec<String> 
         _ => m.push(format!("ISAKMP (0:{c}): {event:?}")),
     }
     m
-}
-
-fn log_role(role: ike_sm::Role) -> Role {
-    match role {
-        ike_sm::Role::Initiator => Role::Initiator,
-        ike_sm::Role::Responder => Role::Responder,
-    }
 }
 
 fn addresses_only(p: &ProxyIdent) -> Ipv4Addr {
