@@ -12,6 +12,10 @@
 //! ([`rand_core::CryptoRng`]) into each call. It knows nothing of IKE: keys
 //! and parameters are plain values ([`SaParams`]).
 //!
+//! The IPsec vocabulary an IKE engine shares with it lives here too:
+//! [`Spi`], [`SecretBytes`], [`AesKeySize`], and the DES key checks and
+//! CBC helpers of the [`cipher`] module.
+//!
 //! | RFC | what |
 //! |---|---|
 //! | RFC 4303 | ESP format, padding, sequence numbers, ESN, anti-replay, ICV |
@@ -84,6 +88,7 @@
 //! the fuzz targets (`fuzzing` feature) exercise exactly that.
 #![forbid(unsafe_code)]
 
+pub mod cipher;
 mod counters;
 mod error;
 mod ip;
