@@ -95,6 +95,7 @@ mod ip;
 mod params;
 mod replay;
 mod sa;
+mod secret;
 mod selector;
 mod spi;
 mod table;
@@ -107,10 +108,11 @@ pub use counters::Counters;
 pub use error::{ConfigError, DecapError, EncapError, LimitKind};
 pub use params::{
     AesKeySize, DfPolicy, Direction, Encryption, Integrity, Keys, Lifetime, Limits, Mode,
-    PaddingCheck, SaParams, SecretBytes,
+    PaddingCheck, SaParams,
 };
 pub use replay::{DEFAULT_REPLAY_WINDOW, MAX_REPLAY_WINDOW, ReplayError, ReplayWindow};
 pub use sa::{Decapsulated, Encapsulated, Event, Room, SEQ_SOFT_MARGIN, Sa};
+pub use secret::SecretBytes;
 pub use selector::{AddrRange, PortRange, TrafficSelector};
 pub use spi::Spi;
 pub use table::{SaHandle, SaTable, SpiHasher, TableError};

@@ -15,11 +15,11 @@ use core::fmt;
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
-use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::error::ConfigError;
 use crate::replay::{DEFAULT_REPLAY_WINDOW, MAX_REPLAY_WINDOW};
+use crate::secret::SecretBytes;
 use crate::selector::TrafficSelector;
 use crate::spi::Spi;
 
@@ -225,54 +225,10 @@ impl Integrity {
     }
 }
 
-/// Secret bytes: zeroized on drop, redacted in `Debug`, compared in
-/// constant time (`==` does not reveal where two keys first differ; the
-/// lengths are not secret).
-#[derive(Clone, Default, Zeroize, ZeroizeOnDrop)]
-pub struct SecretBytes(Vec<u8>);
-
-impl PartialEq for SecretBytes {
-    fn eq(&self, other: &Self) -> bool {
-        // subtle's slice comparison is false at once for unequal lengths
-        // and constant time in the contents otherwise.
-        bool::from(self.0.as_slice().ct_eq(other.0.as_slice()))
-    }
-}
-
-impl Eq for SecretBytes {}
-
-impl SecretBytes {
-    /// Copies `bytes` into a new secret.
-    pub fn new(bytes: &[u8]) -> Self {
-        Self(bytes.to_vec())
-    }
-
-    /// The secret bytes.
-    pub fn expose(&self) -> &[u8] {
-        &self.0
-    }
-
-    /// Length in bytes.
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    /// Whether the secret is empty.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
-impl fmt::Debug for SecretBytes {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "SecretBytes([REDACTED; {}])", self.0.len())
-    }
-}
-
 /// Key material for one SA: the encryption key (with the GCM salt at its
 /// end) and the integrity key. Both are wiped on drop, redacted in `Debug`
 /// and compared in constant time.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Zeroize)]
+#[derive(Clone, Default, PartialEq, Eq, Zeroize)]
 pub struct Keys {
     /// Encryption key material ([`Encryption::key_len`] bytes).
     pub encryption: SecretBytes,
@@ -282,6 +238,23 @@ pub struct Keys {
 
 // Both fields are `SecretBytes`, which wipe themselves on drop.
 impl ZeroizeOnDrop for Keys {}
+
+/// Shows each key as `SecretBytes([REDACTED; length])`, as this type always
+/// has (a `SecretBytes` alone shows `SecretBytes(<redacted N bytes>)`).
+impl fmt::Debug for Keys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct Redacted(usize);
+        impl fmt::Debug for Redacted {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "SecretBytes([REDACTED; {}])", self.0)
+            }
+        }
+        f.debug_struct("Keys")
+            .field("encryption", &Redacted(self.encryption.len()))
+            .field("integrity", &Redacted(self.integrity.len()))
+            .finish()
+    }
+}
 
 impl Keys {
     /// Copies both keys.

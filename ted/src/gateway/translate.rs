@@ -315,7 +315,10 @@ pub(crate) fn esp_params(
         mode,
         encryption,
         integrity,
-        esp::Keys::new(keys.encryption_key.expose(), keys.integrity_key.expose()),
+        esp::Keys {
+            encryption: keys.encryption_key.clone(),
+            integrity: keys.integrity_key.clone(),
+        },
     );
     p.selector = sel;
     p.allow_weak = encryption.is_weak() || integrity.is_weak();
