@@ -357,6 +357,45 @@ impl ProxyId {
         v6 == v6b && s <= b && b <= e
     }
 
+    /// The addresses as an ESP selector's address range; `None` for a
+    /// prefix longer than the address or a reversed range.
+    #[must_use]
+    pub fn esp_addr_range(&self) -> Option<esp::AddrRange> {
+        match self.addr {
+            ProxyAddr::Host(a) => Some(esp::AddrRange::single(a)),
+            ProxyAddr::Subnet { addr, prefix } => esp::AddrRange::prefix(addr, prefix).ok(),
+            ProxyAddr::Range { start, end } => esp::AddrRange::new(start, end).ok(),
+        }
+    }
+
+    /// The ESP selector of the packets from `self` to `dst` (RFC 4301
+    /// s.4.4.1): a Quick Mode's proxies, in one direction. `None` when the
+    /// two name different protocols (nothing matches both) or an address
+    /// range ESP cannot express.
+    #[must_use]
+    pub fn esp_selector(&self, dst: &ProxyId) -> Option<esp::TrafficSelector> {
+        let protocol = match (self.protocol, dst.protocol) {
+            (0, 0) => None,
+            (0, p) | (p, 0) => Some(p),
+            (a, b) if a == b => Some(a),
+            _ => return None,
+        };
+        let ports = |port: u16| {
+            if port == 0 {
+                esp::PortRange::ANY
+            } else {
+                esp::PortRange::single(port)
+            }
+        };
+        Some(esp::TrafficSelector {
+            src: Some(self.esp_addr_range()?),
+            dst: Some(dst.esp_addr_range()?),
+            protocol,
+            src_ports: ports(self.port),
+            dst_ports: ports(dst.port),
+        })
+    }
+
     /// Reads a proxy identity from a received ID payload.
     ///
     /// # Errors
@@ -599,6 +638,22 @@ mod tests {
         assert_eq!(ProxyId::subnet(v4("13.13.13.77"), 24), seed_local);
         assert!(seed_local.contains_addr(v4("13.13.13.255")));
         assert!(!seed_local.contains_addr(v4("13.13.14.0")));
+    }
+
+    #[test]
+    fn selectors_follow_the_direction() {
+        let local = ProxyId::subnet("13.13.13.0".parse().unwrap(), 24);
+        let remote = ProxyId::subnet("12.12.12.0".parse().unwrap(), 24).with_protocol_port(17, 53);
+        let out = local.esp_selector(&remote).unwrap();
+        let a: IpAddr = "13.13.13.14".parse().unwrap();
+        let b: IpAddr = "12.12.12.13".parse().unwrap();
+        assert!(out.matches_packet(a, b, 17, Some((1000, 53))));
+        assert!(!out.matches_packet(b, a, 17, Some((53, 1000))));
+        assert!(!out.matches_packet(a, b, 17, Some((1000, 54))));
+        assert!(!out.matches_packet(a, b, 6, Some((1000, 53))));
+        // Two different protocols select nothing: refused.
+        let tcp = ProxyId::subnet("13.13.13.0".parse().unwrap(), 24).with_protocol_port(6, 0);
+        assert!(tcp.esp_selector(&remote).is_none());
     }
 
     #[test]

@@ -213,64 +213,6 @@ pub(crate) fn proxy_from_ike(p: &ProxyId) -> Option<ProxyIdent> {
     })
 }
 
-/// The address range of a proxy identity, for an ESP selector.
-fn addr_range(p: &ProxyId) -> Option<esp::AddrRange> {
-    match p.addr {
-        ProxyAddr::Host(a) => Some(esp::AddrRange::single(a)),
-        ProxyAddr::Subnet { addr, prefix } => esp::AddrRange::prefix(addr, prefix).ok(),
-        ProxyAddr::Range { start, end } => esp::AddrRange::new(start, end).ok(),
-    }
-}
-
-fn port_range(port: u16) -> esp::PortRange {
-    if port == 0 {
-        esp::PortRange::ANY
-    } else {
-        esp::PortRange::single(port)
-    }
-}
-
-/// The ESP selector of the packets from `src` to `dst` (RFC 4301 s.4.4.1):
-/// the proxies of a Quick Mode, in one direction.
-pub(crate) fn selector(src: &ProxyId, dst: &ProxyId) -> Option<esp::TrafficSelector> {
-    let protocol = match (src.protocol, dst.protocol) {
-        (0, 0) => None,
-        (0, p) | (p, 0) => Some(p),
-        (a, b) if a == b => Some(a),
-        _ => return None,
-    };
-    Some(esp::TrafficSelector {
-        src: Some(addr_range(src)?),
-        dst: Some(addr_range(dst)?),
-        protocol,
-        src_ports: port_range(src.port),
-        dst_ports: port_range(dst.port),
-    })
-}
-
-/// The ESP transforms of a negotiated ESP transform.
-pub(crate) fn esp_algorithms(t: &EspTransform) -> Option<(esp::Encryption, esp::Integrity)> {
-    let size = |bits: u16| AesKeySize::from_bits(u32::from(bits));
-    let enc = match t.encryption {
-        EspEncryption::Null => esp::Encryption::Null,
-        EspEncryption::DesCbc => esp::Encryption::DesCbc,
-        EspEncryption::TripleDesCbc => esp::Encryption::TripleDesCbc,
-        EspEncryption::AesCbc { key_bits } => esp::Encryption::AesCbc(size(key_bits)?),
-        EspEncryption::AesGcm16 { key_bits } => esp::Encryption::AesGcm16(size(key_bits)?),
-        _ => return None,
-    };
-    let integrity = match t.integrity {
-        EspIntegrity::None => esp::Integrity::None,
-        EspIntegrity::HmacMd5_96 => esp::Integrity::HmacMd5_96,
-        EspIntegrity::HmacSha1_96 => esp::Integrity::HmacSha1_96,
-        EspIntegrity::HmacSha256_128 => esp::Integrity::HmacSha256_128,
-        EspIntegrity::HmacSha384_192 => esp::Integrity::HmacSha384_192,
-        EspIntegrity::HmacSha512_256 => esp::Integrity::HmacSha512_256,
-        _ => return None,
-    };
-    Some((enc, integrity))
-}
-
 /// The parameters of one direction of a negotiated SA pair.
 ///
 /// Weak algorithms and ESP without integrity are allowed here because the
@@ -281,7 +223,8 @@ pub(crate) fn esp_params(
     est: &ike_sm::Phase2Established,
     direction: esp::Direction,
 ) -> Option<esp::SaParams> {
-    let (encryption, integrity) = esp_algorithms(&est.transform)?;
+    let encryption = est.transform.encryption.to_esp()?;
+    let integrity = est.transform.integrity.to_esp();
     let (IpAddr::V4(local), IpAddr::V4(remote)) = (est.local.ip(), est.remote.ip()) else {
         return None;
     };
@@ -293,7 +236,7 @@ pub(crate) fn esp_params(
                 src: remote,
                 dst: local,
             },
-            selector(&est.remote_proxy, &est.local_proxy)?,
+            est.remote_proxy.esp_selector(&est.local_proxy)?,
         ),
         esp::Direction::Outbound => (
             &est.outbound,
@@ -302,7 +245,7 @@ pub(crate) fn esp_params(
                 src: local,
                 dst: remote,
             },
-            selector(&est.local_proxy, &est.remote_proxy)?,
+            est.local_proxy.esp_selector(&est.remote_proxy)?,
         ),
     };
     let mode = match est.transform.mode {
@@ -630,22 +573,6 @@ mod tests {
             proxy_from_ike(&range).unwrap().to_string(),
             "10.0.0.0/255.255.255.240/0/0"
         );
-    }
-
-    #[test]
-    fn selectors_follow_the_direction() {
-        let local = ProxyId::subnet("13.13.13.0".parse().unwrap(), 24);
-        let remote = ProxyId::subnet("12.12.12.0".parse().unwrap(), 24).with_protocol_port(17, 53);
-        let out = selector(&local, &remote).unwrap();
-        let a: IpAddr = "13.13.13.14".parse().unwrap();
-        let b: IpAddr = "12.12.12.13".parse().unwrap();
-        assert!(out.matches_packet(a, b, 17, Some((1000, 53))));
-        assert!(!out.matches_packet(b, a, 17, Some((53, 1000))));
-        assert!(!out.matches_packet(a, b, 17, Some((1000, 54))));
-        assert!(!out.matches_packet(a, b, 6, Some((1000, 53))));
-        // Two different protocols select nothing: refused.
-        let tcp = ProxyId::subnet("13.13.13.0".parse().unwrap(), 24).with_protocol_port(6, 0);
-        assert!(selector(&tcp, &remote).is_none());
     }
 
     #[test]
