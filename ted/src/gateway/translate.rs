@@ -10,6 +10,11 @@
 //! entry accepts any peer. Parts the engines cannot run (RSA
 //! authentication, AH and IPComp transforms, non-contiguous masks) are
 //! left out and reported, never silently changed into something else.
+//!
+//! The two engines share their IPsec vocabulary (`Spi`, `SecretBytes`,
+//! `AesKeySize` are esp's) and ike-sm states a negotiated transform and
+//! its proxies in esp's terms (`EspEncryption::to_esp`,
+//! `ProxyId::esp_selector`); what is left here is the gateway's policy.
 
 use std::net::{IpAddr, Ipv4Addr};
 
