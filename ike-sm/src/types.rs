@@ -70,6 +70,13 @@ impl Role {
     }
 }
 
+impl fmt::Display for Role {
+    /// As IOS's debug lines print it: `(I)` or `(R)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "({})", self.letter())
+    }
+}
+
 /// The phase-1 exchange used with a peer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub enum ExchangeMode {
@@ -673,6 +680,12 @@ mod tests {
             ProxyId::from_id(&id),
             Err(ProxyIdError::NotAnAddress(_))
         ));
+    }
+
+    #[test]
+    fn roles_display_as_ios_prints_them() {
+        assert_eq!(Role::Initiator.to_string(), "(I)");
+        assert_eq!(Role::Responder.to_string(), "(R)");
     }
 
     #[test]

@@ -232,17 +232,9 @@ impl ClockMark {
     }
 }
 
-/// Which side of an exchange a router is: the IKE engine's type. IOS
-/// prints it as `(I)` or `(R)`.
+/// Which side of an exchange a router is: the IKE engine's type, which
+/// displays as IOS prints it, `(I)` or `(R)`.
 pub use ike_sm::Role;
-
-/// IOS's marker of a role: `(I)` or `(R)`.
-fn ios_role(role: Role) -> &'static str {
-    match role {
-        Role::Initiator => "(I)",
-        Role::Responder => "(R)",
-    }
-}
 
 /// One structured log event.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -520,8 +512,7 @@ fn messages(event: &LogEvent) -> Vec<String> {
         } => vec![
             format!("ISAKMP (0:{conn_id}): peer does not do paranoid keepalives."),
             format!(
-                "ISAKMP (0:{conn_id}): deleting SA reason \"delete_me flag/throw\" state {} PEER_DISCOVERY (peer {peer}) input queue 0",
-                ios_role(*role)
+                "ISAKMP (0:{conn_id}): deleting SA reason \"delete_me flag/throw\" state {role} PEER_DISCOVERY (peer {peer}) input queue 0"
             ),
         ],
         LogEvent::DiscoveryFollowed { conn_id, peer } => vec![
@@ -1097,7 +1088,7 @@ fn isakmp_messages(c: u32, quick_mode: bool, event: &TraceEvent) -> Vec<String> 
             (Some(role), Some(state)) => m.push(format!(
                 "ISAKMP (0:{c}): received packet from {} {} {}",
                 from.ip(),
-                ios_role(*role),
+                role,
                 state.ios_name()
             )),
             _ => {
@@ -1134,7 +1125,7 @@ fn isakmp_messages(c: u32, quick_mode: bool, event: &TraceEvent) -> Vec<String> 
             m.push(format!(
                 "ISAKMP (0:{c}): sending packet to {} {} {}",
                 to.ip(),
-                ios_role(*role),
+                role,
                 state.ios_name()
             ));
         }
