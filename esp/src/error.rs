@@ -7,8 +7,8 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use crate::params::Spi;
 use crate::replay::ReplayError;
+use crate::spi::Spi;
 
 /// Which lifetime limit was reached.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -29,7 +29,7 @@ pub enum LimitKind {
 #[non_exhaustive]
 pub enum ConfigError {
     /// SPI 0..=255 is reserved (RFC 4303 s.2.1).
-    #[error("SPI {0} is reserved (0..=255)")]
+    #[error("SPI {0:#010x} is reserved (0..=255)")]
     ReservedSpi(Spi),
     /// AEAD transforms carry their own ICV.
     #[error("an AEAD cipher takes no separate integrity algorithm")]
@@ -63,7 +63,7 @@ pub enum ConfigError {
         got: usize,
     },
     /// Replay window 0 or over the maximum.
-    #[error("replay window {0} is out of range 1..={max}", max = crate::params::MAX_REPLAY_WINDOW)]
+    #[error("replay window {0} is out of range 1..={max}", max = crate::replay::MAX_REPLAY_WINDOW)]
     ReplayWindow(u32),
     /// A soft limit is later than its hard limit.
     #[error("a soft lifetime limit exceeds its hard limit")]
@@ -87,10 +87,10 @@ pub enum ConfigError {
 #[non_exhaustive]
 pub enum EncapError {
     /// The SA is inbound.
-    #[error("SA {0} is inbound: it cannot encapsulate")]
+    #[error("SA {0:#010x} is inbound: it cannot encapsulate")]
     WrongDirection(Spi),
     /// The SA reached a hard lifetime limit.
-    #[error("SA {spi} expired ({kind:?} hard limit)")]
+    #[error("SA {spi:#010x} expired ({kind:?} hard limit)")]
     Expired {
         /// The SA.
         spi: Spi,
@@ -98,7 +98,7 @@ pub enum EncapError {
         kind: LimitKind,
     },
     /// The 32-bit sequence number would wrap (RFC 4303 s.3.3.3): rekey.
-    #[error("SA {0}: sequence number exhausted; the SA must be rekeyed")]
+    #[error("SA {0:#010x}: sequence number exhausted; the SA must be rekeyed")]
     SequenceExhausted(Spi),
     /// The inner range does not lie inside the buffer.
     #[error("inner packet range {start}..{end} outside a buffer of {len} bytes")]
@@ -153,10 +153,10 @@ pub enum EncapError {
 #[non_exhaustive]
 pub enum DecapError {
     /// The SA is outbound.
-    #[error("SA {0} is outbound: it cannot decapsulate")]
+    #[error("SA {0:#010x} is outbound: it cannot decapsulate")]
     WrongDirection(Spi),
     /// The SA reached a hard lifetime limit.
-    #[error("SA {spi} expired ({kind:?} hard limit)")]
+    #[error("SA {spi:#010x} expired ({kind:?} hard limit)")]
     Expired {
         /// The SA.
         spi: Spi,
@@ -180,10 +180,10 @@ pub enum DecapError {
         len: usize,
     },
     /// No SA with this SPI (from [`SaTable`](crate::SaTable)).
-    #[error("no inbound SA with SPI {0}")]
+    #[error("no inbound SA with SPI {0:#010x}")]
     UnknownSpi(Spi),
     /// The packet's SPI is not this SA's.
-    #[error("packet SPI {got} is not this SA's {expected}")]
+    #[error("packet SPI {got:#010x} is not this SA's {expected:#010x}")]
     WrongSpi {
         /// This SA's SPI.
         expected: Spi,

@@ -12,6 +12,10 @@
 //! ([`rand_core::CryptoRng`]) into each call. It knows nothing of IKE: keys
 //! and parameters are plain values ([`SaParams`]).
 //!
+//! The IPsec vocabulary an IKE engine shares with it lives here too:
+//! [`Spi`], [`SecretBytes`], [`AesKeySize`], and the DES key checks and
+//! CBC helpers of the [`cipher`] module.
+//!
 //! | RFC | what |
 //! |---|---|
 //! | RFC 4303 | ESP format, padding, sequence numbers, ESN, anti-replay, ICV |
@@ -84,13 +88,16 @@
 //! the fuzz targets (`fuzzing` feature) exercise exactly that.
 #![forbid(unsafe_code)]
 
+pub mod cipher;
 mod counters;
 mod error;
 pub mod ip;
 mod params;
 mod replay;
 mod sa;
+mod secret;
 mod selector;
+mod spi;
 mod table;
 mod transform;
 
@@ -100,10 +107,12 @@ pub mod fuzzing;
 pub use counters::Counters;
 pub use error::{ConfigError, DecapError, EncapError, LimitKind};
 pub use params::{
-    AesKeySize, DEFAULT_REPLAY_WINDOW, DfPolicy, Direction, Encryption, Integrity, Keys, Lifetime,
-    Limits, MAX_REPLAY_WINDOW, Mode, PaddingCheck, SaParams, SecretBytes, Spi,
+    AesKeySize, DfPolicy, Direction, Encryption, Integrity, Keys, Lifetime, Limits, Mode,
+    PaddingCheck, SaParams,
 };
-pub use replay::{ReplayError, ReplayWindow};
+pub use replay::{DEFAULT_REPLAY_WINDOW, MAX_REPLAY_WINDOW, ReplayError, ReplayWindow};
 pub use sa::{Decapsulated, Encapsulated, Event, Room, SEQ_SOFT_MARGIN, Sa};
+pub use secret::SecretBytes;
 pub use selector::{AddrRange, PortRange, TrafficSelector};
+pub use spi::Spi;
 pub use table::{SaHandle, SaTable, SpiHasher, TableError};

@@ -15,30 +15,13 @@ use core::fmt;
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
-use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::error::ConfigError;
+use crate::replay::{DEFAULT_REPLAY_WINDOW, MAX_REPLAY_WINDOW};
+use crate::secret::SecretBytes;
 use crate::selector::TrafficSelector;
-
-/// A Security Parameter Index (RFC 4303 s.2.1).
-///
-/// Values 1..=255 are reserved by IANA and 0 is for local use only; an SA
-/// refuses them (see [`SaParams::validate`]).
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Spi(pub u32);
-
-impl fmt::Debug for Spi {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Spi(0x{:08x})", self.0)
-    }
-}
-
-impl fmt::Display for Spi {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "0x{:08x}", self.0)
-    }
-}
+use crate::spi::Spi;
 
 /// Which way an SA carries traffic.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -79,10 +62,11 @@ pub enum Mode {
     Transport,
 }
 
-/// AES key sizes.
+/// AES key sizes, for ESP and for the IOS configuration model
+/// (`ted::config::AesKeySize` is this type).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum AesKeySize {
-    /// 128-bit key.
+    /// 128-bit key (IOS's default when a configuration gives no length).
     Aes128,
     /// 192-bit key.
     Aes192,
@@ -97,6 +81,25 @@ impl AesKeySize {
             Self::Aes128 => 16,
             Self::Aes192 => 24,
             Self::Aes256 => 32,
+        }
+    }
+
+    /// Key length in bits.
+    pub const fn bits(self) -> u16 {
+        match self {
+            Self::Aes128 => 128,
+            Self::Aes192 => 192,
+            Self::Aes256 => 256,
+        }
+    }
+
+    /// The size for a length in bits (128, 192 or 256).
+    pub const fn from_bits(bits: u32) -> Option<Self> {
+        match bits {
+            128 => Some(Self::Aes128),
+            192 => Some(Self::Aes192),
+            256 => Some(Self::Aes256),
+            _ => None,
         }
     }
 }
@@ -222,54 +225,10 @@ impl Integrity {
     }
 }
 
-/// Secret bytes: zeroized on drop, redacted in `Debug`, compared in
-/// constant time (`==` does not reveal where two keys first differ; the
-/// lengths are not secret).
-#[derive(Clone, Default, Zeroize, ZeroizeOnDrop)]
-pub struct SecretBytes(Vec<u8>);
-
-impl PartialEq for SecretBytes {
-    fn eq(&self, other: &Self) -> bool {
-        // subtle's slice comparison is false at once for unequal lengths
-        // and constant time in the contents otherwise.
-        bool::from(self.0.as_slice().ct_eq(other.0.as_slice()))
-    }
-}
-
-impl Eq for SecretBytes {}
-
-impl SecretBytes {
-    /// Copies `bytes` into a new secret.
-    pub fn new(bytes: &[u8]) -> Self {
-        Self(bytes.to_vec())
-    }
-
-    /// The secret bytes.
-    pub fn expose(&self) -> &[u8] {
-        &self.0
-    }
-
-    /// Length in bytes.
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    /// Whether the secret is empty.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
-impl fmt::Debug for SecretBytes {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "SecretBytes([REDACTED; {}])", self.0.len())
-    }
-}
-
 /// Key material for one SA: the encryption key (with the GCM salt at its
 /// end) and the integrity key. Both are wiped on drop, redacted in `Debug`
 /// and compared in constant time.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Zeroize)]
+#[derive(Clone, Default, PartialEq, Eq, Zeroize)]
 pub struct Keys {
     /// Encryption key material ([`Encryption::key_len`] bytes).
     pub encryption: SecretBytes,
@@ -279,6 +238,23 @@ pub struct Keys {
 
 // Both fields are `SecretBytes`, which wipe themselves on drop.
 impl ZeroizeOnDrop for Keys {}
+
+/// Shows each key as `SecretBytes([REDACTED; length])`, as this type always
+/// has (a `SecretBytes` alone shows `SecretBytes(<redacted N bytes>)`).
+impl fmt::Debug for Keys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct Redacted(usize);
+        impl fmt::Debug for Redacted {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "SecretBytes([REDACTED; {}])", self.0)
+            }
+        }
+        f.debug_struct("Keys")
+            .field("encryption", &Redacted(self.encryption.len()))
+            .field("integrity", &Redacted(self.integrity.len()))
+            .finish()
+    }
+}
 
 impl Keys {
     /// Copies both keys.
@@ -333,13 +309,6 @@ pub enum PaddingCheck {
     /// encryption algorithm specified it.
     Relaxed,
 }
-
-/// The default anti-replay window (RFC 4303 s.3.4.3 suggests 32 and
-/// recommends 64).
-pub const DEFAULT_REPLAY_WINDOW: u32 = 64;
-
-/// The largest anti-replay window an SA accepts.
-pub const MAX_REPLAY_WINDOW: u32 = 1 << 16;
 
 /// Everything one SA needs. Build with [`SaParams::new`], then adjust the
 /// public fields.

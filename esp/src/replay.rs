@@ -14,6 +14,13 @@
 
 use core::fmt;
 
+/// The default anti-replay window (RFC 4303 s.3.4.3 suggests 32 and
+/// recommends 64).
+pub const DEFAULT_REPLAY_WINDOW: u32 = 64;
+
+/// The largest anti-replay window an SA accepts.
+pub const MAX_REPLAY_WINDOW: u32 = 1 << 16;
+
 /// Why the window rejected a sequence number.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, thiserror::Error)]
 #[non_exhaustive]

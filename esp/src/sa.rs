@@ -31,10 +31,11 @@ use crate::ip::{
     parse_ipv4,
 };
 use crate::params::{
-    DfPolicy, Direction, Encryption, Integrity, Limits, Mode, PaddingCheck, SaParams, Spi,
+    DfPolicy, Direction, Encryption, Integrity, Limits, Mode, PaddingCheck, SaParams,
 };
 use crate::replay::ReplayWindow;
 use crate::selector::{PacketKey, TrafficSelector};
+use crate::spi::Spi;
 use crate::transform::{ESP_HEADER, OpenError, Transform};
 
 /// Without ESN, a soft "rekey wanted" event is raised this many packets

@@ -19,8 +19,9 @@ use rand_core::CryptoRng;
 
 use crate::error::{DecapError, EncapError};
 use crate::ip::{PROTO_ESP, parse_ipv4};
-use crate::params::{Direction, Spi};
+use crate::params::Direction;
 use crate::sa::{Decapsulated, Encapsulated, Event, Sa};
+use crate::spi::Spi;
 
 /// A handle to an SA in an [`SaTable`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -34,7 +35,7 @@ pub struct SaHandle {
 #[non_exhaustive]
 pub enum TableError {
     /// An inbound SA with this SPI is already installed.
-    #[error("an inbound SA with SPI {0} is already installed")]
+    #[error("an inbound SA with SPI {0:#010x} is already installed")]
     DuplicateSpi(Spi),
     /// The table already holds [`SaTable::max_sas`] SAs.
     #[error("SA table full")]

@@ -20,10 +20,7 @@ use aes::{Aes128, Aes192, Aes256};
 use aes_gcm::AesGcm;
 use aes_gcm::aead::AeadInOut;
 use aes_gcm::aead::consts::U12;
-use cbc::cipher::{
-    BlockCipherDecrypt, BlockCipherEncrypt, BlockModeDecrypt, BlockModeEncrypt, InOutBuf,
-    InnerIvInit, KeyInit,
-};
+use cbc::cipher::{BlockCipherDecrypt, BlockCipherEncrypt, InOutBuf, KeyInit};
 use des::{Des, TdesEde3};
 use hmac::{Hmac, Mac};
 use md5::Md5;
@@ -33,6 +30,7 @@ use sha2::{Sha256, Sha384, Sha512};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
+use crate::cipher;
 use crate::error::ConfigError;
 use crate::params::{AesKeySize, Encryption, Integrity, Keys};
 
@@ -74,75 +72,20 @@ pub(crate) enum OpenError {
     Auth,
 }
 
-/// DES weak and semi-weak keys (FIPS PUB 74 s.3.6), parity bits cleared.
-const DES_WEAK_KEYS: [[u8; 8]; 16] = [
-    [0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01],
-    [0xfe, 0xfe, 0xfe, 0xfe, 0xfe, 0xfe, 0xfe, 0xfe],
-    [0xe0, 0xe0, 0xe0, 0xe0, 0xf1, 0xf1, 0xf1, 0xf1],
-    [0x1f, 0x1f, 0x1f, 0x1f, 0x0e, 0x0e, 0x0e, 0x0e],
-    [0x01, 0xfe, 0x01, 0xfe, 0x01, 0xfe, 0x01, 0xfe],
-    [0xfe, 0x01, 0xfe, 0x01, 0xfe, 0x01, 0xfe, 0x01],
-    [0x1f, 0xe0, 0x1f, 0xe0, 0x0e, 0xf1, 0x0e, 0xf1],
-    [0xe0, 0x1f, 0xe0, 0x1f, 0xf1, 0x0e, 0xf1, 0x0e],
-    [0x01, 0xe0, 0x01, 0xe0, 0x01, 0xf1, 0x01, 0xf1],
-    [0xe0, 0x01, 0xe0, 0x01, 0xf1, 0x01, 0xf1, 0x01],
-    [0x1f, 0xfe, 0x1f, 0xfe, 0x0e, 0xfe, 0x0e, 0xfe],
-    [0xfe, 0x1f, 0xfe, 0x1f, 0xfe, 0x0e, 0xfe, 0x0e],
-    [0x01, 0x1f, 0x01, 0x1f, 0x01, 0x0e, 0x01, 0x0e],
-    [0x1f, 0x01, 0x1f, 0x01, 0x0e, 0x01, 0x0e, 0x01],
-    [0xe0, 0xfe, 0xe0, 0xfe, 0xf1, 0xfe, 0xf1, 0xfe],
-    [0xfe, 0xe0, 0xfe, 0xe0, 0xfe, 0xf1, 0xfe, 0xf1],
-];
-
-fn parity_stripped(k: &[u8]) -> Zeroizing<[u8; 8]> {
-    let mut out = Zeroizing::new([0u8; 8]);
-    for (o, b) in out.iter_mut().zip(k) {
-        *o = b & 0xfe;
-    }
-    out
-}
-
-/// Whether an 8-byte DES key is weak or semi-weak, ignoring parity
-/// (RFC 2405 s.5 says the parity bits are not used). Constant time: the key
-/// is secret, so every table entry is compared and no comparison exits
-/// early.
-pub(crate) fn des_key_is_weak(k: &[u8]) -> bool {
-    let k = parity_stripped(k);
-    let mut hit = subtle::Choice::from(0);
-    for w in &DES_WEAK_KEYS {
-        hit |= parity_stripped(w).ct_eq(&*k);
-    }
-    bool::from(hit)
-}
-
 /// Draws a fresh random IV into `iv` (RFC 2405 s.2, RFC 3602 s.2: CBC IVs
 /// must be unpredictable) and encrypts `data` in place under it.
-fn cbc_encrypt<C: BlockCipherEncrypt, R: CryptoRng + ?Sized>(
+fn cbc_seal<C: BlockCipherEncrypt, R: CryptoRng + ?Sized>(
     c: &C,
     rng: &mut R,
     iv: &mut [u8],
     data: &mut [u8],
 ) -> Result<(), OpenError> {
     rng.fill_bytes(iv);
-    let mut mode =
-        cbc::Encryptor::<&C>::inner_iv_slice_init(c, iv).map_err(|_| OpenError::Length)?;
-    let (blocks, tail) = InOutBuf::from(data).into_chunks::<C::BlockSize>();
-    if !tail.is_empty() {
-        return Err(OpenError::Length);
-    }
-    mode.encrypt_blocks_inout(blocks);
-    Ok(())
+    cipher::cbc_encrypt(c, iv, data).map_err(|_| OpenError::Length)
 }
 
-fn cbc_decrypt<C: BlockCipherDecrypt>(c: &C, iv: &[u8], data: &mut [u8]) -> Result<(), OpenError> {
-    let mut mode =
-        cbc::Decryptor::<&C>::inner_iv_slice_init(c, iv).map_err(|_| OpenError::Length)?;
-    let (blocks, tail) = InOutBuf::from(data).into_chunks::<C::BlockSize>();
-    if !tail.is_empty() {
-        return Err(OpenError::Length);
-    }
-    mode.decrypt_blocks_inout(blocks);
-    Ok(())
+fn cbc_open<C: BlockCipherDecrypt>(c: &C, iv: &[u8], data: &mut [u8]) -> Result<(), OpenError> {
+    cipher::cbc_decrypt(c, iv, data).map_err(|_| OpenError::Length)
 }
 
 fn mac_into<M: Mac + Clone>(m: &M, parts: &[&[u8]], out: &mut [u8; MAX_ICV], n: usize) {
@@ -220,18 +163,15 @@ impl Transform {
         let cipher = match encryption {
             Encryption::Null => Cipher::Null,
             Encryption::DesCbc => {
-                if des_key_is_weak(ek) {
+                if cipher::is_weak_des_key(ek) {
                     return Err(ConfigError::WeakKey);
                 }
                 Cipher::Des(Des::new_from_slice(ek).map_err(|_| bad_enc())?)
             }
             Encryption::TripleDesCbc => {
-                let k1 = parity_stripped(ek.get(0..8).ok_or_else(bad_enc)?);
-                let k2 = parity_stripped(ek.get(8..16).ok_or_else(bad_enc)?);
-                let k3 = parity_stripped(ek.get(16..24).ok_or_else(bad_enc)?);
-                // K1 = K2 or K2 = K3 collapses EDE to single DES. The
-                // thirds are secret: compare in constant time.
-                if bool::from(k1.ct_eq(&*k2) | k2.ct_eq(&*k3)) {
+                // K1 = K2 or K2 = K3 collapses EDE to single DES.
+                let k: &[u8; 24] = ek.try_into().map_err(|_| bad_enc())?;
+                if cipher::is_degenerate_triple_des_key(k) {
                     return Err(ConfigError::WeakKey);
                 }
                 Cipher::TripleDes(TdesEde3::new_from_slice(ek).map_err(|_| bad_enc())?)
@@ -380,11 +320,11 @@ impl Transform {
         let (hdr, iv) = head.split_at_mut(ESP_HEADER);
         match &self.cipher {
             Cipher::Null => {}
-            Cipher::Des(c) => cbc_encrypt(c, rng, iv, body)?,
-            Cipher::TripleDes(c) => cbc_encrypt(c, rng, iv, body)?,
-            Cipher::Aes128(c) => cbc_encrypt(c, rng, iv, body)?,
-            Cipher::Aes192(c) => cbc_encrypt(c, rng, iv, body)?,
-            Cipher::Aes256(c) => cbc_encrypt(c, rng, iv, body)?,
+            Cipher::Des(c) => cbc_seal(c, rng, iv, body)?,
+            Cipher::TripleDes(c) => cbc_seal(c, rng, iv, body)?,
+            Cipher::Aes128(c) => cbc_seal(c, rng, iv, body)?,
+            Cipher::Aes192(c) => cbc_seal(c, rng, iv, body)?,
+            Cipher::Aes256(c) => cbc_seal(c, rng, iv, body)?,
             Cipher::Gcm128(_) | Cipher::Gcm192(_) | Cipher::Gcm256(_) => {
                 // RFC 4106 s.3.1: the IV must never repeat under one key;
                 // the sequence number never does.
@@ -464,11 +404,11 @@ impl Transform {
         }
         match &self.cipher {
             Cipher::Null => Ok(()),
-            Cipher::Des(c) => cbc_decrypt(c, iv, body),
-            Cipher::TripleDes(c) => cbc_decrypt(c, iv, body),
-            Cipher::Aes128(c) => cbc_decrypt(c, iv, body),
-            Cipher::Aes192(c) => cbc_decrypt(c, iv, body),
-            Cipher::Aes256(c) => cbc_decrypt(c, iv, body),
+            Cipher::Des(c) => cbc_open(c, iv, body),
+            Cipher::TripleDes(c) => cbc_open(c, iv, body),
+            Cipher::Aes128(c) => cbc_open(c, iv, body),
+            Cipher::Aes192(c) => cbc_open(c, iv, body),
+            Cipher::Aes256(c) => cbc_open(c, iv, body),
             Cipher::Gcm128(_) | Cipher::Gcm192(_) | Cipher::Gcm256(_) => Err(OpenError::Length),
         }
     }
@@ -498,10 +438,18 @@ mod tests {
     #[test]
     fn weak_des_keys_rejected_regardless_of_parity() {
         // FIPS PUB 74 s.3.6 (vectors/des_3des.txt [des-weak-keys]).
-        assert!(des_key_is_weak(&hex::decode("0101010101010101").unwrap()));
-        assert!(des_key_is_weak(&hex::decode("0000000000000000").unwrap()));
-        assert!(des_key_is_weak(&hex::decode("e0fee0fef1fef1fe").unwrap()));
-        assert!(!des_key_is_weak(&hex::decode("0123456789abcdef").unwrap()));
+        assert!(cipher::is_weak_des_key(
+            &hex::decode("0101010101010101").unwrap()
+        ));
+        assert!(cipher::is_weak_des_key(
+            &hex::decode("0000000000000000").unwrap()
+        ));
+        assert!(cipher::is_weak_des_key(
+            &hex::decode("e0fee0fef1fef1fe").unwrap()
+        ));
+        assert!(!cipher::is_weak_des_key(
+            &hex::decode("0123456789abcdef").unwrap()
+        ));
         let keys = Keys::new(&hex::decode("0101010101010101").unwrap(), &[0x11; 16]);
         assert!(matches!(
             Transform::new(Encryption::DesCbc, Integrity::HmacMd5_96, &keys),

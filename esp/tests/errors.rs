@@ -623,3 +623,15 @@ fn expired_sa_refuses_both_ways() {
     assert_eq!(out.counters().send_expired, 1);
     assert_eq!(inb.counters().recv_expired, 1);
 }
+
+#[test]
+fn error_messages_show_spis_in_lower_case_hex() {
+    assert_eq!(
+        DecapError::UnknownSpi(Spi(0xa479_0fa0)).to_string(),
+        "no inbound SA with SPI 0xa4790fa0"
+    );
+    assert_eq!(
+        ConfigError::ReservedSpi(Spi(0x42)).to_string(),
+        "SPI 0x00000042 is reserved (0..=255)"
+    );
+}

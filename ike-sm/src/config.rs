@@ -286,6 +286,20 @@ impl EspEncryption {
             _ => return None,
         })
     }
+
+    /// The ESP engine's transform for this cipher; `None` for an AES key
+    /// length other than 128, 192 or 256 bits.
+    #[must_use]
+    pub fn to_esp(self) -> Option<esp::Encryption> {
+        let size = |bits: u16| esp::AesKeySize::from_bits(u32::from(bits));
+        Some(match self {
+            EspEncryption::Null => esp::Encryption::Null,
+            EspEncryption::DesCbc => esp::Encryption::DesCbc,
+            EspEncryption::TripleDesCbc => esp::Encryption::TripleDesCbc,
+            EspEncryption::AesCbc { key_bits } => esp::Encryption::AesCbc(size(key_bits)?),
+            EspEncryption::AesGcm16 { key_bits } => esp::Encryption::AesGcm16(size(key_bits)?),
+        })
+    }
 }
 
 /// ESP integrity transforms (RFC 2407 s.4.5 "Authentication Algorithm").
@@ -363,6 +377,19 @@ impl EspIntegrity {
             EspIntegrity::HmacSha256_128 => "esp-sha256-hmac",
             EspIntegrity::HmacSha384_192 => "esp-sha384-hmac",
             EspIntegrity::HmacSha512_256 => "esp-sha512-hmac",
+        }
+    }
+
+    /// The ESP engine's integrity transform (the same algorithms).
+    #[must_use]
+    pub fn to_esp(self) -> esp::Integrity {
+        match self {
+            EspIntegrity::None => esp::Integrity::None,
+            EspIntegrity::HmacMd5_96 => esp::Integrity::HmacMd5_96,
+            EspIntegrity::HmacSha1_96 => esp::Integrity::HmacSha1_96,
+            EspIntegrity::HmacSha256_128 => esp::Integrity::HmacSha256_128,
+            EspIntegrity::HmacSha384_192 => esp::Integrity::HmacSha384_192,
+            EspIntegrity::HmacSha512_256 => esp::Integrity::HmacSha512_256,
         }
     }
 }

@@ -1,5 +1,5 @@
 //! Small value types shared by the configuration, the engine and its
-//! events: handles, SPIs, proxy identities (RFC 2407 s.4.6.2), lifetimes
+//! events: handles, SPIs (re-exported from `esp`), proxy identities (RFC 2407 s.4.6.2), lifetimes
 //! (RFC 2407 s.4.5), roles and the IOS state names.
 
 use core::fmt;
@@ -46,30 +46,9 @@ impl fmt::Display for NegotiationId {
     }
 }
 
-/// An IPsec SPI (RFC 4303 s.2.1). Values 1..=255 are reserved; the engine
-/// never allocates them.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Spi(pub u32);
-
-impl Spi {
-    /// The SPI in network byte order, as in Proposal and Delete payloads.
-    #[must_use]
-    pub fn to_bytes(self) -> [u8; 4] {
-        self.0.to_be_bytes()
-    }
-}
-
-impl fmt::Debug for Spi {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Spi({:#010X})", self.0)
-    }
-}
-
-impl fmt::Display for Spi {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:#010X}", self.0)
-    }
-}
+/// An IPsec SPI (RFC 4303 s.2.1), defined by the ESP engine. Values
+/// 1..=255 are reserved; this engine never allocates them.
+pub use esp::Spi;
 
 /// Which side of an exchange we are.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -88,6 +67,13 @@ impl Role {
             Role::Initiator => "I",
             Role::Responder => "R",
         }
+    }
+}
+
+impl fmt::Display for Role {
+    /// As IOS's debug lines print it: `(I)` or `(R)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "({})", self.letter())
     }
 }
 
@@ -378,6 +364,45 @@ impl ProxyId {
         v6 == v6b && s <= b && b <= e
     }
 
+    /// The addresses as an ESP selector's address range; `None` for a
+    /// prefix longer than the address or a reversed range.
+    #[must_use]
+    pub fn esp_addr_range(&self) -> Option<esp::AddrRange> {
+        match self.addr {
+            ProxyAddr::Host(a) => Some(esp::AddrRange::single(a)),
+            ProxyAddr::Subnet { addr, prefix } => esp::AddrRange::prefix(addr, prefix).ok(),
+            ProxyAddr::Range { start, end } => esp::AddrRange::new(start, end).ok(),
+        }
+    }
+
+    /// The ESP selector of the packets from `self` to `dst` (RFC 4301
+    /// s.4.4.1): a Quick Mode's proxies, in one direction. `None` when the
+    /// two name different protocols (nothing matches both) or an address
+    /// range ESP cannot express.
+    #[must_use]
+    pub fn esp_selector(&self, dst: &ProxyId) -> Option<esp::TrafficSelector> {
+        let protocol = match (self.protocol, dst.protocol) {
+            (0, 0) => None,
+            (0, p) | (p, 0) => Some(p),
+            (a, b) if a == b => Some(a),
+            _ => return None,
+        };
+        let ports = |port: u16| {
+            if port == 0 {
+                esp::PortRange::ANY
+            } else {
+                esp::PortRange::single(port)
+            }
+        };
+        Some(esp::TrafficSelector {
+            src: Some(self.esp_addr_range()?),
+            dst: Some(dst.esp_addr_range()?),
+            protocol,
+            src_ports: ports(self.port),
+            dst_ports: ports(dst.port),
+        })
+    }
+
     /// Reads a proxy identity from a received ID payload.
     ///
     /// # Errors
@@ -623,6 +648,22 @@ mod tests {
     }
 
     #[test]
+    fn selectors_follow_the_direction() {
+        let local = ProxyId::subnet("13.13.13.0".parse().unwrap(), 24);
+        let remote = ProxyId::subnet("12.12.12.0".parse().unwrap(), 24).with_protocol_port(17, 53);
+        let out = local.esp_selector(&remote).unwrap();
+        let a: IpAddr = "13.13.13.14".parse().unwrap();
+        let b: IpAddr = "12.12.12.13".parse().unwrap();
+        assert!(out.matches_packet(a, b, 17, Some((1000, 53))));
+        assert!(!out.matches_packet(b, a, 17, Some((53, 1000))));
+        assert!(!out.matches_packet(a, b, 17, Some((1000, 54))));
+        assert!(!out.matches_packet(a, b, 6, Some((1000, 53))));
+        // Two different protocols select nothing: refused.
+        let tcp = ProxyId::subnet("13.13.13.0".parse().unwrap(), 24).with_protocol_port(6, 0);
+        assert!(tcp.esp_selector(&remote).is_none());
+    }
+
+    #[test]
     fn bad_proxies() {
         let id = IdRepr::new(IdData::Ipv4Subnet {
             address: Ipv4Addr::new(10, 0, 0, 0),
@@ -639,6 +680,12 @@ mod tests {
             ProxyId::from_id(&id),
             Err(ProxyIdError::NotAnAddress(_))
         ));
+    }
+
+    #[test]
+    fn roles_display_as_ios_prints_them() {
+        assert_eq!(Role::Initiator.to_string(), "(I)");
+        assert_eq!(Role::Responder.to_string(), "(R)");
     }
 
     #[test]

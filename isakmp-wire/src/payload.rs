@@ -35,7 +35,7 @@ pub struct ParseConfig {
 impl Default for ParseConfig {
     fn default() -> Self {
         Self {
-            ted_exchange_type: Some(crate::ted::TED_EXCHANGE_TYPE),
+            ted_exchange_type: Some(ExchangeType::TED),
         }
     }
 }

@@ -232,23 +232,9 @@ impl ClockMark {
     }
 }
 
-/// Which side of an exchange a router is, as IOS prints it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Role {
-    /// `(I)`.
-    Initiator,
-    /// `(R)`.
-    Responder,
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Initiator => "(I)",
-            Self::Responder => "(R)",
-        })
-    }
-}
+/// Which side of an exchange a router is: the IKE engine's type, which
+/// displays as IOS prints it, `(I)` or `(R)`.
+pub use ike_sm::Role;
 
 /// One structured log event.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -1102,7 +1088,7 @@ fn isakmp_messages(c: u32, quick_mode: bool, event: &TraceEvent) -> Vec<String> 
             (Some(role), Some(state)) => m.push(format!(
                 "ISAKMP (0:{c}): received packet from {} {} {}",
                 from.ip(),
-                log_role(*role),
+                role,
                 state.ios_name()
             )),
             _ => {
@@ -1139,7 +1125,7 @@ fn isakmp_messages(c: u32, quick_mode: bool, event: &TraceEvent) -> Vec<String> 
             m.push(format!(
                 "ISAKMP (0:{c}): sending packet to {} {} {}",
                 to.ip(),
-                log_role(*role),
+                role,
                 state.ios_name()
             ));
         }
@@ -1325,13 +1311,6 @@ fn isakmp_messages(c: u32, quick_mode: bool, event: &TraceEvent) -> Vec<String> 
         _ => m.push(format!("ISAKMP (0:{c}): {event:?}")),
     }
     m
-}
-
-fn log_role(role: ike_sm::Role) -> Role {
-    match role {
-        ike_sm::Role::Initiator => Role::Initiator,
-        ike_sm::Role::Responder => Role::Responder,
-    }
 }
 
 fn addresses_only(p: &ProxyIdent) -> Ipv4Addr {

@@ -8,9 +8,11 @@
 //!
 //! DES keys are checked against the weak and semi-weak keys of FIPS PUB 74
 //! s.3.6 (RFC 2405 s.5, RFC 2409 Appendix B), ignoring the parity bits as DES
-//! itself does. A 3DES key whose K1 equals K2 or whose K2 equals K3 collapses
-//! to single DES and is rejected too (RFC 2451 s.2.3 asks for independent
-//! keys); each of its three parts is also checked for weakness.
+//! itself does. A 3DES key whose K1 equals K2 or whose K2 equals K3
+//! collapses to single DES and is rejected too (RFC 2451 s.2.3 asks for
+//! independent keys); each of its three parts is also checked for weakness.
+//! The checks and the CBC mode itself are [`esp::cipher`]'s, shared with
+//! the ESP transforms.
 //!
 //! # Padding
 //!
@@ -30,12 +32,9 @@
 
 use core::fmt;
 
-use cbc::cipher::{
-    BlockCipherEncrypt, BlockModeDecrypt, BlockModeEncrypt, InnerIvInit, KeyInit,
-    array::{Array, ArraySize},
-};
-use subtle::ConstantTimeEq;
-use zeroize::{ZeroizeOnDrop, Zeroizing};
+use cbc::cipher::KeyInit;
+use esp::cipher::{cbc_decrypt, cbc_encrypt, is_degenerate_triple_des_key, is_weak_des_key};
+use zeroize::ZeroizeOnDrop;
 
 use super::CryptoError;
 
@@ -271,14 +270,14 @@ impl Cipher {
     /// [`CryptoError::IvLength`] or [`CryptoError::NotBlockAligned`]; `buf`
     /// is untouched then.
     pub fn encrypt_in_place(&self, iv: &[u8], buf: &mut [u8]) -> Result<(), CryptoError> {
-        self.check(iv, buf)?;
-        match &self.inner {
+        let done = match &self.inner {
             Inner::Des(c) => cbc_encrypt(c, iv, buf),
             Inner::TripleDes(c) => cbc_encrypt(c, iv, buf),
             Inner::Aes128(c) => cbc_encrypt(c, iv, buf),
             Inner::Aes192(c) => cbc_encrypt(c, iv, buf),
             Inner::Aes256(c) => cbc_encrypt(c, iv, buf),
-        }
+        };
+        done.map_err(CryptoError::from)
     }
 
     /// CBC-decrypts `buf` in place with `iv`. `buf` must be whole blocks.
@@ -288,31 +287,14 @@ impl Cipher {
     /// [`CryptoError::IvLength`] or [`CryptoError::NotBlockAligned`]; `buf`
     /// is untouched then.
     pub fn decrypt_in_place(&self, iv: &[u8], buf: &mut [u8]) -> Result<(), CryptoError> {
-        self.check(iv, buf)?;
-        match &self.inner {
+        let done = match &self.inner {
             Inner::Des(c) => cbc_decrypt(c, iv, buf),
             Inner::TripleDes(c) => cbc_decrypt(c, iv, buf),
             Inner::Aes128(c) => cbc_decrypt(c, iv, buf),
             Inner::Aes192(c) => cbc_decrypt(c, iv, buf),
             Inner::Aes256(c) => cbc_decrypt(c, iv, buf),
-        }
-    }
-
-    fn check(&self, iv: &[u8], buf: &[u8]) -> Result<(), CryptoError> {
-        let block_len = self.block_len();
-        if iv.len() != block_len {
-            return Err(CryptoError::IvLength {
-                expected: block_len,
-                actual: iv.len(),
-            });
-        }
-        if !buf.len().is_multiple_of(block_len) {
-            return Err(CryptoError::NotBlockAligned {
-                len: buf.len(),
-                block_len,
-            });
-        }
-        Ok(())
+        };
+        done.map_err(CryptoError::from)
     }
 }
 
@@ -324,91 +306,6 @@ impl fmt::Debug for Cipher {
     }
 }
 
-fn cbc_encrypt<C>(c: &C, iv: &[u8], buf: &mut [u8]) -> Result<(), CryptoError>
-where
-    C: BlockCipherEncrypt + Clone,
-{
-    let mut mode = cbc::Encryptor::<C>::inner_iv_slice_init(c.clone(), iv)
-        .map_err(|_| iv_length_error(C::block_size(), iv))?;
-    mode.encrypt_blocks(whole_blocks(buf)?);
-    Ok(())
-}
-
-fn cbc_decrypt<C>(c: &C, iv: &[u8], buf: &mut [u8]) -> Result<(), CryptoError>
-where
-    C: cbc::cipher::BlockCipherDecrypt + Clone,
-{
-    let mut mode = cbc::Decryptor::<C>::inner_iv_slice_init(c.clone(), iv)
-        .map_err(|_| iv_length_error(C::block_size(), iv))?;
-    mode.decrypt_blocks(whole_blocks(buf)?);
-    Ok(())
-}
-
-fn iv_length_error(block_len: usize, iv: &[u8]) -> CryptoError {
-    CryptoError::IvLength {
-        expected: block_len,
-        actual: iv.len(),
-    }
-}
-
-/// `buf` as whole blocks of `N` bytes. A tail is unreachable after
-/// `Cipher::check`; it is still an error, so that a partial block is never
-/// silently left in clear (or undecrypted).
-fn whole_blocks<N: ArraySize>(buf: &mut [u8]) -> Result<&mut [Array<u8, N>], CryptoError> {
-    let (blocks, tail) = Array::slice_as_chunks_mut(buf);
-    if !tail.is_empty() {
-        return Err(CryptoError::NotBlockAligned {
-            len: blocks.len().saturating_mul(N::USIZE) + tail.len(),
-            block_len: N::USIZE,
-        });
-    }
-    Ok(blocks)
-}
-
-/// The 4 weak and 12 semi-weak DES keys of FIPS PUB 74 s.3.6, as printed
-/// there (odd parity); compared after clearing the parity bits.
-const DES_WEAK_KEYS: [[u8; 8]; 16] = [
-    // weak
-    [0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01],
-    [0xfe, 0xfe, 0xfe, 0xfe, 0xfe, 0xfe, 0xfe, 0xfe],
-    [0xe0, 0xe0, 0xe0, 0xe0, 0xf1, 0xf1, 0xf1, 0xf1],
-    [0x1f, 0x1f, 0x1f, 0x1f, 0x0e, 0x0e, 0x0e, 0x0e],
-    // semi-weak pairs
-    [0x01, 0xfe, 0x01, 0xfe, 0x01, 0xfe, 0x01, 0xfe],
-    [0xfe, 0x01, 0xfe, 0x01, 0xfe, 0x01, 0xfe, 0x01],
-    [0x1f, 0xe0, 0x1f, 0xe0, 0x0e, 0xf1, 0x0e, 0xf1],
-    [0xe0, 0x1f, 0xe0, 0x1f, 0xf1, 0x0e, 0xf1, 0x0e],
-    [0x01, 0xe0, 0x01, 0xe0, 0x01, 0xf1, 0x01, 0xf1],
-    [0xe0, 0x01, 0xe0, 0x01, 0xf1, 0x01, 0xf1, 0x01],
-    [0x1f, 0xfe, 0x1f, 0xfe, 0x0e, 0xfe, 0x0e, 0xfe],
-    [0xfe, 0x1f, 0xfe, 0x1f, 0xfe, 0x0e, 0xfe, 0x0e],
-    [0x01, 0x1f, 0x01, 0x1f, 0x01, 0x0e, 0x01, 0x0e],
-    [0x1f, 0x01, 0x1f, 0x01, 0x0e, 0x01, 0x0e, 0x01],
-    [0xe0, 0xfe, 0xe0, 0xfe, 0xf1, 0xfe, 0xf1, 0xfe],
-    [0xfe, 0xe0, 0xfe, 0xe0, 0xfe, 0xf1, 0xfe, 0xf1],
-];
-
-/// The key with its parity bits cleared, as DES sees it (a copy of the
-/// key: wiped when dropped).
-fn des_effective(key: &[u8]) -> Zeroizing<[u8; 8]> {
-    let mut k = Zeroizing::new([0u8; 8]);
-    for (d, s) in k.iter_mut().zip(key) {
-        *d = s & 0xfe;
-    }
-    k
-}
-
-/// Whether an 8-byte DES key is weak or semi-weak. Runs in constant time:
-/// the key is secret.
-pub(crate) fn is_weak_des_key(key: &[u8]) -> bool {
-    let k = des_effective(key);
-    let mut hit = subtle::Choice::from(0);
-    for w in &DES_WEAK_KEYS {
-        hit |= k.ct_eq(&*des_effective(w));
-    }
-    bool::from(hit)
-}
-
 fn check_des_key(key: &[u8], alg: EncryptionAlgorithm) -> Result<(), CryptoError> {
     if is_weak_des_key(key) {
         Err(CryptoError::WeakKey { algorithm: alg })
@@ -418,18 +315,15 @@ fn check_des_key(key: &[u8], alg: EncryptionAlgorithm) -> Result<(), CryptoError
 }
 
 fn check_3des_key(key: &[u8]) -> Result<(), CryptoError> {
-    let (Some(k1), Some(k2), Some(k3)) = (key.get(0..8), key.get(8..16), key.get(16..24)) else {
-        return Err(CryptoError::KeyLength {
-            algorithm: EncryptionAlgorithm::TripleDesCbc,
-            expected: 24,
-            actual: key.len(),
-        });
-    };
-    for k in [k1, k2, k3] {
+    let key: &[u8; 24] = key.try_into().map_err(|_| CryptoError::KeyLength {
+        algorithm: EncryptionAlgorithm::TripleDesCbc,
+        expected: 24,
+        actual: key.len(),
+    })?;
+    for k in key.chunks(8) {
         check_des_key(k, EncryptionAlgorithm::TripleDesCbc)?;
     }
-    let (e1, e2, e3) = (des_effective(k1), des_effective(k2), des_effective(k3));
-    if bool::from(e1.ct_eq(&*e2) | e2.ct_eq(&*e3)) {
+    if is_degenerate_triple_des_key(key) {
         return Err(CryptoError::DegenerateTripleDesKey);
     }
     Ok(())

@@ -310,7 +310,7 @@ impl DhKeyPair {
         // bits is a multiple of 8 and below the prime's size.
         let nbytes = (bits / 8) as usize;
         let mut private = SecretBytes::zeroed(len);
-        if let Some(low) = private.as_mut_slice().get_mut(len.saturating_sub(nbytes)..) {
+        if let Some(low) = private.expose_mut().get_mut(len.saturating_sub(nbytes)..) {
             rng.fill_bytes(low);
             if let Some(top) = low.first_mut() {
                 *top |= 0x80;
@@ -331,7 +331,7 @@ impl DhKeyPair {
             return Err(CryptoError::DhPrivateValue { group });
         };
         let mut private = SecretBytes::zeroed(len);
-        if let Some(dst) = private.as_mut_slice().get_mut(pad..) {
+        if let Some(dst) = private.expose_mut().get_mut(pad..) {
             dst.copy_from_slice(x);
         }
         if !dispatch!(group, in_open_range(private.expose())) {

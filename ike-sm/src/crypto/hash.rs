@@ -101,7 +101,7 @@ impl HashAlgorithm {
     #[must_use]
     pub fn prf(self, key: &[u8], parts: &[&[u8]]) -> SecretBytes {
         let mut out = SecretBytes::zeroed(self.output_len());
-        self.prf_into(key, parts, out.as_mut_slice());
+        self.prf_into(key, parts, out.expose_mut());
         out
     }
 

@@ -266,7 +266,7 @@ pub fn prf_expand(prf: HashAlgorithm, key: &[u8], seed_parts: &[&[u8]], len: usi
     let mut out = SecretBytes::zeroed(len);
     let block = prf.output_len();
     let mut prev = SecretBytes::zeroed(0);
-    for chunk in out.as_mut_slice().chunks_mut(block) {
+    for chunk in out.expose_mut().chunks_mut(block) {
         let mut parts: Vec<&[u8]> = Vec::with_capacity(seed_parts.len().saturating_add(1));
         parts.push(prev.expose());
         parts.extend_from_slice(seed_parts);
@@ -289,7 +289,7 @@ pub fn appendix_b_expand(prf: HashAlgorithm, skeyid_e: &[u8], len: usize) -> Sec
     }
     let mut out = SecretBytes::zeroed(len);
     let mut prev = SecretBytes::from_slice(&[0]);
-    for chunk in out.as_mut_slice().chunks_mut(prf.output_len()) {
+    for chunk in out.expose_mut().chunks_mut(prf.output_len()) {
         let k = prf.prf(skeyid_e, &[prev.expose()]);
         copy_prefix(chunk, k.expose());
         prev = k;

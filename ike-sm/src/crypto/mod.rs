@@ -146,3 +146,17 @@ pub enum CryptoError {
     #[error("IV chain moved since this message was processed; not committed")]
     StaleIv,
 }
+
+/// The CBC helpers' refusals, which [`Cipher`] reports as its own.
+impl From<esp::cipher::CbcError> for CryptoError {
+    fn from(e: esp::cipher::CbcError) -> Self {
+        match e {
+            esp::cipher::CbcError::IvLength { expected, actual } => {
+                Self::IvLength { expected, actual }
+            }
+            esp::cipher::CbcError::NotBlockAligned { len, block_len } => {
+                Self::NotBlockAligned { len, block_len }
+            }
+        }
+    }
+}

@@ -9,7 +9,6 @@
 use core::fmt;
 
 use subtle::ConstantTimeEq;
-use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 /// Compares two byte strings in constant time (for equal lengths).
 ///
@@ -20,92 +19,10 @@ pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && bool::from(a.ct_eq(b))
 }
 
-/// Secret bytes: wiped from memory on drop, redacted in `Debug`.
-///
-/// Equality (`==`) runs in constant time. Read the bytes with
-/// [`expose`](Self::expose); the name is there to make every read visible in
-/// review.
-#[derive(Clone, Default)]
-pub struct SecretBytes(Zeroizing<Vec<u8>>);
-
-impl SecretBytes {
-    /// Takes ownership of `bytes`; they are wiped when the value is dropped.
-    #[must_use]
-    pub fn new(bytes: Vec<u8>) -> Self {
-        Self(Zeroizing::new(bytes))
-    }
-
-    /// Copies `bytes` into a new secret.
-    #[must_use]
-    pub fn from_slice(bytes: &[u8]) -> Self {
-        Self::new(bytes.to_vec())
-    }
-
-    /// A secret of `len` zero bytes, to be filled in place.
-    ///
-    /// The allocation has its final size from the start, so no copy of the
-    /// secret is left behind by a reallocation.
-    pub(crate) fn zeroed(len: usize) -> Self {
-        Self::new(vec![0; len])
-    }
-
-    pub(crate) fn as_mut_slice(&mut self) -> &mut [u8] {
-        self.0.as_mut_slice()
-    }
-
-    /// The secret bytes.
-    #[must_use]
-    pub fn expose(&self) -> &[u8] {
-        self.0.as_slice()
-    }
-
-    /// Length in bytes (not secret).
-    #[must_use]
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    /// Whether the secret is empty.
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
-impl fmt::Debug for SecretBytes {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "SecretBytes(<redacted {} bytes>)", self.0.len())
-    }
-}
-
-/// Wipes the bytes now (they are wiped on drop anyway) and leaves an empty
-/// secret: for a caller that is done with a key before it goes out of scope.
-impl Zeroize for SecretBytes {
-    fn zeroize(&mut self) {
-        self.0.zeroize();
-    }
-}
-
-// The only field is a `Zeroizing`, which wipes on drop.
-impl ZeroizeOnDrop for SecretBytes {}
-
-impl PartialEq for SecretBytes {
-    fn eq(&self, other: &Self) -> bool {
-        ct_eq(self.expose(), other.expose())
-    }
-}
-
-impl Eq for SecretBytes {}
-
-impl ConstantTimeEq for SecretBytes {
-    fn ct_eq(&self, other: &Self) -> subtle::Choice {
-        if self.len() == other.len() {
-            self.expose().ct_eq(other.expose())
-        } else {
-            subtle::Choice::from(0)
-        }
-    }
-}
+/// Secret bytes: wiped from memory on drop, redacted in `Debug`, compared
+/// in constant time. The ESP engine's type, shared so that keys pass from
+/// the IKE engine to ESP without conversion.
+pub use esp::SecretBytes;
 
 /// Largest output of the supported hashes (SHA2-512).
 pub(crate) const MAX_HASH_LEN: usize = 64;

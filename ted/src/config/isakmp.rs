@@ -34,37 +34,8 @@ use std::ops::RangeInclusive;
 use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
-/// AES key length.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum AesKeySize {
-    /// 128-bit key (the IOS default when no length is given).
-    Aes128,
-    /// 192-bit key.
-    Aes192,
-    /// 256-bit key.
-    Aes256,
-}
-
-impl AesKeySize {
-    /// Key length in bits.
-    pub fn bits(self) -> u16 {
-        match self {
-            Self::Aes128 => 128,
-            Self::Aes192 => 192,
-            Self::Aes256 => 256,
-        }
-    }
-
-    /// The size for a length in bits (128, 192 or 256).
-    pub fn from_bits(bits: u32) -> Option<Self> {
-        match bits {
-            128 => Some(Self::Aes128),
-            192 => Some(Self::Aes192),
-            256 => Some(Self::Aes256),
-            _ => None,
-        }
-    }
-}
+/// AES key length (`aes 256`, `esp-aes 192`): the ESP engine's type.
+pub use esp::AesKeySize;
 
 /// Phase-1 encryption (`encryption des | 3des | aes [128|192|256]`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

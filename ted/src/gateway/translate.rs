@@ -10,6 +10,11 @@
 //! entry accepts any peer. Parts the engines cannot run (RSA
 //! authentication, AH and IPComp transforms, non-contiguous masks) are
 //! left out and reported, never silently changed into something else.
+//!
+//! The two engines share their IPsec vocabulary (`Spi`, `SecretBytes`,
+//! `AesKeySize` are esp's) and ike-sm states a negotiated transform and
+//! its proxies in esp's terms (`EspEncryption::to_esp`,
+//! `ProxyId::esp_selector`); what is left here is the gateway's policy.
 
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -86,10 +91,6 @@ pub(crate) fn lifetime(l: SaLifetime) -> ike_sm::Lifetime {
     }
 }
 
-fn aes_bits(size: AesKeySize) -> u16 {
-    size.bits()
-}
-
 /// An IOS transform set as the IKE engine's ESP transform, or why not.
 pub(crate) fn ike_transform_set(set: &TransformSet) -> Result<ike_sm::TransformSet, String> {
     if let Some(ah) = set.ah() {
@@ -108,10 +109,10 @@ pub(crate) fn ike_transform_set(set: &TransformSet) -> Result<ike_sm::TransformS
         Some(Transform::EspDes) => EspEncryption::DesCbc,
         Some(Transform::Esp3des) => EspEncryption::TripleDesCbc,
         Some(Transform::EspAes(size)) => EspEncryption::AesCbc {
-            key_bits: aes_bits(size),
+            key_bits: size.bits(),
         },
         Some(Transform::EspGcm(size)) => EspEncryption::AesGcm16 {
-            key_bits: aes_bits(size),
+            key_bits: size.bits(),
         },
         // `esp-sha-hmac` alone is ESP with NULL encryption (RFC 2410).
         Some(Transform::EspNull) | None => EspEncryption::Null,
@@ -217,69 +218,6 @@ pub(crate) fn proxy_from_ike(p: &ProxyId) -> Option<ProxyIdent> {
     })
 }
 
-/// The address range of a proxy identity, for an ESP selector.
-fn addr_range(p: &ProxyId) -> Option<esp::AddrRange> {
-    match p.addr {
-        ProxyAddr::Host(a) => Some(esp::AddrRange::single(a)),
-        ProxyAddr::Subnet { addr, prefix } => esp::AddrRange::prefix(addr, prefix).ok(),
-        ProxyAddr::Range { start, end } => esp::AddrRange::new(start, end).ok(),
-    }
-}
-
-fn port_range(port: u16) -> esp::PortRange {
-    if port == 0 {
-        esp::PortRange::ANY
-    } else {
-        esp::PortRange::single(port)
-    }
-}
-
-/// The ESP selector of the packets from `src` to `dst` (RFC 4301 s.4.4.1):
-/// the proxies of a Quick Mode, in one direction.
-pub(crate) fn selector(src: &ProxyId, dst: &ProxyId) -> Option<esp::TrafficSelector> {
-    let protocol = match (src.protocol, dst.protocol) {
-        (0, 0) => None,
-        (0, p) | (p, 0) => Some(p),
-        (a, b) if a == b => Some(a),
-        _ => return None,
-    };
-    Some(esp::TrafficSelector {
-        src: Some(addr_range(src)?),
-        dst: Some(addr_range(dst)?),
-        protocol,
-        src_ports: port_range(src.port),
-        dst_ports: port_range(dst.port),
-    })
-}
-
-/// The ESP transforms of a negotiated ESP transform.
-pub(crate) fn esp_algorithms(t: &EspTransform) -> Option<(esp::Encryption, esp::Integrity)> {
-    let size = |bits: u16| match bits {
-        128 => Some(esp::AesKeySize::Aes128),
-        192 => Some(esp::AesKeySize::Aes192),
-        256 => Some(esp::AesKeySize::Aes256),
-        _ => None,
-    };
-    let enc = match t.encryption {
-        EspEncryption::Null => esp::Encryption::Null,
-        EspEncryption::DesCbc => esp::Encryption::DesCbc,
-        EspEncryption::TripleDesCbc => esp::Encryption::TripleDesCbc,
-        EspEncryption::AesCbc { key_bits } => esp::Encryption::AesCbc(size(key_bits)?),
-        EspEncryption::AesGcm16 { key_bits } => esp::Encryption::AesGcm16(size(key_bits)?),
-        _ => return None,
-    };
-    let integrity = match t.integrity {
-        EspIntegrity::None => esp::Integrity::None,
-        EspIntegrity::HmacMd5_96 => esp::Integrity::HmacMd5_96,
-        EspIntegrity::HmacSha1_96 => esp::Integrity::HmacSha1_96,
-        EspIntegrity::HmacSha256_128 => esp::Integrity::HmacSha256_128,
-        EspIntegrity::HmacSha384_192 => esp::Integrity::HmacSha384_192,
-        EspIntegrity::HmacSha512_256 => esp::Integrity::HmacSha512_256,
-        _ => return None,
-    };
-    Some((enc, integrity))
-}
-
 /// The parameters of one direction of a negotiated SA pair.
 ///
 /// Weak algorithms and ESP without integrity are allowed here because the
@@ -290,7 +228,8 @@ pub(crate) fn esp_params(
     est: &ike_sm::Phase2Established,
     direction: esp::Direction,
 ) -> Option<esp::SaParams> {
-    let (encryption, integrity) = esp_algorithms(&est.transform)?;
+    let encryption = est.transform.encryption.to_esp()?;
+    let integrity = est.transform.integrity.to_esp();
     let (IpAddr::V4(local), IpAddr::V4(remote)) = (est.local.ip(), est.remote.ip()) else {
         return None;
     };
@@ -302,7 +241,7 @@ pub(crate) fn esp_params(
                 src: remote,
                 dst: local,
             },
-            selector(&est.remote_proxy, &est.local_proxy)?,
+            est.remote_proxy.esp_selector(&est.local_proxy)?,
         ),
         esp::Direction::Outbound => (
             &est.outbound,
@@ -311,7 +250,7 @@ pub(crate) fn esp_params(
                 src: local,
                 dst: remote,
             },
-            selector(&est.local_proxy, &est.remote_proxy)?,
+            est.local_proxy.esp_selector(&est.remote_proxy)?,
         ),
     };
     let mode = match est.transform.mode {
@@ -319,12 +258,15 @@ pub(crate) fn esp_params(
         EspMode::Transport => esp::Mode::Transport,
     };
     let mut p = esp::SaParams::new(
-        esp::Spi(spi.0),
+        spi,
         direction,
         mode,
         encryption,
         integrity,
-        esp::Keys::new(keys.encryption_key.expose(), keys.integrity_key.expose()),
+        esp::Keys {
+            encryption: keys.encryption_key.clone(),
+            integrity: keys.integrity_key.clone(),
+        },
     );
     p.selector = sel;
     p.allow_weak = encryption.is_weak() || integrity.is_weak();
@@ -636,22 +578,6 @@ mod tests {
             proxy_from_ike(&range).unwrap().to_string(),
             "10.0.0.0/255.255.255.240/0/0"
         );
-    }
-
-    #[test]
-    fn selectors_follow_the_direction() {
-        let local = ProxyId::subnet("13.13.13.0".parse().unwrap(), 24);
-        let remote = ProxyId::subnet("12.12.12.0".parse().unwrap(), 24).with_protocol_port(17, 53);
-        let out = selector(&local, &remote).unwrap();
-        let a: IpAddr = "13.13.13.14".parse().unwrap();
-        let b: IpAddr = "12.12.12.13".parse().unwrap();
-        assert!(out.matches_packet(a, b, 17, Some((1000, 53))));
-        assert!(!out.matches_packet(b, a, 17, Some((53, 1000))));
-        assert!(!out.matches_packet(a, b, 17, Some((1000, 54))));
-        assert!(!out.matches_packet(a, b, 6, Some((1000, 53))));
-        // Two different protocols select nothing: refused.
-        let tcp = ProxyId::subnet("13.13.13.0".parse().unwrap(), 24).with_protocol_port(6, 0);
-        assert!(selector(&tcp, &remote).is_none());
     }
 
     #[test]
