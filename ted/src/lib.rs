@@ -58,3 +58,6 @@ pub mod discovery;
 pub mod gateway;
 pub mod log;
 pub mod show;
+mod transmit;
+
+pub use transmit::{Transmit, TransmitKind};

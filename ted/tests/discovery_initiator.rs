@@ -114,7 +114,7 @@ impl Pair {
             source: sock(FRED),
             destination: sock(DAPHNE),
             payload: r.to_message(ExchangeType::TED).to_vec().unwrap(),
-            kind: ted::discovery::TransmitKind::Response,
+            kind: ted::discovery::TransmitKind::TedResponse,
         }
     }
 }

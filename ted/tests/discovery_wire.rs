@@ -50,7 +50,7 @@ fn probe_is_the_worked_example() {
     let probes = drain_transmits(&mut d);
     assert_eq!(probes.len(), 1);
     let probe = &probes[0];
-    assert_eq!(probe.kind, TransmitKind::Probe);
+    assert_eq!(probe.kind, TransmitKind::TedProbe);
     assert_eq!(probe.payload, PROBE);
     // docs/ted-wire.md, "The exchange": IP source = the packet's source, destination = its
     // destination, UDP 500 -> 500.
@@ -73,7 +73,7 @@ fn response_is_the_worked_example() {
     let responses = drain_transmits(&mut d);
     assert_eq!(responses.len(), 1);
     let response = &responses[0];
-    assert_eq!(response.kind, TransmitKind::Response);
+    assert_eq!(response.kind, TransmitKind::TedResponse);
     assert_eq!(response.payload, RESPONSE);
     // "TED V3": from the responder's own address to the probe's ID address.
     assert_eq!(response.source, sock(FRED));

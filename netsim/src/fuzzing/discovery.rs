@@ -178,8 +178,8 @@ fn check_transmit(t: &Transmit, local: &[Ipv4Addr]) {
         TedMessage::from_message(&repr, isakmp_wire::ExchangeType::TED),
         t.kind,
     ) {
-        (Ok(TedMessage::Probe(_)), TransmitKind::Probe) => {}
-        (Ok(TedMessage::Response(r)), TransmitKind::Response) => {
+        (Ok(TedMessage::Probe(_)), TransmitKind::TedProbe) => {}
+        (Ok(TedMessage::Response(r)), TransmitKind::TedResponse) => {
             assert!(
                 local.contains(t.source.ip()),
                 "response from {} which is not ours",

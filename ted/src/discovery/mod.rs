@@ -113,6 +113,8 @@ pub use event::{
 };
 pub use trigger::{Trigger, TriggerError};
 
+pub use crate::transmit::{Transmit, TransmitKind};
+
 use crate::acl::ProxyIdent;
 use crate::config::Config;
 use config::TokenBucket;
@@ -178,31 +180,6 @@ impl<'a> Datagram<'a> {
         self.crypto_map = Some(map);
         self
     }
-}
-
-/// What a TED datagram to send is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum TransmitKind {
-    /// A probe (or its retransmission).
-    Probe,
-    /// A response.
-    Response,
-}
-
-/// A UDP datagram to send, from [`Discovery::poll_transmit`]. A probe's
-/// source is the protected host's address, not one of the router's: the
-/// caller sends it as a raw IPv4 packet, routed by its destination.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Transmit {
-    /// IP source and UDP source port.
-    pub source: SocketAddrV4,
-    /// IP destination and UDP destination port.
-    pub destination: SocketAddrV4,
-    /// The ISAKMP message.
-    pub payload: Vec<u8>,
-    /// Probe or response.
-    pub kind: TransmitKind,
 }
 
 /// A pending discovery, for inspection.
@@ -621,7 +598,7 @@ impl Discovery {
             source,
             destination,
             payload,
-            kind: TransmitKind::Probe,
+            kind: TransmitKind::TedProbe,
         }) {
             self.stats.probes_sent = self.stats.probes_sent.saturating_add(1);
             if attempt > 0 {
@@ -756,7 +733,7 @@ impl Discovery {
             source: response_source,
             destination: response_destination,
             payload: bytes,
-            kind: TransmitKind::Response,
+            kind: TransmitKind::TedResponse,
         });
         self.stats.probes_answered = self.stats.probes_answered.saturating_add(1);
         self.push_event(Event::ProbeAnswered(Box::new(ProbeAnswer {

@@ -1,38 +1,10 @@
 //! What a [`Gateway`](super::Gateway) hands back: the verdict on each
 //! packet, the datagrams to send, the events to report, and its counters.
 
-use std::net::{Ipv4Addr, SocketAddrV4};
+use std::net::Ipv4Addr;
 use std::ops::Range;
 
 use crate::acl::ProxyIdent;
-
-/// What a UDP datagram from [`poll_transmit`](super::Gateway::poll_transmit) is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum TransmitKind {
-    /// An IKE message (Main, Quick, Informational), from this gateway's
-    /// outside address.
-    Ike,
-    /// A TED probe: its source is the protected host whose packet
-    /// triggered it, not one of this gateway's addresses; send it as a raw
-    /// IPv4/UDP packet routed by its destination (docs/ted-wire.md, "The exchange").
-    TedProbe,
-    /// A TED response, from this gateway's outside address.
-    TedResponse,
-}
-
-/// A UDP datagram to send (port 500 to port 500).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Transmit {
-    /// IP source and UDP source port.
-    pub source: SocketAddrV4,
-    /// IP destination and UDP destination port.
-    pub destination: SocketAddrV4,
-    /// The UDP payload.
-    pub payload: Vec<u8>,
-    /// What it is.
-    pub kind: TransmitKind,
-}
 
 /// What to do with a packet from the protected side
 /// ([`handle_plaintext`](super::Gateway::handle_plaintext)).

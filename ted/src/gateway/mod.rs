@@ -143,13 +143,15 @@ use crate::discovery::{self, Discovered, Discovery, DiscoveryId, Disposition, Tr
 use crate::log::{DebugLog, IpsecSaLogKind, IpsecSaPairLog, LogEvent, Record, Role};
 
 pub use event::{
-    Counters, Datagram, Esp, EspDrop, Event, Outside, Plaintext, PlaintextDrop, Transmit,
-    TransmitKind, TunnelDownReason, TunnelInfo,
+    Counters, Datagram, Esp, EspDrop, Event, Outside, Plaintext, PlaintextDrop, TunnelDownReason,
+    TunnelInfo,
 };
 pub use invariants::InvariantViolation;
 pub use keylog::{KeyLog, KeyLogEntry, wireshark_encryption, wireshark_integrity};
 pub use options::{Caps, GatewayError, GatewayOptions, IkeTuning};
 pub use show::ShowCommand;
+
+pub use crate::transmit::{Transmit, TransmitKind};
 
 /// The first crypto engine connection ID IOS gives an IPsec SA (the seed's
 /// inbound SA is 2000, its outbound 2001).
@@ -882,16 +884,7 @@ impl Gateway {
             let mut moved = false;
             while let Some(t) = self.discovery.poll_transmit() {
                 moved = true;
-                let kind = match t.kind {
-                    discovery::TransmitKind::Response => TransmitKind::TedResponse,
-                    _ => TransmitKind::TedProbe,
-                };
-                self.push_transmit(Transmit {
-                    source: t.source,
-                    destination: t.destination,
-                    payload: t.payload,
-                    kind,
-                });
+                self.push_transmit(t);
             }
             while let Some(e) = self.discovery.poll_event() {
                 moved = true;
