@@ -176,19 +176,9 @@ impl MainI1 {
                 id_type: identity.type_name(),
             },
         );
-        let mut payloads = vec![
-            PayloadRepr::KeyExchange(dh.public_value()),
-            PayloadRepr::Nonce(&ni),
-        ];
-        payloads.extend(vid_payloads(cx, VidSlot::KeyExchange));
-        let Ok(bytes) = emit_clear(sa.header(ExchangeType::IDENTITY_PROTECTION, 0), payloads)
-        else {
-            return Verdict::Reject(
-                P1::MainI1(st),
-                DropReason::Crypto(CryptoDrop::InvalidKeyExchange),
-            );
-        };
-        sa.send_p1(cx, now, bytes, true, IsakmpState::MmSaSetup);
+        if let Err(r) = send_ke_nonce(cx, now, sa, &dh, &ni, IsakmpState::MmSaSetup) {
+            return Verdict::Reject(P1::MainI1(st), r);
+        }
         Verdict::Next(P1::MainI3(Box::new(MainI3 {
             suite,
             sai_b: st.sai_b,
@@ -309,19 +299,9 @@ impl MainR2 {
             Err(v) => return v,
         };
         let iv = IvChain::phase1(suite.hash, suite.encryption, g_xi, dh.public_value());
-        let mut payloads = vec![
-            PayloadRepr::KeyExchange(dh.public_value()),
-            PayloadRepr::Nonce(&nr),
-        ];
-        payloads.extend(vid_payloads(cx, VidSlot::KeyExchange));
-        let Ok(bytes) = emit_clear(sa.header(ExchangeType::IDENTITY_PROTECTION, 0), payloads)
-        else {
-            return Verdict::Reject(
-                P1::MainR2(st),
-                DropReason::Crypto(CryptoDrop::InvalidKeyExchange),
-            );
-        };
-        sa.send_p1(cx, now, bytes, true, IsakmpState::MmKeyExch);
+        if let Err(r) = send_ke_nonce(cx, now, sa, &dh, &nr, IsakmpState::MmKeyExch) {
+            return Verdict::Reject(P1::MainR2(st), r);
+        }
         Verdict::Next(P1::MainR4(Box::new(MainR4(KeyedState::new(
             suite,
             st.sai_b,
@@ -372,6 +352,29 @@ impl MainR4 {
         sa.send_p1(cx, now, bytes, false, IsakmpState::QmIdle);
         Verdict::Next(next)
     }
+}
+
+/// Our MM3 (initiator) or MM4 (responder): `HDR, KE, Nonce` with our
+/// key-exchange vendor IDs, in clear, sent in IOS state `state` and
+/// retransmitted until answered. A message that does not encode is
+/// refused as an invalid key exchange; nothing is sent then.
+fn send_ke_nonce(
+    cx: &mut Context,
+    now: Instant,
+    sa: &mut IsakmpSa,
+    dh: &DhKeyPair,
+    nonce: &[u8],
+    state: IsakmpState,
+) -> Result<(), DropReason> {
+    let mut payloads = vec![
+        PayloadRepr::KeyExchange(dh.public_value()),
+        PayloadRepr::Nonce(nonce),
+    ];
+    payloads.extend(vid_payloads(cx, VidSlot::KeyExchange));
+    let bytes = emit_clear(sa.header(ExchangeType::IDENTITY_PROTECTION, 0), payloads)
+        .map_err(|_| DropReason::Crypto(CryptoDrop::InvalidKeyExchange))?;
+    sa.send_p1(cx, now, bytes, true, state);
+    Ok(())
 }
 
 /// Our MM5 (initiator) or MM6 (responder): `HDR*, ID, HASH`, our HASH
