@@ -17,8 +17,8 @@ use isakmp_wire::{ExchangeType, Message, PayloadRepr, PayloadType};
 
 use super::phase1::{
     AuthExtras, AuthStep, FirstMessage, KeyedState, VidSlot, auth_hash, check_nonce,
-    check_peer_auth, encrypt_p1, establish, initial_contact, last_auth, not_offered, phase1_cipher,
-    phase1_keys, process_vids, transcript, vid_payloads,
+    check_peer_auth, encrypt_p1, establish, initial_contact, last_auth, no_psk, not_offered,
+    phase1_cipher, phase1_keys, process_vids, transcript, vid_payloads,
 };
 use super::{IsakmpSa, P1, Verdict};
 use crate::config::IsakmpPolicy;
@@ -196,11 +196,7 @@ impl AggrI1 {
             .or_else(|| cx.config.psk_for_address(sa.remote.ip()).map(|x| x.0))
             .map(|k| k.expose().to_vec());
         let Some(psk) = psk else {
-            return Verdict::Fail {
-                reason: DropReason::Policy(PolicyDrop::NoPreSharedKey),
-                fail: FailReason::NoPreSharedKey,
-                notify: None,
-            };
+            return no_psk();
         };
         let g_xy = match st.dh.shared_secret(g_xr) {
             Ok(s) => s,

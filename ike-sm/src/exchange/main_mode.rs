@@ -21,7 +21,7 @@ use isakmp_wire::{ExchangeType, Message, PayloadRepr, PayloadType};
 
 use super::phase1::{
     AuthMessageError, AuthStep, FirstMessage, KeyedState, VidSlot, auth_hash, authenticate,
-    encrypt_p1, establish, initial_contact, last_auth, main_dh, not_offered, peer_ke_nonce,
+    encrypt_p1, establish, initial_contact, last_auth, main_dh, no_psk, not_offered, peer_ke_nonce,
     phase1_cipher, phase1_keys, process_vids, transcript, vid_payloads,
 };
 use super::{IsakmpSa, P1, Verdict};
@@ -145,11 +145,7 @@ impl MainI1 {
                     peer: sa.remote.ip(),
                 },
             );
-            return Verdict::Fail {
-                reason: DropReason::Policy(PolicyDrop::NoPreSharedKey),
-                fail: FailReason::NoPreSharedKey,
-                notify: None,
-            };
+            return no_psk();
         };
         let psk = psk.expose().to_vec();
         cx.trace(

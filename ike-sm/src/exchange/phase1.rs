@@ -220,11 +220,7 @@ pub(crate) fn check_peer_auth(
         .and_then(|p| p.expected_identity.as_ref())
         && want != identity
     {
-        return Err(Verdict::Fail {
-            reason: DropReason::Policy(PolicyDrop::InvalidId),
-            fail: FailReason::InvalidId,
-            notify: Some(NotifyType::INVALID_ID_INFORMATION),
-        });
+        return Err(peer_id_refused());
     }
     Ok(())
 }
@@ -257,16 +253,8 @@ pub(crate) fn authenticate(
     } = step;
     let h = m.header();
     let (plain, pending) = if m.is_encrypted() {
-        match decrypt(m, &st.cipher, &st.iv) {
-            Ok(x) => (x.0, Some(x.1)),
-            Err(reason) => {
-                return Err(Verdict::Fail {
-                    reason,
-                    fail: FailReason::Malformed,
-                    notify: Some(NotifyType::PAYLOAD_MALFORMED),
-                });
-            }
-        }
+        let (body, pending) = decrypt(m, &st.cipher, &st.iv).map_err(malformed)?;
+        (body, Some(pending))
     } else if allow_clear {
         (m.body().to_vec(), None)
     } else {
@@ -275,32 +263,22 @@ pub(crate) fn authenticate(
             DropReason::Crypto(CryptoDrop::NotEncrypted),
         ));
     };
-    let inb = match Inbound::decrypted(
+    // A wrong pre-shared key decrypts to garbage: this is where it shows.
+    let inb = Inbound::decrypted(
         isakmp_wire::HeaderRepr::from_header(&h),
         h.next_payload(),
         &plain,
-    ) {
-        Ok(i) => i,
-        Err(reason) => {
-            // A wrong pre-shared key decrypts to garbage: this is where
-            // it shows.
-            return Err(Verdict::Fail {
-                reason,
-                fail: FailReason::Malformed,
-                notify: Some(NotifyType::PAYLOAD_MALFORMED),
-            });
-        }
-    };
+    )
+    .map_err(malformed)?;
     let ctx = sa.trace_sa();
     let (identity, id_b) = match st.peer.clone() {
         Some(known) => known,
         None => {
             let Some(raw) = inb.raw(PayloadType::IDENTIFICATION) else {
-                return Err(Verdict::Fail {
-                    reason: DropReason::missing(name, PayloadType::IDENTIFICATION),
-                    fail: FailReason::Malformed,
-                    notify: Some(NotifyType::PAYLOAD_MALFORMED),
-                });
+                return Err(malformed(DropReason::missing(
+                    name,
+                    PayloadType::IDENTIFICATION,
+                )));
             };
             cx.trace(
                 ctx,
@@ -311,21 +289,13 @@ pub(crate) fn authenticate(
             );
             let ids = inb.ids();
             let Some(identity) = ids.first().and_then(Identity::from_id) else {
-                return Err(Verdict::Fail {
-                    reason: DropReason::Policy(PolicyDrop::InvalidId),
-                    fail: FailReason::InvalidId,
-                    notify: Some(NotifyType::INVALID_ID_INFORMATION),
-                });
+                return Err(peer_id_refused());
             };
             (identity, raw.body().to_vec())
         }
     };
     let Some(hash) = inb.hash() else {
-        return Err(Verdict::Fail {
-            reason: DropReason::missing(name, PayloadType::HASH),
-            fail: FailReason::Malformed,
-            notify: Some(NotifyType::PAYLOAD_MALFORMED),
-        });
+        return Err(malformed(DropReason::missing(name, PayloadType::HASH)));
     };
     cx.trace(
         ctx,
@@ -445,6 +415,37 @@ pub(crate) fn not_offered() -> Verdict {
         reason: DropReason::Policy(PolicyDrop::NoProposalChosen),
         fail: FailReason::NoProposalChosen,
         notify: None,
+    }
+}
+
+/// No pre-shared key for the responder (MM2/AM2): the negotiation
+/// ends, without telling the peer.
+pub(crate) fn no_psk() -> Verdict {
+    Verdict::Fail {
+        reason: DropReason::Policy(PolicyDrop::NoPreSharedKey),
+        fail: FailReason::NoPreSharedKey,
+        notify: None,
+    }
+}
+
+/// The peer's authentication message (MM5, MM6, AM3) does not read, or
+/// a wrong pre-shared key decrypted it to garbage: the negotiation ends
+/// with PAYLOAD-MALFORMED.
+fn malformed(reason: DropReason) -> Verdict {
+    Verdict::Fail {
+        reason,
+        fail: FailReason::Malformed,
+        notify: Some(NotifyType::PAYLOAD_MALFORMED),
+    }
+}
+
+/// The peer's identity does not read or is not the one configured for
+/// it: the negotiation ends with INVALID-ID-INFORMATION.
+fn peer_id_refused() -> Verdict {
+    Verdict::Fail {
+        reason: DropReason::Policy(PolicyDrop::InvalidId),
+        fail: FailReason::InvalidId,
+        notify: Some(NotifyType::INVALID_ID_INFORMATION),
     }
 }
 
