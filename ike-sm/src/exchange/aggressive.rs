@@ -17,8 +17,8 @@ use isakmp_wire::{ExchangeType, Message, PayloadRepr, PayloadType};
 
 use super::phase1::{
     AuthExtras, AuthStep, FirstMessage, KeyedState, VidSlot, auth_hash, check_nonce,
-    check_peer_auth, encrypt_p1, establish, initial_contact, last_auth, no_psk, not_offered,
-    phase1_cipher, phase1_keys, process_vids, transcript, vid_payloads,
+    check_peer_auth, encrypt_p1, establish, initial_contact, no_psk, not_offered, phase1_cipher,
+    phase1_keys, process_vids, transcript, vid_payloads,
 };
 use super::{IsakmpSa, P1, Verdict};
 use crate::config::IsakmpPolicy;
@@ -38,12 +38,14 @@ pub(crate) struct AggrI1 {
     id_b: Vec<u8>,
 }
 
-/// Responder after AM2: waits for AM3.
+/// Responder after AM2: waits for AM3 (the initiator authenticated,
+/// phase 1 is up), which the dispatcher hands to
+/// [`last_auth`](super::phase1::last_auth) with [`AM3`].
 pub(crate) struct AggrR2(pub(crate) KeyedState);
 
 /// AM3, the initiator's authentication: encrypted as IOS sends it, or in
 /// clear as some peers do.
-const AM3: AuthStep = AuthStep {
+pub(crate) const AM3: AuthStep = AuthStep {
     name: "AM3",
     allow_clear: true,
     wrap: |st| P1::AggrR2(Box::new(AggrR2(st))),
@@ -266,19 +268,5 @@ impl AggrI1 {
                 initial_contact: false,
             },
         ))
-    }
-}
-
-impl AggrR2 {
-    /// AM3 received (encrypted or, as some peers send it, in clear):
-    /// the initiator authenticated, phase 1 is up.
-    pub(crate) fn handle(
-        self,
-        cx: &mut Context,
-        now: Instant,
-        sa: &mut IsakmpSa,
-        m: &Message<&[u8]>,
-    ) -> Verdict {
-        last_auth(cx, now, sa, self.0, m, AM3)
     }
 }

@@ -21,7 +21,7 @@ use isakmp_wire::{ExchangeType, Message, PayloadRepr, PayloadType};
 
 use super::phase1::{
     AuthMessageError, AuthStep, FirstMessage, KeyedState, VidSlot, auth_hash, authenticate,
-    encrypt_p1, establish, initial_contact, last_auth, main_dh, no_psk, not_offered, peer_ke_nonce,
+    encrypt_p1, establish, initial_contact, main_dh, no_psk, not_offered, peer_ke_nonce,
     phase1_cipher, phase1_keys, process_vids, transcript, vid_payloads,
 };
 use super::{IsakmpSa, P1, Verdict};
@@ -48,7 +48,9 @@ pub(crate) struct MainI3 {
     psk: Vec<u8>,
 }
 
-/// Initiator after MM5: waits for MM6.
+/// Initiator after MM5: waits for MM6 (the responder authenticated,
+/// phase 1 is up), which the dispatcher hands to
+/// [`last_auth`](super::phase1::last_auth) with [`MM6`].
 pub(crate) struct MainI5(pub(crate) KeyedState);
 
 /// Responder after MM2.
@@ -69,7 +71,7 @@ const MM5: AuthStep = AuthStep {
 };
 
 /// MM6, the responder's authentication: encrypted.
-const MM6: AuthStep = AuthStep {
+pub(crate) const MM6: AuthStep = AuthStep {
     name: "MM6",
     allow_clear: false,
     wrap: |st| P1::MainI5(Box::new(MainI5(st))),
@@ -247,19 +249,6 @@ impl MainI3 {
             cipher,
             iv,
         )))))
-    }
-}
-
-impl MainI5 {
-    /// MM6 received: the responder authenticated, phase 1 is up.
-    pub(crate) fn handle(
-        self,
-        cx: &mut Context,
-        now: Instant,
-        sa: &mut IsakmpSa,
-        m: &Message<&[u8]>,
-    ) -> Verdict {
-        last_auth(cx, now, sa, self.0, m, MM6)
     }
 }
 

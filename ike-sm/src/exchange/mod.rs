@@ -35,7 +35,7 @@ use crate::types::{ExchangeMode, IsakmpSaId, IsakmpState, NegotiationId, Role};
 
 use aggressive::{AggrI1, AggrR2};
 use main_mode::{MainI1, MainI3, MainI5, MainR2, MainR4};
-use phase1::Established;
+use phase1::{Established, last_auth};
 use quick::QmNode;
 
 /// Retransmission state of our last message of an exchange.
@@ -344,7 +344,9 @@ impl P1 {
         }
     }
 
-    /// Hands a Main or Aggressive Mode message to the state's handler.
+    /// Hands a Main or Aggressive Mode message to the state's handler;
+    /// the two states that wait for the exchange's last message (MM6,
+    /// AM3) share one, [`last_auth`].
     /// `initial_contact`: whether our authentication message, if this
     /// step sends it, carries INITIAL-CONTACT (configured, and no other SA
     /// with the peer: the dispatcher knows the other SAs).
@@ -359,11 +361,11 @@ impl P1 {
         match self {
             P1::MainI1(st) => st.handle(cx, now, sa, m),
             P1::MainI3(st) => st.handle(cx, now, sa, m, initial_contact),
-            P1::MainI5(st) => st.handle(cx, now, sa, m),
+            P1::MainI5(st) => last_auth(cx, now, sa, st.0, m, main_mode::MM6),
             P1::MainR2(st) => st.handle(cx, now, sa, m),
             P1::MainR4(st) => st.handle(cx, now, sa, m),
             P1::AggrI1(st) => st.handle(cx, now, sa, m, initial_contact),
-            P1::AggrR2(st) => st.handle(cx, now, sa, m),
+            P1::AggrR2(st) => last_auth(cx, now, sa, st.0, m, aggressive::AM3),
             other @ (P1::Established(_) | P1::Dead) => Verdict::Reject(
                 other,
                 DropReason::unexpected(
