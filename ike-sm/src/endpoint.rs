@@ -850,6 +850,20 @@ impl Endpoint {
         self.responded.get(&(icookie, rcookie)).copied()
     }
 
+    /// The SA a message from `remote` is for (`id`, as its cookies name
+    /// it), if we hold it; otherwise the message is dropped as one for an
+    /// unknown SA.
+    fn known_sa(&mut self, id: Option<IsakmpSaId>, remote: SocketAddr) -> Option<IsakmpSaId> {
+        match id {
+            Some(id) if self.sas.contains_key(&id) => Some(id),
+            _ => {
+                self.cx
+                    .drop_input(remote, DropReason::State(StateDrop::UnknownSa));
+                None
+            }
+        }
+    }
+
     /// Whether we have no other SA with this SA's peer (for
     /// INITIAL-CONTACT).
     fn first_contact(&self, sa: &IsakmpSa) -> bool {
@@ -936,15 +950,11 @@ impl Endpoint {
             }
             return self.respond_phase1(now, local, remote, message);
         }
-        let Some(id) = self.lookup(ic, rc) else {
-            return self
-                .cx
-                .drop_input(remote, DropReason::State(StateDrop::UnknownSa));
+        let Some(id) = self.known_sa(self.lookup(ic, rc), remote) else {
+            return;
         };
         let Some(sa) = self.sas.get(&id) else {
-            return self
-                .cx
-                .drop_input(remote, DropReason::State(StateDrop::UnknownSa));
+            return;
         };
         if sa.last_in.as_deref() == Some(data) {
             return self.duplicate_phase1(now, id, remote, data);
@@ -1203,15 +1213,12 @@ impl Endpoint {
     /// Quick Mode messages, on the SA their cookies name.
     fn quick_input(&mut self, now: Instant, remote: SocketAddr, m: &Message<&[u8]>) {
         let h = m.header();
-        let Some(id) = self.lookup(h.initiator_cookie(), h.responder_cookie()) else {
-            return self
-                .cx
-                .drop_input(remote, DropReason::State(StateDrop::UnknownSa));
+        let id = self.lookup(h.initiator_cookie(), h.responder_cookie());
+        let Some(id) = self.known_sa(id, remote) else {
+            return;
         };
         let Some(sa) = self.sas.get_mut(&id) else {
-            return self
-                .cx
-                .drop_input(remote, DropReason::State(StateDrop::UnknownSa));
+            return;
         };
         if let Err(reason) = quick::input(&mut self.cx, now, sa, remote, m) {
             self.cx.drop_input(remote, reason);
@@ -1250,15 +1257,11 @@ impl Endpoint {
         let id = self
             .lookup(ic, rc)
             .or_else(|| self.responded_first.get(&(ic, remote)).copied());
-        let Some(id) = id else {
-            return self
-                .cx
-                .drop_input(remote, DropReason::State(StateDrop::UnknownSa));
+        let Some(id) = self.known_sa(id, remote) else {
+            return;
         };
         let Some(sa) = self.sas.get_mut(&id) else {
-            return self
-                .cx
-                .drop_input(remote, DropReason::State(StateDrop::UnknownSa));
+            return;
         };
         if sa.remote.ip() != remote.ip() {
             return self.cx.drop_input(
