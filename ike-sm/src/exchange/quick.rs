@@ -315,13 +315,14 @@ pub(crate) fn input(
             let result = match state {
                 Qm::I1(st) => (*st).handle(cx, now, sa, node, m),
                 Qm::R2(st) => (*st).handle(cx, now, sa, node, m),
-                Qm::Done => Err(Box::new((
+                Qm::Done => kept(
                     node,
+                    Qm::Done,
                     DropReason::unexpected(
                         "nothing (the negotiation is complete)",
                         Received::AfterCompletion,
                     ),
-                ))),
+                ),
             };
             match result {
                 Ok(Some(node)) => {
@@ -680,6 +681,13 @@ fn qm_refuse(
 /// with the reason its message was dropped.
 type NodeResult = Result<Option<QmNode>, Box<(QmNode, DropReason)>>;
 
+/// A node's message is dropped for `reason`: the node comes back with
+/// `state`, the one it had.
+fn kept(mut node: QmNode, state: Qm, reason: DropReason) -> NodeResult {
+    node.state = state;
+    Err(Box::new((node, reason)))
+}
+
 impl QmR2 {
     /// Responder: QM3 verifies, the SAs are installed.
     fn handle(
@@ -706,10 +714,7 @@ impl QmR2 {
         );
         let pending = match opened {
             Ok((_, p)) => p,
-            Err(reason) => {
-                node.state = Qm::R2(Box::new(st));
-                return Err(Box::new((node, reason)));
-            }
+            Err(reason) => return kept(node, Qm::R2(Box::new(st)), reason),
         };
         let _ = pending.commit(&mut node.iv);
         sa.dpd.last_heard = now;
@@ -790,7 +795,7 @@ impl QmI1 {
         cx: &mut Context,
         now: Instant,
         sa: &mut IsakmpSa,
-        mut node: QmNode,
+        node: QmNode,
         m: &Message<&[u8]>,
     ) -> NodeResult {
         let st = self;
@@ -809,10 +814,7 @@ impl QmI1 {
             "QM2",
         ) {
             Ok(x) => x,
-            Err(reason) => {
-                node.state = Qm::I1(Box::new(st));
-                return Err(Box::new((node, reason)));
-            }
+            Err(reason) => return kept(node, Qm::I1(Box::new(st)), reason),
         };
         let ctx = sa.trace_sa();
         let req = &st.request;
