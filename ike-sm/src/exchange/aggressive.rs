@@ -13,7 +13,7 @@
 
 use std::time::Instant;
 
-use isakmp_wire::{ExchangeType, Message, PayloadRepr, PayloadType};
+use isakmp_wire::{ExchangeType, PayloadRepr, PayloadType};
 
 use super::phase1::{
     AuthExtras, AuthStep, FirstMessage, KeyedState, VidSlot, auth_hash, check_nonce,
@@ -153,15 +153,11 @@ impl AggrI1 {
         cx: &mut Context,
         now: Instant,
         sa: &mut IsakmpSa,
-        m: &Message<&[u8]>,
+        inb: &Inbound<'_>,
         with_initial_contact: bool,
     ) -> Verdict {
         let st = self;
         let back = |st: AggrI1| P1::AggrI1(Box::new(st));
-        let inb = match Inbound::clear(m) {
-            Ok(i) => i,
-            Err(r) => return Verdict::Reject(back(st), r),
-        };
         let (Some(reply), Some(g_xr), Some(nr), Some(hash), Some(id_raw)) = (
             inb.sa(),
             inb.ke(),
@@ -211,7 +207,7 @@ impl AggrI1 {
         };
         sa.rcookie = inb.header.responder_cookie;
         let ctx = sa.trace_sa();
-        process_vids(cx, sa, &inb);
+        process_vids(cx, sa, inb);
         let keys = phase1_keys(cx, sa, suite, &psk, g_xy.expose(), &st.ni, nr);
         let transcript = transcript(sa, st.dh.public_value(), g_xr, &st.sai_b);
         let expected = auth_hash(&keys, Role::Responder, &transcript, id_raw.body());

@@ -116,13 +116,9 @@ impl MainI1 {
         cx: &mut Context,
         now: Instant,
         sa: &mut IsakmpSa,
-        m: &Message<&[u8]>,
+        inb: &Inbound<'_>,
     ) -> Verdict {
         let st = self;
-        let inb = match Inbound::clear(m) {
-            Ok(i) => i,
-            Err(r) => return Verdict::Reject(P1::MainI1(st), r),
-        };
         let Some(reply) = inb.sa() else {
             return Verdict::Reject(
                 P1::MainI1(st),
@@ -164,7 +160,7 @@ impl MainI1 {
             cx.trace_all(ctx, trace);
         }
         sa.rcookie = inb.header.responder_cookie;
-        process_vids(cx, sa, &inb);
+        process_vids(cx, sa, inb);
         let dh = cx.dh(suite.group);
         let ni = cx.nonce();
         let identity = cx.local_identity(sa.local);
@@ -195,15 +191,11 @@ impl MainI3 {
         cx: &mut Context,
         now: Instant,
         sa: &mut IsakmpSa,
-        m: &Message<&[u8]>,
+        inb: &Inbound<'_>,
         initial_contact: bool,
     ) -> Verdict {
         let st = self;
-        let inb = match Inbound::clear(m) {
-            Ok(i) => i,
-            Err(r) => return Verdict::Reject(P1::MainI3(Box::new(st)), r),
-        };
-        let (g_xr, nr) = match peer_ke_nonce(&inb, "MM4 (KE, NONCE)") {
+        let (g_xr, nr) = match peer_ke_nonce(inb, "MM4 (KE, NONCE)") {
             Ok(x) => x,
             Err(r) => return Verdict::Reject(P1::MainI3(Box::new(st)), r),
         };
@@ -213,7 +205,7 @@ impl MainI3 {
         };
         let suite = st.suite;
         let keys = phase1_keys(cx, sa, suite, &st.psk, g_xy.expose(), &st.ni, nr);
-        process_vids(cx, sa, &inb);
+        process_vids(cx, sa, inb);
         let cipher = match phase1_cipher(&keys, suite) {
             Ok(c) => c,
             Err(v) => return v,
@@ -259,14 +251,10 @@ impl MainR2 {
         cx: &mut Context,
         now: Instant,
         sa: &mut IsakmpSa,
-        m: &Message<&[u8]>,
+        inb: &Inbound<'_>,
     ) -> Verdict {
         let st = self;
-        let inb = match Inbound::clear(m) {
-            Ok(i) => i,
-            Err(r) => return Verdict::Reject(P1::MainR2(st), r),
-        };
-        let (g_xi, ni) = match peer_ke_nonce(&inb, "MM3 (KE, NONCE)") {
+        let (g_xi, ni) = match peer_ke_nonce(inb, "MM3 (KE, NONCE)") {
             Ok(x) => x,
             Err(r) => return Verdict::Reject(P1::MainR2(st), r),
         };
@@ -278,7 +266,7 @@ impl MainR2 {
         };
         let nr = cx.nonce();
         let keys = phase1_keys(cx, sa, suite, &st.psk, g_xy.expose(), ni, &nr);
-        process_vids(cx, sa, &inb);
+        process_vids(cx, sa, inb);
         let cipher = match phase1_cipher(&keys, suite) {
             Ok(c) => c,
             Err(v) => return v,

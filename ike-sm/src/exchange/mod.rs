@@ -35,7 +35,7 @@ use crate::types::{ExchangeMode, IsakmpSaId, IsakmpState, NegotiationId, Role};
 
 use aggressive::{AggrI1, AggrR2};
 use main_mode::{MainI1, MainI3, MainI5, MainR2, MainR4};
-use phase1::{Established, last_auth};
+use phase1::{Established, in_clear, last_auth};
 use quick::QmNode;
 
 /// Retransmission state of our last message of an exchange.
@@ -344,9 +344,10 @@ impl P1 {
         }
     }
 
-    /// Hands a Main or Aggressive Mode message to the state's handler;
-    /// the two states that wait for the exchange's last message (MM6,
-    /// AM3) share one, [`last_auth`].
+    /// Hands a Main or Aggressive Mode message to the state's handler:
+    /// through [`in_clear`] for the states that wait for a cleartext
+    /// message; the two that wait for the exchange's last message (MM6,
+    /// AM3) share one handler, [`last_auth`].
     /// `initial_contact`: whether our authentication message, if this
     /// step sends it, carries INITIAL-CONTACT (configured, and no other SA
     /// with the peer: the dispatcher knows the other SAs).
@@ -359,12 +360,16 @@ impl P1 {
         initial_contact: bool,
     ) -> Verdict {
         match self {
-            P1::MainI1(st) => st.handle(cx, now, sa, m),
-            P1::MainI3(st) => st.handle(cx, now, sa, m, initial_contact),
+            P1::MainI1(st) => in_clear(st, m, P1::MainI1, |st, inb| st.handle(cx, now, sa, inb)),
+            P1::MainI3(st) => in_clear(st, m, P1::MainI3, |st, inb| {
+                st.handle(cx, now, sa, inb, initial_contact)
+            }),
             P1::MainI5(st) => last_auth(cx, now, sa, st.0, m, main_mode::MM6),
-            P1::MainR2(st) => st.handle(cx, now, sa, m),
+            P1::MainR2(st) => in_clear(st, m, P1::MainR2, |st, inb| st.handle(cx, now, sa, inb)),
             P1::MainR4(st) => st.handle(cx, now, sa, m),
-            P1::AggrI1(st) => st.handle(cx, now, sa, m, initial_contact),
+            P1::AggrI1(st) => in_clear(st, m, P1::AggrI1, |st, inb| {
+                st.handle(cx, now, sa, inb, initial_contact)
+            }),
             P1::AggrR2(st) => last_auth(cx, now, sa, st.0, m, aggressive::AM3),
             other @ (P1::Established(_) | P1::Dead) => Verdict::Reject(
                 other,

@@ -354,6 +354,21 @@ pub(crate) fn establish(
     }))
 }
 
+/// A message of the exchange's cleartext part (MM2, MM3, MM4, AM2)
+/// for the state `st`: read, then handed to `step`; one that does not
+/// read is dropped and the state kept (put back by `wrap`).
+pub(crate) fn in_clear<S>(
+    st: S,
+    m: &Message<&[u8]>,
+    wrap: fn(S) -> P1,
+    step: impl FnOnce(S, &Inbound<'_>) -> Verdict,
+) -> Verdict {
+    match Inbound::clear(m) {
+        Ok(inb) => step(st, &inb),
+        Err(r) => Verdict::Reject(wrap(st), r),
+    }
+}
+
 /// The exchange's last message received (MM6 by the initiator, AM3 by
 /// the responder): authenticate the peer, stop retransmitting, done.
 pub(crate) fn last_auth(
