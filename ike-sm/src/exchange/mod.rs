@@ -28,9 +28,9 @@ use std::time::Instant;
 use isakmp_wire::{Cookie, ExchangeType, HeaderRepr, Message, NotifyType, PayloadRepr, ProtocolId};
 
 use crate::context::{Context, TraceSa};
-use crate::crypto::IvChain;
+use crate::crypto::{IvChain, PendingIv};
 use crate::event::{DropReason, FailReason, Phase1Suite, Received, TraceEvent};
-use crate::message::{chain_bytes, emit_encrypted};
+use crate::message::{BuildError, chain_bytes, emit_encrypted};
 use crate::types::{ExchangeMode, IsakmpSaId, IsakmpState, NegotiationId, Role};
 
 use aggressive::{AggrI1, AggrR2};
@@ -263,6 +263,28 @@ impl IsakmpSa {
         );
     }
 
+    /// A protected message of this established SA (`est`, its phase-1
+    /// state): `payloads` in exchange `exchange` on message ID `mid`,
+    /// encrypted under the phase-1 cipher with the chain `iv`, whose next
+    /// IV is pending until the caller commits it.
+    pub(crate) fn seal(
+        &self,
+        cx: &Context,
+        est: &Established,
+        exchange: ExchangeType,
+        mid: u32,
+        payloads: &[PayloadRepr<'_>],
+        iv: &IvChain,
+    ) -> Result<(Vec<u8>, PendingIv), BuildError> {
+        emit_encrypted(
+            self.header(exchange, mid),
+            payloads,
+            &est.cipher,
+            iv,
+            cx.config.padding,
+        )
+    }
+
     /// Sends a protected Informational on this SA, if established:
     /// `HDR*, HASH(1), payloads` (RFC 2409 s.5.7). Whether it went.
     pub(crate) fn send_informational(
@@ -283,13 +305,8 @@ impl IsakmpSa {
         let mut all = vec![PayloadRepr::Hash(hash.as_bytes())];
         all.extend(payloads);
         let iv: IvChain = est.iv.for_message_id(mid);
-        let Ok((bytes, _pending)) = emit_encrypted(
-            self.header(ExchangeType::INFORMATIONAL, mid),
-            &all,
-            &est.cipher,
-            &iv,
-            cx.config.padding,
-        ) else {
+        let Ok((bytes, _pending)) = self.seal(cx, est, ExchangeType::INFORMATIONAL, mid, &all, &iv)
+        else {
             return false;
         };
         cx.transmit(self.local, self.remote, bytes);

@@ -38,7 +38,7 @@ use crate::event::{
     CryptoDrop, DropReason, Event, FailReason, LimitDrop, Phase2Established, PolicyDrop, Received,
     SaKeys, SaRef, StateDrop, TraceEvent,
 };
-use crate::message::{Inbound, chain_bytes, decrypt, emit_encrypted};
+use crate::message::{Inbound, chain_bytes, decrypt};
 use crate::proposal::{
     SIT_IDENTITY_ONLY, accept_phase2_reply, parse_responder_lifetime, phase2_sa,
     responder_lifetime_data, select_phase2,
@@ -203,14 +203,9 @@ pub(crate) fn start(
         let mut all = vec![PayloadRepr::Hash(hash.as_bytes())];
         all.extend(payloads.iter().cloned());
         let mut iv = est.iv.for_message_id(mid);
-        let (bytes, pending) = emit_encrypted(
-            sa.header(ExchangeType::QUICK_MODE, mid),
-            &all,
-            &est.cipher,
-            &iv,
-            cx.config.padding,
-        )
-        .ok()?;
+        let (bytes, pending) = sa
+            .seal(cx, est, ExchangeType::QUICK_MODE, mid, &all, &iv)
+            .ok()?;
         pending.commit(&mut iv).ok()?;
         Some((bytes, iv))
     });
@@ -561,14 +556,9 @@ fn respond(
     pending
         .commit(&mut iv)
         .map_err(|_| DropReason::Crypto(CryptoDrop::DecryptFailed))?;
-    let (bytes, pending) = emit_encrypted(
-        sa.header(ExchangeType::QUICK_MODE, mid),
-        &all,
-        &est.cipher,
-        &iv,
-        cx.config.padding,
-    )
-    .map_err(|_| DropReason::Crypto(CryptoDrop::DecryptFailed))?;
+    let (bytes, pending) = sa
+        .seal(cx, est, ExchangeType::QUICK_MODE, mid, &all, &iv)
+        .map_err(|_| DropReason::Crypto(CryptoDrop::DecryptFailed))?;
     pending
         .commit(&mut iv)
         .map_err(|_| DropReason::Crypto(CryptoDrop::DecryptFailed))?;
@@ -935,13 +925,9 @@ impl QmI1 {
         let hash3 = est.keys.quick_mode_hash3(mid, &st.ni, nr);
         let mut iv = node.iv.clone();
         let _ = pending.commit(&mut iv);
-        let Ok((bytes, pending)) = emit_encrypted(
-            sa.header(ExchangeType::QUICK_MODE, mid),
-            &[PayloadRepr::Hash(hash3.as_bytes())],
-            &est.cipher,
-            &iv,
-            cx.config.padding,
-        ) else {
+        let qm3 = [PayloadRepr::Hash(hash3.as_bytes())];
+        let Ok((bytes, pending)) = sa.seal(cx, est, ExchangeType::QUICK_MODE, mid, &qm3, &iv)
+        else {
             fail(cx, sa, FailReason::Malformed);
             return Ok(None);
         };
