@@ -191,7 +191,8 @@ pub(crate) struct Phase1Choice<'a> {
     pub(crate) transform: TransformRepr<'a>,
 }
 
-fn trace_attrs(t: &TransformRepr<'_>) -> Vec<TraceAttribute> {
+/// A transform's attributes as trace steps print them.
+pub(crate) fn trace_attrs(t: &TransformRepr<'_>) -> Vec<TraceAttribute> {
     t.attributes.iter().map(TraceAttribute::from_attr).collect()
 }
 

@@ -41,7 +41,7 @@ use crate::event::{
 use crate::message::{Inbound, chain_bytes, decrypt};
 use crate::proposal::{
     SIT_IDENTITY_ONLY, accept_phase2_reply, parse_responder_lifetime, phase2_sa,
-    responder_lifetime_data, select_phase2,
+    responder_lifetime_data, select_phase2, trace_attrs,
 };
 use crate::types::{IsakmpSaId, NegotiationId, ProxyId, Role, Spi};
 
@@ -853,11 +853,7 @@ impl QmI1 {
                         proposal: p.number,
                         transform: t.number,
                         transform_id: t.id.0,
-                        attributes: t
-                            .attributes
-                            .iter()
-                            .map(crate::event::TraceAttribute::from_attr)
-                            .collect(),
+                        attributes: trace_attrs(t),
                     });
                 }
             }
