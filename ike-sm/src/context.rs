@@ -70,6 +70,16 @@ pub(crate) struct IpsecSa {
     pub(crate) rekey_started: bool,
 }
 
+impl IpsecSa {
+    /// This pair as events name it.
+    pub(crate) fn sa_ref(&self) -> SaRef {
+        SaRef::Ipsec {
+            inbound: self.inbound,
+            outbound: self.outbound,
+        }
+    }
+}
+
 /// What an exchange handler may use and change besides its own SA.
 pub(crate) struct Context {
     pub(crate) config: Arc<Config>,
@@ -338,16 +348,19 @@ impl Context {
         self.ipsec.insert(s.inbound, s);
     }
 
+    /// Removes an installed SA pair, its inbound SPI free again.
+    pub(crate) fn take_ipsec(&mut self, inbound: Spi) -> Option<IpsecSa> {
+        let s = self.ipsec.remove(&inbound)?;
+        self.spis.remove(&s.inbound.0);
+        Some(s)
+    }
+
     /// Forgets an IPsec SA without telling the peer (the peer deleted it,
     /// or is gone) and reports it deleted by `by`.
     pub(crate) fn forget_ipsec(&mut self, inbound: Spi, by: DeletedBy) {
-        if let Some(s) = self.ipsec.remove(&inbound) {
-            self.spis.remove(&s.inbound.0);
+        if let Some(s) = self.take_ipsec(inbound) {
             self.events.push_back(Event::Deleted {
-                sa: SaRef::Ipsec {
-                    inbound: s.inbound,
-                    outbound: s.outbound,
-                },
+                sa: s.sa_ref(),
                 peer: s.remote,
                 by,
             });

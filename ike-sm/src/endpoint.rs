@@ -530,16 +530,12 @@ impl Endpoint {
             .find(|s| s.inbound == spi || s.outbound == spi)
             .map(|s| s.inbound)
             .ok_or(CommandError::UnknownSpi(spi))?;
-        let Some(s) = self.cx.ipsec.remove(&inbound) else {
+        let Some(s) = self.cx.take_ipsec(inbound) else {
             return Err(CommandError::UnknownSpi(spi));
         };
-        self.cx.spis.remove(&s.inbound.0);
         self.send_ipsec_delete(now, &s);
         self.cx.events.push_back(Event::Deleted {
-            sa: SaRef::Ipsec {
-                inbound: s.inbound,
-                outbound: s.outbound,
-            },
+            sa: s.sa_ref(),
             peer: s.remote,
             by: DeletedBy::Local,
         });
@@ -785,14 +781,10 @@ impl Endpoint {
         });
         let soft = !s.rekey_started && (s.soft.is_some_and(|t| t <= now) || soft_kb);
         if hard {
-            if let Some(s) = self.cx.ipsec.remove(&spi) {
-                self.cx.spis.remove(&s.inbound.0);
+            if let Some(s) = self.cx.take_ipsec(spi) {
                 self.send_ipsec_delete(now, &s);
                 self.cx.events.push_back(Event::Expired {
-                    sa: SaRef::Ipsec {
-                        inbound: s.inbound,
-                        outbound: s.outbound,
-                    },
+                    sa: s.sa_ref(),
                     peer: s.remote,
                 });
             }
@@ -800,10 +792,7 @@ impl Endpoint {
         }
         if soft {
             let request = s.request.clone();
-            let old = SaRef::Ipsec {
-                inbound: s.inbound,
-                outbound: s.outbound,
-            };
+            let old = s.sa_ref();
             let rekeys = s.role == Role::Initiator || self.cx.config.rekey.responder_rekeys;
             if let Some(s) = self.cx.ipsec.get_mut(&spi) {
                 s.rekey_started = true;

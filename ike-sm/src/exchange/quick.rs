@@ -36,7 +36,7 @@ use crate::context::{Context, IpsecSa, Negotiation, TraceSa};
 use crate::crypto::{DhKeyPair, IvChain, Phase1Keys, SecretBytes};
 use crate::event::{
     CryptoDrop, DropReason, Event, FailReason, LimitDrop, Phase2Established, PolicyDrop, Received,
-    SaKeys, SaRef, StateDrop, TraceEvent,
+    SaKeys, StateDrop, TraceEvent,
 };
 use crate::message::{Inbound, chain_bytes, decrypt};
 use crate::proposal::{
@@ -760,10 +760,7 @@ fn install(
             },
         );
     }
-    let sa_ref = SaRef::Ipsec {
-        inbound: record.inbound,
-        outbound: record.outbound,
-    };
+    let sa_ref = record.sa_ref();
     let t = record.transform;
     cx.install_ipsec(record.clone());
     cx.events.push_back(Event::Phase2Established(established));
