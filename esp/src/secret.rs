@@ -25,12 +25,6 @@ impl SecretBytes {
         Self(bytes.to_vec())
     }
 
-    /// Copies `bytes` into a new secret (the same as [`new`](Self::new)).
-    #[must_use]
-    pub fn from_slice(bytes: &[u8]) -> Self {
-        Self::new(bytes)
-    }
-
     /// Takes ownership of `bytes`, without a copy; they are wiped when the
     /// value is dropped.
     #[must_use]
@@ -106,7 +100,7 @@ mod tests {
         assert_eq!(s, SecretBytes::from_vec(b"abc123".to_vec()));
         assert_ne!(s, SecretBytes::new(b"abc124"));
         assert_ne!(s, SecretBytes::new(b"abc12"));
-        assert!(bool::from(s.ct_eq(&SecretBytes::from_slice(b"abc123"))));
+        assert!(bool::from(s.ct_eq(&SecretBytes::new(b"abc123"))));
         let mut z = SecretBytes::zeroed(3);
         z.expose_mut().copy_from_slice(b"xyz");
         assert_eq!(z.expose(), b"xyz");

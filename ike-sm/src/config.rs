@@ -98,7 +98,7 @@ impl PreSharedKey {
     /// A key from its bytes.
     #[must_use]
     pub fn new(bytes: &[u8]) -> Self {
-        Self(SecretBytes::from_slice(bytes))
+        Self(SecretBytes::new(bytes))
     }
 
     /// The key bytes.

@@ -40,7 +40,7 @@ fn phase1(hash: HashAlgorithm) -> (Phase1Keys, SecretBytes) {
 #[test]
 fn secret_bytes_debug_redacts() {
     let s = secret(32, 1);
-    let v = SecretBytes::from_slice(&s);
+    let v = SecretBytes::new(&s);
     assert_hidden("SecretBytes", &format!("{v:?}"), &s);
     assert_hidden("SecretBytes {:#?}", &format!("{v:#?}"), &s);
     // It still says what it is and how long.
@@ -161,7 +161,7 @@ fn secret_types_wipe_on_drop() {
 
 #[test]
 fn secret_bytes_can_be_wiped_early() {
-    let mut v = SecretBytes::from_slice(&secret(32, 2));
+    let mut v = SecretBytes::new(&secret(32, 2));
     v.zeroize();
     // `Vec`'s zeroize writes zeros over the bytes and then empties it;
     // through the safe API only the emptiness is visible.

@@ -432,7 +432,7 @@ where
         .pow_bounded_exp(&e, exp_bits)
         .retrieve();
     let mut encoded = r.to_be_bytes();
-    let out = SecretBytes::from_slice(encoded.as_ref());
+    let out = SecretBytes::new(encoded.as_ref());
     e.zeroize();
     r.zeroize();
     encoded.zeroize();

@@ -285,10 +285,10 @@ pub fn prf_expand(prf: HashAlgorithm, key: &[u8], seed_parts: &[&[u8]], len: usi
 #[must_use]
 pub fn appendix_b_expand(prf: HashAlgorithm, skeyid_e: &[u8], len: usize) -> SecretBytes {
     if let Some(prefix) = skeyid_e.get(..len) {
-        return SecretBytes::from_slice(prefix);
+        return SecretBytes::new(prefix);
     }
     let mut out = SecretBytes::zeroed(len);
-    let mut prev = SecretBytes::from_slice(&[0]);
+    let mut prev = SecretBytes::new(&[0]);
     for chunk in out.expose_mut().chunks_mut(prf.output_len()) {
         let k = prf.prf(skeyid_e, &[prev.expose()]);
         copy_prefix(chunk, k.expose());

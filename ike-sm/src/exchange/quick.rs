@@ -124,8 +124,8 @@ fn keymat(
         let (e, i) = k.expose().split_at(enc.min(k.len()));
         SaKeys {
             spi,
-            encryption_key: SecretBytes::from_slice(e),
-            integrity_key: SecretBytes::from_slice(i),
+            encryption_key: SecretBytes::new(e),
+            integrity_key: SecretBytes::new(i),
         }
     };
     (one(inbound), one(outbound))
