@@ -720,6 +720,64 @@ impl Default for VendorIds {
     }
 }
 
+/// Whether NAT traversal (RFC 3947) is negotiated.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum NatTMode {
+    /// No NAT-T vendor IDs, no NAT-D: a peer behind a NAT cannot reach
+    /// us through it (IOS `no crypto ipsec nat-transparency udp-encapsulation`,
+    /// strongSwan `encap=no` is the closest: strongSwan still detects).
+    Disabled,
+    /// NAT-T is announced and, when the peer announces it too, NAT-D tells
+    /// whether either side is behind a NAT; only then IKE floats to the
+    /// NAT-T port and ESP is UDP-encapsulated (the default, as on IOS,
+    /// strongSwan and libreswan).
+    #[default]
+    Enabled,
+    /// As `Enabled`, and our NAT-D claims a NAT in front of us even where
+    /// there is none, so that IKE floats and ESP is UDP-encapsulated
+    /// whenever the peer speaks NAT-T (strongSwan's `encap=yes`; for paths
+    /// that pass UDP but drop ESP).
+    Forced,
+}
+
+/// NAT traversal settings (RFC 3947 for IKE, RFC 3948 for ESP).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NatTConfig {
+    /// Whether NAT-T is negotiated (see [`NatTMode`]).
+    pub mode: NatTMode,
+    /// The port IKE floats to and UDP-encapsulated ESP uses, ours and the
+    /// peer's (RFC 3947 s.4: 4500). A datagram received on this local port
+    /// is expected to carry the non-ESP marker, and every datagram sent
+    /// from it carries one.
+    pub port: u16,
+    /// How often the side behind a NAT sends a NAT keepalive on each
+    /// floated ISAKMP SA (RFC 3948 s.2.3; IOS `crypto isakmp nat
+    /// keepalive`, strongSwan `keep_alive`: 20 s). `None`: never.
+    pub keepalive: Option<Duration>,
+    /// Whether MM1/AM1 also announce the draft versions -02, -02 with a
+    /// newline, and -03 next to RFC 3947 (as strongSwan does, for IOS 12.2
+    /// and other peers that predate the RFC). Received draft vendor IDs are
+    /// accepted either way; RFC 3947 is preferred when both sides have it.
+    pub draft_vendor_ids: bool,
+}
+
+impl NatTConfig {
+    /// The RFC 3948 keepalive interval strongSwan and IOS use.
+    pub const DEFAULT_KEEPALIVE: Duration = Duration::from_secs(20);
+}
+
+impl Default for NatTConfig {
+    fn default() -> Self {
+        Self {
+            mode: NatTMode::Enabled,
+            port: isakmp_wire::nat_t::NAT_T_PORT,
+            keepalive: Some(Self::DEFAULT_KEEPALIVE),
+            draft_vendor_ids: true,
+        }
+    }
+}
+
 /// The configuration of an [`Endpoint`](crate::Endpoint).
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -747,6 +805,8 @@ pub struct Config {
     pub dpd: Option<DpdConfig>,
     /// Vendor IDs we send.
     pub vendor_ids: VendorIds,
+    /// NAT traversal.
+    pub nat_t: NatTConfig,
     /// Send INITIAL-CONTACT in MM5/AM3 when we have no other SA with the
     /// peer.
     pub send_initial_contact: bool,
@@ -775,6 +835,7 @@ impl Default for Config {
             limits: Limits::default(),
             dpd: None,
             vendor_ids: VendorIds::default(),
+            nat_t: NatTConfig::default(),
             send_initial_contact: true,
             nonce_len: 32,
             padding: Padding::Zeros,

@@ -23,7 +23,9 @@ use isakmp_wire::{
 use crate::config::{Config, EspTransform, Phase2Request};
 use crate::crypto::{DhGroup, DhKeyPair};
 use crate::entropy::{Entropy, Purpose, PurposeRng};
-use crate::event::{Counters, DeletedBy, DropReason, Event, SaRef, Trace, TraceEvent};
+use crate::event::{
+    Counters, DeletedBy, DropReason, Event, SaRef, Trace, TraceEvent, UdpEncapsulation,
+};
 use crate::message::emit_clear;
 use crate::types::{Identity, IsakmpSaId, Lifetime, NegotiationId, ProxyId, Role, Spi};
 
@@ -68,6 +70,8 @@ pub(crate) struct IpsecSa {
     pub(crate) bytes: u64,
     pub(crate) request: Option<Phase2Request>,
     pub(crate) rekey_started: bool,
+    /// UDP encapsulation of the pair's ESP, when negotiated.
+    pub(crate) udp_encap: Option<UdpEncapsulation>,
 }
 
 impl IpsecSa {
@@ -149,6 +153,25 @@ impl Context {
 
     /// Queues a datagram, unless `max_queued_transmits` are waiting.
     pub(crate) fn transmit(&mut self, local: SocketAddr, remote: SocketAddr, data: Vec<u8>) {
+        // On the NAT-T port every IKE message follows the non-ESP marker
+        // (RFC 3948 s.2.2).
+        let data = if local.port() == self.config.nat_t.port {
+            isakmp_wire::nat_t::with_marker(&data)
+        } else {
+            data
+        };
+        self.queue_datagram(local, remote, data);
+    }
+
+    /// Sends a NAT keepalive (RFC 3948 s.2.3): the one byte 0xFF, no
+    /// marker.
+    pub(crate) fn send_keepalive(&mut self, local: SocketAddr, remote: SocketAddr) {
+        self.counters.keepalives_sent = self.counters.keepalives_sent.saturating_add(1);
+        self.queue_datagram(local, remote, vec![isakmp_wire::nat_t::NAT_KEEPALIVE]);
+    }
+
+    /// Queues a UDP payload as it is.
+    fn queue_datagram(&mut self, local: SocketAddr, remote: SocketAddr, data: Vec<u8>) {
         if self.transmits.len() >= self.config.limits.max_queued_transmits {
             self.counters.transmits_dropped = self.counters.transmits_dropped.saturating_add(1);
             return;

@@ -18,6 +18,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use isakmp_wire::nat_t::{self, Udp4500};
 use isakmp_wire::{Cookie, DeleteRepr, ExchangeType, Message, PayloadRepr, ProtocolId};
 
 use crate::config::{Config, EspTransform, Phase2Request};
@@ -25,8 +26,8 @@ use crate::context::{Context, IpsecSa, Negotiation, Transmit};
 use crate::crypto::DhGroup;
 use crate::entropy::Entropy;
 use crate::event::{
-    Counters, DeletedBy, DropReason, Event, FailReason, LimitDrop, Phase1Established, Phase1Suite,
-    Received, SaRef, StateDrop, TraceEvent,
+    Counters, DeletedBy, DropReason, Event, FailReason, LimitDrop, NatStatus, NatTDrop,
+    Phase1Established, Phase1Suite, Received, SaRef, StateDrop, TraceEvent, UdpEncapsulation,
 };
 use crate::exchange::informational::{self, NotifyFollowup};
 use crate::exchange::phase1::{self, FirstRefused};
@@ -65,6 +66,10 @@ pub enum CommandError {
     /// [`Limits::phase2_per_sa`](crate::Limits::phase2_per_sa) Quick Modes.
     #[error("ISAKMP SA {0} already runs or queues the most Quick Modes allowed")]
     Phase2LimitReached(IsakmpSaId),
+    /// The IPsec SA pair's ESP is not UDP-encapsulated (see
+    /// [`Endpoint::peer_moved`]).
+    #[error("the IPsec SA with SPI {0} is not UDP-encapsulated")]
+    NotEncapsulated(Spi),
 }
 
 /// A view of an ISAKMP SA, for `show crypto isakmp sa`.
@@ -99,6 +104,8 @@ pub struct IsakmpSaInfo {
     pub phase2_in_progress: usize,
     /// Whether the peer announced DPD.
     pub peer_dpd: bool,
+    /// What NAT traversal found (so far, while phase 1 runs).
+    pub nat: NatStatus,
 }
 
 /// A view of a pair of IPsec SAs, for `show crypto ipsec sa`.
@@ -131,6 +138,8 @@ pub struct IpsecSaInfo {
     pub pfs: Option<DhGroup>,
     /// Who initiated.
     pub role: Role,
+    /// `Some` when the pair's ESP is UDP-encapsulated (RFC 3948).
+    pub udp_encapsulation: Option<UdpEncapsulation>,
 }
 
 /// One local IKEv1 endpoint as a pure state machine.
@@ -282,6 +291,7 @@ impl Endpoint {
             peer_identity: est.map(|e| e.peer_identity.clone()),
             phase2_in_progress: sa.qm.values().filter(|n| !n.is_done()).count(),
             peer_dpd: sa.dpd.peer_supports,
+            nat: sa.nat,
         }
     }
 
@@ -308,6 +318,7 @@ impl Endpoint {
                     .map(|kb| kb.saturating_sub(s.bytes / 1024)),
                 pfs: s.pfs,
                 role: s.role,
+                udp_encapsulation: s.udp_encap,
             })
             .collect()
     }
@@ -365,6 +376,9 @@ impl Endpoint {
             if let Some(r) = sa.retx {
                 at(r.next);
             }
+            if let Some(k) = sa.next_keepalive {
+                at(k);
+            }
             for node in sa.qm.values() {
                 if let Some(x) = node.deadline() {
                     at(x);
@@ -402,6 +416,28 @@ impl Endpoint {
         data: &[u8],
     ) {
         self.cx.counters.received = self.cx.counters.received.saturating_add(1);
+        // On the NAT-T port: IKE after the non-ESP marker, keepalives
+        // discarded, ESP is not ours (RFC 3948 s.2).
+        let data = if local.port() == self.cx.config.nat_t.port {
+            match nat_t::classify(data) {
+                Ok(Udp4500::Ike(ike)) => ike,
+                Ok(Udp4500::Keepalive) => {
+                    let c = &mut self.cx.counters.keepalives_received;
+                    *c = c.saturating_add(1);
+                    return;
+                }
+                Ok(Udp4500::Esp(_)) => {
+                    return self.cx.drop_input(remote, DropReason::NatT(NatTDrop::Esp));
+                }
+                Err(e) => {
+                    return self
+                        .cx
+                        .drop_input(remote, DropReason::NatT(NatTDrop::Udp4500(e)));
+                }
+            }
+        } else {
+            data
+        };
         let message = match Message::new_checked(data) {
             Ok(m) => m,
             Err(e) => return self.cx.drop_input(remote, DropReason::Wire(e)),
@@ -578,6 +614,43 @@ impl Endpoint {
         self.ipsec_timers(now, inbound_spi);
     }
 
+    /// The data plane received authenticated ESP for the IPsec SA pair
+    /// whose inbound SPI is `inbound_spi` from `remote`, a source other
+    /// than the pair's peer: the peer's NAT has a new mapping (RFC 3948
+    /// s.2.3 and RFC 3947 s.5: a peer behind a NAT is followed). The pair,
+    /// the ISAKMP SA that negotiated it and every other pair on that SA
+    /// move to `remote`, reported as [`Event::PeerMoved`]; IKE sends there
+    /// from now on. Call it only after the ESP packet passed its integrity
+    /// check and the anti-replay window, and only for UDP-encapsulated
+    /// pairs: `remote` is where that authenticated packet came from.
+    ///
+    /// # Errors
+    /// [`CommandError::UnknownSpi`]; [`CommandError::NotEncapsulated`] for
+    /// a pair whose ESP is not UDP-encapsulated (plain ESP has no port to
+    /// change, and IKEv1 has no way to move such an SA).
+    pub fn peer_moved(
+        &mut self,
+        now: Instant,
+        inbound_spi: Spi,
+        remote: SocketAddr,
+    ) -> Result<(), CommandError> {
+        let s = self
+            .cx
+            .ipsec
+            .get(&inbound_spi)
+            .ok_or(CommandError::UnknownSpi(inbound_spi))?;
+        if s.udp_encap.is_none() {
+            return Err(CommandError::NotEncapsulated(inbound_spi));
+        }
+        if s.remote == remote {
+            return Ok(());
+        }
+        let isakmp = s.isakmp;
+        let from = s.remote;
+        self.move_peer(now, isakmp, from, remote);
+        Ok(())
+    }
+
     /// Sends a DPD R-U-THERE on an established SA now, returning its
     /// sequence number.
     ///
@@ -592,6 +665,37 @@ impl Endpoint {
     }
 
     // ----- SA tables, admission, removal, timers -----
+
+    /// Moves the ISAKMP SA `id` (if it is still with `from`) and every
+    /// IPsec SA pair with `from` it negotiated to the peer address `to`;
+    /// reports it. Only called for authenticated input.
+    fn move_peer(&mut self, _now: Instant, id: IsakmpSaId, from: SocketAddr, to: SocketAddr) {
+        let local = match self.sas.get_mut(&id) {
+            Some(sa) if sa.remote == from => {
+                sa.remote = to;
+                sa.local
+            }
+            Some(_) => return,
+            None => match self.cx.ipsec.values().find(|s| s.isakmp == id) {
+                Some(s) => s.local,
+                None => return,
+            },
+        };
+        let mut ipsec = Vec::new();
+        for s in self.cx.ipsec.values_mut() {
+            if s.isakmp == id && s.remote == from {
+                s.remote = to;
+                ipsec.push(s.sa_ref());
+            }
+        }
+        self.cx.events.push_back(Event::PeerMoved {
+            sa: id,
+            from,
+            to,
+            local,
+            ipsec,
+        });
+    }
 
     /// The established SA to a peer with the longest life left.
     fn best_established(&self, local: SocketAddr, remote: SocketAddr) -> Option<IsakmpSaId> {
@@ -753,6 +857,26 @@ impl Endpoint {
             self.rekey_phase1(now, id);
         }
         self.dpd_timer(now, id);
+        self.keepalive_timer(now, id);
+    }
+
+    /// NAT keepalives (RFC 3948 s.2.3) on one SA, when we are behind a NAT
+    /// and IKE floated: one every [`NatTConfig::keepalive`](crate::NatTConfig::keepalive).
+    fn keepalive_timer(&mut self, now: Instant, id: IsakmpSaId) {
+        let Some(sa) = self.sas.get_mut(&id) else {
+            return;
+        };
+        let Some(due) = sa.next_keepalive else {
+            return;
+        };
+        let Some(every) = self.cx.config.nat_t.keepalive else {
+            sa.next_keepalive = None;
+            return;
+        };
+        if due <= now {
+            self.cx.send_keepalive(sa.local, sa.remote);
+            sa.next_keepalive = Some(now + every.max(Duration::from_secs(1)));
+        }
     }
 
     fn rekey_phase1(&mut self, now: Instant, id: IsakmpSaId) {
@@ -1126,6 +1250,7 @@ impl Endpoint {
             mode: sa.mode,
             suite,
             peer_identity: est.peer_identity.clone(),
+            nat: sa.nat,
         };
         let pending = mem::take(&mut sa.pending);
         let initial_contact = mem::replace(&mut sa.initial_contact, false);

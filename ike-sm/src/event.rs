@@ -9,6 +9,7 @@
 
 use core::net::{IpAddr, SocketAddr};
 
+use isakmp_wire::nat_t::NatTVersion;
 use isakmp_wire::{ExchangeType, NotifyType, PayloadType};
 
 use crate::config::EspTransform;
@@ -49,6 +50,51 @@ pub struct Phase1Established {
     pub suite: Phase1Suite,
     /// The identity the peer authenticated with.
     pub peer_identity: Identity,
+    /// What NAT traversal found.
+    pub nat: NatStatus,
+}
+
+/// What NAT traversal (RFC 3947) found for an ISAKMP SA.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct NatStatus {
+    /// The NAT-T version both sides announced (`None`: NAT-T is not in use
+    /// with this peer).
+    pub version: Option<NatTVersion>,
+    /// The peer's NAT-D said our address or port differs from what it
+    /// sees (or NAT-T is forced on our side): we are behind a NAT, and
+    /// send keepalives.
+    pub local_behind_nat: bool,
+    /// None of the peer's NAT-D matched its address and port as we see
+    /// them: the peer is behind a NAT.
+    pub remote_behind_nat: bool,
+    /// IKE moved to the NAT-T port (with the non-ESP marker).
+    pub floated: bool,
+}
+
+impl NatStatus {
+    /// Whether a NAT was found on either side: IPsec SAs negotiated on
+    /// this ISAKMP SA use UDP-encapsulated ESP.
+    #[must_use]
+    pub const fn nat_detected(&self) -> bool {
+        self.local_behind_nat || self.remote_behind_nat
+    }
+}
+
+/// How an IPsec SA pair's ESP travels when it is UDP-encapsulated (RFC
+/// 3948): in UDP datagrams between the pair's `local` and `remote` socket
+/// addresses (the NAT-T port, as IKE floated), UDP checksum zero.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct UdpEncapsulation {
+    /// The encapsulation mode value negotiated (3/4, or 61443/61444 under
+    /// the drafts).
+    pub mode: isakmp_wire::EncapsulationMode,
+    /// Transport mode: the peer's own address as it sent it in NAT-OA (its
+    /// address before the NAT), for the checksum fix-up of RFC 3948
+    /// s.3.1.2.
+    pub peer_original: Option<IpAddr>,
+    /// Transport mode: our address as the peer sent it in NAT-OA (what it
+    /// believes it sends to).
+    pub local_as_seen: Option<IpAddr>,
 }
 
 /// Keys of one direction of an IPsec SA.
@@ -93,6 +139,8 @@ pub struct Phase2Established {
     pub message_id: u32,
     /// The inbound SPI of the SA this one replaces, for a rekey.
     pub rekey_of: Option<Spi>,
+    /// `Some` when the ESP of this pair is UDP-encapsulated (RFC 3948).
+    pub udp_encapsulation: Option<UdpEncapsulation>,
 }
 
 /// An SA named in an event.
@@ -185,7 +233,44 @@ pub enum DropReason {
     /// A configured cap ([`Limits`](crate::Limits)) was reached.
     #[error(transparent)]
     Limit(LimitDrop),
+    /// NAT traversal's framing or NAT-D did not hold (RFC 3947, RFC 3948).
+    #[error(transparent)]
+    NatT(NatTDrop),
 }
+
+/// A datagram or payload that NAT traversal refuses.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum NatTDrop {
+    /// A UDP payload on the NAT-T port that is neither an IKE message
+    /// after the non-ESP marker, nor a keepalive, nor ESP.
+    #[error("on the NAT-T port: {0}")]
+    Udp4500(isakmp_wire::nat_t::Udp4500Error),
+    /// An ESP packet handed to the IKE engine: the caller demultiplexes
+    /// the NAT-T port ([`isakmp_wire::nat_t::classify`]) and gives ESP to
+    /// its data plane.
+    #[error("ESP handed to IKE (demultiplex the NAT-T port first)")]
+    Esp,
+    /// A NAT-D payload whose length is not the negotiated hash's.
+    #[error("NAT-D payload of {len} bytes where the hash has {expected}")]
+    NatDLength {
+        /// Its length.
+        len: usize,
+        /// The hash's length.
+        expected: usize,
+    },
+    /// Fewer than two NAT-D payloads (one for each end) where NAT-T was
+    /// negotiated, or more than [`MAX_NAT_D`].
+    #[error("{count} NAT-D payloads (2 to {MAX_NAT_D} expected)")]
+    NatDCount {
+        /// How many came.
+        count: usize,
+    },
+}
+
+/// The most NAT-D payloads a message may carry: one for the receiver
+/// and one per address of the sender (RFC 3947 s.3.2); more is refused.
+pub const MAX_NAT_D: usize = 8;
 
 /// A message that the state it reached does not expect.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -716,6 +801,24 @@ pub enum Event {
         /// The algorithm, e.g. "DES-CBC", "MODP-768", "esp-md5-hmac".
         algorithm: String,
     },
+    /// The peer's address or port changed under an established ISAKMP SA
+    /// (its NAT made a new mapping): an authenticated message came from
+    /// `to`, or the caller reported authenticated ESP from it
+    /// ([`Endpoint::peer_moved`](crate::Endpoint::peer_moved)). IKE now
+    /// sends to `to`, and so must the data plane for every IPsec SA pair
+    /// in `ipsec`. Unauthenticated input never moves an SA.
+    PeerMoved {
+        /// The ISAKMP SA.
+        sa: IsakmpSaId,
+        /// The address it used.
+        from: SocketAddr,
+        /// The address it uses now.
+        to: SocketAddr,
+        /// Our address on the SA (unchanged).
+        local: SocketAddr,
+        /// The IPsec SA pairs negotiated on it, which follow.
+        ipsec: Vec<SaRef>,
+    },
     /// A trace step (only with [`Config::trace`](crate::Config::trace)).
     Trace(Trace),
 }
@@ -776,6 +879,13 @@ pub struct Counters {
     /// Events not queued because [`Limits::max_queued_events`](crate::Limits::max_queued_events)
     /// were waiting.
     pub events_dropped: u64,
+    /// Dropped: NAT-T framing or NAT-D ([`NatTDrop`]).
+    pub nat_t: u64,
+    /// NAT keepalives received on the NAT-T port (discarded, RFC 3948
+    /// s.2.3).
+    pub keepalives_received: u64,
+    /// NAT keepalives sent.
+    pub keepalives_sent: u64,
 }
 
 impl Counters {
@@ -807,6 +917,7 @@ impl Counters {
                 LimitDrop::IsakmpSa => &mut self.isakmp_sa_limit,
                 LimitDrop::Phase2 => &mut self.phase2_limit,
             },
+            DropReason::NatT(_) => &mut self.nat_t,
         };
         *c = c.saturating_add(1);
     }
@@ -833,6 +944,7 @@ impl Counters {
             self.unsupported_exchange,
             self.unknown_spi,
             self.dpd_sequence,
+            self.nat_t,
         ]
         .iter()
         .fold(0u64, |a, b| a.saturating_add(*b))

@@ -52,17 +52,19 @@ pub mod fuzzing;
 
 pub use config::{
     Config, DpdConfig, EspEncryption, EspIntegrity, EspMode, EspTransform, IsakmpPolicy, Limits,
-    LocalIdentity, PeerConfig, Phase1Auth, Phase2Policy, Phase2Request, PreSharedKey, PskEntry,
-    PskScope, RekeyConfig, RetransmitSchedule, TransformSet, VendorIds,
+    LocalIdentity, NatTConfig, NatTMode, PeerConfig, Phase1Auth, Phase2Policy, Phase2Request,
+    PreSharedKey, PskEntry, PskScope, RekeyConfig, RetransmitSchedule, TransformSet, VendorIds,
 };
 pub use context::Transmit;
 pub use endpoint::{CommandError, Endpoint, IpsecSaInfo, IsakmpSaInfo};
 pub use entropy::{Entropy, Purpose, PurposeRng, ScriptedEntropy};
 pub use event::{
-    Counters, CryptoDrop, DeletedBy, DropReason, Event, FailReason, LimitDrop, Phase1Established,
-    Phase1Suite, Phase2Established, PolicyDrop, Received, SaKeys, SaRef, StateDrop, Trace,
-    TraceAttribute, TraceEvent, TraceValue, VendorKind,
+    Counters, CryptoDrop, DeletedBy, DropReason, Event, FailReason, LimitDrop, MAX_NAT_D,
+    NatStatus, NatTDrop, Phase1Established, Phase1Suite, Phase2Established, PolicyDrop, Received,
+    SaKeys, SaRef, StateDrop, Trace, TraceAttribute, TraceEvent, TraceValue, UdpEncapsulation,
+    VendorKind,
 };
+pub use isakmp_wire::nat_t::NatTVersion;
 pub use types::{
     ExchangeMode, Identity, IsakmpSaId, IsakmpState, Lifetime, NegotiationId, ProxyAddr, ProxyId,
     ProxyIdError, QmState, Role, Spi,

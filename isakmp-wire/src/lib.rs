@@ -117,6 +117,7 @@ mod error;
 pub mod header;
 pub mod id;
 pub mod message;
+pub mod nat_t;
 pub mod payload;
 pub mod registry;
 pub mod ted;

@@ -29,7 +29,7 @@ use isakmp_wire::{Cookie, ExchangeType, HeaderRepr, Message, NotifyType, Payload
 
 use crate::context::{Context, TraceSa};
 use crate::crypto::{IvChain, PendingIv};
-use crate::event::{DropReason, FailReason, Phase1Suite, Received, TraceEvent};
+use crate::event::{DropReason, FailReason, NatStatus, Phase1Suite, Received, TraceEvent};
 use crate::message::{BuildError, chain_bytes, emit_encrypted};
 use crate::types::{ExchangeMode, IsakmpSaId, IsakmpState, NegotiationId, Role};
 
@@ -79,6 +79,11 @@ pub(crate) struct IsakmpSa {
     /// When `last_out` was last sent (answers to duplicates are rate
     /// limited from it).
     pub(crate) sent_at: Option<Instant>,
+    /// What NAT traversal found so far.
+    pub(crate) nat: NatStatus,
+    /// When the next NAT keepalive is due (we are behind a NAT and IKE
+    /// floated).
+    pub(crate) next_keepalive: Option<Instant>,
 }
 
 impl IsakmpSa {
@@ -120,6 +125,8 @@ impl IsakmpSa {
             rekey_started: false,
             initial_contact: false,
             sent_at: None,
+            nat: NatStatus::default(),
+            next_keepalive: None,
         }
     }
 

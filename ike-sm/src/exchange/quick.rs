@@ -586,6 +586,7 @@ fn respond(
         role: Role::Responder,
         message_id: mid,
         rekey_of: None,
+        udp_encapsulation: None,
     });
     let record = IpsecSa {
         inbound: spi,
@@ -604,6 +605,7 @@ fn respond(
         bytes: 0,
         request: None,
         rekey_started: false,
+        udp_encap: None,
     };
     sa.trace_sending(cx, sa.ios_state());
     let delay = cx.first_delay();
@@ -952,6 +954,7 @@ impl QmI1 {
             role: Role::Initiator,
             message_id: mid,
             rekey_of: st.rekey_of,
+            udp_encapsulation: None,
         });
         let mut record = IpsecSa {
             inbound: st.spi,
@@ -970,6 +973,7 @@ impl QmI1 {
             bytes: 0,
             request: Some(req.clone()),
             rekey_started: false,
+            udp_encap: None,
         };
         sa.dpd.last_heard = now;
         // IOS creates the SAs before sending QM3 (the seed's Daphne).
