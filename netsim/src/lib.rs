@@ -10,6 +10,12 @@
 //!   [`Host`], [`DiscoveryRouter`], links with impairments, capture);
 //! - [`GatewayRouter`]: a `ted::gateway::Gateway` as a router on that
 //!   network, the driver loop a real deployment writes over its sockets;
+//! - [`nat`]: [`NatBox`], a masquerading NAT (Linux's nftables
+//!   `masquerade`, a home router): source address and port rewritten
+//!   through mappings that expire idle on the simulated clock and can be
+//!   forced to change ([`NatBox::rebind`]), replies rewritten back,
+//!   anything unsolicited from outside dropped and counted; one box or
+//!   several in a row put peers behind NATs for the NAT-T tests;
 //! - [`scenario`]: the seed's network with two gateways (run it:
 //!   `cargo run --release -p netsim --example seed`);
 //! - [`fuzzing`]: the functions the fuzz targets of `ted` and
@@ -79,6 +85,7 @@ pub(crate) mod egress;
 pub mod fuzzing;
 mod gateway_router;
 mod host;
+pub mod nat;
 pub mod pcap;
 mod router;
 pub mod scenario;
@@ -92,6 +99,7 @@ use std::time::{Duration, Instant};
 
 pub use gateway_router::{GatewayRouter, GatewayRouterCounters};
 pub use host::{EchoReply, Host, HostCounters, Received, WINDOWS_PING_DATA};
+pub use nat::{Mapping, NatBox, NatConfig, NatCounters, NatTimeouts, OtherProtocols, PortPolicy};
 pub use router::{DiscoveryRouter, RouterCounters};
 
 use ted::config::{Config, InterfaceName};
