@@ -379,6 +379,7 @@ pub(crate) fn ike_config(config: &Config, map: &str, options: &GatewayOptions) -
     ike.limits = options.ike.limits.clone();
     ike.nonce_len = options.ike.nonce_len;
     ike.default_mode = options.ike.phase1_mode;
+    ike.nat_t = options.ike.nat_t.clone();
     ike.policies.clear();
 
     let policies = config
