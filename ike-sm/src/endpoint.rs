@@ -147,7 +147,7 @@ pub struct IpsecSaInfo {
 /// # Driving it
 ///
 /// Inputs are [`handle_datagram`](Self::handle_datagram) (a UDP datagram
-/// received on port 500, with both addresses),
+/// received on port 500 or on the NAT-T port, with both addresses),
 /// [`handle_timeout`](Self::handle_timeout) and the commands ([`initiate`](Self::initiate),
 /// [`delete_ipsec`](Self::delete_ipsec), ...). After **every** input,
 /// drain [`poll_transmit`](Self::poll_transmit) and
@@ -407,7 +407,13 @@ impl Endpoint {
 
     // ----- inputs -----
 
-    /// Handles a datagram received from `remote` on our address `local`.
+    /// Handles a datagram received from `remote` on our address `local`:
+    /// the UDP payload as it arrived. On the NAT-T port
+    /// ([`NatTConfig::port`](crate::NatTConfig::port)) it is read as RFC
+    /// 3948 s.2 frames it: an IKE message after the non-ESP marker; a
+    /// keepalive, counted and discarded; ESP, dropped as
+    /// [`NatTDrop::Esp`](crate::NatTDrop::Esp) (demultiplex it to the data
+    /// plane first).
     pub fn handle_datagram(
         &mut self,
         now: Instant,
