@@ -60,6 +60,10 @@ pub struct IkeTuning {
     /// which the IOS import subset does not carry). As responder the
     /// engine answers whichever mode the initiator chose.
     pub phase1_mode: ike_sm::ExchangeMode,
+    /// NAT traversal (RFC 3947/3948): on by default, as on IOS from
+    /// 12.2(13)T (`crypto ipsec nat-transparency udp-encapsulation`), with
+    /// 20 s keepalives.
+    pub nat_t: ike_sm::NatTConfig,
 }
 
 impl Default for IkeTuning {
@@ -71,6 +75,7 @@ impl Default for IkeTuning {
             limits: ios.limits,
             nonce_len: ios.nonce_len,
             phase1_mode: ios.default_mode,
+            nat_t: ios.nat_t,
         }
     }
 }
