@@ -1,7 +1,7 @@
 #!/bin/bash
 # One cell of the interop matrix, on a kernel with ESP (inside the guest, or
 # directly on a machine whose kernel has esp4 + DES):
-#   cell.sh ID SUITE MODE PFS THEM OUR_ROLE REKEY TEARDOWN   (a line of lib/matrix.sh)
+#   cell.sh ID SUITE MODE PFS THEM OUR_ROLE REKEY TEARDOWN [NAT]   (a line of lib/matrix.sh)
 # Our side is the program named by IKEV1_PEER (the real ikev1-peer, or the
 # stand-in); the counterpart is strongSwan or libreswan with kernel ESP.
 # Topology (two namespaces of this cell, nothing else on the link):
@@ -10,10 +10,21 @@
 #  host0 198.51.100.1/24 (dummy)                           sub0 203.0.113.1/24 (dummy)
 #  ikp0 (TUN, route 203.0.113.0/24)  veth0 192.0.2.1 ==== veth0 192.0.2.2
 #
+# NAT cells (NAT=us or NAT=them) put a third namespace, ikeint-ID-nat, between
+# the two: a masquerading NAT made with nftables (README, "NAT cells"). The
+# side behind it gets a private address (10.1.0.2 us, 10.2.0.2 them) and the
+# NAT takes the address that side has in the plain cells on the shared link,
+# so that the other side's view is unchanged:
+#
+#  NAT=us:   [us] veth0 10.1.0.2 == veth1 10.1.0.1 [nat] veth0 192.0.2.1 == veth0 192.0.2.2 [them]
+#  NAT=them: [us] veth0 192.0.2.1 == veth0 192.0.2.2 [nat] veth1 10.2.0.1 == veth0 10.2.0.2 [them]
+#
 # Steps: start captures, counterpart, our side (wait for its "ready" event);
 # establish (we ping to trigger as initiator; they initiate otherwise); check
 # both sides agree on the SPIs; ping each way (all replies, their kernel's ESP
-# counters move); optional rekey with a ping running; Delete from one side and
+# counters move); optional rekey with a ping running; NAT cells: their kernel's
+# SAs are UDP-encapsulated, the side behind the NAT sends keepalives (counted
+# on the wire) and the NAT translated; Delete from one side and
 # check the other removed its SAs; SIGTERM our side. Writes CELL_OUT/result
 # ("PASS" or "FAIL: reason"), timings, logs, pcaps, our events and key tables.
 # Decryption with tshark is a separate step (decrypt.sh), run on the host.
@@ -22,20 +33,43 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/lib/common.sh"
 source "$HERE/lib/suites.sh"
 source "$HERE/lib/ioscfg.sh"
-[ $# -eq 8 ] || { echo "usage: cell.sh ID SUITE MODE PFS THEM OUR_ROLE REKEY TEARDOWN" >&2; exit 2; }
-CELL_ID=$1 SUITE=$2 MODE=$3 PFS=$4 THEM=$5 OUR_ROLE=$6 REKEY=$7 TEARDOWN=$8
+[ $# -eq 8 ] || [ $# -eq 9 ] || { echo "usage: cell.sh ID SUITE MODE PFS THEM OUR_ROLE REKEY TEARDOWN [NAT]" >&2; exit 2; }
+CELL_ID=$1 SUITE=$2 MODE=$3 PFS=$4 THEM=$5 OUR_ROLE=$6 REKEY=$7 TEARDOWN=$8 NAT=${9:--}
+case "$NAT" in -|us|them) ;; *) echo "NAT must be -, us or them" >&2; exit 2;; esac
 suite_load "$SUITE" || { echo "unknown suite $SUITE" >&2; exit 2; }
 IKEV1_PEER=${IKEV1_PEER:-$HERE/stand-in/ikev1-peer-standin}
 CELL_OUT=${CELL_OUT:-$IKEINT_OUT/cells/$CELL_ID}
 REKEY_LIFE=${REKEY_LIFE:-60}           # short phase-2 lifetime of the rekeying side (s)
-NSU=ikeint-$CELL_ID-us NST=ikeint-$CELL_ID-them
+NSU=ikeint-$CELL_ID-us NST=ikeint-$CELL_ID-them NSN=ikeint-$CELL_ID-nat
 OUR_IP=192.0.2.1 OUR_HOST=198.51.100.1 OUR_NET=198.51.100.0/24 OUR_NET_IOS="198.51.100.0 0.0.0.255"
 THEIR_IP=192.0.2.2 THEIR_HOST=203.0.113.1 THEIR_NET=203.0.113.0/24 THEIR_NET_IOS="203.0.113.0 0.0.0.255"
+# Each side's own address (OUR_IP, THEIR_IP), how the other side sees it
+# (OUR_PUBLIC, THEIR_PUBLIC), and its next hop towards the other (OUR_GW,
+# THEIR_GW). Identities are the own addresses, except that a counterpart
+# behind the NAT is known by its public one (like a server behind a port
+# forward); we are known by our own address (IOS's `identity address`).
+OUR_PUBLIC=$OUR_IP THEIR_PUBLIC=$THEIR_IP OUR_GW=$THEIR_IP THEIR_GW=$OUR_IP
+NAT_INSIDE= NAT_OUTSIDE= NAT_HOST= NAT_FORWARD=no KA_PCAP=
+case "$NAT" in
+us)   OUR_IP=10.1.0.2 NAT_INSIDE=10.1.0.1 NAT_OUTSIDE=$OUR_PUBLIC NAT_HOST=10.1.0.2
+      OUR_GW=$NAT_INSIDE KA_PCAP=wire-us.pcap
+      [ "$OUR_ROLE" = responder ] && NAT_FORWARD=yes ;;
+them) THEIR_IP=10.2.0.2 NAT_INSIDE=10.2.0.1 NAT_OUTSIDE=$THEIR_PUBLIC NAT_HOST=10.2.0.2
+      THEIR_GW=$NAT_INSIDE KA_PCAP=wire-them.pcap
+      [ "$OUR_ROLE" = initiator ] && NAT_FORWARD=yes ;;
+esac
+# the side behind the NAT sends its keepalives this often (s): the
+# counterpart by its configuration, we by `crypto isakmp nat keepalive N` in
+# ours (IOS_NAT_KEEPALIVE, NAT cells only; set it empty to leave the command
+# out and keep our side's default, 20 s)
+NAT_KEEPALIVE_S=${NAT_KEEPALIVE_S:-5}
+[ "$NAT" != - ] && IOS_NAT_KEEPALIVE=${IOS_NAT_KEEPALIVE-$NAT_KEEPALIVE_S}
 RUNBASE=$(mktemp -d /tmp/ikeint-$CELL_ID.XXXXXX)
 US="$CELL_OUT/us" THEMD="$CELL_OUT/them"
 EV="$US/events.jsonl" CTL="$RUNBASE/us.ctl"
 rm -rf "$CELL_OUT"; mkdir -p "$US" "$THEMD"
-printf 'CELL_ID=%s SUITE=%s MODE=%s PFS=%s THEM=%s OUR_ROLE=%s REKEY=%s TEARDOWN=%s\n' "$@" > "$CELL_OUT/cell.env"
+printf 'CELL_ID=%s SUITE=%s MODE=%s PFS=%s THEM=%s OUR_ROLE=%s REKEY=%s TEARDOWN=%s NAT=%s\n' \
+    "$CELL_ID" "$SUITE" "$MODE" "$PFS" "$THEM" "$OUR_ROLE" "$REKEY" "$TEARDOWN" "$NAT" > "$CELL_OUT/cell.env"
 exec > >(tee -a "$CELL_OUT/cell.log") 2>&1
 RESULT= US_PID= CAPS=()
 fail() { log "FAIL: $*"; [ -n "$RESULT" ] || RESULT="FAIL: $*"; }
@@ -65,7 +99,8 @@ cleanup() {
     for p in "${PIDS[@]}"; do stop_pid "$p" daemon; done
     sleep 0.5
     for p in "${CAPS[@]}"; do stop_pid "$p" capture; done
-    ip netns del "$NSU" 2>/dev/null; ip netns del "$NST" 2>/dev/null
+    [ "$NAT" != - ] && ip netns exec "$NSN" nft list ruleset > "$CELL_OUT/nat-ruleset.txt" 2>&1
+    ip netns del "$NSU" 2>/dev/null; ip netns del "$NST" 2>/dev/null; ip netns del "$NSN" 2>/dev/null
     cp "$RUNBASE/them/charon.log" "$THEMD/" 2>/dev/null
     rm -rf "$RUNBASE"
     [ -n "$RESULT" ] || RESULT=PASS
@@ -74,20 +109,63 @@ cleanup() {
     log "cell $CELL_ID: $RESULT ($(since "$T_START") s)"
 }
 trap cleanup EXIT
-log "cell $CELL_ID: suite=$SUITE mode=$MODE pfs=$PFS them=$THEM our_role=$OUR_ROLE rekey=$REKEY teardown=$TEARDOWN"
+log "cell $CELL_ID: suite=$SUITE mode=$MODE pfs=$PFS them=$THEM our_role=$OUR_ROLE rekey=$REKEY teardown=$TEARDOWN nat=$NAT"
 log "our side: $IKEV1_PEER"
 
 # ------------------------------------------------------------------ topology
 t0=$(now_ms)
 ip netns add "$NSU" && ip netns add "$NST" || { fail "netns add"; exit 1; }
-ip link add veth0 netns "$NSU" type veth peer name veth0 netns "$NST"
-for ns in "$NSU" "$NST"; do
+NSS=("$NSU" "$NST")
+if [ "$NAT" = - ]; then
+    ip link add veth0 netns "$NSU" type veth peer name veth0 netns "$NST"
+else
+    ip netns add "$NSN" || { fail "netns add (nat)"; exit 1; }
+    NSS+=("$NSN")
+    # the NAT's veth0 is its outside (the shared link), veth1 its inside
+    if [ "$NAT" = us ]; then
+        ip link add veth0 netns "$NSU" type veth peer name veth1 netns "$NSN"
+        ip link add veth0 netns "$NSN" type veth peer name veth0 netns "$NST"
+    else
+        ip link add veth0 netns "$NSU" type veth peer name veth0 netns "$NSN"
+        ip link add veth1 netns "$NSN" type veth peer name veth0 netns "$NST"
+    fi
+fi
+for ns in "${NSS[@]}"; do
     ip -n "$ns" link set lo up
     ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
     ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1
 done
 ip -n "$NSU" addr add $OUR_IP/24 dev veth0;   ip -n "$NSU" link set veth0 up
 ip -n "$NST" addr add $THEIR_IP/24 dev veth0; ip -n "$NST" link set veth0 up
+if [ "$NAT" != - ]; then
+    ip -n "$NSN" addr add $NAT_OUTSIDE/24 dev veth0; ip -n "$NSN" link set veth0 up
+    ip -n "$NSN" addr add $NAT_INSIDE/24 dev veth1;  ip -n "$NSN" link set veth1 up
+    [ "$NAT" = us ] && ip -n "$NSU" route add default via $NAT_INSIDE
+    [ "$NAT" = them ] && ip -n "$NST" route add default via $NAT_INSIDE
+    # A home router: masquerade what leaves by the outside, let replies and
+    # (for a responder behind it) IKE's two ports in, drop anything else
+    # that comes from outside. Counters show what crossed.
+    {
+        echo "table ip ikeint_nat {"
+        echo "  chain prerouting {"
+        echo "    type nat hook prerouting priority dstnat; policy accept;"
+        [ "$NAT_FORWARD" = yes ] && echo "    iifname \"veth0\" udp dport { 500, 4500 } counter dnat to $NAT_HOST"
+        echo "  }"
+        echo "  chain postrouting {"
+        echo "    type nat hook postrouting priority srcnat; policy accept;"
+        echo "    oifname \"veth0\" counter masquerade"
+        echo "  }"
+        echo "  chain forward {"
+        echo "    type filter hook forward priority filter; policy accept;"
+        echo "    ct state established,related counter accept"
+        echo "    iifname \"veth1\" oifname \"veth0\" counter accept"
+        echo "    ct status dnat counter accept"
+        echo "    counter drop"
+        echo "  }"
+        echo "}"
+    } > "$CELL_OUT/nat.nft"
+    ip netns exec "$NSN" nft -f "$CELL_OUT/nat.nft" || { fail "nft (the NAT's ruleset)"; exit 1; }
+fi
 ip -n "$NSU" link add host0 type dummy; ip -n "$NSU" addr add $OUR_HOST/24 dev host0; ip -n "$NSU" link set host0 up
 ip -n "$NST" link add sub0 type dummy;  ip -n "$NST" addr add $THEIR_HOST/24 dev sub0; ip -n "$NST" link set sub0 up
 # our plaintext path: a TUN device (our peer attaches to it) carrying the remote proxy
@@ -95,7 +173,7 @@ ip -n "$NSU" tuntap add dev ikp0 mode tun && ip -n "$NSU" link set ikp0 up \
     && ip -n "$NSU" route add $THEIR_NET dev ikp0 src $OUR_HOST || { fail "TUN device ikp0"; exit 1; }
 # theirs: the kernel's IPsec policies catch this route's traffic once installed;
 # before that it would leave in clear text (the leak check would see it)
-ip -n "$NST" route add $OUR_NET via $OUR_IP dev veth0 src $THEIR_HOST
+ip -n "$NST" route add $OUR_NET via $THEIR_GW dev veth0 src $THEIR_HOST
 for side in us them; do
     ns=$NSU; [ $side = them ] && ns=$NST
     ( exec ip netns exec "$ns" tcpdump -n -i veth0 -U -s 0 -w "$CELL_OUT/wire-$side.pcap" ) > "$CELL_OUT/capture-$side.log" 2>&1 &
@@ -120,6 +198,9 @@ fi
 ios_write_conf "$US/ikev1-peer.cfg"
 OUR_ARGS=(--config "$US/ikev1-peer.cfg" --ike "$OUR_IP:500" --esp "$OUR_IP" --tun ikp0 --out "$US" --control "$CTL")
 [ "$MODE" = aggressive ] && OUR_ARGS+=(--aggressive)
+# NAT cells: anything else our side needs for NAT-T (default none: it binds
+# UDP 4500 on the --ike address itself)
+[ "$NAT" != - ] && [ -n "${IKEV1_PEER_NAT_ARGS:-}" ] && OUR_ARGS+=($IKEV1_PEER_NAT_ARGS)
 printf '%q ' "$IKEV1_PEER" "${OUR_ARGS[@]}" > "$US/command.txt"; echo >> "$US/command.txt"
 ( exec ip netns exec "$NSU" "$IKEV1_PEER" "${OUR_ARGS[@]}" ) > "$US/stdout.log" 2>&1 &
 US_PID=$!
@@ -130,7 +211,8 @@ strongswan)
     aggr=no; [ "$MODE" = aggressive ] && aggr=yes
     SS_AGGRESSIVE=$aggr SS_CHILD_LIFE=$THEIR_LIFE SS_CHILD_REKEY=$(( THEIR_LIFE * 3 / 4 )) \
     SS_RETRANSMIT_TIMEOUT=${SS_RETRANSMIT_TIMEOUT:-10.0} SS_LOG="$RUNBASE/them/charon.log" SS_LOG_IKE=2 \
-        ss_write_conf "$THEMD" "$RUNBASE/them" ikeint $THEIR_IP $OUR_IP $THEIR_NET $OUR_NET "$SUITE_IKE_SS" "$esp"
+    SS_LOCAL_ID=$THEIR_PUBLIC SS_REMOTE_ID=$OUR_IP SS_KEEPALIVE=${NAT_KEEPALIVE_S}s \
+        ss_write_conf "$THEMD" "$RUNBASE/them" ikeint $THEIR_IP $OUR_PUBLIC $THEIR_NET $OUR_NET "$SUITE_IKE_SS" "$esp"
     ss_start "$NST" "$THEMD" "$RUNBASE/them" || { fail "charon (them) did not start"; exit 1; }
     swanctl_ "$THEMD" --load-all --file "$THEMD/swanctl.conf" > "$THEMD/swanctl-load.txt" 2>&1 \
         || { fail "swanctl --load-all (them)"; exit 1; }
@@ -141,7 +223,9 @@ libreswan)
     esp=$SUITE_ESP_LSW; [ "$PFS" = yes ] && esp="$esp-$SUITE_PFS_LSW"
     LSW_PFS=$PFS LSW_SALIFETIME=$THEIR_LIFE LSW_REKEYMARGIN=$(( THEIR_LIFE / 4 )) \
     LSW_RETRANSMIT_MS=${LSW_RETRANSMIT_MS:-10000} \
-        lsw_write_conf "$THEMD" "$RUNBASE/them" ikeint $THEIR_IP $OUR_IP $THEIR_NET $OUR_NET "$SUITE_IKE_LSW" "$esp"
+    LSW_LEFTID=$THEIR_PUBLIC LSW_RIGHTID=$OUR_IP LSW_KEEPALIVE=$NAT_KEEPALIVE_S \
+    LSW_ENCAPSULATION=$([ "$NAT" = - ] && echo no || echo auto) \
+        lsw_write_conf "$THEMD" "$RUNBASE/them" ikeint $THEIR_IP $OUR_PUBLIC $THEIR_NET $OUR_NET "$SUITE_IKE_LSW" "$esp"
     lsw_start "$NST" "$THEMD" "$RUNBASE/them" || { fail "pluto (them) did not start"; exit 1; }
     "$LSW_BIN/addconn" --config "$THEMD/ipsec.conf" --ctlsocket "$RUNBASE/them/pluto.ctl" ikeint \
         > "$THEMD/addconn.txt" 2>&1 || { fail "addconn (them): $(tail -n1 "$THEMD/addconn.txt")"; exit 1; }
@@ -195,15 +279,21 @@ jget m mode "$P1"; jget r role "$P1"; jget SPI_IN spi_in "$P2"; jget SPI_OUT spi
 # once they have processed it. Give them a bounded moment.
 their_sas_match() {
     ip -n "$NST" -s xfrm state > "$CELL_OUT/xfrm-them.txt" 2>&1
-    grep -A1 "^src $OUR_IP dst $THEIR_IP" "$CELL_OUT/xfrm-them.txt" | grep -qE "spi $SPI_OUT[( ]" \
-    && grep -A1 "^src $THEIR_IP dst $OUR_IP" "$CELL_OUT/xfrm-them.txt" | grep -qE "spi $SPI_IN[( ]"
+    grep -A1 "^src $OUR_PUBLIC dst $THEIR_IP" "$CELL_OUT/xfrm-them.txt" | grep -qE "spi $SPI_OUT[( ]" \
+    && grep -A1 "^src $THEIR_IP dst $OUR_PUBLIC" "$CELL_OUT/xfrm-them.txt" | grep -qE "spi $SPI_IN[( ]"
 }
 WAIT_S=20 wait_for their_sas_match
-grep -A1 "^src $OUR_IP dst $THEIR_IP" "$CELL_OUT/xfrm-them.txt" | grep -qE "spi $SPI_OUT[( ]" \
+grep -A1 "^src $OUR_PUBLIC dst $THEIR_IP" "$CELL_OUT/xfrm-them.txt" | grep -qE "spi $SPI_OUT[( ]" \
     || fail "their kernel has no inbound SA with our outbound SPI $SPI_OUT"
-grep -A1 "^src $THEIR_IP dst $OUR_IP" "$CELL_OUT/xfrm-them.txt" | grep -qE "spi $SPI_IN[( ]" \
+grep -A1 "^src $THEIR_IP dst $OUR_PUBLIC" "$CELL_OUT/xfrm-them.txt" | grep -qE "spi $SPI_IN[( ]" \
     || fail "their kernel has no outbound SA with our inbound SPI $SPI_IN"
 [ -z "$RESULT" ] && log "SPIs agree with their kernel: in $SPI_IN, out $SPI_OUT"
+if [ "$NAT" != - ]; then
+    # NAT-T: both of their kernel's SAs carry ESP in UDP (RFC 3948)
+    n_encap=$(grep -c 'encap type espinudp ' "$CELL_OUT/xfrm-them.txt")
+    log "NAT-T: their kernel's SAs: $(grep -o 'encap type espinudp sport [0-9]* dport [0-9]*' "$CELL_OUT/xfrm-them.txt" | sort -u | paste -sd';')"
+    [ "$n_encap" -ge 2 ] || fail "NAT cell, but $n_encap of their kernel's SAs are UDP-encapsulated (2 expected)"
+fi
 
 # ------------------------------------------------------------- ping each way
 esp_packets() { # SPI -> packets counted by their kernel for that SA
@@ -258,6 +348,29 @@ if [ "$REKEY" != - ] && [ -z "$RESULT" ]; then
     fi
     kill -INT $PING_PID 2>/dev/null; wait $PING_PID 2>/dev/null
     timing rekey "$(since "$t0")"
+fi
+
+# --------------------------------------------------------------- NAT checks
+# The side behind the NAT sends NAT-T keepalives (RFC 3948 s.2.3: a UDP 4500
+# datagram of one byte, 0xFF) when it has sent nothing else for a while; they
+# are counted on its own link. The NAT's counters show it translated.
+ka_count() { # PCAP -> keepalives in it (the capture is still being written)
+    tcpdump -n -r "$CELL_OUT/$1" 'udp port 4500 and udp[4:2] = 9 and udp[8] = 0xff' 2>/dev/null | grep -c .
+}
+ka_seen() { [ "$(ka_count "$KA_PCAP")" -ge 1 ]; }
+if [ "$NAT" != - ] && [ -n "$P2" ]; then
+    t0=$(now_ms)
+    WAIT_S=${KEEPALIVE_WAIT_S:-45} WAIT_STEP=2 wait_for ka_seen
+    ka=$(ka_count "$KA_PCAP") ka_other=$(ka_count "$([ "$KA_PCAP" = wire-us.pcap ] && echo wire-them.pcap || echo wire-us.pcap)")
+    log "NAT-T keepalives from the side behind the NAT ($NAT): $ka on its link, $ka_other across the NAT, after $(since "$t0") s of waiting"
+    echo "keepalives $ka" >> "$CELL_OUT/timings.txt"
+    [ "${ka:-0}" -ge 1 ] || fail "no NAT-T keepalive from the side behind the NAT ($NAT) within ${KEEPALIVE_WAIT_S:-45} s"
+    ip netns exec "$NSN" nft list table ip ikeint_nat > "$CELL_OUT/nat-ruleset.before-delete.txt" 2>&1
+    masq=$(grep -o 'counter packets [0-9]* bytes [0-9]* masquerade' "$CELL_OUT/nat-ruleset.before-delete.txt" | cut -d' ' -f3)
+    fwd=$(grep -o 'counter packets [0-9]* bytes [0-9]* dnat' "$CELL_OUT/nat-ruleset.before-delete.txt" | cut -d' ' -f3)
+    log "the NAT masqueraded ${masq:-?} connection(s), forwarded ${fwd:-0} (nat.nft)"
+    [ $(( ${masq:-0} + ${fwd:-0} )) -ge 1 ] || fail "the NAT translated nothing"
+    timing keepalive "$(since "$t0")"
 fi
 
 # ------------------------------------------------------------------- delete

@@ -9,6 +9,9 @@
 #   - the teardown's Informational exchange decrypted to a Delete payload
 #   - every ESP packet decrypted to ICMP with a correct ICV
 #   - no clear-text ICMP between the protected subnets on the wire
+#   - NAT cells (RFC 3947/3948 through a NAT): every ESP packet inside UDP
+#     port 4500 and none bare, every Quick Mode (and Main Mode 5/6, or
+#     Aggressive Mode 3) on port 4500 behind the non-ESP marker, decrypted
 # A control run without the key tables must see none of the decrypted
 # payloads (so the check cannot pass vacuously).
 # If our side also wrote its own capture (CELL/us/ikev1-peer.pcap), the ESP
@@ -16,7 +19,8 @@
 # Usage: decrypt.sh CELL_DIR   -> CELL_DIR/decrypt.txt; exit 0 = all good
 set -uo pipefail
 C=$(cd "${1:?usage: decrypt.sh CELL_DIR}" && pwd)
-source "$C/cell.env"    # CELL_ID SUITE MODE PFS THEM OUR_ROLE REKEY TEARDOWN
+source "$C/cell.env"    # CELL_ID SUITE MODE PFS THEM OUR_ROLE REKEY TEARDOWN NAT
+NAT=${NAT:--}
 REPORT="$C/decrypt.txt"; : > "$REPORT"
 WS="$C/.wireshark"; rm -rf "$WS"; mkdir -p "$WS/keys/.config/wireshark" "$WS/nokeys/.config/wireshark"
 FAILS=()
@@ -55,14 +59,40 @@ check_pcap() { # PCAP LABEL FULL(1: all checks, 0: QM + ESP only)
     [ "$esp" -gt 0 ] || bad "$label: no ESP packets"
     [ "$esp_icmp" -eq "$esp" ] || bad "$label: only $esp_icmp of $esp ESP packets decrypted to ICMP"
     [ "$icv_ok" -eq "$esp" ] || bad "$label: ICV correct on $icv_ok of $esp ESP packets"
+    if [ "$NAT" != - ]; then
+        # Wireshark hands UDP 4500 to its "udpencap" dissector: a one-byte
+        # 0xFF is a keepalive, four zero bytes the non-ESP marker before IKE,
+        # anything else ESP
+        local esp_udp esp_bare qm4500 ka
+        esp_udp=$(count keys "$p" -Y 'esp && udp.port == 4500')
+        esp_bare=$(count keys "$p" -Y 'esp && !udp')
+        qm4500=$(msgids keys "$p" 'udp.port == 4500 && isakmp.exchangetype == 32 && isakmp.typepayload == 10')
+        ka=$(count keys "$p" -Y 'udp.port == 4500 && udp.length == 9')
+        say "$label: NAT-T: ESP packets in UDP 4500: $esp_udp, bare ESP: $esp_bare; Quick Modes decrypted on port 4500: $qm4500; keepalives: $ka"
+        [ "$esp_bare" -eq 0 ] || bad "$label: NAT cell, but $esp_bare ESP packets are not UDP-encapsulated"
+        [ "$esp_udp" -eq "$esp" ] || bad "$label: only $esp_udp of $esp ESP packets in UDP 4500"
+        [ "$qm4500" -ge $want_qm ] || bad "$label: $qm4500 Quick Mode exchange(s) decrypted on port 4500, $want_qm expected"
+    fi
     [ "$full" = 1 ] || return 0
     if [ "$MODE" = main ]; then
         mm_id=$(count keys "$p" -Y 'isakmp.exchangetype == 2 && isakmp.flag_e == 1 && isakmp.typepayload == 5')
         mm_id_n=$(count nokeys "$p" -Y 'isakmp.exchangetype == 2 && isakmp.flag_e == 1 && isakmp.typepayload == 5')
         say "$label: Main Mode encrypted frames with an ID payload: $mm_id (without keys: $mm_id_n)"
         [ "$mm_id" -ge 2 ] || bad "$label: Main Mode 5/6 not decrypted"
+        if [ "$NAT" != - ]; then
+            local mm4500
+            mm4500=$(count keys "$p" -Y 'udp.port == 4500 && isakmp.exchangetype == 2 && isakmp.flag_e == 1 && isakmp.typepayload == 5')
+            say "$label: NAT-T: Main Mode 5/6 decrypted on port 4500: $mm4500"
+            [ "$mm4500" -ge 2 ] || bad "$label: Main Mode 5/6 not on port 4500 (no float to 4500)"
+        fi
     else
         say "$label: Aggressive Mode frames: $(count keys "$p" -Y 'isakmp.exchangetype == 4')"
+        if [ "$NAT" != - ]; then
+            local am4500
+            am4500=$(count keys "$p" -Y 'udp.port == 4500 && isakmp.exchangetype == 4')
+            say "$label: NAT-T: Aggressive Mode frames on port 4500: $am4500"
+            [ "$am4500" -ge 1 ] || bad "$label: Aggressive Mode 3 not on port 4500 (no float to 4500)"
+        fi
     fi
     del=$(count keys "$p" -Y 'isakmp.exchangetype == 5 && isakmp.typepayload == 12')
     say "$label: Informational frames with a Delete payload: $del"

@@ -59,8 +59,8 @@ echo "== tshark checks done in $(( $(date +%s) - T1 )) s"
 
 FAILED=0; TOTAL=0
 MATRIX="$IKEINT_OUT/matrix.txt"
-printf '%-18s %-7s %-10s %-4s %-10s %-9s %-6s %-8s %6s  %s\n' cell suite mode pfs them we rekey delete time result > "$MATRIX"
-while read -r id suite mode pfs them role rekey teardown; do
+printf '%-21s %-7s %-10s %-4s %-10s %-9s %-6s %-8s %-4s %6s  %s\n' cell suite mode pfs them we rekey delete nat time result > "$MATRIX"
+while read -r id suite mode pfs them role rekey teardown nat; do
     TOTAL=$((TOTAL+1))
     C="$IKEINT_OUT/cells/$id"
     res=$(head -n1 "$C/result" 2>/dev/null || echo "FAIL: cell did not run (see $IKEINT_OUT/guest-run.log)")
@@ -70,7 +70,7 @@ while read -r id suite mode pfs them role rekey teardown; do
     fi
     [ "$res" = PASS ] || FAILED=$((FAILED+1))
     t=$(awk '$1=="total"{print $2}' "$C/timings.txt" 2>/dev/null)
-    printf '%-18s %-7s %-10s %-4s %-10s %-9s %-6s %-8s %6s  %s\n' "$id" "$suite" "$mode" "$pfs" "$them" "$role" "$rekey" "$teardown" "${t:-?}s" "$res" >> "$MATRIX"
+    printf '%-21s %-7s %-10s %-4s %-10s %-9s %-6s %-8s %-4s %6s  %s\n' "$id" "$suite" "$mode" "$pfs" "$them" "$role" "$rekey" "$teardown" "$nat" "${t:-?}s" "$res" >> "$MATRIX"
 done < <(matrix_cells "${CELLS:-.}")
 cat "$MATRIX"
 T_ALL=$(( $(date +%s) - T0 ))

@@ -3,6 +3,7 @@
 # Idempotent: a second run with everything in place makes no network access.
 #
 #   apt (installed):  strongSwan 5.9 (charon + swanctl + plugins), tshark,
+#                     nftables (the NAT cells' masquerading NAT, run in the guest),
 #                     tcpdump, qemu-system-x86, iproute2, ping, jq, NSS tools,
 #                     libreswan's shared-library dependencies
 #   unpacked (dpkg -x, never installed) under $IKEINT_CACHE/opt/:
@@ -22,7 +23,7 @@ source "$HERE/lib/paths.sh"
 
 APT_PKGS=(strongswan-charon strongswan-swanctl libstrongswan-standard-plugins
     libstrongswan-extra-plugins libcharon-extra-plugins
-    tshark tcpdump iputils-ping iproute2 kmod cpio qemu-system-x86 jq
+    tshark tcpdump iputils-ping iproute2 kmod cpio qemu-system-x86 jq nftables
     libnss3-tools libcurl3-nss libevent-core-2.1-7 libevent-pthreads-2.1-7 libldns3
     libunbound8 libcap-ng0 libaudit1 libldap-2.5-0 libnspr4 libnss3 libpam0g libselinux1
     dns-root-data)

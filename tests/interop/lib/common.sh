@@ -60,6 +60,9 @@ exec_in_ns_with_run() {
 #   SS_CHILD_LIFE (s) SS_CHILD_REKEY (s)  SS_RETRANSMIT_TIMEOUT  SS_PORT
 #   SS_REMOTE_PORT  SS_BLOCK_THRESHOLD  SS_LOG (log file; DIR/charon.log)
 #   SS_LOG_IKE (ike/chd log level, default 4: prints the keys; slow to write)
+#   SS_LOCAL_ID SS_REMOTE_ID (identities, default the two addresses; a side
+#   behind a NAT is known by another address than its own)
+#   SS_KEEPALIVE (NAT-T keepalive interval of the side behind a NAT, default 20s)
 # ESP containing a DH group (e.g. aes128-sha1-modp2048) means PFS in Quick Mode.
 ss_write_conf() {
     local d=$1 rundir=$2 conn=$3 lip=$4 rip=$5 lnet=$6 rnet=$7 ike=$8 esp=$9
@@ -78,6 +81,7 @@ charon {
     retransmit_timeout = ${SS_RETRANSMIT_TIMEOUT:-2.0}
     port = ${SS_PORT:-500}
     port_nat_t = ${SS_PORT_NATT:-4500}
+    keep_alive = ${SS_KEEPALIVE:-20s}
     # strongSwan refuses Aggressive Mode with PSK as a responder without this
     i_dont_care_about_security_and_use_aggressive_mode_psk = ${SS_AGGRESSIVE:-no}
     filelog {
@@ -133,11 +137,11 @@ connections {
         unique = never
         local {
             auth = psk
-            id = $lip
+            id = ${SS_LOCAL_ID:-$lip}
         }
         remote {
             auth = psk
-            id = $rip
+            id = ${SS_REMOTE_ID:-$rip}
         }
         children {
             $conn {
@@ -157,8 +161,8 @@ connections {
 }
 secrets {
     ike-$conn {
-        id-1 = $lip
-        id-2 = $rip
+        id-1 = ${SS_LOCAL_ID:-$lip}
+        id-2 = ${SS_REMOTE_ID:-$rip}
         secret = "$PSK"
     }
 }
@@ -184,6 +188,9 @@ swanctl_() { # DIR args...
 # lsw_write_conf DIR RUNDIR CONN LOCAL_IP REMOTE_IP LOCAL_NET REMOTE_NET IKE ESP
 # Options: LSW_PFS=yes|no  LSW_SALIFETIME (s)  LSW_REKEYMARGIN (s)
 #          LSW_RETRANSMIT_MS  LSW_DEBUG  LSW_AGGRESSIVE=yes|no
+#          LSW_LEFTID LSW_RIGHTID (identities, default the two addresses)
+#          LSW_ENCAPSULATION=no|auto|yes (NAT-T: no by default, auto in NAT cells)
+#          LSW_KEEPALIVE (NAT-T keepalive interval in s, default 20)
 lsw_write_conf() {
     local d=$1 rundir=$2 conn=$3 lip=$4 rip=$5 lnet=$6 rnet=$7 ike=$8 esp=$9
     mkdir -p "$d/ipsec.d" "$d/nss"
@@ -194,6 +201,7 @@ config setup
     dumpdir=$rundir
     plutodebug="${LSW_DEBUG:-none}"
     uniqueids=no
+    keep-alive=${LSW_KEEPALIVE:-20}
 
 conn $conn
     ikev2=no
@@ -201,11 +209,11 @@ conn $conn
     type=tunnel
     aggressive=${LSW_AGGRESSIVE:-no}
     left=$lip
-    leftid=$lip
+    leftid=${LSW_LEFTID:-$lip}
     leftsubnet=$lnet
     leftupdown=%disabled
     right=$rip
-    rightid=$rip
+    rightid=${LSW_RIGHTID:-$rip}
     rightsubnet=$rnet
     ike=$ike
     esp=$esp
@@ -215,12 +223,12 @@ conn $conn
     rekeymargin=${LSW_REKEYMARGIN:-540}s
     rekeyfuzz=0%
     retransmit-interval=${LSW_RETRANSMIT_MS:-500}
-    encapsulation=no
+    encapsulation=${LSW_ENCAPSULATION:-no}
     dpddelay=0
     auto=add
 EOT
     cat > "$d/ipsec.secrets" <<EOT
-$lip $rip : PSK "$PSK"
+${LSW_LEFTID:-$lip} ${LSW_RIGHTID:-$rip} : PSK "$PSK"
 EOT
     chmod 600 "$d/ipsec.secrets"
     [ -f "$d/nss/cert9.db" ] || certutil -N -d "sql:$d/nss" --empty-password

@@ -5,8 +5,10 @@
 # address, interfaces, a static route, an extended ACL); laid out like the
 # seed's daphne.cfg.
 # Inputs: suite_load already called; CELL_ID, OUR_IP OUR_HOST OUR_NET_IOS
-# (address + wildcard), THEIR_IP THEIR_NET_IOS, PFS (yes|no), OUR_SA_LIFE (s),
-# OUR_IKE_LIFE (s).
+# (address + wildcard), THEIR_PUBLIC (the peer's address as we see it: a NAT's
+# in NAT=them cells) THEIR_NET_IOS, OUR_GW (our next hop: a NAT's inside
+# address in NAT=us cells), PFS (yes|no), OUR_SA_LIFE (s), OUR_IKE_LIFE (s),
+# IOS_NAT_KEEPALIVE (s; when set, `crypto isakmp nat keepalive` is written).
 ios_write_conf() {
     local f=$1
     {
@@ -21,12 +23,13 @@ ios_write_conf() {
         echo " group $IOS_GROUP"
         echo " lifetime ${OUR_IKE_LIFE:-86400}"
         echo "crypto isakmp key $PSK address 0.0.0.0 0.0.0.0"
+        [ -n "${IOS_NAT_KEEPALIVE:-}" ] && echo "crypto isakmp nat keepalive $IOS_NAT_KEEPALIVE"
         echo "!"
         echo "crypto ipsec transform-set ikeint-ts $IOS_TS"
         echo " mode tunnel"
         echo "!"
         echo "crypto map ikeint-map 10 ipsec-isakmp"
-        echo " set peer $THEIR_IP"
+        echo " set peer ${THEIR_PUBLIC:-$THEIR_IP}"
         echo " set transform-set ikeint-ts"
         [ "$PFS" = yes ] && echo " set pfs $IOS_PFS"
         echo " set security-association lifetime seconds ${OUR_SA_LIFE:-3600}"
@@ -39,7 +42,7 @@ ios_write_conf() {
         echo "interface FastEthernet0/1"
         echo " ip address $OUR_HOST 255.255.255.0"
         echo "!"
-        echo "ip route 0.0.0.0 0.0.0.0 $THEIR_IP"
+        echo "ip route 0.0.0.0 0.0.0.0 ${OUR_GW:-$THEIR_IP}"
         echo "!"
         echo "access-list 101 permit ip $OUR_NET_IOS $THEIR_NET_IOS"
         echo "!"

@@ -1,5 +1,5 @@
 # The interop matrix (sourced): one cell a line.
-#   id  suite  mode  pfs  them  our-role  rekey  teardown
+#   id  suite  mode  pfs  them  our-role  rekey  teardown  [nat]
 # suite     seed | 3des | aes128 (lib/suites.sh)
 # mode      main | aggressive  (phase 1)
 # pfs       yes | no           (Quick Mode with a KE payload)
@@ -10,6 +10,11 @@
 #           theirs their phase-2 lifetime is short: they rekey
 # teardown  ours   we delete (clear crypto sa; clear crypto isakmp): their SAs must go
 #           theirs they delete: ours must go (phase2_down/phase1_down peer_delete)
+# nat       -      no NAT (the default when the field is absent)
+#           us     our side behind a masquerading NAT (nftables, namespace
+#                  ikeint-ID-nat); when we are the responder the NAT forwards
+#                  UDP 500 and 4500 to us, as a home router's port forward does
+#           them   the counterpart behind it, likewise
 # Libreswan refuses DES and MODP-768/1024 (README), so the seed suite runs
 # against strongSwan only; Aggressive Mode runs against strongSwan only.
 MATRIX_CELLS='
@@ -31,13 +36,22 @@ aes-pfs-rk-ss-i  aes128 main        yes strongswan initiator ours   ours
 3des-pfs-rk-ss-r 3des   main        yes strongswan responder theirs theirs
 3des-pfs-rk-lsw-i 3des  main        yes libreswan  initiator ours   theirs
 aes-pfs-rk-lsw-r aes128 main        yes libreswan  responder theirs ours
+nat-them-mm-ss-i      aes128 main       no  strongswan initiator -      ours   them
+nat-them-mm-ss-r      3des   main       no  strongswan responder -      theirs them
+nat-us-pfs-rk-ss-i    aes128 main       yes strongswan initiator ours   ours   us
+nat-us-am-ss-r        aes128 aggressive no  strongswan responder -      theirs us
+nat-us-am-ss-i        seed   aggressive no  strongswan initiator -      ours   us
+nat-them-mm-lsw-i     3des   main       no  libreswan  initiator -      theirs them
+nat-us-mm-lsw-r       aes128 main       no  libreswan  responder -      ours   us
+nat-them-pfs-rk-lsw-r 3des   main       yes libreswan  responder theirs ours   them
 '
 # The cells ci.sh (and so .ci/run) runs unless CELLS says otherwise: a third of
 # the matrix that still has each suite, each counterpart in each role, both
 # phase-1 modes, both PFS groups, rekeying by us with each counterpart and by
 # them, and a Delete from each side with each counterpart.
 MATRIX_CI_CELLS='^(seed-mm-ss-i|aes-am-ss-r|3des-mm-lsw-r|aes-pfs-rk-ss-i|3des-pfs-rk-lsw-i|aes-pfs-rk-lsw-r)$'
-# matrix_cells [FILTER]: the cell lines whose id matches the extended regex
+# matrix_cells [FILTER]: the cell lines whose id matches the extended regex,
+# always with the nat field (9 fields)
 matrix_cells() {
-    echo "$MATRIX_CELLS" | awk -v f="${1:-.}" 'NF == 8 && $1 ~ f'
+    echo "$MATRIX_CELLS" | awk -v f="${1:-.}" '(NF == 8 || NF == 9) && $1 ~ f { if (NF == 8) $9 = "-"; print }'
 }
