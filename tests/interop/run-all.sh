@@ -6,6 +6,7 @@
 #   IKEV1_PEER=path   our side (default: the stand-in, strongSwan playing us;
 #                     set it to target/release/ikev1-peer when that exists)
 #   CELLS=regex       a subset of the cells (default: all)
+#   CELLS_SKIP=regex  cells to leave out (default: none; '^nat-': the NAT cells)
 #   PARALLEL=N        cells at once inside the guest (default 2)
 #   IKEINT_OUT=dir    results (default tests/interop/out); each cell keeps its
 #                     logs, our events and key tables, and the pcaps
@@ -25,7 +26,7 @@ IKEV1_PEER=$(realpath "${IKEV1_PEER:-$HERE/stand-in/ikev1-peer-standin}")
 [ -x "$IKEV1_PEER" ] || { echo "run-all: IKEV1_PEER=$IKEV1_PEER is not executable" >&2; exit 2; }
 case "$IKEV1_PEER" in */stand-in/*) SIDE="STAND-IN (strongSwan plays our side; not ikev1-peer)";; *) SIDE="$IKEV1_PEER";; esac
 mkdir -p "$IKEINT_OUT"; IKEINT_OUT=$(cd "$IKEINT_OUT" && pwd); rm -rf "$IKEINT_OUT/cells"
-PARAMS=(IKEV1_PEER="$IKEV1_PEER" CELLS="${CELLS:-.}" PARALLEL="${PARALLEL:-2}"
+PARAMS=(IKEV1_PEER="$IKEV1_PEER" CELLS="${CELLS:-.}" CELLS_SKIP="${CELLS_SKIP:-}" PARALLEL="${PARALLEL:-2}"
         CELL_TIMEOUT_S="${CELL_TIMEOUT_S:-600}" REKEY_LIFE="${REKEY_LIFE:-60}")
 [ -n "${STANDIN_BREAK:-}" ] && PARAMS+=(STANDIN_BREAK="$STANDIN_BREAK")   # harness self-test
 echo "== interop matrix: our side = $SIDE"

@@ -48,10 +48,13 @@ nat-them-pfs-rk-lsw-r 3des   main       yes libreswan  responder theirs ours   t
 # The cells ci.sh (and so .ci/run) runs unless CELLS says otherwise: a third of
 # the matrix that still has each suite, each counterpart in each role, both
 # phase-1 modes, both PFS groups, rekeying by us with each counterpart and by
-# them, and a Delete from each side with each counterpart.
-MATRIX_CI_CELLS='^(seed-mm-ss-i|aes-am-ss-r|3des-mm-lsw-r|aes-pfs-rk-ss-i|3des-pfs-rk-lsw-i|aes-pfs-rk-lsw-r)$'
-# matrix_cells [FILTER]: the cell lines whose id matches the extended regex,
-# always with the nat field (9 fields)
+# them, and a Delete from each side with each counterpart; and two NAT
+# cells, each side behind the NAT once, each counterpart once.
+MATRIX_CI_CELLS='^(seed-mm-ss-i|aes-am-ss-r|3des-mm-lsw-r|aes-pfs-rk-ss-i|3des-pfs-rk-lsw-i|aes-pfs-rk-lsw-r|nat-us-am-ss-r|nat-them-pfs-rk-lsw-r)$'
+# matrix_cells [FILTER]: the cell lines whose id matches the extended regex
+# (and not CELLS_SKIP's, when set: CELLS_SKIP='^nat-' leaves the NAT cells
+# out), always with the nat field (9 fields)
 matrix_cells() {
-    echo "$MATRIX_CELLS" | awk -v f="${1:-.}" '(NF == 8 || NF == 9) && $1 ~ f { if (NF == 8) $9 = "-"; print }'
+    echo "$MATRIX_CELLS" | awk -v f="${1:-.}" -v skip="${CELLS_SKIP:-}" \
+        '(NF == 8 || NF == 9) && $1 ~ f && (skip == "" || $1 !~ skip) { if (NF == 8) $9 = "-"; print }'
 }
