@@ -387,6 +387,11 @@ pub(crate) fn ike_config(config: &Config, map: &str, options: &GatewayOptions) -
     if !config.nat_transparency {
         ike.nat_t.mode = ike_sm::NatTMode::Disabled;
     }
+    // IOS answers Aggressive Mode (ios_defaults) unless `crypto isakmp
+    // aggressive-mode disable`.
+    if config.isakmp.aggressive_mode_disabled {
+        ike.aggressive_mode = ike_sm::AggressiveModePolicy::default();
+    }
     if let Some(s) = config.isakmp.nat_keepalive {
         ike.nat_t.keepalive = Some(std::time::Duration::from_secs(u64::from(s)));
     }
