@@ -705,6 +705,14 @@ pub struct Limits {
     /// A duplicate of a peer message is answered (by resending our reply)
     /// at most once per this interval.
     pub duplicate_answer_interval: Duration,
+    /// How many times a responder resends its first reply (MM2, AM2) on
+    /// its own timer. Until the initiator's next message arrives, nothing
+    /// shows that the source of the first message is real: every resend
+    /// is traffic anyone could have aimed at a spoofed address. IOS and
+    /// strongSwan resend 5 times; the default is 1 (the initiator, which
+    /// resends its first message, recovers a lost reply through the
+    /// answer to that duplicate).
+    pub first_reply_retransmits: usize,
     /// Datagrams waiting in [`poll_transmit`](crate::Endpoint::poll_transmit)
     /// (first messages, replies, retransmissions). A datagram beyond it is
     /// dropped and counted ([`Counters::transmits_dropped`](crate::Counters::transmits_dropped)),
@@ -730,6 +738,7 @@ impl Default for Limits {
             completed_nodes_per_sa: 16,
             completed_node_linger: Duration::from_secs(60),
             duplicate_answer_interval: Duration::from_secs(1),
+            first_reply_retransmits: 1,
             max_queued_transmits: 4096,
             max_queued_events: 4096,
         }

@@ -198,6 +198,27 @@ pub struct IpsecSaInfo {
 /// [`Limits::max_queued_events`](crate::Limits::max_queued_events)): a
 /// caller that drains only one of them, or neither, between inputs cannot
 /// be made to grow the other without bound by a flood.
+///
+/// # Exposure before authentication
+///
+/// What one datagram from a source we know nothing about makes us send,
+/// over the life of whatever it created (measured by
+/// `ike-sm/tests/exposure.rs`, which asserts each bound; default
+/// configuration, MODP-2048):
+///
+/// | first message | in | out | out/in | bound |
+/// |---|---|---|---|---|
+/// | MM1 as this engine sends it | 188 | 256 (MM2, resent once) | 1.36 | 2 |
+/// | the smallest MM1 answered (one transform, no vendor ID) | 88 | 216 | 2.45 | 3 |
+/// | AM1, refused by the [`AggressiveModePolicy`](crate::AggressiveModePolicy) (the default) | 516 | 40 (AUTHENTICATION-FAILED) | 0.08 | 0.25 |
+/// | AM1, answered | 516 | 1128 (AM2, resent once) | 2.19 | 3 |
+/// | Informational, clear or protected, unknown cookies | 40 | 0 | 0 | 0 |
+///
+/// The responder's first reply is resent at most
+/// [`Limits::first_reply_retransmits`](crate::Limits::first_reply_retransmits)
+/// times (1) on its own timer; a duplicate first message is answered at
+/// most once per [`Limits::duplicate_answer_interval`](crate::Limits::duplicate_answer_interval);
+/// the state a first message creates counts against the half-open caps.
 pub struct Endpoint {
     /// Everything the exchange handlers may use: configuration, entropy,
     /// negotiations, IPsec SAs, output queues, counters.
