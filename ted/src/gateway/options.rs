@@ -60,6 +60,11 @@ pub struct IkeTuning {
     /// which the IOS import subset does not carry). As responder the
     /// engine answers whichever mode the initiator chose.
     pub phase1_mode: ike_sm::ExchangeMode,
+    /// NAT traversal (RFC 3947, RFC 3948): whether it is negotiated, the
+    /// NAT-T port, keepalives (ike-sm's defaults for IOS). A driver that
+    /// runs with it on binds a second UDP socket on its port and feeds it
+    /// to [`handle_nat_t`](super::Gateway::handle_nat_t).
+    pub nat_t: ike_sm::NatTConfig,
 }
 
 impl Default for IkeTuning {
@@ -71,6 +76,7 @@ impl Default for IkeTuning {
             limits: ios.limits,
             nonce_len: ios.nonce_len,
             phase1_mode: ios.default_mode,
+            nat_t: ios.nat_t,
         }
     }
 }
