@@ -503,7 +503,7 @@ impl SaParams {
             return Err(ConfigError::SoftAfterHard);
         }
         if let Some(u) = &self.udp_encap
-            && (u.source_port == 0 || u.destination_port == 0)
+            && matches!((u.source_port, u.destination_port), (0, _) | (_, 0))
         {
             return Err(ConfigError::ZeroUdpPort);
         }
