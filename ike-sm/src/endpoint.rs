@@ -18,7 +18,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use isakmp_wire::nat_t::{self, Udp4500};
+use isakmp_wire::nat_t::{self, NatTVersion, Udp4500};
 use isakmp_wire::{Cookie, DeleteRepr, ExchangeType, Message, PayloadRepr, ProtocolId};
 
 use crate::config::{Config, EspTransform, Phase2Request};
@@ -31,7 +31,7 @@ use crate::event::{
 };
 use crate::exchange::informational::{self, NotifyFollowup};
 use crate::exchange::phase1::{self, FirstRefused};
-use crate::exchange::{IsakmpSa, P1, Verdict, aggressive, main_mode, quick};
+use crate::exchange::{IsakmpSa, P1, Verdict, aggressive, main_mode, nat, quick};
 use crate::types::{
     ExchangeMode, Identity, IsakmpSaId, IsakmpState, Lifetime, NegotiationId, ProxyId, Role, Spi,
 };
@@ -147,7 +147,7 @@ pub struct IpsecSaInfo {
 /// # Driving it
 ///
 /// Inputs are [`handle_datagram`](Self::handle_datagram) (a UDP datagram
-/// received on port 500, with both addresses),
+/// received on port 500 or on the NAT-T port, with both addresses),
 /// [`handle_timeout`](Self::handle_timeout) and the commands ([`initiate`](Self::initiate),
 /// [`delete_ipsec`](Self::delete_ipsec), ...). After **every** input,
 /// drain [`poll_transmit`](Self::poll_transmit) and
@@ -407,7 +407,13 @@ impl Endpoint {
 
     // ----- inputs -----
 
-    /// Handles a datagram received from `remote` on our address `local`.
+    /// Handles a datagram received from `remote` on our address `local`:
+    /// the UDP payload as it arrived. On the NAT-T port
+    /// ([`NatTConfig::port`](crate::NatTConfig::port)) it is read as RFC
+    /// 3948 s.2 frames it: an IKE message after the non-ESP marker; a
+    /// keepalive, counted and discarded; ESP, dropped as
+    /// [`NatTDrop::Esp`](crate::NatTDrop::Esp) (demultiplex it to the data
+    /// plane first).
     pub fn handle_datagram(
         &mut self,
         now: Instant,
@@ -447,8 +453,8 @@ impl Endpoint {
             ExchangeType::IDENTITY_PROTECTION | ExchangeType::AGGRESSIVE => {
                 self.phase1_input(now, local, remote, &message);
             }
-            ExchangeType::QUICK_MODE => self.quick_input(now, remote, &message),
-            ExchangeType::INFORMATIONAL => self.info_input(now, remote, &message),
+            ExchangeType::QUICK_MODE => self.quick_input(now, local, remote, &message),
+            ExchangeType::INFORMATIONAL => self.info_input(now, local, remote, &message),
             other => self.cx.drop_input(
                 remote,
                 DropReason::State(StateDrop::UnsupportedExchange(other)),
@@ -671,7 +677,7 @@ impl Endpoint {
     /// reports it. Only called for authenticated input.
     fn move_peer(&mut self, _now: Instant, id: IsakmpSaId, from: SocketAddr, to: SocketAddr) {
         let local = match self.sas.get_mut(&id) {
-            Some(sa) if sa.remote == from => {
+            Some(sa) if sa.remote == from || sa.remote == to => {
                 sa.remote = to;
                 sa.local
             }
@@ -701,7 +707,7 @@ impl Endpoint {
     fn best_established(&self, local: SocketAddr, remote: SocketAddr) -> Option<IsakmpSaId> {
         self.sas
             .values()
-            .filter(|s| s.remote == remote && s.local == local)
+            .filter(|s| s.serves(local, remote))
             .filter_map(|s| s.established().map(|e| (s.id, e.expires)))
             .max_by_key(|(_, e)| *e)
             .map(|(id, _)| id)
@@ -710,12 +716,7 @@ impl Endpoint {
     fn phase1_in_progress(&self, local: SocketAddr, remote: SocketAddr) -> Option<IsakmpSaId> {
         self.sas
             .values()
-            .find(|s| {
-                s.remote == remote
-                    && s.local == local
-                    && s.role == Role::Initiator
-                    && !s.is_established()
-            })
+            .find(|s| s.serves(local, remote) && s.role == Role::Initiator && !s.is_established())
             .map(|s| s.id)
     }
 
@@ -1021,6 +1022,8 @@ impl Endpoint {
             (icookie, [0; 8]),
             now,
         );
+        // Started on the NAT-T port: already floated.
+        sa.nat.floated = local.port() == self.cx.config.nat_t.port;
         let first_message = match mode {
             ExchangeMode::Main => main_mode::initiate(&self.cx, &sa, policies),
             ExchangeMode::Aggressive => aggressive::initiate(&mut self.cx, &sa, &policies, first),
@@ -1076,7 +1079,15 @@ impl Endpoint {
             ExchangeMode::Main => ExchangeType::IDENTITY_PROTECTION,
             ExchangeMode::Aggressive => ExchangeType::AGGRESSIVE,
         };
-        if h.exchange_type() != expected_exchange || sa.remote != remote {
+        // The peer's authentication message may come over the NAT-T port
+        // from an address and port we have not seen (RFC 3947 s.4): tried
+        // there, kept only if it authenticates.
+        let floats = sa.remote != remote
+            && local.port() == self.cx.config.nat_t.port
+            && sa.nat.version.is_some_and(NatTVersion::floats)
+            && sa.state.awaits_auth()
+            && remote.is_ipv4() == sa.remote.is_ipv4();
+        if h.exchange_type() != expected_exchange || (sa.remote != remote && !floats) {
             let received = Received::ExchangeFrom {
                 exchange: h.exchange_type(),
                 from: remote,
@@ -1094,10 +1105,66 @@ impl Endpoint {
         let Some(sa) = self.sas.get_mut(&id) else {
             return;
         };
+        let before = (sa.local, sa.remote, sa.nat.floated);
+        if floats {
+            (sa.local, sa.remote, sa.nat.floated) = (local, remote, true);
+        }
         sa.trace_received(&mut self.cx, remote);
         let state = mem::replace(&mut sa.state, P1::Dead);
         let verdict = state.handle(&mut self.cx, now, sa, message, initial_contact);
+        if floats {
+            if matches!(verdict, Verdict::Next(_)) {
+                // Followed: a retransmitted first message now finds the SA
+                // by its new address only once established (then never).
+                self.responded_first.remove(&(sa.icookie, before.1));
+            } else {
+                (sa.local, sa.remote, sa.nat.floated) = before;
+            }
+        }
         self.finish_phase1_step(now, id, verdict, data);
+    }
+
+    /// Tries a protected message from a new peer address on a floated,
+    /// established SA: the SA points at `remote` while `step` runs and
+    /// stays there only if the step verified a fresh message
+    /// (`IsakmpSa::fresh_auth`); then the IPsec SA pairs follow and
+    /// [`Event::PeerMoved`] tells the caller. Returns what `step` returned.
+    fn following<T>(
+        &mut self,
+        now: Instant,
+        id: IsakmpSaId,
+        local: SocketAddr,
+        remote: SocketAddr,
+        step: impl FnOnce(&mut Self) -> T,
+    ) -> T {
+        let tried = match self.sas.get_mut(&id) {
+            Some(sa)
+                if sa.remote != remote
+                    && sa.local == local
+                    && sa.nat.floated
+                    && sa.is_established()
+                    && remote.is_ipv4() == sa.remote.is_ipv4() =>
+            {
+                let from = sa.remote;
+                sa.remote = remote;
+                Some(from)
+            }
+            _ => None,
+        };
+        if let Some(sa) = self.sas.get_mut(&id) {
+            sa.fresh_auth = false;
+        }
+        let out = step(self);
+        if let Some(from) = tried
+            && let Some(sa) = self.sas.get_mut(&id)
+        {
+            if sa.fresh_auth {
+                self.move_peer(now, id, from, remote);
+            } else {
+                sa.remote = from;
+            }
+        }
+        out
     }
 
     /// Applies a phase-1 handler's verdict to its SA.
@@ -1210,10 +1277,11 @@ impl Endpoint {
             (h.initiator_cookie(), rcookie),
             now,
         );
+        sa.nat.floated = local.port() == self.cx.config.nat_t.port;
         phase1::process_vids(&mut self.cx, &mut sa, &first.inb);
         let reply_sa = first.reply_sa();
         let answer = if first.aggressive {
-            aggressive::answer(&mut self.cx, &sa, first, reply_sa).map_err(Some)
+            aggressive::answer(&mut self.cx, &mut sa, first, reply_sa).map_err(Some)
         } else {
             main_mode::answer(&self.cx, &sa, first, reply_sa).ok_or(None)
         };
@@ -1252,6 +1320,7 @@ impl Endpoint {
             peer_identity: est.peer_identity.clone(),
             nat: sa.nat,
         };
+        nat::arm_keepalive(&self.cx, now, sa);
         let pending = mem::take(&mut sa.pending);
         let initial_contact = mem::replace(&mut sa.initial_contact, false);
         let remote = sa.remote;
@@ -1325,18 +1394,26 @@ impl Endpoint {
     // ----- Quick Mode -----
 
     /// Quick Mode messages, on the SA their cookies name.
-    fn quick_input(&mut self, now: Instant, remote: SocketAddr, m: &Message<&[u8]>) {
+    fn quick_input(
+        &mut self,
+        now: Instant,
+        local: SocketAddr,
+        remote: SocketAddr,
+        m: &Message<&[u8]>,
+    ) {
         let h = m.header();
         let id = self.lookup(h.initiator_cookie(), h.responder_cookie());
         let Some(id) = self.known_sa(id, remote) else {
             return;
         };
-        let Some(sa) = self.sas.get_mut(&id) else {
-            return;
-        };
-        if let Err(reason) = quick::input(&mut self.cx, now, sa, remote, m) {
-            self.cx.drop_input(remote, reason);
-        }
+        self.following(now, id, local, remote, |ep| {
+            let Some(sa) = ep.sas.get_mut(&id) else {
+                return;
+            };
+            if let Err(reason) = quick::input(&mut ep.cx, now, sa, remote, m) {
+                ep.cx.drop_input(remote, reason);
+            }
+        });
     }
 
     /// Starts a Quick Mode for a queued negotiation on an established SA;
@@ -1365,7 +1442,13 @@ impl Endpoint {
 
     /// Informational messages, on the SA their cookies name (or the one
     /// we answered a first message of, for a notification in the clear).
-    fn info_input(&mut self, now: Instant, remote: SocketAddr, m: &Message<&[u8]>) {
+    fn info_input(
+        &mut self,
+        now: Instant,
+        local: SocketAddr,
+        remote: SocketAddr,
+        m: &Message<&[u8]>,
+    ) {
         let h = m.header();
         let (ic, rc) = (h.initiator_cookie(), h.responder_cookie());
         let id = self
@@ -1374,6 +1457,15 @@ impl Endpoint {
         let Some(id) = self.known_sa(id, remote) else {
             return;
         };
+        if m.is_encrypted() {
+            self.following(now, id, local, remote, |ep| ep.info_on(now, id, remote, m));
+        } else {
+            self.info_on(now, id, remote, m);
+        }
+    }
+
+    /// An Informational on the SA `id` it names.
+    fn info_on(&mut self, now: Instant, id: IsakmpSaId, remote: SocketAddr, m: &Message<&[u8]>) {
         let Some(sa) = self.sas.get_mut(&id) else {
             return;
         };

@@ -502,6 +502,8 @@ pub enum VendorKind {
     CiscoIos,
     /// RFC 3706 DPD.
     Dpd,
+    /// A NAT traversal version (RFC 3947 or one of its drafts).
+    NatT(NatTVersion),
     /// Another known one, by name.
     Known(&'static str),
     /// Unknown bytes.
@@ -549,6 +551,14 @@ pub enum TraceEvent {
     },
     /// "processing vendor id payload" + its meaning.
     VendorId(VendorKind),
+    /// The peer's NAT-D payloads were checked (RFC 3947 s.3.2): IOS's
+    /// "NAT found" / "NAT not found for self or peer".
+    NatDetected {
+        /// We are behind a NAT (or NAT-T is forced).
+        local_behind_nat: bool,
+        /// The peer is behind a NAT.
+        remote_behind_nat: bool,
+    },
     /// "found peer pre-shared key matching X".
     FoundPsk {
         /// The peer.

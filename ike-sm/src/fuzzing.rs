@@ -8,7 +8,9 @@
 //!   PSK abc123, deterministic entropy) fed a sequence of datagrams and
 //!   timeouts. Framing: records `[ctl u8][len u16 BE][bytes]`; `ctl` bit 0
 //!   advances the clock by 11 s (retransmission timers) before the
-//!   datagram, bit 1 sends it from another port. Because the endpoint is
+//!   datagram; bit 1 sends it from the peer's port 4500, bit 3 from a
+//!   NAT's port (40001); bit 2 delivers it to our NAT-T port 4500, where
+//!   the non-ESP marker, keepalives, ESP and the float are read. Because the endpoint is
 //!   the same as in the seed test, the seed's initiator messages replay a
 //!   whole Main Mode and Quick Mode.
 //! - [`ops`]: two endpoints and an in-memory link, driven by an operation
@@ -104,7 +106,11 @@ fn drain(
 ) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     while let Some(t) = ep.poll_transmit() {
-        assert!(t.data.len() >= 28, "we never send less than a header");
+        // A NAT keepalive is one byte; anything else is at least a header.
+        assert!(
+            t.data == [isakmp_wire::nat_t::NAT_KEEPALIVE] || t.data.len() >= 28,
+            "we never send less than a header"
+        );
         out.push(t.data);
     }
     while let Some(e) = ep.poll_event() {
@@ -145,12 +151,20 @@ pub fn responder(base: Instant, data: &[u8]) -> Summary {
             now += Duration::from_secs(11);
             ep.handle_timeout(now);
         }
-        let from = if ctl & 2 != 0 {
-            addr("11.11.11.1:4500")
-        } else {
-            addr(DAPHNE)
+        // Bit 1: the NAT-T port on the peer's side, bit 3: a NAT's port
+        // (a float, or a mapping that changed); bit 2: our NAT-T port
+        // (the non-ESP marker, keepalives, ESP, the float).
+        let from = match (ctl & 2 != 0, ctl & 8 != 0) {
+            (_, true) => addr("11.11.11.1:40001"),
+            (true, false) => addr("11.11.11.1:4500"),
+            (false, false) => addr(DAPHNE),
         };
-        ep.handle_datagram(now, addr(FRED), from, msg);
+        let local = if ctl & 4 != 0 {
+            addr("11.11.11.2:4500")
+        } else {
+            addr(FRED)
+        };
+        ep.handle_datagram(now, local, from, msg);
         summary.fed += 1;
         drain(&mut ep, &mut summary, &mut sink);
         if let Some(t) = ep.poll_timeout() {

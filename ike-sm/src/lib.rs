@@ -10,6 +10,30 @@
 //! configuration, entropy, times and inputs, an endpoint produces the same
 //! bytes, so a whole exchange replays exactly.
 //!
+//! # NAT traversal
+//!
+//! With [`NatTConfig`] (on by default, [`NatTMode::Enabled`]) the engine
+//! announces RFC 3947 (and the drafts -02/-03 IOS 12.x, older strongSwan
+//! and racoon speak) in its first message, and when the peer does too,
+//! MM3/MM4 (AM2/AM3) carry NAT-D: each side learns whether it or the peer
+//! is behind a NAT ([`NatStatus`] in [`Phase1Established`]). With a NAT on
+//! the path the initiator moves IKE to port 4500 at MM5 (AM3), every
+//! message there following the 4-byte non-ESP marker, and the responder
+//! follows once that message authenticates; Quick Mode then negotiates
+//! UDP-encapsulated ESP ([`Phase2Established::udp_encapsulation`], with
+//! NAT-OA in transport mode), and the side behind the NAT sends a NAT
+//! keepalive every 20 s. The caller binds a second UDP socket on port
+//! 4500, gives the engine what arrives there as it arrives (the engine
+//! strips the marker, discards keepalives and drops ESP, which the caller
+//! demultiplexes first with [`isakmp_wire::nat_t::classify`] and hands to
+//! its ESP data plane), and sends each [`Transmit`] from the socket of its
+//! `local` port, as it is. A peer whose NAT gives it a new port is
+//! followed once an authenticated, fresh message (a Quick Mode message, a
+//! DPD exchange) or authenticated ESP ([`Endpoint::peer_moved`]) comes
+//! from there, reported as [`Event::PeerMoved`]; unauthenticated input
+//! never moves an SA. [`NatTMode::Forced`] encapsulates without a NAT
+//! (strongSwan's `encap=yes`); [`NatTMode::Disabled`] turns it off.
+//!
 //! Modules:
 //! - [`crypto`]: PRFs and hashes, CBC ciphers, MODP Diffie-Hellman, SKEYID
 //!   and its derivatives, the authentication hashes, KEYMAT, and the CBC IV

@@ -21,6 +21,7 @@
 //! RESPONDER-LIFETIME notification (RFC 2407 s.4.5.4 / s.4.6.3.1); a
 //! missing lifetime means RFC 2407's default of 28800 s.
 
+use isakmp_wire::nat_t::NatTVersion;
 use isakmp_wire::{
     Attribute, AuthMethod, EncryptionAlgorithm as WireEnc, GroupDescription,
     HashAlgorithm as WireHash, IpsecAttribute, LifeType, Phase1Attribute, ProposalRepr, ProtocolId,
@@ -283,15 +284,21 @@ pub(crate) fn accept_phase1_reply(
 
 // ----- phase 2 -----
 
-/// The ESP transform for one set.
+/// The ESP transform for one set; with `udp` (the NAT-T version when
+/// ESP is to be UDP-encapsulated) its mode is that version's UDP mode.
 pub(crate) fn esp_transform(
     number: u8,
     set: &EspTransform,
     pfs: Option<DhGroup>,
     lifetime: Lifetime,
+    udp: Option<NatTVersion>,
 ) -> TransformRepr<'static> {
+    let mode = match udp {
+        Some(v) => v.udp_mode(set.mode == EspMode::Tunnel),
+        None => isakmp_wire::EncapsulationMode(set.mode.attribute()),
+    };
     let mut attrs = vec![
-        IpsecAttribute::EncapsulationMode(isakmp_wire::EncapsulationMode(set.mode.attribute())),
+        IpsecAttribute::EncapsulationMode(mode),
         IpsecAttribute::SaLifeType(SaLifeType::SECONDS),
         IpsecAttribute::SaLifeDuration(u64::from(lifetime.seconds)),
     ];
@@ -317,12 +324,14 @@ pub(crate) fn esp_transform(
     }
 }
 
-/// The initiator's phase-2 SA: one ESP proposal per transform set.
+/// The initiator's phase-2 SA: one ESP proposal per transform set, in
+/// the UDP-encapsulated modes of `udp` when that is given.
 pub(crate) fn phase2_sa<'s>(
     sets: &[TransformSet],
     spi: &'s [u8; 4],
     pfs: Option<DhGroup>,
     lifetime: Lifetime,
+    udp: Option<NatTVersion>,
 ) -> SaRepr<'s> {
     SaRepr {
         situation: SIT_IDENTITY_ONLY,
@@ -333,7 +342,7 @@ pub(crate) fn phase2_sa<'s>(
                 number: u8::try_from(i.saturating_add(1)).unwrap_or(u8::MAX),
                 protocol: ProtocolId::ESP,
                 spi,
-                transforms: vec![esp_transform(1, &s.transform, pfs, lifetime)],
+                transforms: vec![esp_transform(1, &s.transform, pfs, lifetime, udp)],
             })
             .collect(),
     }
@@ -345,6 +354,9 @@ pub(crate) struct Phase2Offer {
     pub(crate) transform: EspTransform,
     pub(crate) pfs: Option<u16>,
     pub(crate) lifetime: Lifetime,
+    /// The UDP-encapsulated mode value, when the mode is one (RFC 3947
+    /// s.5.1, either numbering).
+    pub(crate) udp: Option<isakmp_wire::EncapsulationMode>,
 }
 
 /// Decodes an ESP transform.
@@ -381,11 +393,14 @@ pub(crate) fn decode_esp(t: &TransformRepr<'_>) -> Result<Phase2Offer, &'static 
     if integrity != EspIntegrity::None && encryption.is_aead() {
         return Err("integrity algorithm with an AEAD cipher");
     }
-    let mode = match mode {
+    use isakmp_wire::EncapsulationMode as M;
+    let (mode, udp) = match mode {
         // RFC 2407 s.4.5: the default is unspecified; IOS and most peers
         // send it, and tunnel is what a missing one means in practice.
-        None | Some(isakmp_wire::EncapsulationMode::TUNNEL) => EspMode::Tunnel,
-        Some(isakmp_wire::EncapsulationMode::TRANSPORT) => EspMode::Transport,
+        None | Some(M::TUNNEL) => (EspMode::Tunnel, None),
+        Some(M::TRANSPORT) => (EspMode::Transport, None),
+        Some(m @ (M::UDP_TUNNEL | M::UDP_TUNNEL_DRAFT)) => (EspMode::Tunnel, Some(m)),
+        Some(m @ (M::UDP_TRANSPORT | M::UDP_TRANSPORT_DRAFT)) => (EspMode::Transport, Some(m)),
         Some(_) => return Err("unsupported encapsulation mode"),
     };
     if seconds == Some(0) || kilobytes == Some(0) {
@@ -406,6 +421,7 @@ pub(crate) fn decode_esp(t: &TransformRepr<'_>) -> Result<Phase2Offer, &'static 
         },
         pfs: group,
         lifetime,
+        udp,
     })
 }
 
@@ -421,12 +437,17 @@ pub(crate) struct Phase2Choice<'a> {
     pub(crate) lifetime: Lifetime,
     /// Whether ours is shorter than the offer: send RESPONDER-LIFETIME.
     pub(crate) responder_lifetime: bool,
+    /// The UDP-encapsulated mode chosen, if the transform has one.
+    pub(crate) udp: Option<isakmp_wire::EncapsulationMode>,
 }
 
 /// Walks the initiator's proposals (see the module documentation).
+/// `udp_fits` says whether a transform's encapsulation (its UDP mode, if
+/// any) fits the ISAKMP SA: UDP modes exactly when NAT-T found a NAT.
 pub(crate) fn select_phase2<'a>(
     sa: &SaRepr<'a>,
     policy: &Phase2Policy,
+    udp_fits: impl Fn(Option<isakmp_wire::EncapsulationMode>) -> bool,
     trace: &mut Vec<TraceEvent>,
     tracing: bool,
 ) -> Option<Phase2Choice<'a>> {
@@ -457,14 +478,24 @@ pub(crate) fn select_phase2<'a>(
                     attributes: trace_attrs(t),
                 });
             }
-            let verdict = decode_esp(t).and_then(|o| phase2_matches(&o, policy));
+            let verdict = decode_esp(t)
+                .and_then(|o| {
+                    if udp_fits(o.udp) {
+                        Ok(o)
+                    } else if o.udp.is_some() {
+                        Err("UDP encapsulation without a NAT found by NAT-T")
+                    } else {
+                        Err("plain ESP across a NAT (UDP encapsulation required)")
+                    }
+                })
+                .and_then(|o| phase2_matches(&o, policy).map(|m| (m, o.udp)));
             if tracing {
                 trace.push(TraceEvent::AttributesAcceptable {
                     acceptable: verdict.is_ok(),
                     reason: verdict.as_ref().err().copied(),
                 });
             }
-            if let Ok((esp, pfs, lifetime, responder_lifetime)) = verdict {
+            if let Ok(((esp, pfs, lifetime, responder_lifetime), udp)) = verdict {
                 return Some(Phase2Choice {
                     proposal: proposal.number,
                     transform: t.clone(),
@@ -473,6 +504,7 @@ pub(crate) fn select_phase2<'a>(
                     pfs,
                     lifetime,
                     responder_lifetime,
+                    udp,
                 });
             }
         }
@@ -527,12 +559,15 @@ fn single_reply_transform<'s, 'a>(
 }
 
 /// The initiator's check of the responder's SA.
+/// `udp`: whether we proposed UDP-encapsulated modes; the reply's
+/// mode must agree (its UDP mode value comes back with the result).
 pub(crate) fn accept_phase2_reply(
     sa: &SaRepr<'_>,
     offered: &[TransformSet],
     pfs: Option<DhGroup>,
     offered_lifetime: Lifetime,
-) -> Result<(EspTransform, Spi, Lifetime), &'static str> {
+    udp: bool,
+) -> Result<Phase2Reply, &'static str> {
     let (proposal, t) =
         single_reply_transform(sa, ProtocolId::ESP, "responder proposal is not ESP")?;
     let spi = <[u8; 4]>::try_from(proposal.spi).map_err(|_| "responder SPI is not 4 bytes")?;
@@ -547,7 +582,24 @@ pub(crate) fn accept_phase2_reply(
     if o.pfs != pfs.map(DhGroup::number) {
         return Err("responder changed the PFS group");
     }
-    Ok((o.transform, spi, o.lifetime.min(offered_lifetime)))
+    if o.udp.is_some() != udp {
+        return Err("responder changed the encapsulation (UDP or not)");
+    }
+    Ok(Phase2Reply {
+        transform: o.transform,
+        peer_spi: spi,
+        lifetime: o.lifetime.min(offered_lifetime),
+        udp: o.udp,
+    })
+}
+
+/// What the initiator takes from the responder's phase-2 SA.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Phase2Reply {
+    pub(crate) transform: EspTransform,
+    pub(crate) peer_spi: Spi,
+    pub(crate) lifetime: Lifetime,
+    pub(crate) udp: Option<isakmp_wire::EncapsulationMode>,
 }
 
 /// The attributes of a RESPONDER-LIFETIME notification (RFC 2407
@@ -719,7 +771,13 @@ mod tests {
     #[test]
     fn seed_phase2_offer_and_responder_lifetime() {
         let spi = 0xF800_D61Fu32.to_be_bytes();
-        let sa = phase2_sa(&[TransformSet::ios_seed()], &spi, None, Lifetime::IOS_IPSEC);
+        let sa = phase2_sa(
+            &[TransformSet::ios_seed()],
+            &spi,
+            None,
+            Lifetime::IOS_IPSEC,
+            None,
+        );
         let t = &sa.proposals[0].transforms[0];
         assert_eq!(t.id, TransformId(2));
         // 4608000 KB as the 4-byte TLV 0x00465000, as in the seed's QM2.
@@ -727,7 +785,7 @@ mod tests {
             |a| a.value == isakmp_wire::AttributeValue::Variable(vec![0, 0x46, 0x50, 0].into())
         ));
         let same = policy(vec![TransformSet::ios_seed()], None, Lifetime::IOS_IPSEC);
-        let c = select_phase2(&sa, &same, &mut Vec::new(), false).unwrap();
+        let c = select_phase2(&sa, &same, plain, &mut Vec::new(), false).unwrap();
         assert_eq!(c.peer_spi, Spi(0xF800_D61F));
         assert!(!c.responder_lifetime);
         assert_eq!(c.lifetime, Lifetime::IOS_IPSEC);
@@ -738,6 +796,7 @@ mod tests {
         let c = select_phase2(
             &sa,
             &policy(vec![TransformSet::ios_seed()], None, short),
+            plain,
             &mut Vec::new(),
             false,
         )
@@ -755,6 +814,7 @@ mod tests {
             select_phase2(
                 &sa,
                 &policy(vec![TransformSet::strong()], None, short),
+                plain,
                 &mut Vec::new(),
                 false
             )
@@ -769,6 +829,7 @@ mod tests {
                     Some(DhGroup::Modp2048),
                     short
                 ),
+                plain,
                 &mut Vec::new(),
                 false
             )
@@ -780,12 +841,24 @@ mod tests {
     fn pfs_and_reply_checks() {
         let spi = 0x1000u32.to_be_bytes();
         let sets = [TransformSet::strong()];
-        let sa = phase2_sa(&sets, &spi, Some(DhGroup::Modp2048), Lifetime::IOS_IPSEC);
+        let sa = phase2_sa(
+            &sets,
+            &spi,
+            Some(DhGroup::Modp2048),
+            Lifetime::IOS_IPSEC,
+            None,
+        );
         let p = policy(sets.to_vec(), None, Lifetime::IOS_IPSEC);
-        let c = select_phase2(&sa, &p, &mut Vec::new(), false).unwrap();
+        let c = select_phase2(&sa, &p, plain, &mut Vec::new(), false).unwrap();
         assert_eq!(c.pfs, Some(DhGroup::Modp2048));
-        let weak = phase2_sa(&sets, &spi, Some(DhGroup::Modp768), Lifetime::IOS_IPSEC);
-        assert!(select_phase2(&weak, &p, &mut Vec::new(), false).is_none());
+        let weak = phase2_sa(
+            &sets,
+            &spi,
+            Some(DhGroup::Modp768),
+            Lifetime::IOS_IPSEC,
+            None,
+        );
+        assert!(select_phase2(&weak, &p, plain, &mut Vec::new(), false).is_none());
         let reply = SaRepr {
             situation: 1,
             proposals: vec![ProposalRepr {
@@ -796,12 +869,65 @@ mod tests {
             }],
         };
         assert!(
-            accept_phase2_reply(&reply, &sets, Some(DhGroup::Modp2048), Lifetime::IOS_IPSEC)
-                .is_ok()
+            accept_phase2_reply(
+                &reply,
+                &sets,
+                Some(DhGroup::Modp2048),
+                Lifetime::IOS_IPSEC,
+                false
+            )
+            .is_ok()
         );
         assert_eq!(
-            accept_phase2_reply(&reply, &sets, None, Lifetime::IOS_IPSEC),
+            accept_phase2_reply(&reply, &sets, None, Lifetime::IOS_IPSEC, false),
             Err("responder changed the PFS group")
         );
+    }
+
+    /// Plain ESP only (no NAT found).
+    fn plain(udp: Option<isakmp_wire::EncapsulationMode>) -> bool {
+        udp.is_none()
+    }
+
+    #[test]
+    fn udp_encapsulated_modes() {
+        use isakmp_wire::EncapsulationMode as M;
+        let spi = 0x2000u32.to_be_bytes();
+        let sets = [TransformSet::strong()];
+        let p = policy(sets.to_vec(), None, Lifetime::IOS_IPSEC);
+        for (version, want) in [
+            (NatTVersion::Rfc3947, M::UDP_TUNNEL),
+            (NatTVersion::Draft02, M::UDP_TUNNEL_DRAFT),
+        ] {
+            let sa = phase2_sa(&sets, &spi, None, Lifetime::IOS_IPSEC, Some(version));
+            let t = &sa.proposals[0].transforms[0];
+            assert_eq!(decode_esp(t).unwrap().udp, Some(want));
+            // Without a NAT, a UDP mode is refused; with one, chosen.
+            assert!(select_phase2(&sa, &p, plain, &mut Vec::new(), false).is_none());
+            let c = select_phase2(&sa, &p, |u| u.is_some(), &mut Vec::new(), false).unwrap();
+            assert_eq!(c.udp, Some(want));
+            let reply = SaRepr {
+                situation: 1,
+                proposals: vec![ProposalRepr {
+                    number: 1,
+                    protocol: ProtocolId::ESP,
+                    spi: &spi,
+                    transforms: vec![c.transform.clone()],
+                }],
+            };
+            assert_eq!(
+                accept_phase2_reply(&reply, &sets, None, Lifetime::IOS_IPSEC, true)
+                    .unwrap()
+                    .udp,
+                Some(want)
+            );
+            assert_eq!(
+                accept_phase2_reply(&reply, &sets, None, Lifetime::IOS_IPSEC, false),
+                Err("responder changed the encapsulation (UDP or not)")
+            );
+        }
+        // Plain tunnel mode where a NAT was found: refused.
+        let plain_sa = phase2_sa(&sets, &spi, None, Lifetime::IOS_IPSEC, None);
+        assert!(select_phase2(&plain_sa, &p, |u| u.is_some(), &mut Vec::new(), false).is_none());
     }
 }

@@ -200,12 +200,15 @@ pub fn seed_configs() -> Result<(Config, Config), ScenarioError> {
     Ok((import("Daphne", DAPHNE_CFG)?, import("fred", FRED_CFG)?))
 }
 
-/// The options of the replay: the debug log and the key log on, the rest
-/// [`GatewayOptions::default`].
+/// The options of the replay: the debug log and the key log on, NAT
+/// traversal off (the seed's routers run IOS 12.2, which predates it:
+/// NAT-T came with 12.2(13)T, and the seed's trace has no NAT-T vendor ID
+/// or NAT-D), the rest [`GatewayOptions::default`].
 pub fn seed_options() -> GatewayOptions {
     let mut options = GatewayOptions::default();
     options.debug = true;
     options.key_log = true;
+    options.ike.nat_t.mode = ike_sm::NatTMode::Disabled;
     options
 }
 

@@ -208,8 +208,7 @@ pub fn run(args: &RunArgs) -> Result<(), RunError> {
     crate::core::set_aggressive(&mut options, args.aggressive);
     options.ike.nat_t.mode = args.nat_t;
     options.ike.nat_t.port = args.nat_t_port.unwrap_or(NAT_T_PORT);
-    let nat_t_addr = (args.nat_t != ike_sm::NatTMode::Disabled)
-        .then(|| SocketAddrV4::new(*ike_addr.ip(), options.ike.nat_t.port));
+
     let map_routes = {
         let map = config
             .interface(&outside)
@@ -218,6 +217,11 @@ pub fn run(args: &RunArgs) -> Result<(), RunError> {
         remote_proxy_routes(&config, &map)
     };
     let gateway = Gateway::new(config, &outside, Box::new(OsEntropy), options)?;
+    // The mode in force: the command line's, unless the configuration
+    // says `no crypto ipsec nat-transparency udp-encapsulation`.
+    let nat_t = &gateway.ike().config().nat_t;
+    let nat_t_addr = (nat_t.mode != ike_sm::NatTMode::Disabled)
+        .then(|| SocketAddrV4::new(*ike_addr.ip(), nat_t.port));
 
     // Outputs.
     let mut outputs = Outputs::default();

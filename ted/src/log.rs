@@ -1154,6 +1154,15 @@ fn isakmp_messages(c: u32, quick_mode: bool, event: &TraceEvent) -> Vec<String> 
                     m.push(format!("ISAKMP (0:{c}): speaking to another IOS box!"));
                 }
                 VendorKind::Dpd => m.push(format!("ISAKMP (0:{c}): vendor ID is DPD")),
+                VendorKind::NatT(v) => m.push(format!(
+                    "ISAKMP (0:{c}): vendor ID is NAT-T {}",
+                    match v {
+                        ike_sm::NatTVersion::Rfc3947 => "RFC 3947",
+                        ike_sm::NatTVersion::Draft03 => "v3",
+                        ike_sm::NatTVersion::Draft02 => "v2",
+                        _ => "v1",
+                    }
+                )),
                 VendorKind::Known(name) => {
                     m.push(format!("ISAKMP (0:{c}): vendor ID is {name}"));
                 }
@@ -1163,6 +1172,15 @@ fn isakmp_messages(c: u32, quick_mode: bool, event: &TraceEvent) -> Vec<String> 
         TraceEvent::FoundPsk { peer } => m.push(format!(
             "ISAKMP (0:{c}): found peer pre-shared key matching {peer}"
         )),
+        TraceEvent::NatDetected {
+            local_behind_nat,
+            remote_behind_nat,
+        } => m.push(match (local_behind_nat, remote_behind_nat) {
+            (false, false) => format!("ISAKMP (0:{c}): NAT not found for self or peer"),
+            (true, false) => format!("ISAKMP (0:{c}): NAT found, the node inside NAT"),
+            (false, true) => format!("ISAKMP (0:{c}): NAT found, the node outside NAT"),
+            (true, true) => format!("ISAKMP (0:{c}): NAT found, both nodes inside NAT"),
+        }),
         TraceEvent::NoPsk { peer } => {
             m.push(format!("ISAKMP (0:{c}): No pre-shared key with {peer}!"));
         }

@@ -666,3 +666,63 @@ fn keyword_case() {
     );
     assert!(c.transform_set("myset").is_none());
 }
+
+#[test]
+fn nat_traversal_lines_import_render_and_reach_the_engine() {
+    use ted::gateway::{Gateway, GatewayOptions};
+    let seed = include_str!("../../vectors/seed/daphne.cfg");
+    // The defaults: NAT-T on, no NAT keepalive line.
+    let plain = ios::parse(seed).unwrap().config;
+    assert!(plain.nat_transparency);
+    assert_eq!(plain.isakmp.nat_keepalive, None);
+    // Lines go before the configuration's `end`, where the import stops.
+    let body = seed.trim_end().strip_suffix("end").unwrap();
+    let text = format!(
+        "{body}crypto isakmp nat keepalive 30\nno crypto ipsec nat-transparency udp-encapsulation\n"
+    );
+    let config = ios::parse(&text).unwrap().config;
+    assert_eq!(config.isakmp.nat_keepalive, Some(30));
+    assert!(!config.nat_transparency);
+    let back = roundtrip(&config);
+    assert_eq!(back.isakmp.nat_keepalive, Some(30));
+    assert!(!back.nat_transparency);
+    let rendered = ios::render(&config);
+    assert!(rendered.contains("crypto isakmp nat keepalive 30\n"));
+    assert!(rendered.contains("no crypto ipsec nat-transparency udp-encapsulation\n"));
+    // Out of IOS's range: refused with the line.
+    let bad = format!("{body}crypto isakmp nat keepalive 4\n");
+    assert!(ios::parse(&bad).is_err());
+    // `no` forms undo, and the positive form turns NAT-T back on.
+    let undone = ios::parse(&format!(
+        "{text}no crypto isakmp nat keepalive\ncrypto ipsec nat-transparency udp-encapsulation\n"
+    ))
+    .unwrap()
+    .config;
+    assert_eq!(undone.isakmp.nat_keepalive, None);
+    assert!(undone.nat_transparency);
+    // The engine gets them.
+    let entropy =
+        || Box::new(<rand_chacha::ChaCha20Rng as rand_core::SeedableRng>::seed_from_u64(1));
+    let gw = Gateway::new(
+        config,
+        "FastEthernet0/0",
+        entropy(),
+        GatewayOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(gw.ike().config().nat_t.mode, ike_sm::NatTMode::Disabled);
+    let mut keep = plain.clone();
+    keep.isakmp.nat_keepalive = Some(30);
+    let gw = Gateway::new(
+        keep,
+        "FastEthernet0/0",
+        entropy(),
+        GatewayOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(gw.ike().config().nat_t.mode, ike_sm::NatTMode::Enabled);
+    assert_eq!(
+        gw.ike().config().nat_t.keepalive,
+        Some(std::time::Duration::from_secs(30))
+    );
+}

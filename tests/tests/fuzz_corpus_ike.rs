@@ -120,3 +120,79 @@ fn responder_seed_transcript_reaches_quick_mode() {
         std::fs::write(d.join("seed_duplicates_and_timer"), dup).unwrap();
     }
 }
+
+/// A NAT-T run against the target's fred: Daphne forces NAT-T (so fred
+/// sees a NAT in front of her), floats at MM5, and her NAT maps her port
+/// 4500 to 40001. Framed with the target's control bits: MM1 and MM3 to
+/// port 500, the rest after the non-ESP marker from 11.11.11.1:40001 to
+/// fred's 4500 (bits 2 and 3).
+fn nat_t_transcript() -> Vec<u8> {
+    let now = Instant::now();
+    let mut a = fuzzing::seed_daphne();
+    let mut config = (**a.config()).clone();
+    config.nat_t.mode = ike_sm::NatTMode::Forced;
+    a.set_config(std::sync::Arc::new(config));
+    let mut b = fuzzing::seed_fred();
+    let (da, fr) = (
+        "11.11.11.1:500".parse().unwrap(),
+        "11.11.11.2:500".parse().unwrap(),
+    );
+    let mapped: std::net::SocketAddr = "11.11.11.1:40001".parse().unwrap();
+    a.initiate(
+        now,
+        Phase2Request {
+            peer: fr,
+            local: da,
+            local_proxy: ProxyId::subnet("13.13.13.0".parse().unwrap(), 24),
+            remote_proxy: ProxyId::subnet("12.12.12.0".parse().unwrap(), 24),
+            transform_sets: vec![TransformSet::ios_seed()],
+            pfs: None,
+            lifetime: Lifetime::IOS_IPSEC,
+        },
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    for _ in 0..16 {
+        while let Some(t) = a.poll_transmit() {
+            let (ctl, from) = if t.local.port() == 4500 {
+                (4 | 8, mapped)
+            } else {
+                (0, da)
+            };
+            out.push(ctl);
+            out.extend_from_slice(&u16::try_from(t.data.len()).unwrap().to_be_bytes());
+            out.extend_from_slice(&t.data);
+            b.handle_datagram(now, t.remote, from, &t.data);
+        }
+        while let Some(t) = b.poll_transmit() {
+            let to = if t.remote == mapped {
+                "11.11.11.1:4500".parse().unwrap()
+            } else {
+                t.remote
+            };
+            a.handle_datagram(now, to, t.local, &t.data);
+        }
+    }
+    out
+}
+
+#[test]
+fn responder_nat_t_transcript_floats_and_encapsulates() {
+    let full = nat_t_transcript();
+    let s = fuzzing::responder(Instant::now(), &full);
+    assert_eq!((s.phase1, s.phase2), (1, 1), "{s:?}");
+    if std::env::var_os("IKE_SM_WRITE_CORPUS").is_some() {
+        let d = dir("ike_responder");
+        std::fs::write(d.join("nat_t_forced_float"), &full).unwrap();
+        // Keepalives and bad framing on the NAT-T port.
+        let mut k = full.clone();
+        for rec in [
+            &[4u8, 0, 1, 0xff][..],
+            &[4, 0, 2, 0, 0],
+            &[4, 0, 4, 0, 0, 0, 0],
+        ] {
+            k.extend_from_slice(rec);
+        }
+        std::fs::write(d.join("nat_t_keepalives_and_framing"), k).unwrap();
+    }
+}

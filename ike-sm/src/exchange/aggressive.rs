@@ -20,7 +20,7 @@ use super::phase1::{
     check_peer_auth, encrypt_p1, establish, initial_contact, no_psk, not_offered, phase1_cipher,
     phase1_keys, process_vids, transcript, vid_payloads,
 };
-use super::{IsakmpSa, P1, Verdict};
+use super::{IsakmpSa, P1, Verdict, nat};
 use crate::config::IsakmpPolicy;
 use crate::context::Context;
 use crate::crypto::{DhKeyPair, IvChain};
@@ -48,6 +48,7 @@ pub(crate) struct AggrR2(pub(crate) KeyedState);
 pub(crate) const AM3: AuthStep = AuthStep {
     name: "AM3",
     allow_clear: true,
+    nat_d: true,
     wrap: |st| P1::AggrR2(Box::new(AggrR2(st))),
 };
 
@@ -78,6 +79,7 @@ pub(crate) fn initiate(
         id_payload,
     ];
     payloads.extend(vid_payloads(cx, VidSlot::Aggressive));
+    payloads.extend(nat::vendor_ids(cx, sa));
     let bytes = emit_clear(sa.header(ExchangeType::AGGRESSIVE, 0), payloads).ok()?;
     Some((
         bytes,
@@ -91,10 +93,11 @@ pub(crate) fn initiate(
     ))
 }
 
-/// Responder: AM1 -> AM2 (our choice, KE, nonce, identity and HASH_R).
+/// Responder: AM1 -> AM2 (our choice, KE, nonce, identity and HASH_R;
+/// with NAT-T agreed, our NAT-T vendor ID and the two NAT-D payloads).
 pub(crate) fn answer(
     cx: &mut Context,
-    sa: &IsakmpSa,
+    sa: &mut IsakmpSa,
     first: FirstMessage<'_>,
     reply_sa: PayloadRepr<'_>,
 ) -> Result<(Vec<u8>, P1), DropReason> {
@@ -130,6 +133,7 @@ pub(crate) fn answer(
     let id_b = payload_body(&id_payload).map_err(|_| DropReason::Policy(PolicyDrop::InvalidId))?;
     let transcript = transcript(sa, g_xi, dh.public_value(), &sai_b);
     let hash_r = auth_hash(&keys, Role::Responder, &transcript, &id_b);
+    let nat_d = nat::nat_d_hashes(cx, sa, suite.hash);
     let mut payloads = vec![
         reply_sa,
         PayloadRepr::KeyExchange(dh.public_value()),
@@ -138,6 +142,8 @@ pub(crate) fn answer(
         PayloadRepr::Hash(hash_r.as_bytes()),
     ];
     payloads.extend(vid_payloads(cx, VidSlot::Aggressive));
+    payloads.extend(nat::vendor_ids(cx, sa));
+    payloads.extend(nat::nat_d_payloads(sa, &nat_d));
     let bytes = emit_clear(sa.header(ExchangeType::AGGRESSIVE, 0), payloads)
         .map_err(|_| DropReason::Policy(PolicyDrop::InvalidId))?;
     let mut keyed = KeyedState::new(suite, sai_b, g_xi, dh.public_value(), keys, cipher, iv);
@@ -208,6 +214,9 @@ impl AggrI1 {
         sa.rcookie = inb.header.responder_cookie;
         let ctx = sa.trace_sa();
         process_vids(cx, sa, inb);
+        if let Err(r) = nat::check_nat_d(cx, sa, suite.hash, inb) {
+            return Verdict::Reject(back(st), r);
+        }
         let keys = phase1_keys(cx, sa, suite, &psk, g_xy.expose(), &st.ni, nr);
         let transcript = transcript(sa, st.dh.public_value(), g_xr, &st.sai_b);
         let expected = auth_hash(&keys, Role::Responder, &transcript, id_raw.body());
@@ -229,7 +238,15 @@ impl AggrI1 {
         let mut iv = IvChain::phase1(suite.hash, suite.encryption, st.dh.public_value(), g_xr);
         let hash_i = auth_hash(&keys, Role::Initiator, &transcript, &st.id_b);
         let spi16 = sa.spi16();
+        // AM3 carries our NAT-D (RFC 3947 s.3.2) and, with a NAT on the
+        // path, goes over the NAT-T port; the hashes are of the addresses
+        // AM3 is sent with, which the responder compares with those it
+        // arrives on (as strongSwan does).
+        let before_float = (sa.local, sa.remote, sa.nat.floated);
+        nat::float_initiator(cx, sa);
+        let nat_d = nat::nat_d_hashes(cx, sa, suite.hash);
         let mut payloads = vec![PayloadRepr::Hash(hash_i.as_bytes())];
+        payloads.extend(nat::nat_d_payloads(sa, &nat_d));
         if with_initial_contact {
             payloads.push(initial_contact(&spi16));
         }
@@ -241,6 +258,7 @@ impl AggrI1 {
             &cipher,
             &mut iv,
         ) else {
+            (sa.local, sa.remote, sa.nat.floated) = before_float;
             return Verdict::Reject(back(st), DropReason::Crypto(CryptoDrop::DecryptFailed));
         };
         sa.send_p1(cx, now, bytes, false, IsakmpState::AgAuth);

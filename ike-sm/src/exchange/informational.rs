@@ -283,12 +283,16 @@ fn answer_r_u_there(cx: &mut Context, sa: &mut IsakmpSa, remote: SocketAddr, seq
         return cx.drop_input(remote, DropReason::State(StateDrop::DpdSequence));
     }
     sa.dpd.last_seq_in = Some(seq);
+    sa.fresh_auth = true;
     dpd_notify(cx, sa, NotifyType::R_U_THERE_ACK, seq);
 }
 
 fn dpd_ack(cx: &mut Context, sa: &mut IsakmpSa, remote: SocketAddr, seq: u32) {
     match sa.dpd.outstanding {
-        Some((s, _, _)) if s == seq => sa.dpd.outstanding = None,
+        Some((s, _, _)) if s == seq => {
+            sa.dpd.outstanding = None;
+            sa.fresh_auth = true;
+        }
         _ => cx.drop_input(remote, DropReason::State(StateDrop::DpdSequence)),
     }
 }

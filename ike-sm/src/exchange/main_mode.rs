@@ -24,7 +24,7 @@ use super::phase1::{
     encrypt_p1, establish, initial_contact, main_dh, no_psk, not_offered, peer_ke_nonce,
     phase1_cipher, phase1_keys, process_vids, transcript, vid_payloads,
 };
-use super::{IsakmpSa, P1, Verdict};
+use super::{IsakmpSa, P1, Verdict, nat};
 use crate::config::IsakmpPolicy;
 use crate::context::Context;
 use crate::crypto::{Cipher, DhKeyPair, IvChain, Phase1Keys, Phase1Transcript};
@@ -67,6 +67,7 @@ pub(crate) struct MainR4(pub(crate) KeyedState);
 const MM5: AuthStep = AuthStep {
     name: "MM5",
     allow_clear: false,
+    nat_d: false,
     wrap: |st| P1::MainR4(Box::new(MainR4(st))),
 };
 
@@ -74,6 +75,7 @@ const MM5: AuthStep = AuthStep {
 pub(crate) const MM6: AuthStep = AuthStep {
     name: "MM6",
     allow_clear: false,
+    nat_d: false,
     wrap: |st| P1::MainI5(Box::new(MainI5(st))),
 };
 
@@ -87,6 +89,7 @@ pub(crate) fn initiate(
     let sai_b = payload_body(&sa_payload).ok()?;
     let mut payloads = vec![sa_payload];
     payloads.extend(vid_payloads(cx, VidSlot::First));
+    payloads.extend(nat::vendor_ids(cx, sa));
     let bytes = emit_clear(sa.header(ExchangeType::IDENTITY_PROTECTION, 0), payloads).ok()?;
     Some((bytes, P1::MainI1(MainI1 { policies, sai_b })))
 }
@@ -100,6 +103,7 @@ pub(crate) fn answer(
 ) -> Option<(Vec<u8>, P1)> {
     let mut payloads = vec![reply_sa];
     payloads.extend(vid_payloads(cx, VidSlot::First));
+    payloads.extend(nat::vendor_ids(cx, sa));
     let bytes = emit_clear(sa.header(ExchangeType::IDENTITY_PROTECTION, 0), payloads).ok()?;
     let state = P1::MainR2(MainR2 {
         suite: first.choice.suite,
@@ -170,7 +174,7 @@ impl MainI1 {
                 id_type: identity.type_name(),
             },
         );
-        if let Err(r) = send_ke_nonce(cx, now, sa, &dh, &ni, IsakmpState::MmSaSetup) {
+        if let Err(r) = send_ke_nonce(cx, now, sa, suite, &dh, &ni, IsakmpState::MmSaSetup) {
             return Verdict::Reject(P1::MainI1(st), r);
         }
         Verdict::Next(P1::MainI3(Box::new(MainI3 {
@@ -204,6 +208,9 @@ impl MainI3 {
             Err(r) => return Verdict::Reject(P1::MainI3(Box::new(st)), r),
         };
         let suite = st.suite;
+        if let Err(r) = nat::check_nat_d(cx, sa, suite.hash, inb) {
+            return Verdict::Reject(P1::MainI3(Box::new(st)), r);
+        }
         let keys = phase1_keys(cx, sa, suite, &st.psk, g_xy.expose(), &st.ni, nr);
         process_vids(cx, sa, inb);
         let cipher = match phase1_cipher(&keys, suite) {
@@ -212,6 +219,9 @@ impl MainI3 {
         };
         let mut iv = IvChain::phase1(suite.hash, suite.encryption, st.dh.public_value(), g_xr);
         let transcript = transcript(sa, st.dh.public_value(), g_xr, &st.sai_b);
+        // A NAT on the path: MM5 and all after it go over the NAT-T port.
+        let before_float = (sa.local, sa.remote, sa.nat.floated);
+        nat::float_initiator(cx, sa);
         let bytes = match auth_message(
             cx,
             sa,
@@ -223,6 +233,7 @@ impl MainI3 {
         ) {
             Ok(b) => b,
             Err(e) => {
+                (sa.local, sa.remote, sa.nat.floated) = before_float;
                 let reason = match e {
                     AuthMessageError::Id => DropReason::Policy(PolicyDrop::InvalidId),
                     AuthMessageError::Emit => DropReason::Crypto(CryptoDrop::InvalidKeyExchange),
@@ -259,6 +270,9 @@ impl MainR2 {
             Err(r) => return Verdict::Reject(P1::MainR2(st), r),
         };
         let suite = st.suite;
+        if let Err(r) = nat::check_nat_d(cx, sa, suite.hash, inb) {
+            return Verdict::Reject(P1::MainR2(st), r);
+        }
         let dh = cx.dh(suite.group);
         let g_xy = match main_dh(cx, sa, &dh, g_xi) {
             Ok(s) => s,
@@ -272,7 +286,7 @@ impl MainR2 {
             Err(v) => return v,
         };
         let iv = IvChain::phase1(suite.hash, suite.encryption, g_xi, dh.public_value());
-        if let Err(r) = send_ke_nonce(cx, now, sa, &dh, &nr, IsakmpState::MmKeyExch) {
+        if let Err(r) = send_ke_nonce(cx, now, sa, suite, &dh, &nr, IsakmpState::MmKeyExch) {
             return Verdict::Reject(P1::MainR2(st), r);
         }
         Verdict::Next(P1::MainR4(Box::new(MainR4(KeyedState::new(
@@ -328,22 +342,27 @@ impl MainR4 {
 }
 
 /// Our MM3 (initiator) or MM4 (responder): `HDR, KE, Nonce` with our
-/// key-exchange vendor IDs, in clear, sent in IOS state `state` and
-/// retransmitted until answered. A message that does not encode is
-/// refused as an invalid key exchange; nothing is sent then.
+/// key-exchange vendor IDs and, with NAT-T agreed, the two NAT-D
+/// payloads under the suite's hash (RFC 3947 s.3.2); in clear, sent in
+/// IOS state `state` and retransmitted until answered. A message that
+/// does not encode is refused as an invalid key exchange; nothing is
+/// sent then.
 fn send_ke_nonce(
     cx: &mut Context,
     now: Instant,
     sa: &mut IsakmpSa,
+    suite: Phase1Suite,
     dh: &DhKeyPair,
     nonce: &[u8],
     state: IsakmpState,
 ) -> Result<(), DropReason> {
+    let nat_d = nat::nat_d_hashes(cx, sa, suite.hash);
     let mut payloads = vec![
         PayloadRepr::KeyExchange(dh.public_value()),
         PayloadRepr::Nonce(nonce),
     ];
     payloads.extend(vid_payloads(cx, VidSlot::KeyExchange));
+    payloads.extend(nat::nat_d_payloads(sa, &nat_d));
     let bytes = emit_clear(sa.header(ExchangeType::IDENTITY_PROTECTION, 0), payloads)
         .map_err(|_| DropReason::Crypto(CryptoDrop::InvalidKeyExchange))?;
     sa.send_p1(cx, now, bytes, true, state);

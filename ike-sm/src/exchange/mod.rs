@@ -18,6 +18,7 @@
 pub(crate) mod aggressive;
 pub(crate) mod informational;
 pub(crate) mod main_mode;
+pub(crate) mod nat;
 pub(crate) mod phase1;
 pub(crate) mod quick;
 
@@ -81,6 +82,13 @@ pub(crate) struct IsakmpSa {
     pub(crate) sent_at: Option<Instant>,
     /// What NAT traversal found so far.
     pub(crate) nat: NatStatus,
+    /// Our NAT-D went out: the NAT-T version is settled.
+    pub(crate) nat_d_sent: bool,
+    /// A handler verified a fresh protected message on this SA during the
+    /// current input (QM1 on a new message ID, QM2, QM3, a DPD message
+    /// with an acceptable sequence): the dispatcher may then follow the
+    /// peer to a new address. Cleared before each input.
+    pub(crate) fresh_auth: bool,
     /// When the next NAT keepalive is due (we are behind a NAT and IKE
     /// floated).
     pub(crate) next_keepalive: Option<Instant>,
@@ -126,6 +134,8 @@ impl IsakmpSa {
             initial_contact: false,
             sent_at: None,
             nat: NatStatus::default(),
+            nat_d_sent: false,
+            fresh_auth: false,
             next_keepalive: None,
         }
     }
@@ -139,6 +149,17 @@ impl IsakmpSa {
 
     pub(crate) fn is_established(&self) -> bool {
         matches!(self.state, P1::Established(_))
+    }
+
+    /// Whether this SA carries IKE between `local` and `remote` as a
+    /// request names them: exactly, or (once NAT-T floated it) between the
+    /// same two addresses on whatever ports the float and the peer's NAT
+    /// gave it.
+    pub(crate) fn serves(&self, local: SocketAddr, remote: SocketAddr) -> bool {
+        (self.local == local && self.remote == remote)
+            || (self.nat.floated
+                && self.local.ip() == local.ip()
+                && self.remote.ip() == remote.ip())
     }
 
     pub(crate) fn header(&self, exchange: ExchangeType, message_id: u32) -> HeaderRepr {
@@ -403,6 +424,12 @@ impl P1 {
                 ),
             ),
         }
+    }
+
+    /// Whether this state waits for the peer's authentication message
+    /// (MM5, MM6, AM3): the message a NAT-T float arrives with.
+    pub(crate) fn awaits_auth(&self) -> bool {
+        matches!(self, P1::MainR4(_) | P1::MainI5(_) | P1::AggrR2(_))
     }
 
     /// Whether the next step of this state may send our authentication

@@ -112,6 +112,11 @@ pub(crate) fn process_vids(cx: &mut Context, sa: &mut IsakmpSa, inb: &Inbound<'_
     for v in inb.vendor_ids() {
         let kind = if v.starts_with(vendor::CISCO_IOS_PREFIX) {
             VendorKind::CiscoIos
+        } else if super::nat::note_vendor_id(cx, sa, v) {
+            match isakmp_wire::nat_t::NatTVersion::from_vendor_id(v) {
+                Some(version) => VendorKind::NatT(version),
+                None => VendorKind::Unknown(v.to_vec()),
+            }
         } else if v == vendor::DPD {
             sa.dpd.peer_supports = true;
             VendorKind::Dpd
@@ -232,6 +237,8 @@ pub(crate) struct AuthStep {
     pub(crate) name: &'static str,
     /// Whether it may come in clear (AM3, as some peers send it).
     pub(crate) allow_clear: bool,
+    /// Whether it carries the peer's NAT-D (AM3, RFC 3947 s.3.2).
+    pub(crate) nat_d: bool,
     /// Puts the state back in its wrapper when the message is dropped
     /// without ending the negotiation.
     pub(crate) wrap: fn(KeyedState) -> P1,
@@ -249,6 +256,7 @@ pub(crate) fn authenticate(
     let AuthStep {
         name,
         allow_clear,
+        nat_d,
         wrap,
     } = step;
     let h = m.header();
@@ -307,6 +315,9 @@ pub(crate) fn authenticate(
     let transcript = transcript(sa, &st.g_xi, &st.g_xr, &st.sai_b);
     let expected = auth_hash(&st.keys, peer_role(sa.role), &transcript, &id_b);
     check_peer_auth(cx, sa, &expected, hash, &identity)?;
+    if nat_d && let Err(r) = super::nat::check_nat_d(cx, sa, st.suite.hash, &inb) {
+        return Err(Verdict::Reject(wrap(st), r));
+    }
     if let Some(p) = pending
         && p.commit(&mut st.iv).is_err()
     {

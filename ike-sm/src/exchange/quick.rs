@@ -26,12 +26,12 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 use isakmp_wire::{
-    Doi, ExchangeType, Message, NotificationRepr, NotifyType, PayloadRepr, PayloadType,
-    ProposalRepr, ProtocolId, SaRepr,
+    Doi, EncapsulationMode, ExchangeType, Message, NotificationRepr, NotifyType, PayloadRepr,
+    PayloadType, ProposalRepr, ProtocolId, SaRepr,
 };
 
-use super::{IsakmpSa, Retx};
-use crate::config::{Phase2Policy, Phase2Request, prefix_contains};
+use super::{IsakmpSa, Retx, nat};
+use crate::config::{EspMode, Phase2Policy, Phase2Request, prefix_contains};
 use crate::context::{Context, IpsecSa, Negotiation, TraceSa};
 use crate::crypto::{DhKeyPair, IvChain, Phase1Keys, SecretBytes};
 use crate::event::{
@@ -40,7 +40,7 @@ use crate::event::{
 };
 use crate::message::{Inbound, chain_bytes, decrypt};
 use crate::proposal::{
-    SIT_IDENTITY_ONLY, accept_phase2_reply, parse_responder_lifetime, phase2_sa,
+    Phase2Reply, SIT_IDENTITY_ONLY, accept_phase2_reply, parse_responder_lifetime, phase2_sa,
     responder_lifetime_data, select_phase2, trace_attrs,
 };
 use crate::types::{IsakmpSaId, NegotiationId, ProxyId, Role, Spi};
@@ -183,12 +183,19 @@ pub(crate) fn start(
     let (local_ip, remote_ip) = (sa.local.ip(), sa.remote.ip());
     let req = &n.request;
     let spi_bytes = spi.to_bytes();
+    // With a NAT found, every proposal is UDP-encapsulated (RFC 3947
+    // s.5.1), transport mode with NAT-OA (s.5.2).
+    let udp = sa
+        .nat
+        .version
+        .filter(|_| nat::encapsulation_fits(sa, Some(EncapsulationMode::UDP_TUNNEL)));
     let mut payloads = vec![
         PayloadRepr::Sa(phase2_sa(
             &req.transform_sets,
             &spi_bytes,
             req.pfs,
             req.lifetime,
+            udp,
         )),
         PayloadRepr::Nonce(&ni),
     ];
@@ -197,6 +204,14 @@ pub(crate) fn start(
     }
     payloads.push(PayloadRepr::Id(req.local_proxy.to_id()));
     payloads.push(PayloadRepr::Id(req.remote_proxy.to_id()));
+    if udp.is_some()
+        && req
+            .transform_sets
+            .iter()
+            .any(|t| t.transform.mode == EspMode::Transport)
+    {
+        payloads.extend(nat::nat_oa_payloads(sa, EspMode::Transport));
+    }
     let built = sa.established().and_then(|est| {
         let rest = chain_bytes(&payloads).ok()?;
         let hash = est.keys.quick_mode_hash1(mid, &rest);
@@ -415,6 +430,7 @@ fn respond(
     )?;
     // Authenticated from here on.
     sa.dpd.last_heard = now;
+    sa.fresh_auth = true;
     let ctx = sa.trace_sa();
     cx.trace(
         ctx,
@@ -480,9 +496,10 @@ fn respond(
         return Err(DropReason::Policy(PolicyDrop::InvalidId));
     };
     let mut trace = Vec::new();
+    let udp_fits = |udp| nat::encapsulation_fits(sa, udp);
     let choice = candidates
         .iter()
-        .find_map(|p| select_phase2(offer, p, &mut trace, cx.config.trace));
+        .find_map(|p| select_phase2(offer, p, udp_fits, &mut trace, cx.config.trace));
     for t in trace {
         cx.trace(ctx, t);
     }
@@ -536,6 +553,10 @@ fn respond(
     for id in &ids {
         payloads.push(PayloadRepr::Id(*id));
     }
+    if choice.udp.is_some() {
+        payloads.extend(nat::nat_oa_payloads(sa, choice.esp.mode));
+    }
+    let udp_encapsulation = nat::encapsulation(sa, choice.udp, &inb);
     let lifetime_data = responder_lifetime_data(choice.lifetime);
     if choice.responder_lifetime {
         payloads.push(PayloadRepr::Notification(NotificationRepr {
@@ -586,7 +607,7 @@ fn respond(
         role: Role::Responder,
         message_id: mid,
         rekey_of: None,
-        udp_encapsulation: None,
+        udp_encapsulation,
     });
     let record = IpsecSa {
         inbound: spi,
@@ -605,7 +626,7 @@ fn respond(
         bytes: 0,
         request: None,
         rekey_started: false,
-        udp_encap: None,
+        udp_encap: udp_encapsulation,
     };
     sa.trace_sending(cx, sa.ios_state());
     let delay = cx.first_delay();
@@ -710,6 +731,7 @@ impl QmR2 {
         };
         let _ = pending.commit(&mut node.iv);
         sa.dpd.last_heard = now;
+        sa.fresh_auth = true;
         let QmR2 {
             established,
             mut record,
@@ -860,21 +882,32 @@ impl QmI1 {
         for t in trace {
             cx.trace(ctx, t);
         }
-        let (transform, peer_spi, mut lifetime) =
-            match accept_phase2_reply(reply, &req.transform_sets, req.pfs, req.lifetime) {
-                Ok(x) => x,
-                Err(_) => {
-                    cx.trace(
-                        ctx,
-                        TraceEvent::AttributesAcceptable {
-                            acceptable: false,
-                            reason: Some("the reply is not one of our proposals"),
-                        },
-                    );
-                    fail(cx, sa, FailReason::NoProposalChosen);
-                    return Ok(None);
-                }
-            };
+        let proposed_udp = nat::encapsulation_fits(sa, Some(EncapsulationMode::UDP_TUNNEL));
+        let Phase2Reply {
+            transform,
+            peer_spi,
+            mut lifetime,
+            udp,
+        } = match accept_phase2_reply(
+            reply,
+            &req.transform_sets,
+            req.pfs,
+            req.lifetime,
+            proposed_udp,
+        ) {
+            Ok(x) => x,
+            Err(_) => {
+                cx.trace(
+                    ctx,
+                    TraceEvent::AttributesAcceptable {
+                        acceptable: false,
+                        reason: Some("the reply is not one of our proposals"),
+                    },
+                );
+                fail(cx, sa, FailReason::NoProposalChosen);
+                return Ok(None);
+            }
+        };
         cx.trace(
             ctx,
             TraceEvent::AttributesAcceptable {
@@ -939,6 +972,7 @@ impl QmI1 {
         if let Some(n) = negotiation {
             cx.negotiations.remove(&n);
         }
+        let udp_encapsulation = nat::encapsulation(sa, udp, &inb);
         let established = Box::new(Phase2Established {
             isakmp_sa: sa.id,
             negotiation,
@@ -954,7 +988,7 @@ impl QmI1 {
             role: Role::Initiator,
             message_id: mid,
             rekey_of: st.rekey_of,
-            udp_encapsulation: None,
+            udp_encapsulation,
         });
         let mut record = IpsecSa {
             inbound: st.spi,
@@ -973,9 +1007,10 @@ impl QmI1 {
             bytes: 0,
             request: Some(req.clone()),
             rekey_started: false,
-            udp_encap: None,
+            udp_encap: udp_encapsulation,
         };
         sa.dpd.last_heard = now;
+        sa.fresh_auth = true;
         // IOS creates the SAs before sending QM3 (the seed's Daphne).
         install(cx, now, sa, &mut record, established);
         sa.trace_sending(cx, sa.ios_state());

@@ -32,6 +32,12 @@ pub enum Fault {
 
 pub type FaultHook = Box<dyn FnMut(usize, bool, &[u8]) -> Fault>;
 
+/// Rewrites a datagram's (source, destination) as a NAT on the path
+/// does: `(from a?, source, destination)` to the pair delivered, or
+/// `None` to drop it.
+pub type Translate =
+    Box<dyn FnMut(bool, SocketAddr, SocketAddr) -> Option<(SocketAddr, SocketAddr)>>;
+
 pub struct Pair {
     pub a: Endpoint,
     pub b: Endpoint,
@@ -43,6 +49,8 @@ pub struct Pair {
     /// (deliver at, to b?, from, to, bytes)
     in_flight: Vec<(Instant, bool, SocketAddr, SocketAddr, Vec<u8>)>,
     pub fault: Option<FaultHook>,
+    /// Address translation on the path (a NAT), applied after `fault`.
+    pub translate: Option<Translate>,
     /// Every datagram sent, in order: (from a?, bytes).
     pub sent: Vec<(bool, Vec<u8>)>,
     pub a_events: Vec<Event>,
@@ -70,6 +78,7 @@ impl Pair {
             latency: Duration::from_millis(10),
             in_flight: Vec::new(),
             fault: None,
+            translate: None,
             sent: Vec::new(),
             a_events: Vec::new(),
             b_events: Vec::new(),
@@ -90,6 +99,13 @@ impl Pair {
                     None => Fault::Deliver,
                 };
                 let at = self.now + self.latency;
+                let mut t = t;
+                if let Some(tr) = self.translate.as_mut() {
+                    match tr(from_a, t.local, t.remote) {
+                        Some((local, remote)) => (t.local, t.remote) = (local, remote),
+                        None => continue,
+                    }
+                }
                 match action {
                     Fault::Deliver => self.in_flight.push((at, from_a, t.local, t.remote, t.data)),
                     Fault::Drop => {}

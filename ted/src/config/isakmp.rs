@@ -351,6 +351,9 @@ pub struct IsakmpConfig {
     pub identity: IsakmpIdentity,
     /// `crypto isakmp keepalive`, if configured.
     pub keepalive: Option<Keepalive>,
+    /// `crypto isakmp nat keepalive SECONDS` (5-3600): the NAT keepalive
+    /// interval (RFC 3948 s.2.3), if configured.
+    pub nat_keepalive: Option<u16>,
     /// `crypto isakmp enable` (on unless `no crypto isakmp enable`).
     pub enabled: bool,
     /// Whether [`IsakmpConfig::default_suite`] returns IOS's default
@@ -366,6 +369,7 @@ impl Default for IsakmpConfig {
             key_index: BTreeMap::new(),
             identity: IsakmpIdentity::Address,
             keepalive: None,
+            nat_keepalive: None,
             enabled: true,
             use_default_suite: false,
         }
@@ -373,6 +377,10 @@ impl Default for IsakmpConfig {
 }
 
 impl IsakmpConfig {
+    /// The NAT keepalive intervals IOS accepts (`crypto isakmp nat
+    /// keepalive`).
+    pub const NAT_KEEPALIVE_RANGE: core::ops::RangeInclusive<u16> = 5..=3600;
+
     /// The configured policies, best priority first.
     pub fn policies(&self) -> impl Iterator<Item = &IsakmpPolicy> + '_ {
         self.policies.values()

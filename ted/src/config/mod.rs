@@ -54,6 +54,10 @@ pub struct Config {
     pub isakmp: IsakmpConfig,
     /// `crypto ipsec security-association lifetime`.
     pub sa_lifetime: SaLifetime,
+    /// `crypto ipsec nat-transparency udp-encapsulation`: NAT traversal
+    /// (RFC 3947/3948), on unless the configuration says `no crypto ipsec
+    /// nat-transparency udp-encapsulation`, as on IOS from 12.2(13)T.
+    pub nat_transparency: bool,
     /// `ip route` lines, in configuration order.
     pub routes: Vec<StaticRoute>,
     transform_sets: BTreeMap<String, TransformSet>,
@@ -72,6 +76,7 @@ impl Default for Config {
             hostname: Self::DEFAULT_HOSTNAME.to_owned(),
             isakmp: IsakmpConfig::default(),
             sa_lifetime: SaLifetime::DEFAULT,
+            nat_transparency: true,
             routes: Vec::new(),
             transform_sets: BTreeMap::new(),
             dynamic_maps: BTreeMap::new(),

@@ -60,10 +60,11 @@ pub struct IkeTuning {
     /// which the IOS import subset does not carry). As responder the
     /// engine answers whichever mode the initiator chose.
     pub phase1_mode: ike_sm::ExchangeMode,
-    /// NAT traversal (RFC 3947, RFC 3948): whether it is negotiated, the
-    /// NAT-T port, keepalives (ike-sm's defaults for IOS). A driver that
-    /// runs with it on binds a second UDP socket on its port and feeds it
-    /// to [`handle_nat_t`](super::Gateway::handle_nat_t).
+    /// NAT traversal (RFC 3947/3948): on by default, as on IOS from
+    /// 12.2(13)T (`crypto ipsec nat-transparency udp-encapsulation`), with
+    /// 20 s keepalives.
+    /// A driver that runs with it on binds a second UDP socket on its port
+    /// and feeds it to [`handle_nat_t`](super::Gateway::handle_nat_t).
     pub nat_t: ike_sm::NatTConfig,
 }
 

@@ -405,6 +405,16 @@ pub(crate) fn ike_config(config: &Config, map: &str, options: &GatewayOptions) -
     ike.nonce_len = options.ike.nonce_len;
     ike.default_mode = options.ike.phase1_mode;
     ike.nat_t = options.ike.nat_t.clone();
+    // `no crypto ipsec nat-transparency udp-encapsulation` turns NAT-T off;
+    // `crypto isakmp nat keepalive N` sets the keepalive interval (without
+    // it, the options' interval: IOS would send none, which lets a NAT's
+    // mapping expire under an idle tunnel).
+    if !config.nat_transparency {
+        ike.nat_t.mode = ike_sm::NatTMode::Disabled;
+    }
+    if let Some(s) = config.isakmp.nat_keepalive {
+        ike.nat_t.keepalive = Some(std::time::Duration::from_secs(u64::from(s)));
+    }
     ike.policies.clear();
 
     let policies = config

@@ -24,9 +24,10 @@
 //!
 //! The subset: `hostname`; `crypto isakmp policy` (`encryption`, `hash`,
 //! `authentication`, `group`, `lifetime`), `crypto isakmp key`, `crypto
-//! isakmp identity`, `crypto isakmp keepalive`, `crypto isakmp enable`;
-//! `crypto ipsec transform-set` (`mode`), `crypto ipsec
-//! security-association lifetime`; `crypto dynamic-map` and `crypto map`
+//! isakmp identity`, `crypto isakmp keepalive`, `crypto isakmp nat
+//! keepalive`, `crypto isakmp enable`; `crypto ipsec transform-set`
+//! (`mode`), `crypto ipsec security-association lifetime`, `crypto ipsec
+//! nat-transparency udp-encapsulation`; `crypto dynamic-map` and `crypto map`
 //! entries (`set peer`, `match address`, `set transform-set`, `set pfs`,
 //! `set security-association lifetime`, `description`), `crypto map ...
 //! ipsec-isakmp dynamic NAME [discover]`, `crypto map NAME local-address`;

@@ -288,6 +288,19 @@ impl<'o> Parser<'o> {
                         self.config.isakmp.keepalive = Some(k);
                         Ok(())
                     }
+                    Some("nat") => {
+                        c.next();
+                        c.keyword(&["keepalive"], "keepalive")?;
+                        let range = crate::config::IsakmpConfig::NAT_KEEPALIVE_RANGE;
+                        let s = c.number_u16(
+                            "a NAT keepalive interval in seconds",
+                            *range.start(),
+                            *range.end(),
+                        )?;
+                        c.end()?;
+                        self.config.isakmp.nat_keepalive = Some(s);
+                        Ok(())
+                    }
                     Some("enable") => {
                         c.next();
                         c.end()?;
@@ -303,6 +316,13 @@ impl<'o> Parser<'o> {
                     Some("transform-set") => {
                         c.next();
                         self.transform_set(c)
+                    }
+                    Some("nat-transparency") => {
+                        c.next();
+                        c.keyword(&["udp-encapsulation"], "udp-encapsulation")?;
+                        c.end()?;
+                        self.config.nat_transparency = true;
+                        Ok(())
                     }
                     Some("security-association")
                         if line.keyword_at(3).as_deref() == Some("lifetime") =>
@@ -688,6 +708,18 @@ impl<'o> Parser<'o> {
             }
             (Some("isakmp"), Some("keepalive")) => {
                 self.config.isakmp.keepalive = None;
+                Ok(())
+            }
+            (Some("isakmp"), Some("nat")) => {
+                self.config.isakmp.nat_keepalive = None;
+                Ok(())
+            }
+            (Some("ipsec"), Some("nat-transparency")) => {
+                c.next();
+                c.next();
+                c.keyword(&["udp-encapsulation"], "udp-encapsulation")?;
+                c.end()?;
+                self.config.nat_transparency = false;
                 Ok(())
             }
             (Some("isakmp"), Some("enable")) => {

@@ -208,6 +208,9 @@ fn isakmp(out: &mut Out, config: &Config, options: &RenderOptions) {
             k.interval, k.retry
         ));
     }
+    if let Some(s) = isakmp.nat_keepalive {
+        out.line(format_args!("crypto isakmp nat keepalive {s}"));
+    }
     if !isakmp.enabled {
         out.line(format_args!("no crypto isakmp enable"));
     }
@@ -215,6 +218,11 @@ fn isakmp(out: &mut Out, config: &Config, options: &RenderOptions) {
 }
 
 fn ipsec(out: &mut Out, config: &Config) {
+    if !config.nat_transparency {
+        out.line(format_args!(
+            "no crypto ipsec nat-transparency udp-encapsulation"
+        ));
+    }
     if config.sa_lifetime.seconds != SaLifetime::DEFAULT.seconds {
         out.line(format_args!(
             "crypto ipsec security-association lifetime seconds {}",
