@@ -723,6 +723,18 @@ impl Core {
                     )),
                 )],
             ),
+            Event::AggressiveModeAnswered { configured_by } => self.event(
+                "warning",
+                vec![(
+                    "what",
+                    Value::from(format!(
+                        "Aggressive Mode is answered with pre-shared keys ({configured_by}): \
+                         one Aggressive Mode message from anyone returns a hash of the key \
+                         that can be attacked offline; add `crypto isakmp aggressive-mode \
+                         disable` unless remote-access clients need it"
+                    )),
+                )],
+            ),
             Event::ConfigIgnored(what) => self.event(
                 "warning",
                 vec![(

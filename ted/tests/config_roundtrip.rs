@@ -738,7 +738,7 @@ fn aggressive_mode_disable_imports_renders_and_reaches_the_engine() {
     // As IOS: answered unless disabled.
     let plain = ios::parse(seed).unwrap().config;
     assert!(!plain.isakmp.aggressive_mode_disabled);
-    let gw = Gateway::new(
+    let mut gw = Gateway::new(
         plain,
         "FastEthernet0/0",
         entropy(),
@@ -751,12 +751,19 @@ fn aggressive_mode_disable_imports_renders_and_reaches_the_engine() {
             .aggressive_mode
             .answers("11.11.11.1".parse().unwrap(), &me)
     );
+    // One warning, at start, that the key is exposed.
+    let warnings = |gw: &mut Gateway| {
+        std::iter::from_fn(|| gw.poll_event())
+            .filter(|e| matches!(e, ted::gateway::Event::AggressiveModeAnswered { .. }))
+            .count()
+    };
+    assert_eq!(warnings(&mut gw), 1);
     let text = format!("{body}crypto isakmp aggressive-mode disable\n");
     let config = ios::parse(&text).unwrap().config;
     assert!(config.isakmp.aggressive_mode_disabled);
     assert!(ios::render(&config).contains("crypto isakmp aggressive-mode disable\n"));
     assert!(roundtrip(&config).isakmp.aggressive_mode_disabled);
-    let gw = Gateway::new(
+    let mut gw = Gateway::new(
         config,
         "FastEthernet0/0",
         entropy(),
@@ -769,6 +776,7 @@ fn aggressive_mode_disable_imports_renders_and_reaches_the_engine() {
             .aggressive_mode
             .answers("11.11.11.1".parse().unwrap(), &me)
     );
+    assert_eq!(warnings(&mut gw), 0);
     // `no` undoes it; a typo is refused.
     let undone = ios::parse(&format!("{text}no crypto isakmp aggressive-mode disable\n"))
         .unwrap()

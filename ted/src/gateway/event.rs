@@ -198,6 +198,15 @@ pub enum Event {
     },
     /// A part of the configuration this gateway cannot run and left out.
     ConfigIgnored(String),
+    /// The configuration answers Aggressive Mode with pre-shared keys
+    /// (reported once, when the gateway is built): anyone who sends one
+    /// Aggressive Mode first message gets a HASH_R keyed with the
+    /// pre-shared key and can attack the key offline. IOS answers
+    /// Aggressive Mode unless `crypto isakmp aggressive-mode disable`.
+    AggressiveModeAnswered {
+        /// Why: the configuration line (or its absence) that leaves it on.
+        configured_by: String,
+    },
     /// A TED event (discoveries started, answered, given up; probes and
     /// responses dropped, with their reasons).
     Discovery(crate::discovery::Event),

@@ -445,6 +445,15 @@ impl Gateway {
         for (algorithm, configured_by) in translation.weak {
             gateway.report_weak(algorithm, configured_by);
         }
+        let ike = gateway.ike().config();
+        let answers_am =
+            ike.aggressive_mode.answer || ike.aggressive_mode.rules.iter().any(|r| r.answer);
+        if answers_am && !ike.pre_shared_keys.is_empty() {
+            gateway.push_event(Event::AggressiveModeAnswered {
+                configured_by: "no `crypto isakmp aggressive-mode disable` (IOS's default)"
+                    .to_owned(),
+            });
+        }
         Ok(gateway)
     }
 
