@@ -40,7 +40,8 @@ usage: ikev1-peer --config FILE [--outside IFACE] [--ike ADDR[:PORT]] [--esp ADD
                      IKE port addressed to other hosts (see peer/README.md)
   --aggressive       initiate phase 1 in Aggressive Mode
   --out DIR          write events.jsonl, ikev1_decryption_table, esp_sa and
-                     ikev1-peer.pcap there
+                     ikev1-peer.pcap there (DIR is created, owner only, if
+                     missing; its parent must exist)
   --control PATH     listen for control commands on this Unix socket
   --no-debug         no IOS-style debug lines on stderr
   --nat-t MODE       NAT traversal (RFC 3947/3948): enable (default: negotiated,

@@ -72,6 +72,40 @@ pub enum RunError {
     /// A socket, the TUN device or a file.
     #[error("{0}")]
     Io(#[from] io::Error),
+    /// The `--out` directory cannot be used.
+    #[error("--out {}: {reason}", path.display())]
+    OutDir {
+        /// The directory.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Makes `--out DIR` usable: an existing directory is used as it is; a
+/// missing one is created, that directory only (never its parents), owner
+/// only (0700), since the files in it include the SAs' keys. Anything else
+/// is refused with the path and the reason.
+pub(crate) fn prepare_out_dir(dir: &Path) -> Result<(), RunError> {
+    use std::os::unix::fs::DirBuilderExt;
+    let refuse = |reason: String| RunError::OutDir {
+        path: dir.to_path_buf(),
+        reason,
+    };
+    match std::fs::metadata(dir) {
+        Ok(m) if m.is_dir() => Ok(()),
+        Ok(_) => Err(refuse("exists and is not a directory".into())),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| match e.kind() {
+                io::ErrorKind::NotFound => {
+                    refuse("its parent directory does not exist (only DIR itself is created)".into())
+                }
+                _ => refuse(format!("cannot create it: {e}")),
+            }),
+        Err(e) => Err(refuse(format!("cannot read it: {e}"))),
+    }
 }
 
 /// The interface with the crypto map: the one named, or the only one
@@ -226,6 +260,7 @@ pub fn run(args: &RunArgs) -> Result<(), RunError> {
     // Outputs.
     let mut outputs = Outputs::default();
     if let Some(dir) = &args.out {
+        prepare_out_dir(dir)?;
         let ev: Sink = Box::new(create_file(&dir.join("events.jsonl"), 0o644)?);
         outputs.events = Some(EventLog::new(ev));
         outputs.keys = Some(KeyTables::create(dir)?);
@@ -606,5 +641,37 @@ impl Io {
                 self.send_errors = self.send_errors.saturating_add(1);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn out_dir_is_created_owner_only_or_refused_with_path_and_reason() {
+        let base = std::env::temp_dir().join(format!("ikev1-peer-out-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&base);
+        std::fs::create_dir(&base).unwrap();
+        // Missing: created, owner only.
+        let dir = base.join("run1");
+        prepare_out_dir(&dir).unwrap();
+        let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700);
+        // Existing: used as it is.
+        prepare_out_dir(&dir).unwrap();
+        // Only DIR itself, never its parents.
+        let deep = base.join("no/such/parent");
+        let e = prepare_out_dir(&deep).unwrap_err().to_string();
+        assert!(e.contains(&deep.display().to_string()), "{e}");
+        assert!(e.contains("parent directory does not exist"), "{e}");
+        assert!(!base.join("no").exists());
+        // A file in the way.
+        let file = base.join("file");
+        std::fs::write(&file, b"x").unwrap();
+        let e = prepare_out_dir(&file).unwrap_err().to_string();
+        assert!(e.contains("not a directory"), "{e}");
+        std::fs::remove_dir_all(&base).unwrap();
     }
 }
