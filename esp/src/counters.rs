@@ -39,7 +39,9 @@ pub struct Counters {
     /// Receive: ICV or tag mismatch.
     pub auth_failures: u64,
     /// Receive: malformed outer header, not ESP, fragments, bad lengths,
-    /// wrong SPI.
+    /// wrong SPI; for UDP encapsulation (RFC 3948) a bad UDP length or
+    /// port, the non-ESP marker, a truncated marker, plain ESP where UDP
+    /// was expected or the reverse.
     pub malformed: u64,
     /// Receive: bad padding.
     pub bad_padding: u64,
@@ -54,6 +56,9 @@ pub struct Counters {
     /// Receive: dummy packets (next header 59), discarded silently; not
     /// counted in `recv_errors`.
     pub dummy_packets: u64,
+    /// Receive: NAT keepalives (RFC 3948 s.2.3) handed to the SA, discarded
+    /// silently; not counted in `recv_errors`.
+    pub keepalives: u64,
 
     /// Send: refused because the sequence number would wrap.
     pub seq_exhausted: u64,
@@ -87,9 +92,16 @@ impl Counters {
     }
 
     pub(crate) fn count_recv_error(&mut self, e: &DecapError) {
-        if let DecapError::DummyPacket = e {
-            self.dummy_packets += 1;
-            return;
+        match e {
+            DecapError::DummyPacket => {
+                self.dummy_packets += 1;
+                return;
+            }
+            DecapError::Keepalive => {
+                self.keepalives += 1;
+                return;
+            }
+            _ => {}
         }
         self.recv_errors += 1;
         let c = match e {
@@ -100,7 +112,14 @@ impl Counters {
             | DecapError::Fragment
             | DecapError::BadLength { .. }
             | DecapError::UnknownSpi(_)
-            | DecapError::WrongSpi { .. } => &mut self.malformed,
+            | DecapError::WrongSpi { .. }
+            | DecapError::UdpLength { .. }
+            | DecapError::UdpPort { .. }
+            | DecapError::NonEspMarker
+            | DecapError::TruncatedMarker { .. }
+            | DecapError::NotUdpEncapsulated(_)
+            | DecapError::UdpEncapsulationExpected(_)
+            | DecapError::InsufficientHeadroom { .. } => &mut self.malformed,
             DecapError::Replay { reason, .. } => match reason {
                 crate::replay::ReplayError::Duplicate => &mut self.replay_duplicate,
                 _ => &mut self.replay_too_old,
@@ -112,6 +131,7 @@ impl Counters {
             }
             DecapError::SelectorMismatch { .. } => &mut self.selector_failures,
             DecapError::DummyPacket => &mut self.dummy_packets,
+            DecapError::Keepalive => &mut self.keepalives,
         };
         *c += 1;
     }

@@ -80,6 +80,9 @@ pub enum ConfigError {
     /// A subnet mask that is not a run of ones followed by zeros.
     #[error("subnet mask {0} is not contiguous")]
     NonContiguousMask(Ipv4Addr),
+    /// A UDP encapsulation ([`UdpEncap`](crate::UdpEncap)) names port 0.
+    #[error("UDP encapsulation with port 0")]
+    ZeroUdpPort,
 }
 
 /// Why [`Sa::encapsulate`](crate::Sa::encapsulate) refused a packet.
@@ -223,5 +226,56 @@ pub enum DecapError {
         dst: IpAddr,
         /// Inner protocol.
         protocol: u8,
+    },
+    /// UDP-encapsulated ESP (RFC 3948): the UDP length field is below the
+    /// 8-byte header or disagrees with the IPv4 payload it travels in.
+    #[error("UDP length {length} disagrees with the {available}-byte IPv4 payload")]
+    UdpLength {
+        /// The UDP length field.
+        length: usize,
+        /// Bytes of IPv4 payload (total length less the header).
+        available: usize,
+    },
+    /// UDP-encapsulated ESP to another UDP port than the SA's.
+    #[error("UDP destination port {got}, the SA expects {expected}")]
+    UdpPort {
+        /// The SA's port ([`UdpEncap::destination_port`](crate::UdpEncap::destination_port)).
+        expected: u16,
+        /// The packet's.
+        got: u16,
+    },
+    /// A NAT keepalive (the single byte 0xFF, RFC 3948 s.2.3): no ESP, to
+    /// be discarded. Counted apart from the errors
+    /// ([`Counters::keepalives`](crate::Counters::keepalives)).
+    #[error("NAT keepalive, not ESP")]
+    Keepalive,
+    /// The UDP payload starts with four zero bytes: SPI 0, which ESP
+    /// never uses, is the non-ESP marker of an IKE message on the NAT-T
+    /// port (RFC 3948 s.2.2). It belongs to the IKE engine.
+    #[error("SPI 0: the non-ESP marker of an IKE message, not ESP")]
+    NonEspMarker,
+    /// A UDP payload of 1 to 3 bytes that is no keepalive: too short for
+    /// the non-ESP marker or an SPI.
+    #[error("truncated non-ESP marker: {len} bytes")]
+    TruncatedMarker {
+        /// The payload's length.
+        len: usize,
+    },
+    /// ESP in UDP for an SA that is not UDP-encapsulated.
+    #[error("UDP-encapsulated ESP for SA {0:#010x}, which expects plain ESP")]
+    NotUdpEncapsulated(Spi),
+    /// Plain ESP (protocol 50) for a UDP-encapsulated SA.
+    #[error("plain ESP for SA {0:#010x}, which expects UDP-encapsulated ESP")]
+    UdpEncapsulationExpected(Spi),
+    /// [`Sa::decapsulate_udp`](crate::Sa::decapsulate_udp) in transport
+    /// mode: too few bytes before the ESP bytes for the IPv4 header the
+    /// restored packet needs (a local error: read the datagram further
+    /// into the buffer).
+    #[error("need {needed} bytes before the ESP packet, have {have}")]
+    InsufficientHeadroom {
+        /// Bytes needed before the ESP bytes.
+        needed: usize,
+        /// Bytes there were.
+        have: usize,
     },
 }

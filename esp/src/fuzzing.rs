@@ -15,6 +15,13 @@
 //! - [`ipv4`]: arbitrary bytes as an IPv4 packet through `esp::ip`: the
 //!   header reader, ESP's header facts and the checked parser agree, and
 //!   what parses rebuilds.
+//! - [`udp`]: UDP-encapsulated ESP (RFC 3948) under the same five suites,
+//!   through the whole-packet entry point or the bare-ESP one a UDP socket
+//!   uses: arbitrary bytes, or a valid packet with bits flipped. Besides
+//!   [`decap`]'s invariants: ESP's verdict on what the UDP payload is
+//!   (keepalive, non-ESP marker, truncated marker, ESP) agrees with
+//!   `isakmp_wire::nat_t::classify`, the port-4500 demultiplexer, and an
+//!   accepted packet reports the UDP source it came from.
 #![allow(
     clippy::panic,
     clippy::expect_used,
@@ -33,8 +40,13 @@ use aes_gcm::aead::consts::U12;
 use hmac::{Hmac, KeyInit, Mac};
 use rand_core::SeedableRng as _;
 
+use std::net::SocketAddrV4;
+
+use isakmp_wire::nat_t::{self, Udp4500};
+
 use crate::{
-    AesKeySize, Direction, Encryption, Integrity, Keys, Mode, ReplayWindow, Sa, SaParams, Spi,
+    AesKeySize, DecapError, Direction, Encryption, Integrity, Keys, Mode, ReplayWindow, Sa,
+    SaParams, Spi, UDP_RX_HEADROOM, UdpEncap,
 };
 
 const SPI: u32 = 0x0102_0304;
@@ -92,6 +104,10 @@ fn key_bytes(n: usize, salt: u8) -> Vec<u8> {
 }
 
 fn make(s: &Suite, dir: Direction, now: Instant) -> Sa {
+    make_with(s, dir, now, None)
+}
+
+fn make_with(s: &Suite, dir: Direction, now: Instant, udp: Option<UdpEncap>) -> Sa {
     let mut p = SaParams::new(
         Spi(SPI),
         dir,
@@ -105,6 +121,7 @@ fn make(s: &Suite, dir: Direction, now: Instant) -> Sa {
     );
     p.esn = s.esn;
     p.allow_weak = true;
+    p.udp_encap = udp;
     Sa::new(p, now).expect("fuzz SA parameters are valid")
 }
 
@@ -414,5 +431,227 @@ pub fn ipv4(data: &[u8]) {
             assert_eq!(ttl, packet.header.ttl - 1);
         }
         Err(_) => assert!(packet.header.ttl <= 1),
+    }
+}
+
+/// The UDP port of the `udp` target's SAs, both sides.
+const UDP_PORT: u16 = 4500;
+
+/// Where the bare-ESP inputs of the `udp` target come from and go to.
+fn udp_addrs() -> (SocketAddrV4, SocketAddrV4) {
+    (
+        SocketAddrV4::new(Ipv4Addr::new(11, 11, 11, 1), 31_000),
+        SocketAddrV4::new(Ipv4Addr::new(11, 11, 11, 2), UDP_PORT),
+    )
+}
+
+/// What ESP must say of a UDP payload that is not ESP, per
+/// `isakmp_wire::nat_t::classify`; `None` for ESP.
+fn classify_verdict(payload: &[u8]) -> Option<DecapError> {
+    match nat_t::classify(payload) {
+        Ok(Udp4500::Esp(_)) => None,
+        Ok(Udp4500::Keepalive) => Some(DecapError::Keepalive),
+        Ok(Udp4500::Ike(_)) | Err(nat_t::Udp4500Error::MarkerOnly) => {
+            Some(DecapError::NonEspMarker)
+        }
+        Err(nat_t::Udp4500Error::TruncatedMarker { len }) => {
+            Some(DecapError::TruncatedMarker { len })
+        }
+        Err(_) => Some(DecapError::BadLength { len: payload.len() }),
+    }
+}
+
+/// The `esp_udp` target. Byte 0 picks one of five SAs (low 3 bits), the
+/// entry point (bit 6: the bare ESP bytes, else the whole IPv4 packet)
+/// and the mode (bit 7: a valid packet with bits flipped, else raw bytes).
+pub fn udp(data: &[u8]) {
+    let Some((&sel, rest)) = data.split_first() else {
+        return;
+    };
+    let all = suites();
+    let s = &all[usize::from(sel & 7) % all.len()];
+    let now = Instant::now();
+    let encap = Some(UdpEncap::new(UDP_PORT, UDP_PORT));
+    let mut inb = make_with(s, Direction::Inbound, now, encap);
+    let bare = sel & 0x40 != 0;
+    if sel & 0x80 == 0 {
+        udp_raw(s, &mut inb, now, rest, bare);
+    } else {
+        udp_flipped(s, &mut inb, now, rest, bare);
+    }
+    let c = inb.counters();
+    assert_eq!(c.recv_errors, c.recv_causes());
+}
+
+fn udp_raw(s: &Suite, inb: &mut Sa, now: Instant, bytes: &[u8], bare: bool) {
+    let window_before = inb.replay_window().top();
+    let (from, to) = udp_addrs();
+    // The ESP bytes within `buf`, and the whole UDP payload when the
+    // framing is whole enough to have one.
+    let (mut buf, esp, result) = if bare {
+        let mut buf = vec![0u8; UDP_RX_HEADROOM];
+        buf.extend_from_slice(bytes);
+        let esp = UDP_RX_HEADROOM..buf.len();
+        let r = inb.decapsulate_udp(now, &mut buf, esp.clone(), from, to);
+        (buf, Some(esp), r)
+    } else {
+        let mut buf = bytes.to_vec();
+        let r = inb.decapsulate(now, &mut buf);
+        // An IPv4/UDP packet whose UDP length fills its payload exactly.
+        let esp = crate::ip::parse_ipv4(bytes).ok().and_then(|h| {
+            let seg = bytes.get(h.header_len..h.total_len)?;
+            let len = usize::from(u16::from_be_bytes([*seg.get(4)?, *seg.get(5)?]));
+            (h.protocol == 17 && !h.is_fragment && len == seg.len() && len >= 8)
+                .then_some(h.header_len + 8..h.total_len)
+        });
+        (buf, esp, r)
+    };
+    let orig_esp = esp.as_ref().map(|r| {
+        if bare {
+            bytes.to_vec()
+        } else {
+            bytes[r.clone()].to_vec()
+        }
+    });
+    if let Some(payload) = &orig_esp {
+        // ESP's framing verdict is classify's (it comes before the port
+        // and anything of the SA).
+        if let Some(want) = classify_verdict(payload) {
+            assert_eq!(result.as_ref().err(), Some(&want));
+        }
+    }
+    match &result {
+        Ok(d) => {
+            let payload = orig_esp.expect("accepted without a whole UDP frame");
+            assert!(
+                classify_verdict(&payload).is_none(),
+                "accepted what classify says is not ESP"
+            );
+            assert!(
+                icv_is_valid(s, &payload, d.seq),
+                "accepted a packet whose ICV an independent check rejects"
+            );
+            assert!(d.packet.end <= buf.len());
+            let src = if bare {
+                Some(from)
+            } else {
+                let p = esp.expect("whole frame").start - 8;
+                Some(SocketAddrV4::new(
+                    Ipv4Addr::new(bytes[12], bytes[13], bytes[14], bytes[15]),
+                    u16::from_be_bytes([bytes[p], bytes[p + 1]]),
+                ))
+            };
+            assert_eq!(d.udp_source, src);
+        }
+        Err(e) => {
+            if *e != DecapError::DummyPacket {
+                assert_eq!(
+                    inb.replay_window().top(),
+                    window_before,
+                    "window moved on failure"
+                );
+            }
+            // No plaintext left behind: bytes after the IV are as they came
+            // or zero.
+            if let Some(r) = &esp {
+                let plain_start = r.start + 8 + s.enc.iv_len();
+                let orig = if bare {
+                    let mut o = vec![0u8; UDP_RX_HEADROOM];
+                    o.extend_from_slice(bytes);
+                    o
+                } else {
+                    bytes.to_vec()
+                };
+                for (i, (a, b)) in orig.iter().zip(&buf).enumerate() {
+                    if i >= plain_start {
+                        assert!(a == b || *b == 0, "byte {i} changed to non-zero on failure");
+                    }
+                }
+            }
+        }
+    }
+    buf.clear();
+}
+
+fn udp_flipped(s: &Suite, inb: &mut Sa, now: Instant, bytes: &[u8], bare: bool) {
+    let half = bytes.len() / 2;
+    let (payload, mask) = bytes.split_at(half);
+    let payload = payload.get(..payload.len().min(1400)).unwrap_or(&[]);
+    let inner = ipv4_packet(payload);
+    let mut out = make_with(
+        s,
+        Direction::Outbound,
+        now,
+        Some(UdpEncap::new(UDP_PORT, UDP_PORT)),
+    );
+    let room = out.room(inner.len());
+    let mut buf = vec![0u8; room.headroom + inner.len() + room.tailroom];
+    buf[room.headroom..room.headroom + inner.len()].copy_from_slice(&inner);
+    let mut rng = rand_chacha::ChaCha20Rng::from_seed([3; 32]);
+    let e = out
+        .encapsulate(
+            now,
+            &mut rng,
+            &mut buf,
+            room.headroom..room.headroom + inner.len(),
+        )
+        .expect("encapsulation of a valid packet");
+    let udp = e.udp.clone().expect("a UDP-encapsulated SA");
+    assert_eq!(udp.payload, e.esp);
+    let mut changed = false;
+    let result = if bare {
+        let mut rx = vec![0u8; UDP_RX_HEADROOM];
+        rx.extend_from_slice(&buf[e.esp.clone()]);
+        for (b, m) in rx.iter_mut().skip(UDP_RX_HEADROOM).zip(mask) {
+            *b ^= m;
+            changed |= *m != 0;
+        }
+        let n = rx.len();
+        let r = inb.decapsulate_udp(
+            now,
+            &mut rx,
+            UDP_RX_HEADROOM..n,
+            udp.source,
+            udp.destination,
+        );
+        r.map(|d| (rx[d.packet.clone()].to_vec(), d))
+    } else {
+        let mut wire = buf[e.packet.clone()].to_vec();
+        let esp_off = e.esp.start - e.packet.start;
+        for (b, m) in wire.iter_mut().skip(esp_off).zip(mask) {
+            *b ^= m;
+            changed |= *m != 0;
+        }
+        let r = inb.decapsulate(now, &mut wire);
+        r.map(|d| (wire[d.packet.clone()].to_vec(), d))
+    };
+    match result {
+        Ok((got, d)) => {
+            assert!(!changed, "a modified ESP packet was accepted");
+            assert_eq!(d.udp_source, Some(udp.source));
+            match s.mode {
+                Mode::Tunnel { .. } => assert_eq!(got, inner),
+                Mode::Transport => {
+                    // RFC 3948 s.3.1.2 recomputes the UDP checksum (the
+                    // inner "UDP header" is fuzzer bytes): it must verify,
+                    // and every other byte be the sender's.
+                    let (seg, sent) = (&got[20..], &inner[20..]);
+                    assert_eq!(seg.len(), sent.len());
+                    if seg.len() >= 8 && (sent[6], sent[7]) != (0, 0) {
+                        let c = crate::ip::transport_checksum(
+                            Ipv4Addr::new(got[12], got[13], got[14], got[15]),
+                            Ipv4Addr::new(got[16], got[17], got[18], got[19]),
+                            17,
+                            seg,
+                        );
+                        assert_eq!(c, 0, "restored UDP checksum does not verify");
+                        assert_eq!((&seg[..6], &seg[8..]), (&sent[..6], &sent[8..]));
+                    } else {
+                        assert_eq!(seg, sent);
+                    }
+                }
+            }
+        }
+        Err(e) => assert!(changed, "an unmodified packet was rejected: {e}"),
     }
 }

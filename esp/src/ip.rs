@@ -17,6 +17,7 @@ pub use packet::{
     PacketError, Transport, UDP_HEADER_LEN, checksum, decrement_ttl, icmp, icmp_echo, icmp_type,
     protocol, udp,
 };
+pub(crate) use packet::{checksum_adjust, transport_checksum};
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 

@@ -62,6 +62,74 @@ pub enum Mode {
     Transport,
 }
 
+/// UDP encapsulation of an SA's ESP packets (RFC 3948), for NAT
+/// traversal: each ESP packet travels in a UDP datagram (normally port
+/// 4500 to port 4500) with checksum zero, so that a NAT can map it.
+///
+/// Outbound, [`Sa::encapsulate`](crate::Sa::encapsulate) writes the UDP
+/// header from `source_port` to `destination_port`. Inbound,
+/// [`Sa::decapsulate`](crate::Sa::decapsulate) and
+/// [`Sa::decapsulate_udp`](crate::Sa::decapsulate_udp) insist on
+/// `destination_port` (ours) and take any source port (a NAT may change
+/// it; whoever drives the SA decides whether to follow, see
+/// [`Decapsulated::udp_source`](crate::Decapsulated::udp_source)).
+///
+/// `original_source` and `original_destination` are the NAT-OA addresses
+/// of a transport-mode SA (RFC 3947 s.5.2): for an inbound SA, the
+/// sender's own address and the address it believed it sent to, which
+/// its TCP and UDP checksums cover. See [`Sa::decapsulate`](crate::Sa::decapsulate)
+/// for how they are used; tunnel mode ignores them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct UdpEncap {
+    /// The UDP source port of this SA's packets: outbound, ours;
+    /// inbound, the peer's as last seen (informational).
+    pub source_port: u16,
+    /// The UDP destination port: outbound, the peer's (4500, or whatever
+    /// its NAT mapped); inbound, ours, checked on every packet.
+    pub destination_port: u16,
+    /// Transport mode, inbound: the sender's original address (NAT-OA).
+    pub original_source: Option<Ipv4Addr>,
+    /// Transport mode, inbound: the destination address the sender used
+    /// (NAT-OA).
+    pub original_destination: Option<Ipv4Addr>,
+}
+
+impl UdpEncap {
+    /// The NAT-T port (RFC 3948 s.2): 4500.
+    pub const NAT_T_PORT: u16 = 4500;
+
+    /// Encapsulation from `source_port` to `destination_port`, without
+    /// NAT-OA addresses.
+    pub const fn new(source_port: u16, destination_port: u16) -> Self {
+        Self {
+            source_port,
+            destination_port,
+            original_source: None,
+            original_destination: None,
+        }
+    }
+
+    /// The same, with the NAT-OA addresses of a transport-mode SA.
+    #[must_use]
+    pub const fn with_original_addresses(
+        mut self,
+        source: Option<Ipv4Addr>,
+        destination: Option<Ipv4Addr>,
+    ) -> Self {
+        self.original_source = source;
+        self.original_destination = destination;
+        self
+    }
+}
+
+impl Default for UdpEncap {
+    /// Port 4500 to port 4500, no NAT-OA.
+    fn default() -> Self {
+        Self::new(Self::NAT_T_PORT, Self::NAT_T_PORT)
+    }
+}
+
 /// AES key sizes, for ESP and for the IOS configuration model
 /// (`ted::config::AesKeySize` is this type).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -349,12 +417,16 @@ pub struct SaParams {
     /// `encryption`/`integrity`; this flag is the second, explicit
     /// acknowledgement. Off by default.
     pub allow_weak: bool,
+    /// UDP encapsulation (RFC 3948), for a path through a NAT; `None`
+    /// (the default): plain ESP, IP protocol 50.
+    pub udp_encap: Option<UdpEncap>,
 }
 
 impl SaParams {
     /// Parameters with the defaults for everything not given: replay window
     /// 64, no ESN, selector "any", no lifetimes, TTL 64, DF copied, strict
-    /// padding, integrity required, weak algorithms refused.
+    /// padding, integrity required, weak algorithms refused, plain ESP (no
+    /// UDP encapsulation).
     pub fn new(
         spi: Spi,
         direction: Direction,
@@ -379,6 +451,7 @@ impl SaParams {
             padding_check: PaddingCheck::Strict,
             allow_no_integrity: false,
             allow_weak: false,
+            udp_encap: None,
         }
     }
 
@@ -428,6 +501,11 @@ impl SaParams {
             || matches!((soft.packets, hard.packets), (Some(s), Some(h)) if s > h);
         if soft_after_hard {
             return Err(ConfigError::SoftAfterHard);
+        }
+        if let Some(u) = &self.udp_encap
+            && matches!((u.source_port, u.destination_port), (0, _) | (_, 0))
+        {
+            return Err(ConfigError::ZeroUdpPort);
         }
         self.selector.validate()?;
         Ok(())

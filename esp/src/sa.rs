@@ -18,6 +18,7 @@
 //! in the caller's buffer before the error returns.
 
 use std::collections::VecDeque;
+use std::net::{Ipv4Addr, SocketAddrV4};
 use std::ops::Range;
 use std::time::Instant;
 
@@ -31,16 +32,28 @@ use crate::ip::{
     parse_ipv4,
 };
 use crate::params::{
-    DfPolicy, Direction, Encryption, Integrity, Limits, Mode, PaddingCheck, SaParams,
+    DfPolicy, Direction, Encryption, Integrity, Limits, Mode, PaddingCheck, SaParams, UdpEncap,
 };
 use crate::replay::ReplayWindow;
 use crate::selector::{PacketKey, TrafficSelector};
 use crate::spi::Spi;
 use crate::transform::{ESP_HEADER, OpenError, Transform};
+use crate::udp::{self, UDP_HEADER};
+
+/// IP protocol 17, which carries UDP-encapsulated ESP.
+const PROTO_UDP: u8 = 17;
 
 /// Without ESN, a soft "rekey wanted" event is raised this many packets
 /// before the 32-bit sequence space runs out.
 pub const SEQ_SOFT_MARGIN: u64 = 1 << 24;
+
+/// Bytes [`Sa::decapsulate_udp`] needs before the ESP bytes in the buffer
+/// (transport mode; tunnel mode needs none): enough for the IPv4 header of
+/// the restored packet whatever the IV. A driver that reads each datagram
+/// into `buf[UDP_RX_HEADROOM..]` always has them; reading at
+/// `IPV4_HEADER_LEN + UDP_HEADER_LEN` (28), where the datagram would lie
+/// in a whole packet, is as good.
+pub const UDP_RX_HEADROOM: usize = IPV4_MIN_HEADER - ESP_HEADER;
 
 /// Something the caller should act on, drained with [`Sa::poll_event`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,13 +91,31 @@ pub struct Room {
 /// The result of [`Sa::encapsulate`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Encapsulated {
-    /// The complete outer IPv4 packet within the buffer.
+    /// The complete outer IPv4 packet within the buffer (for a
+    /// UDP-encapsulated SA: IPv4, UDP, ESP), for a raw socket or a
+    /// simulated network.
     pub packet: Range<usize>,
-    /// The ESP part (SPI to ICV) within the buffer, e.g. to send it
-    /// UDP-encapsulated instead.
+    /// The ESP part (SPI to ICV) within the buffer.
     pub esp: Range<usize>,
     /// The sequence number used (64-bit with ESN).
     pub seq: u64,
+    /// For a UDP-encapsulated SA: what a UDP socket sends instead of
+    /// `packet` (the payload is `esp`, the datagram's addresses are the
+    /// outer header's and the UDP header's).
+    pub udp: Option<UdpDatagram>,
+}
+
+/// A UDP-encapsulated ESP packet as a UDP socket sends or receives it
+/// (RFC 3948 s.2.1): from `source` to `destination`, the UDP payload at
+/// `payload` in the caller's buffer being the ESP packet, SPI to ICV.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UdpDatagram {
+    /// IPv4 source address and UDP source port.
+    pub source: SocketAddrV4,
+    /// IPv4 destination address and UDP destination port.
+    pub destination: SocketAddrV4,
+    /// The UDP payload (the ESP packet) within the buffer.
+    pub payload: Range<usize>,
 }
 
 /// The result of [`Sa::decapsulate`].
@@ -99,6 +130,11 @@ pub struct Decapsulated {
     pub next_header: u8,
     /// The (inferred, with ESN) sequence number.
     pub seq: u64,
+    /// For UDP-encapsulated ESP: the outer source address and UDP source
+    /// port of this authenticated, replay-checked packet. When it differs
+    /// from the peer the SA sends to, the peer's NAT mapping has changed
+    /// (RFC 3948 s.2.3); following it is the caller's decision.
+    pub udp_source: Option<SocketAddrV4>,
 }
 
 /// Lifetime bookkeeping.
@@ -139,6 +175,7 @@ pub struct Sa {
     ttl: u8,
     df: DfPolicy,
     padding_check: PaddingCheck,
+    udp: Option<UdpEncap>,
     transform: Transform,
     /// Outbound: the last sequence number sent (0: none yet).
     seq_out: u64,
@@ -164,6 +201,7 @@ impl core::fmt::Debug for Sa {
             .field("encryption", &self.encryption)
             .field("integrity", &self.integrity)
             .field("esn", &self.esn)
+            .field("udp", &self.udp)
             .field("seq_out", &self.seq_out)
             .field("window", &self.window)
             .field("counters", &self.counters)
@@ -187,6 +225,7 @@ impl Sa {
             ttl: params.ttl,
             df: params.df,
             padding_check: params.padding_check,
+            udp: params.udp_encap,
             transform,
             seq_out: 0,
             ip_id: 0,
@@ -239,6 +278,38 @@ impl Sa {
         &self.selector
     }
 
+    /// The UDP encapsulation (RFC 3948), if this SA's ESP travels in UDP.
+    pub fn udp_encap(&self) -> Option<UdpEncap> {
+        self.udp
+    }
+
+    /// The peer of a UDP-encapsulated SA moved (its NAT made a new
+    /// mapping): an outbound SA sends to `peer` from now on (the tunnel's
+    /// outer destination and the UDP destination port; in transport mode
+    /// the address is the inner packet's, only the port changes); an
+    /// inbound SA records it as its source (informational: inbound
+    /// packets are taken from any source). Returns `false`, changing
+    /// nothing, for an SA that is not UDP-encapsulated: plain ESP has no
+    /// port, and nothing negotiated a move of it.
+    pub fn set_udp_peer(&mut self, peer: SocketAddrV4) -> bool {
+        let Some(u) = self.udp.as_mut() else {
+            return false;
+        };
+        match (self.direction, &mut self.mode) {
+            (Direction::Outbound, Mode::Tunnel { dst, .. }) => {
+                *dst = *peer.ip();
+                u.destination_port = peer.port();
+            }
+            (Direction::Outbound, Mode::Transport) => u.destination_port = peer.port(),
+            (Direction::Inbound, Mode::Tunnel { src, .. }) => {
+                *src = *peer.ip();
+                u.source_port = peer.port();
+            }
+            (Direction::Inbound, Mode::Transport) => u.source_port = peer.port(),
+        }
+        true
+    }
+
     /// The counters.
     pub fn counters(&self) -> &Counters {
         &self.counters
@@ -267,9 +338,10 @@ impl Sa {
     /// Headroom and tailroom [`Sa::encapsulate`] needs for an inner packet
     /// of `inner_len` bytes. Tunnel mode: outer IPv4 header, ESP header and
     /// IV before; padding, trailer and ICV after. Transport mode: ESP header
-    /// and IV before (the IP header moves into it).
+    /// and IV before (the IP header moves into it). A UDP-encapsulated SA
+    /// needs 8 bytes more before, for the UDP header.
     pub fn room(&self, inner_len: usize) -> Room {
-        let hdr = ESP_HEADER + self.transform.iv_len();
+        let hdr = ESP_HEADER + self.transform.iv_len() + self.udp_header_len();
         let headroom = match self.mode {
             Mode::Tunnel { .. } => IPV4_MIN_HEADER + hdr,
             Mode::Transport => hdr,
@@ -285,6 +357,10 @@ impl Sa {
             headroom,
             tailroom: pad + 2 + self.transform.icv_len(),
         }
+    }
+
+    fn udp_header_len(&self) -> usize {
+        if self.udp.is_some() { UDP_HEADER } else { 0 }
     }
 
     /// The largest tailroom any packet can need.
@@ -423,8 +499,11 @@ impl Sa {
     /// `buf` must have [`Sa::room`]`(inner.len())` bytes free before and
     /// after `inner`. Tunnel mode takes an IPv4 or IPv6 packet and writes a
     /// new outer IPv4 header; transport mode takes an IPv4 packet and
-    /// inserts the ESP header after its header. The returned ranges locate
-    /// the result in `buf`. CBC IVs are drawn from `rng`; GCM uses the
+    /// inserts the ESP header after its header. A UDP-encapsulated SA
+    /// (RFC 3948 s.2.1) puts a UDP header between the IPv4 header
+    /// (protocol 17) and the ESP header: the SA's ports, the length, and
+    /// checksum zero. The returned ranges locate the result in `buf`;
+    /// [`Encapsulated::udp`] says what a UDP socket sends instead. CBC IVs are drawn from `rng`; GCM uses the
     /// sequence number. Nothing is written to `buf` when an error returns,
     /// and no sequence number is used.
     pub fn encapsulate<R: CryptoRng + ?Sized>(
@@ -472,8 +551,12 @@ impl Sa {
             ));
         }
         // Transport mode: the ESP header goes after the IPv4 header.
-        let (ip_hdr_len, next_header) = match self.mode {
-            Mode::Tunnel { .. } => (0, if info.is_ipv6 { PROTO_IPV6 } else { PROTO_IPV4 }),
+        let (ip_hdr_len, next_header, outer_addrs) = match self.mode {
+            Mode::Tunnel { src, dst } => (
+                0,
+                if info.is_ipv6 { PROTO_IPV6 } else { PROTO_IPV4 },
+                (src, dst),
+            ),
             Mode::Transport => {
                 if info.is_ipv6 {
                     return Err(EncapError::MalformedInner(
@@ -484,7 +567,7 @@ impl Sa {
                 if h.is_fragment {
                     return Err(EncapError::Fragment);
                 }
-                (h.header_len, h.protocol)
+                (h.header_len, h.protocol, (h.src, h.dst))
             }
         };
         if !self.selector.matches(&info.key) {
@@ -499,6 +582,7 @@ impl Sa {
         let iv_len = self.transform.iv_len();
         let icv_len = self.transform.icv_len();
         let esp_hdr = ESP_HEADER + iv_len;
+        let udp_len = self.udp_header_len();
         let payload_len = packet.len() - ip_hdr_len;
         let pad = self.pad_len(payload_len);
         let tail = pad + 2 + icv_len;
@@ -507,8 +591,8 @@ impl Sa {
             Mode::Transport => ip_hdr_len,
         };
         let headroom = match self.mode {
-            Mode::Tunnel { .. } => IPV4_MIN_HEADER + esp_hdr,
-            Mode::Transport => esp_hdr,
+            Mode::Tunnel { .. } => IPV4_MIN_HEADER + udp_len + esp_hdr,
+            Mode::Transport => udp_len + esp_hdr,
         };
         let start = inner
             .start
@@ -538,7 +622,7 @@ impl Sa {
         if let Mode::Transport = self.mode {
             buf.copy_within(inner.start..inner.start + ip_hdr_len, start);
         }
-        let esp_start = start + outer_hdr;
+        let esp_start = start + outer_hdr + udp_len;
         let payload_end = inner.end;
         if let Some(trailer) = buf.get_mut(payload_end..payload_end + pad + 2) {
             for (i, b) in trailer.iter_mut().enumerate() {
@@ -574,6 +658,27 @@ impl Sa {
             .seal(esp, seq, self.esn, rng)
             .map_err(|_| EncapError::TooLarge(total))?;
 
+        // RFC 3948 s.2.1: source and destination port, length, checksum 0.
+        let udp = match self.udp {
+            Some(u) => {
+                let udp_total = u16::try_from(end - start - outer_hdr)
+                    .map_err(|_| EncapError::TooLarge(total))?;
+                let [s0, s1] = u.source_port.to_be_bytes();
+                let [d0, d1] = u.destination_port.to_be_bytes();
+                let [l0, l1] = udp_total.to_be_bytes();
+                let at = start + outer_hdr;
+                if let Some(h) = buf.get_mut(at..at + UDP_HEADER) {
+                    h.copy_from_slice(&[s0, s1, d0, d1, l0, l1, 0, 0]);
+                }
+                Some(UdpDatagram {
+                    source: SocketAddrV4::new(outer_addrs.0, u.source_port),
+                    destination: SocketAddrV4::new(outer_addrs.1, u.destination_port),
+                    payload: esp_start..end,
+                })
+            }
+            None => None,
+        };
+        let outer_protocol = if udp.is_some() { PROTO_UDP } else { PROTO_ESP };
         let outer = buf
             .get_mut(start..start + outer_hdr)
             .ok_or(EncapError::TooLarge(total))?;
@@ -590,7 +695,7 @@ impl Sa {
                 let header = Ipv4Header {
                     source: src,
                     destination: dst,
-                    protocol: PROTO_ESP,
+                    protocol: outer_protocol,
                     ttl: self.ttl,
                     identification: self.ip_id,
                     tos,
@@ -601,7 +706,7 @@ impl Sa {
                     *o = b;
                 }
             }
-            Mode::Transport => ip::rewrite_ipv4(outer, total16, PROTO_ESP),
+            Mode::Transport => ip::rewrite_ipv4(outer, total16, outer_protocol),
         }
 
         self.seq_out = seq;
@@ -625,6 +730,7 @@ impl Sa {
             packet: start..end,
             esp: esp_start..end,
             seq,
+            udp,
         })
     }
 
@@ -632,6 +738,20 @@ impl Sa {
 
     /// Decapsulates the IPv4 packet in `buf` (from its first byte; bytes
     /// beyond its total length are ignored) in place.
+    ///
+    /// The packet is ESP (protocol 50) for a plain SA, and UDP (protocol
+    /// 17) carrying ESP for a UDP-encapsulated one (RFC 3948 s.2.1): its
+    /// UDP length must equal the IPv4 payload's, its destination port be
+    /// the SA's, its payload ESP (not a keepalive, not the non-ESP marker
+    /// of an IKE message); the UDP checksum is ignored (RFC 3948 s.2.1).
+    /// Each of these is checked before the SA's state is touched, and
+    /// each has its [`DecapError`].
+    ///
+    /// Transport mode, UDP-encapsulated: the restored packet's TCP or UDP
+    /// checksum is fixed up for its addresses (RFC 3948 s.3.1.2):
+    /// incrementally from the NAT-OA addresses when the SA has both
+    /// ([`UdpEncap::original_source`], [`UdpEncap::original_destination`]),
+    /// by recomputing it otherwise; a UDP checksum of zero stays zero.
     ///
     /// On success the returned range locates the inner packet in `buf`. On
     /// any failure after decryption the decrypted bytes are zeroed before
@@ -642,11 +762,54 @@ impl Sa {
         buf: &mut [u8],
     ) -> Result<Decapsulated, DecapError> {
         let r = self.decapsulate_inner(now, buf);
-        match &r {
+        self.count_decap(&r);
+        r
+    }
+
+    /// Decapsulates the ESP packet at `buf[esp]` (SPI to ICV) that a UDP
+    /// socket received from `source` on `destination` (RFC 3948): the
+    /// entry point for a driver with a UDP socket on the NAT-T port, where
+    /// [`decapsulate`](Self::decapsulate) takes the whole IPv4 packet. The
+    /// SA must be UDP-encapsulated and `destination`'s port its own; the
+    /// payload is checked as there (keepalive, non-ESP marker, truncated
+    /// marker are errors).
+    ///
+    /// Tunnel mode: the inner packet lies inside `buf[esp]`. Transport
+    /// mode: the restored IPv4 packet gets a new 20-byte header (from
+    /// `source`'s address to `destination`'s, TTL 64, TOS 0, the checksum
+    /// fix-up of [`decapsulate`](Self::decapsulate)), which needs
+    /// [`UDP_RX_HEADROOM`] bytes before `esp` in `buf` (fewer:
+    /// [`DecapError::InsufficientHeadroom`], nothing touched).
+    pub fn decapsulate_udp(
+        &mut self,
+        now: Instant,
+        buf: &mut [u8],
+        esp: Range<usize>,
+        source: SocketAddrV4,
+        destination: SocketAddrV4,
+    ) -> Result<Decapsulated, DecapError> {
+        let r = self.decapsulate_udp_inner(now, buf, esp, source, destination);
+        self.count_decap(&r);
+        r
+    }
+
+    fn count_decap(&mut self, r: &Result<Decapsulated, DecapError>) {
+        match r {
             Ok(_) => self.account(),
             Err(e) => self.counters.count_recv_error(e),
         }
-        r
+    }
+
+    /// The checks of a UDP-encapsulated packet that depend on the SA.
+    fn expect_udp(&self, destination_port: u16) -> Result<UdpEncap, DecapError> {
+        let u = self.udp.ok_or(DecapError::NotUdpEncapsulated(self.spi))?;
+        if destination_port != u.destination_port {
+            return Err(DecapError::UdpPort {
+                expected: u.destination_port,
+                got: destination_port,
+            });
+        }
+        Ok(u)
     }
 
     fn decapsulate_inner(
@@ -655,30 +818,118 @@ impl Sa {
         buf: &mut [u8],
     ) -> Result<Decapsulated, DecapError> {
         let outer = parse_ipv4(buf).map_err(DecapError::MalformedOuter)?;
-        if outer.protocol != PROTO_ESP {
+        if outer.protocol != PROTO_ESP && outer.protocol != PROTO_UDP {
             return Err(DecapError::NotEsp(outer.protocol));
         }
         if outer.is_fragment {
             return Err(DecapError::Fragment);
         }
         let hl = outer.header_len;
+        let (esp_range, udp_source) = if outer.protocol == PROTO_UDP {
+            // A plain SA knows no UDP framing to check.
+            if self.udp.is_none() {
+                return Err(DecapError::NotUdpEncapsulated(self.spi));
+            }
+            let frame = udp::read_frame(buf, hl, outer.total_len)?;
+            self.expect_udp(frame.destination_port)?;
+            (
+                frame.esp,
+                Some(SocketAddrV4::new(outer.src, frame.source_port)),
+            )
+        } else if self.udp.is_some() {
+            return Err(DecapError::UdpEncapsulationExpected(self.spi));
+        } else {
+            (hl..outer.total_len, None)
+        };
         let esp = buf
-            .get_mut(hl..outer.total_len)
+            .get_mut(esp_range.clone())
             .ok_or(DecapError::MalformedOuter("total length"))?;
         let r = self.open_esp(now, esp)?;
         let (body, next_header, seq) = (r.body, r.next_header, r.seq);
-        // `body` is relative to `esp`, which starts at `hl`.
-        let payload = hl + body.start..hl + body.end;
+        // `body` is relative to the ESP bytes.
+        let payload = esp_range.start + body.start..esp_range.start + body.end;
 
         let result = match self.mode {
             Mode::Tunnel { .. } => self.check_tunnel_inner(buf, payload.clone(), next_header),
             Mode::Transport => self.restore_transport(buf, hl, payload.clone(), next_header),
         };
+        self.finish_decap(
+            buf,
+            result,
+            payload,
+            body.len(),
+            next_header,
+            seq,
+            udp_source,
+        )
+    }
+
+    fn decapsulate_udp_inner(
+        &mut self,
+        now: Instant,
+        buf: &mut [u8],
+        esp_range: Range<usize>,
+        source: SocketAddrV4,
+        destination: SocketAddrV4,
+    ) -> Result<Decapsulated, DecapError> {
+        let bytes = buf
+            .get(esp_range.clone())
+            .filter(|_| esp_range.start <= esp_range.end)
+            .ok_or(DecapError::MalformedOuter("ESP range outside the buffer"))?;
+        udp::esp_spi(bytes)?;
+        self.expect_udp(destination.port())?;
+        let before_payload = esp_range.start + ESP_HEADER + self.transform.iv_len();
+        if self.mode == Mode::Transport && before_payload < IPV4_MIN_HEADER {
+            return Err(DecapError::InsufficientHeadroom {
+                needed: UDP_RX_HEADROOM.saturating_sub(self.transform.iv_len()),
+                have: esp_range.start,
+            });
+        }
+        let esp = buf
+            .get_mut(esp_range.clone())
+            .ok_or(DecapError::MalformedOuter("ESP range outside the buffer"))?;
+        let r = self.open_esp(now, esp)?;
+        let (body, next_header, seq) = (r.body, r.next_header, r.seq);
+        let payload = esp_range.start + body.start..esp_range.start + body.end;
+        let result = match self.mode {
+            Mode::Tunnel { .. } => self.check_tunnel_inner(buf, payload.clone(), next_header),
+            Mode::Transport => self.rebuild_transport(
+                buf,
+                payload.clone(),
+                next_header,
+                *source.ip(),
+                *destination.ip(),
+            ),
+        };
+        self.finish_decap(
+            buf,
+            result,
+            payload,
+            body.len(),
+            next_header,
+            seq,
+            Some(source),
+        )
+    }
+
+    /// Counts a decapsulation whose ESP part verified, or zeroes its
+    /// plaintext when the inner packet failed.
+    #[allow(clippy::too_many_arguments)]
+    fn finish_decap(
+        &mut self,
+        buf: &mut [u8],
+        result: Result<Range<usize>, DecapError>,
+        payload: Range<usize>,
+        body_len: usize,
+        next_header: u8,
+        seq: u64,
+        udp_source: Option<SocketAddrV4>,
+    ) -> Result<Decapsulated, DecapError> {
         match result {
             Ok(packet) => {
                 let c = &mut self.counters;
                 c.pkts_decaps += 1;
-                c.bytes_decaps = c.bytes_decaps.saturating_add(body.len() as u64);
+                c.bytes_decaps = c.bytes_decaps.saturating_add(body_len as u64);
                 if self.transform.encrypts() {
                     c.pkts_decrypt += 1;
                 }
@@ -689,6 +940,7 @@ impl Sa {
                     packet,
                     next_header,
                     seq,
+                    udp_source,
                 })
             }
             Err(e) => {
@@ -841,10 +1093,55 @@ impl Sa {
             .get_mut(start..start + hl)
             .ok_or(DecapError::MalformedInner("header placement"))?;
         ip::rewrite_ipv4(header, total16, next_header);
+        self.check_transport(buf, start..payload.end, next_header)
+    }
+
+    /// Transport mode from [`Sa::decapsulate_udp`]: a new IPv4 header
+    /// from `src` to `dst` goes right before the payload.
+    fn rebuild_transport(
+        &self,
+        buf: &mut [u8],
+        payload: Range<usize>,
+        next_header: u8,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+    ) -> Result<Range<usize>, DecapError> {
+        let start = payload
+            .start
+            .checked_sub(IPV4_MIN_HEADER)
+            .ok_or(DecapError::MalformedInner("header placement"))?;
+        let total16 = u16::try_from(IPV4_MIN_HEADER + payload.len())
+            .map_err(|_| DecapError::MalformedInner("total length"))?;
+        let header = Ipv4Header::new(src, dst, next_header).to_bytes(total16);
+        buf.get_mut(start..payload.start)
+            .ok_or(DecapError::MalformedInner("header placement"))?
+            .copy_from_slice(&header);
+        self.check_transport(buf, start..payload.end, next_header)
+    }
+
+    /// A restored transport-mode packet at `buf[packet]`: the checksum
+    /// fix-up of UDP encapsulation, then the selectors.
+    fn check_transport(
+        &self,
+        buf: &mut [u8],
+        packet: Range<usize>,
+        next_header: u8,
+    ) -> Result<Range<usize>, DecapError> {
         let restored = buf
-            .get(start..payload.end)
+            .get_mut(packet.clone())
             .ok_or(DecapError::MalformedInner("header placement"))?;
         let h = parse_ipv4(restored).map_err(DecapError::MalformedInner)?;
+        if let Some(u) = self.udp {
+            let original = u.original_source.zip(u.original_destination);
+            udp::fix_transport_checksum(
+                restored,
+                h.header_len,
+                next_header,
+                h.src,
+                h.dst,
+                original,
+            );
+        }
         let l4 = restored.get(h.header_len..).unwrap_or(&[]);
         let ports = match l4 {
             [a, b, c, d, ..] if matches!(next_header, 6 | 17 | 132 | 136) => {
@@ -858,7 +1155,7 @@ impl Sa {
             protocol: next_header,
             ports,
         })?;
-        Ok(start..payload.end)
+        Ok(packet)
     }
 
     fn check_selector(&self, key: &PacketKey) -> Result<(), DecapError> {

@@ -12,6 +12,7 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::net::SocketAddrV4;
 use std::ops::Range;
 use std::time::Instant;
 
@@ -22,6 +23,9 @@ use crate::ip::{PROTO_ESP, parse_ipv4};
 use crate::params::Direction;
 use crate::sa::{Decapsulated, Encapsulated, Event, Sa};
 use crate::spi::Spi;
+use crate::udp;
+
+const PROTO_UDP: u8 = 17;
 
 /// A handle to an SA in an [`SaTable`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -87,6 +91,7 @@ pub struct SaTable {
     max: usize,
     unknown_spi: u64,
     not_esp: u64,
+    keepalives: u64,
 }
 
 impl Default for SaTable {
@@ -127,6 +132,7 @@ impl SaTable {
             max,
             unknown_spi: 0,
             not_esp: 0,
+            keepalives: 0,
         }
     }
 
@@ -150,9 +156,37 @@ impl SaTable {
         self.unknown_spi
     }
 
-    /// Packets dropped before any SA was found (not IPv4/ESP, malformed).
+    /// Packets dropped before any SA was found (not IPv4/ESP, malformed;
+    /// for UDP encapsulation also a bad UDP length, the non-ESP marker, a
+    /// truncated marker).
     pub fn malformed_drops(&self) -> u64 {
         self.not_esp
+    }
+
+    /// NAT keepalives (RFC 3948 s.2.3) handed to
+    /// [`decapsulate`](Self::decapsulate) or
+    /// [`decapsulate_udp`](Self::decapsulate_udp) and discarded.
+    pub fn keepalives(&self) -> u64 {
+        self.keepalives
+    }
+
+    /// Counts a drop before any SA was found.
+    fn drop_early(&mut self, e: DecapError) -> DecapError {
+        match e {
+            DecapError::Keepalive => self.keepalives += 1,
+            DecapError::UnknownSpi(_) => self.unknown_spi += 1,
+            _ => self.not_esp += 1,
+        }
+        e
+    }
+
+    /// The SA for `spi`, or the counted error.
+    fn inbound_mut(&mut self, spi: Spi) -> Result<(SaHandle, &mut Sa), DecapError> {
+        let Some(handle) = self.inbound(spi) else {
+            return Err(self.drop_early(DecapError::UnknownSpi(spi)));
+        };
+        let sa = self.get_mut(handle).ok_or(DecapError::UnknownSpi(spi))?;
+        Ok((handle, sa))
     }
 
     /// Installs an SA. Inbound SAs must have distinct SPIs; a table that
@@ -245,8 +279,11 @@ impl SaTable {
         Some(self.get_mut(handle)?.encapsulate(now, rng, buf, inner))
     }
 
-    /// Finds the inbound SA for the ESP packet in `buf` (an IPv4 packet) by
-    /// its SPI and decapsulates; see [`Sa::decapsulate`].
+    /// Finds the inbound SA for the ESP packet in `buf` (an IPv4 packet:
+    /// ESP, or UDP carrying ESP, RFC 3948) by its SPI and decapsulates; see
+    /// [`Sa::decapsulate`]. A UDP datagram that carries no ESP (a
+    /// keepalive, the non-ESP marker, a bad UDP length) is refused before
+    /// any SA is looked up.
     pub fn decapsulate(
         &mut self,
         now: Instant,
@@ -254,32 +291,49 @@ impl SaTable {
     ) -> Result<(SaHandle, Decapsulated), DecapError> {
         let outer = match parse_ipv4(buf) {
             Ok(h) => h,
-            Err(e) => {
-                self.not_esp += 1;
-                return Err(DecapError::MalformedOuter(e));
+            Err(e) => return Err(self.drop_early(DecapError::MalformedOuter(e))),
+        };
+        let spi = match outer.protocol {
+            PROTO_ESP => buf
+                .get(outer.header_len..outer.total_len)
+                .and_then(|esp| esp.get(..4))
+                .and_then(|s| <[u8; 4]>::try_from(s).ok())
+                .map(|s| Spi(u32::from_be_bytes(s)))
+                .ok_or(DecapError::BadLength {
+                    len: outer.total_len.saturating_sub(outer.header_len),
+                }),
+            PROTO_UDP if !outer.is_fragment => {
+                udp::read_frame(buf, outer.header_len, outer.total_len).map(|f| f.spi)
             }
+            PROTO_UDP => Err(DecapError::Fragment),
+            other => Err(DecapError::NotEsp(other)),
         };
-        if outer.protocol != PROTO_ESP {
-            self.not_esp += 1;
-            return Err(DecapError::NotEsp(outer.protocol));
-        }
-        let spi = buf
-            .get(outer.header_len..outer.total_len)
-            .and_then(|esp| esp.get(..4))
-            .and_then(|s| <[u8; 4]>::try_from(s).ok())
-            .map(|s| Spi(u32::from_be_bytes(s)));
-        let Some(spi) = spi else {
-            self.not_esp += 1;
-            return Err(DecapError::BadLength {
-                len: outer.total_len.saturating_sub(outer.header_len),
-            });
-        };
-        let Some(handle) = self.inbound(spi) else {
-            self.unknown_spi += 1;
-            return Err(DecapError::UnknownSpi(spi));
-        };
-        let sa = self.get_mut(handle).ok_or(DecapError::UnknownSpi(spi))?;
+        let spi = spi.map_err(|e| self.drop_early(e))?;
+        let (handle, sa) = self.inbound_mut(spi)?;
         sa.decapsulate(now, buf).map(|d| (handle, d))
+    }
+
+    /// Finds the inbound SA for the ESP packet at `buf[esp]` (SPI to ICV,
+    /// as a UDP socket received it from `source` on `destination`) by its
+    /// SPI and decapsulates; see [`Sa::decapsulate_udp`]. A payload that
+    /// is no ESP (a keepalive, the non-ESP marker, too short) is refused
+    /// before any SA is looked up.
+    pub fn decapsulate_udp(
+        &mut self,
+        now: Instant,
+        buf: &mut [u8],
+        esp: Range<usize>,
+        source: SocketAddrV4,
+        destination: SocketAddrV4,
+    ) -> Result<(SaHandle, Decapsulated), DecapError> {
+        let spi = match buf.get(esp.clone()) {
+            Some(bytes) => udp::esp_spi(bytes),
+            None => Err(DecapError::MalformedOuter("ESP range outside the buffer")),
+        };
+        let spi = spi.map_err(|e| self.drop_early(e))?;
+        let (handle, sa) = self.inbound_mut(spi)?;
+        sa.decapsulate_udp(now, buf, esp, source, destination)
+            .map(|d| (handle, d))
     }
 
     /// The earliest timeout of any SA.

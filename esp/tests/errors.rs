@@ -98,8 +98,12 @@ fn decap_error_paths() {
         DecapError::MalformedOuter("truncated IPv4 header"),
     );
     let mut p = good();
+    p[9] = 6;
+    check(&mut sa, p, DecapError::NotEsp(6));
+    // UDP (RFC 3948) is for UDP-encapsulated SAs only.
+    let mut p = good();
     p[9] = 17;
-    check(&mut sa, p, DecapError::NotEsp(17));
+    check(&mut sa, p, DecapError::NotUdpEncapsulated(Spi(SPI)));
     let mut p = good();
     p[6] = 0x20; // MF
     check(&mut sa, p, DecapError::Fragment);
@@ -226,7 +230,7 @@ fn decap_error_paths() {
     let mut out = Sa::new(p, now).unwrap();
     check(&mut out, good(), DecapError::WrongDirection(Spi(SPI)));
     let c = sa.counters();
-    assert_eq!(c.malformed, 8);
+    assert_eq!(c.malformed, 9);
     assert_eq!(c.auth_failures, 1);
     assert_eq!(c.bad_padding, 2);
     assert_eq!(c.bad_inner, 3);

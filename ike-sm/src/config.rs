@@ -140,6 +140,63 @@ pub enum PskScope {
     Identity(Identity),
 }
 
+/// Whether we answer Aggressive Mode as responder.
+///
+/// An Aggressive Mode responder sends its authentication (HASH_R, keyed
+/// with the pre-shared key) in its first reply, before the initiator has
+/// proved anything: anyone who can send one AM1 gets material to attack
+/// the key offline. So the engine's default answers no Aggressive Mode
+/// at all (as strongSwan, unless
+/// `charon.i_dont_care_about_security_and_use_aggressive_mode_psk`, and
+/// libreswan's `aggressive=no`); IOS answers it unless `crypto isakmp
+/// aggressive-mode disable` ([`Config::ios_defaults`] follows IOS).
+/// Remote-access groups that need it turn it on for themselves with a
+/// rule.
+///
+/// A refused AM1 gets no AM2 (no HASH_R leaves the box): it is counted
+/// and reported as [`PolicyDrop::AggressiveModeRefused`](crate::PolicyDrop::AggressiveModeRefused),
+/// and the peer is sent one unprotected AUTHENTICATION-FAILED notification,
+/// the same reply an answered AM1 gets when no key exists for its
+/// identity, so that the reply never tells whether a key exists (strongSwan
+/// sends the same notification in both cases).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AggressiveModePolicy {
+    /// Answer an AM1 no rule matches.
+    pub answer: bool,
+    /// Exceptions, first match wins: by the peer's address, or by the
+    /// identity its AM1 carries (a remote-access group name).
+    pub rules: Vec<AggressiveModeRule>,
+}
+
+/// One exception of an [`AggressiveModePolicy`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AggressiveModeRule {
+    /// The peers it is for (an address prefix, or an identity).
+    pub scope: PskScope,
+    /// Whether their AM1 is answered.
+    pub answer: bool,
+}
+
+impl AggressiveModePolicy {
+    /// Answer every AM1 (IOS's behaviour).
+    pub const ANSWER_ALL: Self = Self {
+        answer: true,
+        rules: Vec::new(),
+    };
+
+    /// Whether an AM1 from `peer` carrying `identity` is answered.
+    #[must_use]
+    pub fn answers(&self, peer: IpAddr, identity: &Identity) -> bool {
+        self.rules
+            .iter()
+            .find(|r| match &r.scope {
+                PskScope::Address { addr, prefix } => prefix_contains(*addr, *prefix, peer),
+                PskScope::Identity(i) => i == identity,
+            })
+            .map_or(self.answer, |r| r.answer)
+    }
+}
+
 /// One pre-shared key entry.
 #[derive(Clone, Debug)]
 pub struct PskEntry {
@@ -648,6 +705,14 @@ pub struct Limits {
     /// A duplicate of a peer message is answered (by resending our reply)
     /// at most once per this interval.
     pub duplicate_answer_interval: Duration,
+    /// How many times a responder resends its first reply (MM2, AM2) on
+    /// its own timer. Until the initiator's next message arrives, nothing
+    /// shows that the source of the first message is real: every resend
+    /// is traffic anyone could have aimed at a spoofed address. IOS and
+    /// strongSwan resend 5 times; the default is 1 (the initiator, which
+    /// resends its first message, recovers a lost reply through the
+    /// answer to that duplicate).
+    pub first_reply_retransmits: usize,
     /// Datagrams waiting in [`poll_transmit`](crate::Endpoint::poll_transmit)
     /// (first messages, replies, retransmissions). A datagram beyond it is
     /// dropped and counted ([`Counters::transmits_dropped`](crate::Counters::transmits_dropped)),
@@ -673,6 +738,7 @@ impl Default for Limits {
             completed_nodes_per_sa: 16,
             completed_node_linger: Duration::from_secs(60),
             duplicate_answer_interval: Duration::from_secs(1),
+            first_reply_retransmits: 1,
             max_queued_transmits: 4096,
             max_queued_events: 4096,
         }
@@ -807,6 +873,8 @@ pub struct Config {
     pub vendor_ids: VendorIds,
     /// NAT traversal.
     pub nat_t: NatTConfig,
+    /// Which Aggressive Mode first messages we answer (none by default).
+    pub aggressive_mode: AggressiveModePolicy,
     /// Send INITIAL-CONTACT in MM5/AM3 when we have no other SA with the
     /// peer.
     pub send_initial_contact: bool,
@@ -836,6 +904,7 @@ impl Default for Config {
             dpd: None,
             vendor_ids: VendorIds::default(),
             nat_t: NatTConfig::default(),
+            aggressive_mode: AggressiveModePolicy::default(),
             send_initial_contact: true,
             nonce_len: 32,
             padding: Padding::Zeros,
@@ -847,12 +916,14 @@ impl Default for Config {
 impl Config {
     /// IOS 12.2 as in the seed: `crypto isakmp policy 10` /
     /// `authentication pre-share` (DES, SHA, group 1, 86400 s), 20-byte
-    /// nonces.
+    /// nonces, Aggressive Mode answered (no `crypto isakmp aggressive-mode
+    /// disable`).
     #[must_use]
     pub fn ios_defaults() -> Self {
         Self {
             policies: vec![IsakmpPolicy::ios_default(10)],
             nonce_len: 20,
+            aggressive_mode: AggressiveModePolicy::ANSWER_ALL,
             ..Self::default()
         }
     }

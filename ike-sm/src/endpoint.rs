@@ -198,6 +198,27 @@ pub struct IpsecSaInfo {
 /// [`Limits::max_queued_events`](crate::Limits::max_queued_events)): a
 /// caller that drains only one of them, or neither, between inputs cannot
 /// be made to grow the other without bound by a flood.
+///
+/// # Exposure before authentication
+///
+/// What one datagram from a source we know nothing about makes us send,
+/// over the life of whatever it created (measured by
+/// `ike-sm/tests/exposure.rs`, which asserts each bound; default
+/// configuration, MODP-2048):
+///
+/// | first message | in | out | out/in | bound |
+/// |---|---|---|---|---|
+/// | MM1 as this engine sends it | 188 | 256 (MM2, resent once) | 1.36 | 2 |
+/// | the smallest MM1 answered (one transform, no vendor ID) | 88 | 216 | 2.45 | 3 |
+/// | AM1, refused by the [`AggressiveModePolicy`](crate::AggressiveModePolicy) (the default) | 516 | 40 (AUTHENTICATION-FAILED) | 0.08 | 0.25 |
+/// | AM1, answered | 516 | 1128 (AM2, resent once) | 2.19 | 3 |
+/// | Informational, clear or protected, unknown cookies | 40 | 0 | 0 | 0 |
+///
+/// The responder's first reply is resent at most
+/// [`Limits::first_reply_retransmits`](crate::Limits::first_reply_retransmits)
+/// times (1) on its own timer; a duplicate first message is answered at
+/// most once per [`Limits::duplicate_answer_interval`](crate::Limits::duplicate_answer_interval);
+/// the state a first message creates counts against the half-open caps.
 pub struct Endpoint {
     /// Everything the exchange handlers may use: configuration, entropy,
     /// negotiations, IPsec SAs, output queues, counters.
@@ -981,12 +1002,12 @@ impl Endpoint {
     /// Whether we have no other SA with this SA's peer (for
     /// INITIAL-CONTACT).
     fn first_contact(&self, sa: &IsakmpSa) -> bool {
-        let ip = sa.remote.ip();
+        let peer = PeerKey::of(sa);
         !self
             .sas
             .values()
-            .any(|s| s.id != sa.id && s.remote.ip() == ip && s.is_established())
-            && !self.cx.ipsec.values().any(|s| s.remote.ip() == ip)
+            .any(|s| s.id != sa.id && s.is_established() && peer.matches(s))
+            && !self.cx.ipsec.values().any(|s| peer.matches_pair(s.remote))
     }
 
     // ----- phase 1 -----
@@ -1343,33 +1364,45 @@ impl Endpoint {
             );
         }
         if initial_contact {
-            self.purge_peer(Some(id), remote, DeletedBy::InitialContact);
+            self.purge_peer(id, true, DeletedBy::InitialContact);
         }
         for n in pending {
             self.start_quick_mode(now, id, n);
         }
     }
 
-    /// Forgets every other SA with a peer (INITIAL-CONTACT or DPD).
-    /// With `keep`, that SA and the IPsec SAs it negotiated stay
-    /// (INITIAL-CONTACT arrives on the new SA); without, everything goes.
-    fn purge_peer(&mut self, keep: Option<IsakmpSaId>, remote: SocketAddr, by: DeletedBy) {
+    /// Forgets every other SA with the peer of SA `reference`
+    /// (INITIAL-CONTACT or DPD; see [`PeerKey`] for who counts as the same
+    /// peer). With `keep`, `reference` and the IPsec SAs it negotiated stay
+    /// (INITIAL-CONTACT arrives on the new SA); without, its pairs go too
+    /// (the caller removes `reference` itself).
+    fn purge_peer(&mut self, reference: IsakmpSaId, keep: bool, by: DeletedBy) {
+        let Some(r) = self.sas.get(&reference) else {
+            return;
+        };
+        let peer = PeerKey::of(r);
         let others: Vec<IsakmpSaId> = self
             .sas
             .values()
-            .filter(|s| Some(s.id) != keep && s.remote.ip() == remote.ip() && s.is_established())
+            .filter(|s| s.id != reference && s.is_established() && peer.matches(s))
             .map(|s| s.id)
             .collect();
-        for o in others {
-            self.remove_sa(o, "peer restarted or dead", Some(by), FailReason::SaDeleted);
-        }
         let spis: Vec<_> = self
             .cx
             .ipsec
             .values()
-            .filter(|s| s.remote.ip() == remote.ip() && Some(s.isakmp) != keep)
+            .filter(|s| {
+                if s.isakmp == reference {
+                    !keep
+                } else {
+                    others.contains(&s.isakmp) || peer.matches_pair(s.remote)
+                }
+            })
             .map(|s| s.inbound)
             .collect();
+        for o in others {
+            self.remove_sa(o, "peer restarted or dead", Some(by), FailReason::SaDeleted);
+        }
         for spi in spis {
             self.cx.forget_ipsec(spi, by);
         }
@@ -1502,7 +1535,7 @@ impl Endpoint {
                     let followup =
                         informational::notify(&mut self.cx, self.sas.get_mut(&id), id, remote, n);
                     if let NotifyFollowup::PurgePeer = followup {
-                        self.purge_peer(Some(id), remote, DeletedBy::InitialContact);
+                        self.purge_peer(id, true, DeletedBy::InitialContact);
                     }
                 }
                 PayloadRepr::Delete(d) => self.protected_delete(id, remote, d),
@@ -1599,13 +1632,54 @@ impl Endpoint {
             let peer = sa.remote;
             self.cx.events.push_back(Event::DpdTimeout { sa: id, peer });
             // The peer is gone: forget its SAs without telling it.
-            self.purge_peer(None, peer, DeletedBy::DeadPeer);
+            self.purge_peer(id, false, DeletedBy::DeadPeer);
             self.remove_sa(
                 id,
                 "peer dead (DPD)",
                 Some(DeletedBy::DeadPeer),
                 FailReason::SaDeleted,
             );
+        }
+    }
+}
+
+/// Who counts as "the same peer" for INITIAL-CONTACT and DPD: the same
+/// IP address; but behind a NAT, where one public address hides many
+/// hosts, only the same address and port, or the same IP address with the
+/// same authenticated identity (a host that came back on a new port), so
+/// that one host behind a NAT never takes its neighbours' SAs down.
+struct PeerKey {
+    remote: SocketAddr,
+    behind_nat: bool,
+    identity: Option<Identity>,
+}
+
+impl PeerKey {
+    fn of(sa: &IsakmpSa) -> Self {
+        PeerKey {
+            remote: sa.remote,
+            behind_nat: sa.nat.remote_behind_nat,
+            identity: sa.established().map(|e| e.peer_identity.clone()),
+        }
+    }
+
+    fn matches(&self, other: &IsakmpSa) -> bool {
+        if other.remote.ip() != self.remote.ip() {
+            return false;
+        }
+        !self.behind_nat
+            || other.remote == self.remote
+            || (self.identity.is_some()
+                && other.established().map(|e| &e.peer_identity) == self.identity.as_ref())
+    }
+
+    /// For an IPsec SA pair, by its peer address alone (its ISAKMP SA may
+    /// be gone).
+    fn matches_pair(&self, remote: SocketAddr) -> bool {
+        if self.behind_nat {
+            remote == self.remote
+        } else {
+            remote.ip() == self.remote.ip()
         }
     }
 }

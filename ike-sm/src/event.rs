@@ -396,6 +396,10 @@ pub enum PolicyDrop {
     /// No pre-shared key for the peer.
     #[error("no pre-shared key for the peer")]
     NoPreSharedKey,
+    /// An Aggressive Mode first message the
+    /// [`AggressiveModePolicy`](crate::AggressiveModePolicy) does not answer.
+    #[error("Aggressive Mode is not answered for this peer")]
+    AggressiveModeRefused,
 }
 
 /// Which cap was reached.
@@ -891,6 +895,9 @@ pub struct Counters {
     pub events_dropped: u64,
     /// Dropped: NAT-T framing or NAT-D ([`NatTDrop`]).
     pub nat_t: u64,
+    /// Refused: an Aggressive Mode first message the policy does not
+    /// answer.
+    pub aggressive_refused: u64,
     /// NAT keepalives received on the NAT-T port (discarded, RFC 3948
     /// s.2.3).
     pub keepalives_received: u64,
@@ -921,6 +928,7 @@ impl Counters {
                 PolicyDrop::NoProposalChosen => &mut self.no_proposal_chosen,
                 PolicyDrop::InvalidId => &mut self.invalid_id,
                 PolicyDrop::NoPreSharedKey => &mut self.no_psk,
+                PolicyDrop::AggressiveModeRefused => &mut self.aggressive_refused,
             },
             DropReason::Limit(d) => match d {
                 LimitDrop::HalfOpen => &mut self.half_open_limit,
@@ -955,6 +963,7 @@ impl Counters {
             self.unknown_spi,
             self.dpd_sequence,
             self.nat_t,
+            self.aggressive_refused,
         ]
         .iter()
         .fold(0u64, |a, b| a.saturating_add(*b))

@@ -200,6 +200,7 @@ fn lab(seed: u8) -> Endpoint {
         ..IsakmpPolicy::new(1)
     }];
     c.dpd = Some(crate::config::DpdConfig::default());
+    c.aggressive_mode = crate::config::AggressiveModePolicy::ANSWER_ALL;
     c.retransmit = crate::config::RetransmitSchedule::exponential(Duration::from_secs(2), 3);
     c.phase2_policies.push(Phase2Policy {
         peer: None,

@@ -75,9 +75,10 @@ pub mod types;
 pub mod fuzzing;
 
 pub use config::{
-    Config, DpdConfig, EspEncryption, EspIntegrity, EspMode, EspTransform, IsakmpPolicy, Limits,
-    LocalIdentity, NatTConfig, NatTMode, PeerConfig, Phase1Auth, Phase2Policy, Phase2Request,
-    PreSharedKey, PskEntry, PskScope, RekeyConfig, RetransmitSchedule, TransformSet, VendorIds,
+    AggressiveModePolicy, AggressiveModeRule, Config, DpdConfig, EspEncryption, EspIntegrity,
+    EspMode, EspTransform, IsakmpPolicy, Limits, LocalIdentity, NatTConfig, NatTMode, PeerConfig,
+    Phase1Auth, Phase2Policy, Phase2Request, PreSharedKey, PskEntry, PskScope, RekeyConfig,
+    RetransmitSchedule, TransformSet, VendorIds,
 };
 pub use context::Transmit;
 pub use endpoint::{CommandError, Endpoint, IpsecSaInfo, IsakmpSaInfo};

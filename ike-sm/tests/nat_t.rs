@@ -606,3 +606,45 @@ fn the_nat_t_port_framing() {
     assert_eq!(mm2.data[..4], NON_ESP_MARKER);
     assert!(p.b.isakmp_sas(p.now)[0].nat.floated);
 }
+
+#[test]
+fn initial_contact_from_one_host_behind_a_nat_spares_its_neighbour() {
+    // A1 (192.168.1.10) comes up with B through the NAT.
+    let (mut p1, nat) = establish_through_nat(ExchangeMode::Main);
+    assert_eq!(p1.b.ipsec_sas(p1.now).len(), 1);
+    let now = p1.now;
+    // A2 (192.168.1.11), behind the same NAT and so the same public
+    // address, comes up with B and sends INITIAL-CONTACT (it has no SA).
+    let b = std::mem::replace(
+        &mut p1.b,
+        Endpoint::new(Arc::new(lab_config(b"k")), Box::new(rng(99))),
+    );
+    let a2 = Endpoint::new(Arc::new(lab_config(b"k")), Box::new(rng(23)));
+    let mut p2 = Pair::new(a2, b, addr("192.168.1.11:500"), addr(B));
+    p2.now = now;
+    let n = nat.clone();
+    p2.translate = Some(Box::new(move |from_a, src, dst| {
+        let mut n = n.borrow_mut();
+        if from_a {
+            Some((n.outside(src), dst))
+        } else {
+            n.back.get(&dst.port()).map(|inside| (src, *inside))
+        }
+    }));
+    let mut req = request();
+    req.local = addr("192.168.1.11:500");
+    req.local_proxy = ProxyId::subnet("10.4.0.0".parse().unwrap(), 16);
+    p2.a.initiate(p2.now, req).unwrap();
+    p2.drive();
+    assert_eq!(Pair::established(&p2.b_events).len(), 1);
+    // B still has A1's pair and ISAKMP SA besides A2's.
+    assert!(
+        !p2.b_events
+            .iter()
+            .any(|e| matches!(e, Event::Deleted { .. })),
+        "{:#?}",
+        p2.b_events
+    );
+    assert_eq!(p2.b.ipsec_sas(p2.now).len(), 2);
+    assert_eq!(p2.b.isakmp_sas(p2.now).len(), 2);
+}

@@ -2,7 +2,9 @@
 //!
 //! This crate reads and writes the RFC 2408 ISAKMP header and payloads,
 //! the RFC 2407 IPsec DOI values, attributes and identities, the RFC 2409
-//! IKE attributes, the RFC 3947 NAT-T payloads, and the Cisco Tunnel
+//! IKE attributes, the RFC 3947 NAT-T payloads (and, in [`nat_t`], the
+//! NAT-T versions and the RFC 3948 framing of UDP port 4500: non-ESP
+//! marker, keepalive, ESP), and the Cisco Tunnel
 //! Endpoint Discovery (TED) probe and response shapes of the project's
 //! `docs/ted-wire.md`. It holds no keys, no state and no clock: `ike-sm` builds
 //! on it.

@@ -11,7 +11,7 @@ use crate::egress::{Egress, EgressCounters, is_own_address};
 use crate::{Node, Output};
 use esp::ip::{self as packet, Ipv4Packet, Transport};
 use ted::config::InterfaceName;
-use ted::gateway::{Datagram, Esp, Event, Gateway, Outside, Plaintext};
+use ted::gateway::{Datagram, Esp, Event, Gateway, NatT, Outside, Plaintext};
 
 /// How many gateway events a router keeps for inspection.
 const MAX_EVENTS: usize = 10_000;
@@ -203,26 +203,32 @@ impl GatewayRouter {
             return;
         }
         if ip.header.protocol == packet::protocol::ESP && destination == self.gateway.address() {
-            match self.gateway.handle_esp(now, &mut bytes) {
-                Esp::Decrypted { packet: range, .. } => {
-                    let inner = bytes.get(range).map(<[u8]>::to_vec).unwrap_or_default();
-                    match Ipv4Packet::parse(&inner) {
-                        Ok(p) => {
-                            self.counters.decrypted = self.counters.decrypted.saturating_add(1);
-                            let to = p.header.destination;
-                            if self.is_own_address(to) {
-                                self.answer_ping(now, &p, p.transport().ok());
-                            } else {
-                                self.forward(now, inner, to);
-                            }
-                        }
-                        Err(_) => {
-                            self.counters.dropped_malformed =
-                                self.counters.dropped_malformed.saturating_add(1);
-                        }
-                    }
-                }
-                _ => self.drop_by_gateway(),
+            let verdict = self.gateway.handle_esp(now, &mut bytes);
+            self.decrypted(now, &bytes, verdict);
+            return;
+        }
+        // UDP to the NAT-T port: IKE after the non-ESP marker, keepalives,
+        // UDP-encapsulated ESP (RFC 3948).
+        let nat_t_port = self.gateway.options().ike.nat_t.port;
+        if let Some(Transport::Udp {
+            source_port,
+            destination_port,
+            payload,
+        }) = transport
+            && destination_port == nat_t_port
+            && destination == self.gateway.address()
+        {
+            let local = SocketAddrV4::new(destination, nat_t_port);
+            let remote = SocketAddrV4::new(ip.header.source, source_port);
+            let start = ip.header_len + packet::UDP_HEADER_LEN;
+            let range = start..start + payload.len();
+            match self
+                .gateway
+                .handle_nat_t(now, local, remote, &mut bytes, range)
+            {
+                NatT::Esp(verdict) => self.decrypted(now, &bytes, verdict),
+                NatT::Malformed(_) => self.drop_by_gateway(),
+                _ => {}
             }
             return;
         }
@@ -243,6 +249,33 @@ impl GatewayRouter {
         match self.gateway.handle_outside_plaintext(now, &bytes) {
             Outside::Forward if to_me => self.answer_ping(now, &ip, transport),
             Outside::Forward => self.forward(now, bytes, destination),
+            _ => self.drop_by_gateway(),
+        }
+    }
+}
+
+impl GatewayRouter {
+    /// The inner packet of a decapsulation, to this router or onwards.
+    fn decrypted(&mut self, now: Instant, bytes: &[u8], verdict: Esp) {
+        match verdict {
+            Esp::Decrypted { packet: range, .. } => {
+                let inner = bytes.get(range).map(<[u8]>::to_vec).unwrap_or_default();
+                match Ipv4Packet::parse(&inner) {
+                    Ok(p) => {
+                        self.counters.decrypted = self.counters.decrypted.saturating_add(1);
+                        let to = p.header.destination;
+                        if self.is_own_address(to) {
+                            self.answer_ping(now, &p, p.transport().ok());
+                        } else {
+                            self.forward(now, inner, to);
+                        }
+                    }
+                    Err(_) => {
+                        self.counters.dropped_malformed =
+                            self.counters.dropped_malformed.saturating_add(1);
+                    }
+                }
+            }
             _ => self.drop_by_gateway(),
         }
     }

@@ -4,6 +4,7 @@
 //! ikev1-peer --config FILE [--outside IFACE] [--ike ADDR[:PORT]] [--esp ADDR]
 //!            --tun NAME [--tun-create] [--intercept] [--aggressive]
 //!            [--out DIR] [--control PATH] [--no-debug]
+//!            [--nat-t enable|disable|force] [--nat-t-port PORT]
 //! ikev1-peer ctl --control PATH -- COMMAND...
 //! ```
 //!
@@ -23,6 +24,7 @@ pub const USAGE: &str = "\
 usage: ikev1-peer --config FILE [--outside IFACE] [--ike ADDR[:PORT]] [--esp ADDR]
                   --tun NAME [--tun-create] [--intercept] [--aggressive]
                   [--out DIR] [--control PATH] [--no-debug]
+                  [--nat-t enable|disable|force] [--nat-t-port PORT]
        ikev1-peer ctl --control PATH -- COMMAND...
 
   --config FILE      IOS-style configuration (the subset ted::config::ios imports)
@@ -38,10 +40,18 @@ usage: ikev1-peer --config FILE [--outside IFACE] [--ike ADDR[:PORT]] [--esp ADD
                      IKE port addressed to other hosts (see peer/README.md)
   --aggressive       initiate phase 1 in Aggressive Mode
   --out DIR          write events.jsonl, ikev1_decryption_table, esp_sa and
-                     ikev1-peer.pcap there
+                     ikev1-peer.pcap there (DIR is created, owner only, if
+                     missing; its parent must exist)
   --control PATH     listen for control commands on this Unix socket
   --no-debug         no IOS-style debug lines on stderr
+  --nat-t MODE       NAT traversal (RFC 3947/3948): enable (default: negotiated,
+                     used when a NAT is detected), disable, or force (UDP
+                     encapsulation even without a NAT)
+  --nat-t-port PORT  the NAT-T UDP port, bound next to the IKE socket (default 4500)
 ";
+
+/// The NAT-T port (RFC 3948 s.2).
+pub const NAT_T_PORT: u16 = 4500;
 
 /// What to run.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -84,6 +94,10 @@ pub struct RunArgs {
     pub control: Option<PathBuf>,
     /// Not `--no-debug`.
     pub debug: bool,
+    /// `--nat-t`.
+    pub nat_t: ike_sm::NatTMode,
+    /// `--nat-t-port`.
+    pub nat_t_port: Option<u16>,
 }
 
 /// A command line that cannot be run.
@@ -174,6 +188,31 @@ where
             "--out" => run.out = Some(PathBuf::from(value("--out")?)),
             "--control" => run.control = Some(PathBuf::from(value("--control")?)),
             "--no-debug" => run.debug = false,
+            "--nat-t" => {
+                let v = value("--nat-t")?;
+                run.nat_t = match v.as_str() {
+                    "enable" => ike_sm::NatTMode::Enabled,
+                    "disable" => ike_sm::NatTMode::Disabled,
+                    "force" => ike_sm::NatTMode::Forced,
+                    _ => {
+                        return Err(CliError::BadValue {
+                            flag: "--nat-t",
+                            value: v,
+                            expected: "enable, disable or force",
+                        });
+                    }
+                };
+            }
+            "--nat-t-port" => {
+                let v = value("--nat-t-port")?;
+                run.nat_t_port = Some(v.parse().ok().filter(|p| *p != 0).ok_or(
+                    CliError::BadValue {
+                        flag: "--nat-t-port",
+                        value: v,
+                        expected: "a UDP port (1-65535)",
+                    },
+                )?);
+            }
             _ => return Err(CliError::Unknown(arg)),
         }
     }
@@ -280,6 +319,44 @@ mod tests {
             parse(["ctl", "--", "show"]),
             Err(CliError::Required("--control"))
         );
+    }
+
+    #[test]
+    fn nat_t_flags() {
+        let base = ["--config", "c", "--tun", "t"];
+        let Command::Run(r) = parse(base).unwrap() else {
+            panic!("not a run")
+        };
+        assert_eq!((r.nat_t, r.nat_t_port), (ike_sm::NatTMode::Enabled, None));
+        for (word, mode) in [
+            ("enable", ike_sm::NatTMode::Enabled),
+            ("disable", ike_sm::NatTMode::Disabled),
+            ("force", ike_sm::NatTMode::Forced),
+        ] {
+            let args = base
+                .into_iter()
+                .chain(["--nat-t", word, "--nat-t-port", "14500"]);
+            let Command::Run(r) = parse(args).unwrap() else {
+                panic!("not a run")
+            };
+            assert_eq!((r.nat_t, r.nat_t_port), (mode, Some(14500)));
+        }
+        assert!(matches!(
+            parse(base.into_iter().chain(["--nat-t", "on"])),
+            Err(CliError::BadValue {
+                flag: "--nat-t",
+                ..
+            })
+        ));
+        for bad in ["0", "70000", "x"] {
+            assert!(matches!(
+                parse(base.into_iter().chain(["--nat-t-port", bad])),
+                Err(CliError::BadValue {
+                    flag: "--nat-t-port",
+                    ..
+                })
+            ));
+        }
     }
 
     #[test]

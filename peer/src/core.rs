@@ -27,7 +27,8 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use serde_json::Value;
 use ted::acl::ProxyIdent;
 use ted::gateway::{
-    Datagram, Esp, Event, Gateway, Plaintext, ShowCommand, Transmit, TunnelDownReason, TunnelInfo,
+    Datagram, Esp, Event, Gateway, NatT, Plaintext, ShowCommand, Transmit, TunnelDownReason,
+    TunnelInfo,
 };
 use ted::log::{Renderer, WallClock};
 
@@ -77,6 +78,14 @@ pub enum Output {
         /// The payload.
         payload: Vec<u8>,
     },
+    /// A UDP datagram to send from the NAT-T socket (RFC 3947/3948: IKE
+    /// with its non-ESP marker after the float, or a NAT keepalive).
+    NatT {
+        /// Where to.
+        destination: SocketAddrV4,
+        /// The payload, as it goes on the wire.
+        payload: Vec<u8>,
+    },
     /// A whole IPv4 packet to send as it is through the outside interface
     /// (a TED probe, whose source is a protected host's address; cleartext
     /// no crypto map entry protects).
@@ -85,6 +94,28 @@ pub enum Output {
     /// datagram this router intercepted on the path that is not a TED
     /// probe it answers).
     Forward(Vec<u8>),
+}
+
+/// Where [`Core::seal`] put an encapsulated packet, and how it leaves.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Sealed {
+    /// Plain ESP: `buf[packet]` is the whole IPv4 packet, for the raw ESP
+    /// socket, to `peer`.
+    Esp {
+        /// The peer.
+        peer: Ipv4Addr,
+        /// The IPv4/ESP packet in the buffer.
+        packet: Range<usize>,
+    },
+    /// UDP-encapsulated ESP (NAT traversal): `buf[datagram.payload]`
+    /// leaves from the NAT-T socket to `datagram.destination`.
+    Udp {
+        /// The datagram.
+        datagram: esp::UdpDatagram,
+        /// The whole IPv4/UDP/ESP packet in the buffer (as captured).
+        packet: Range<usize>,
+    },
 }
 
 /// The answer to a control command.
@@ -123,6 +154,8 @@ pub struct CoreCounters {
     pub dropped_events_suppressed: u64,
     /// Protected-side packets the gateway dropped.
     pub plaintext_dropped: u64,
+    /// NAT-T datagrams (UDP-encapsulated ESP) the gateway dropped.
+    pub nat_t_dropped: u64,
     /// ESP packets the gateway dropped.
     pub esp_dropped: u64,
     /// Packets and datagrams that arrived after [`Core::shutdown`] and
@@ -287,16 +320,31 @@ impl Core {
         buf: &mut [u8],
         packet: Range<usize>,
     ) -> Option<(Ipv4Addr, Range<usize>)> {
+        match self.seal(now, buf, packet)? {
+            Sealed::Esp { peer, packet } => Some((peer, packet)),
+            Sealed::Udp { datagram, packet } => Some((*datagram.destination.ip(), packet)),
+        }
+    }
+
+    /// [`plaintext`](Self::plaintext), saying how the result leaves: on
+    /// the raw ESP socket, or (a UDP-encapsulated pair) from the NAT-T
+    /// socket.
+    pub fn seal(&mut self, now: Instant, buf: &mut [u8], packet: Range<usize>) -> Option<Sealed> {
         if self.refuse_after_shutdown() {
             return None;
         }
         let verdict = self.gateway.handle_plaintext(now, buf, packet.clone());
         let out = match verdict {
-            Plaintext::Encrypted { packet, peer, .. } => {
+            Plaintext::Encrypted {
+                packet, peer, udp, ..
+            } => {
                 if let Some(p) = buf.get(packet.clone()) {
                     self.capture_ip(p);
                 }
-                Some((peer, packet))
+                Some(match udp {
+                    Some(datagram) => Sealed::Udp { datagram, packet },
+                    None => Sealed::Esp { peer, packet },
+                })
             }
             Plaintext::Bypass => {
                 if let Some(p) = buf.get(packet) {
@@ -327,6 +375,37 @@ impl Core {
             Esp::Decrypted { packet, .. } => Some(packet),
             _ => {
                 self.counters.esp_dropped = self.counters.esp_dropped.saturating_add(1);
+                None
+            }
+        };
+        self.drain(now);
+        out
+    }
+
+    /// A UDP datagram received on the NAT-T socket (`local`: its address
+    /// and port), its payload at `buf[payload]` with
+    /// [`Gateway::NAT_T_HEADROOM`] bytes before it: IKE, a keepalive or
+    /// UDP-encapsulated ESP. Returns the inner packet of ESP for the
+    /// protected side: `buf[range]` after decapsulation in place.
+    pub fn nat_t(
+        &mut self,
+        now: Instant,
+        local: SocketAddrV4,
+        remote: SocketAddrV4,
+        buf: &mut [u8],
+        payload: Range<usize>,
+    ) -> Option<Range<usize>> {
+        if self.refuse_after_shutdown() {
+            return None;
+        }
+        if let Some(p) = buf.get(payload.clone()) {
+            self.capture_udp(remote, local, p);
+        }
+        let out = match self.gateway.handle_nat_t(now, local, remote, buf, payload) {
+            NatT::Esp(Esp::Decrypted { packet, .. }) => Some(packet),
+            NatT::Ike | NatT::Keepalive => None,
+            _ => {
+                self.counters.nat_t_dropped = self.counters.nat_t_dropped.saturating_add(1);
                 None
             }
         };
@@ -502,9 +581,17 @@ impl Core {
     fn transmit(&mut self, t: Transmit) {
         self.capture_udp(t.source, t.destination, &t.payload);
         if t.source.ip() == self.ike.ip() {
-            self.queue.push_back(Output::Udp {
-                destination: t.destination,
-                payload: t.payload,
+            let nat_t = self.gateway.options().ike.nat_t.port;
+            self.queue.push_back(if t.source.port() == nat_t {
+                Output::NatT {
+                    destination: t.destination,
+                    payload: t.payload,
+                }
+            } else {
+                Output::Udp {
+                    destination: t.destination,
+                    payload: t.payload,
+                }
             });
             return;
         }
@@ -633,6 +720,18 @@ impl Core {
                     "what",
                     Value::from(format!(
                         "weak algorithm {algorithm} in use because {configured_by} names it"
+                    )),
+                )],
+            ),
+            Event::AggressiveModeAnswered { configured_by } => self.event(
+                "warning",
+                vec![(
+                    "what",
+                    Value::from(format!(
+                        "Aggressive Mode is answered with pre-shared keys ({configured_by}): \
+                         one Aggressive Mode message from anyone returns a hash of the key \
+                         that can be attacked offline; add `crypto isakmp aggressive-mode \
+                         disable` unless remote-access clients need it"
                     )),
                 )],
             ),
@@ -854,6 +953,16 @@ impl Core {
                 };
                 self.event("rekey_started", vec![("old", Value::from(what))]);
             }
+            I::PeerMoved {
+                from, to, ipsec, ..
+            } => self.event(
+                "peer_moved",
+                vec![
+                    ("from", Value::from(from.to_string())),
+                    ("to", Value::from(to.to_string())),
+                    ("ipsec_pairs", Value::from(ipsec.len())),
+                ],
+            ),
             I::InputDropped { reason, peer } => {
                 self.dropped_events = self.dropped_events.saturating_add(1);
                 if self.dropped_events <= MAX_DROPPED_EVENTS {

@@ -45,12 +45,14 @@ pub const IPPROTO_ESP: i32 = 50;
 pub const IPPROTO_RAW: i32 = 255;
 
 /// The MTU of a TUN device this peer creates: an Ethernet MTU less the most
-/// ESP can add in tunnel mode ([`ted::gateway::Gateway::HEADROOM`] +
-/// [`TAILROOM`](ted::gateway::Gateway::TAILROOM) = 93 bytes), rounded down.
+/// ESP can add in tunnel mode, UDP-encapsulated for NAT traversal included
+/// ([`ted::gateway::Gateway::HEADROOM`] +
+/// [`TAILROOM`](ted::gateway::Gateway::TAILROOM) = 101 bytes), rounded down
+/// to a multiple of 16.
 /// The peer does not fragment: an ESP packet over the outside MTU cannot
 /// be sent (the raw socket refuses it, `EMSGSIZE`), so the protected side
 /// must not hand it packets that would grow past it.
-pub const TUN_MTU: u16 = 1400;
+pub const TUN_MTU: u16 = 1392;
 
 /// The IKE socket: UDP, bound to `addr`, non-blocking. `reuse` sets
 /// `SO_REUSEADDR` (needed next to an intercept socket on the same port).

@@ -30,9 +30,9 @@ use ted::config::Config;
 use ted::gateway::{Gateway, GatewayOptions};
 
 use crate::capture::Capture;
-use crate::cli::{IKE_PORT, RunArgs};
+use crate::cli::{IKE_PORT, NAT_T_PORT, RunArgs};
 use crate::control::{Connection, Progress};
-use crate::core::{Core, Output, Outputs, Sink, proxy_text};
+use crate::core::{Core, Output, Outputs, Sealed, Sink, proxy_text};
 use crate::entropy::OsEntropy;
 use crate::events::EventLog;
 use crate::keys::KeyTables;
@@ -45,6 +45,7 @@ const INTERCEPT: Token = Token(3);
 const CONTROL: Token = Token(4);
 const SIG_TERM: Token = Token(5);
 const SIG_USR1: Token = Token(6);
+const NAT_T: Token = Token(7);
 const FIRST_CONN: usize = 16;
 
 /// Control connections served at once; more wait in the listen backlog.
@@ -71,6 +72,40 @@ pub enum RunError {
     /// A socket, the TUN device or a file.
     #[error("{0}")]
     Io(#[from] io::Error),
+    /// The `--out` directory cannot be used.
+    #[error("--out {}: {reason}", path.display())]
+    OutDir {
+        /// The directory.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Makes `--out DIR` usable: an existing directory is used as it is; a
+/// missing one is created, that directory only (never its parents), owner
+/// only (0700), since the files in it include the SAs' keys. Anything else
+/// is refused with the path and the reason.
+pub(crate) fn prepare_out_dir(dir: &Path) -> Result<(), RunError> {
+    use std::os::unix::fs::DirBuilderExt;
+    let refuse = |reason: String| RunError::OutDir {
+        path: dir.to_path_buf(),
+        reason,
+    };
+    match std::fs::metadata(dir) {
+        Ok(m) if m.is_dir() => Ok(()),
+        Ok(_) => Err(refuse("exists and is not a directory".into())),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| match e.kind() {
+                io::ErrorKind::NotFound => {
+                    refuse("its parent directory does not exist (only DIR itself is created)".into())
+                }
+                _ => refuse(format!("cannot create it: {e}")),
+            }),
+        Err(e) => Err(refuse(format!("cannot read it: {e}"))),
+    }
 }
 
 /// The interface with the crypto map: the one named, or the only one
@@ -149,6 +184,9 @@ fn create_file(path: &Path, mode: u32) -> io::Result<File> {
 struct Io {
     ike: UdpSocket,
     ike_addr: SocketAddrV4,
+    /// The NAT-T socket (RFC 3948: IKE after the float, keepalives,
+    /// UDP-encapsulated ESP), unless NAT-T is disabled.
+    nat_t: Option<(UdpSocket, SocketAddrV4)>,
     esp: Socket,
     tun: tun_rs::SyncDevice,
     outside: Socket,
@@ -202,6 +240,9 @@ pub fn run(args: &RunArgs) -> Result<(), RunError> {
     options.key_log = args.out.is_some();
     options.outside_address = Some(*ike_addr.ip());
     crate::core::set_aggressive(&mut options, args.aggressive);
+    options.ike.nat_t.mode = args.nat_t;
+    options.ike.nat_t.port = args.nat_t_port.unwrap_or(NAT_T_PORT);
+
     let map_routes = {
         let map = config
             .interface(&outside)
@@ -210,10 +251,16 @@ pub fn run(args: &RunArgs) -> Result<(), RunError> {
         remote_proxy_routes(&config, &map)
     };
     let gateway = Gateway::new(config, &outside, Box::new(OsEntropy), options)?;
+    // The mode in force: the command line's, unless the configuration
+    // says `no crypto ipsec nat-transparency udp-encapsulation`.
+    let nat_t = &gateway.ike().config().nat_t;
+    let nat_t_addr = (nat_t.mode != ike_sm::NatTMode::Disabled)
+        .then(|| SocketAddrV4::new(*ike_addr.ip(), nat_t.port));
 
     // Outputs.
     let mut outputs = Outputs::default();
     if let Some(dir) = &args.out {
+        prepare_out_dir(dir)?;
         let ev: Sink = Box::new(create_file(&dir.join("events.jsonl"), 0o644)?);
         outputs.events = Some(EventLog::new(ev));
         outputs.keys = Some(KeyTables::create(dir)?);
@@ -229,6 +276,10 @@ pub fn run(args: &RunArgs) -> Result<(), RunError> {
 
     // Sockets and the TUN device.
     let ike = UdpSocket::from_std(os::ike_socket(ike_addr, args.intercept)?);
+    let nat_t = match nat_t_addr {
+        Some(a) => Some((UdpSocket::from_std(os::ike_socket(a, false)?), a)),
+        None => None,
+    };
     let esp = os::esp_socket(esp_addr)?;
     let device = os::device_with_address(*ike_addr.ip());
     let outside_raw = os::raw_socket(device.as_deref())?;
@@ -269,6 +320,7 @@ pub fn run(args: &RunArgs) -> Result<(), RunError> {
     let mut io = Io {
         ike,
         ike_addr,
+        nat_t,
         esp,
         tun,
         outside: outside_raw,
@@ -283,6 +335,9 @@ pub fn run(args: &RunArgs) -> Result<(), RunError> {
     };
     let reg = poll.registry();
     reg.register(&mut io.ike, IKE, Interest::READABLE)?;
+    if let Some((s, _)) = io.nat_t.as_mut() {
+        reg.register(s, NAT_T, Interest::READABLE)?;
+    }
     reg.register(&mut SourceFd(&io.esp.as_raw_fd()), ESP, Interest::READABLE)?;
     reg.register(&mut SourceFd(&io.tun.as_raw_fd()), TUN, Interest::READABLE)?;
     if let Some(s) = &io.intercept {
@@ -299,6 +354,10 @@ pub fn run(args: &RunArgs) -> Result<(), RunError> {
     let mut ready = vec![
         ("ike", Value::from(ike_addr.to_string())),
         ("esp", Value::from(esp_addr.to_string())),
+        (
+            "nat_t",
+            nat_t_addr.map_or(Value::Null, |a| Value::from(a.to_string())),
+        ),
         ("tun", Value::from(args.tun.clone())),
         ("outside", Value::from(outside)),
         ("outside_device", device.map_or(Value::Null, Value::from)),
@@ -339,6 +398,7 @@ fn event_loop(poll: &mut Poll, io: &mut Io, core: &mut Core) -> Result<(), RunEr
         for event in &events {
             match event.token() {
                 IKE => io.read_ike(core, &mut buf),
+                NAT_T => io.read_nat_t(core, &mut buf),
                 ESP => io.read_esp(core, &mut buf),
                 TUN => io.read_tun(core, &mut buf),
                 INTERCEPT => io.read_intercept(core, &mut buf),
@@ -394,6 +454,37 @@ impl Io {
         }
     }
 
+    /// Datagrams on the NAT-T socket, each read `NAT_T_HEADROOM` bytes
+    /// into `buf` (room for a transport-mode packet's restored header).
+    fn read_nat_t(&mut self, core: &mut Core, buf: &mut [u8]) {
+        let start = Gateway::NAT_T_HEADROOM;
+        loop {
+            let Some((socket, local)) = self.nat_t.as_ref() else {
+                return;
+            };
+            let local = *local;
+            let Some(room) = buf.get_mut(start..) else {
+                return;
+            };
+            match socket.recv_from(room) {
+                Ok((n, SocketAddr::V4(from))) => {
+                    let payload = start..start.saturating_add(n);
+                    if let Some(inner) = core.nat_t(Instant::now(), local, from, buf, payload)
+                        && let Some(p) = buf.get(inner)
+                        && self.tun.send(p).is_err()
+                    {
+                        self.send_errors = self.send_errors.saturating_add(1);
+                    }
+                    self.flush(core);
+                }
+                Ok(_) => {}
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(_) => {}
+            }
+        }
+    }
+
     fn read_intercept(&mut self, core: &mut Core, buf: &mut [u8]) {
         let Some(s) = self.intercept.as_ref() else {
             return;
@@ -442,13 +533,26 @@ impl Io {
             match self.tun.recv(room) {
                 Ok(n) => {
                     let packet = start..start.saturating_add(n);
-                    if let Some((peer, out)) = core.plaintext(Instant::now(), buf, packet)
-                        && let Some(p) = buf.get(out)
-                        && self
-                            .esp
-                            .send_to(p, &SocketAddrV4::new(peer, 0).into())
-                            .is_err()
-                    {
+                    let sent = match core.seal(Instant::now(), buf, packet) {
+                        Some(Sealed::Esp { peer, packet }) => buf.get(packet).map(|p| {
+                            self.esp
+                                .send_to(p, &SocketAddrV4::new(peer, 0).into())
+                                .map(|_| ())
+                        }),
+                        // UDP-encapsulated: from the NAT-T socket, so that
+                        // the NATs on the way map it with the IKE float.
+                        Some(Sealed::Udp { datagram, .. }) => {
+                            match (buf.get(datagram.payload), self.nat_t.as_ref()) {
+                                (Some(p), Some((s, _))) => Some(
+                                    s.send_to(p, SocketAddr::V4(datagram.destination))
+                                        .map(|_| ()),
+                                ),
+                                _ => Some(Err(io::Error::from(ErrorKind::NotConnected))),
+                            }
+                        }
+                        _ => None,
+                    };
+                    if sent.is_some_and(|r| r.is_err()) {
                         self.send_errors = self.send_errors.saturating_add(1);
                     }
                     self.flush(core);
@@ -521,6 +625,13 @@ impl Io {
                     .ike
                     .send_to(payload, SocketAddr::V4(*destination))
                     .map(|_| ()),
+                Output::NatT {
+                    destination,
+                    payload,
+                } => match self.nat_t.as_ref() {
+                    Some((s, _)) => s.send_to(payload, SocketAddr::V4(*destination)).map(|_| ()),
+                    None => Err(io::Error::from(ErrorKind::NotConnected)),
+                },
                 Output::Outside(p) => os::send_ip(&self.outside, p).map(|_| ()),
                 Output::Forward(p) => {
                     os::send_ip(self.forward.as_ref().unwrap_or(&self.outside), p).map(|_| ())
@@ -530,5 +641,37 @@ impl Io {
                 self.send_errors = self.send_errors.saturating_add(1);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn out_dir_is_created_owner_only_or_refused_with_path_and_reason() {
+        let base = std::env::temp_dir().join(format!("ikev1-peer-out-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&base);
+        std::fs::create_dir(&base).unwrap();
+        // Missing: created, owner only.
+        let dir = base.join("run1");
+        prepare_out_dir(&dir).unwrap();
+        let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700);
+        // Existing: used as it is.
+        prepare_out_dir(&dir).unwrap();
+        // Only DIR itself, never its parents.
+        let deep = base.join("no/such/parent");
+        let e = prepare_out_dir(&deep).unwrap_err().to_string();
+        assert!(e.contains(&deep.display().to_string()), "{e}");
+        assert!(e.contains("parent directory does not exist"), "{e}");
+        assert!(!base.join("no").exists());
+        // A file in the way.
+        let file = base.join("file");
+        std::fs::write(&file, b"x").unwrap();
+        let e = prepare_out_dir(&file).unwrap_err().to_string();
+        assert!(e.contains("not a directory"), "{e}");
+        std::fs::remove_dir_all(&base).unwrap();
     }
 }

@@ -20,14 +20,18 @@ pub enum TransmitKind {
     TedResponse,
 }
 
-/// A UDP datagram to send (port 500 to port 500).
+/// A UDP datagram to send: from port 500 (TED and IKE) or, once NAT
+/// traversal floated an ISAKMP SA, from the NAT-T port (IKE after the
+/// non-ESP marker, and NAT keepalives); send it from the socket bound to
+/// `source`'s port, as it is.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Transmit {
     /// IP source and UDP source port.
     pub source: SocketAddrV4,
     /// IP destination and UDP destination port.
     pub destination: SocketAddrV4,
-    /// The UDP payload (an ISAKMP message).
+    /// The UDP payload: an ISAKMP message (after the non-ESP marker on
+    /// the NAT-T port), or a NAT keepalive (the one byte 0xFF).
     pub payload: Vec<u8>,
     /// What it is.
     pub kind: TransmitKind,

@@ -726,3 +726,61 @@ fn nat_traversal_lines_import_render_and_reach_the_engine() {
         Some(std::time::Duration::from_secs(30))
     );
 }
+
+#[test]
+fn aggressive_mode_disable_imports_renders_and_reaches_the_engine() {
+    use ted::gateway::{Gateway, GatewayOptions};
+    let seed = include_str!("../../vectors/seed/fred.cfg");
+    let body = seed.trim_end().strip_suffix("end").unwrap();
+    let entropy =
+        || Box::new(<rand_chacha::ChaCha20Rng as rand_core::SeedableRng>::seed_from_u64(2));
+    let me = ike_sm::Identity::Address("11.11.11.1".parse().unwrap());
+    // As IOS: answered unless disabled.
+    let plain = ios::parse(seed).unwrap().config;
+    assert!(!plain.isakmp.aggressive_mode_disabled);
+    let mut gw = Gateway::new(
+        plain,
+        "FastEthernet0/0",
+        entropy(),
+        GatewayOptions::default(),
+    )
+    .unwrap();
+    assert!(
+        gw.ike()
+            .config()
+            .aggressive_mode
+            .answers("11.11.11.1".parse().unwrap(), &me)
+    );
+    // One warning, at start, that the key is exposed.
+    let warnings = |gw: &mut Gateway| {
+        std::iter::from_fn(|| gw.poll_event())
+            .filter(|e| matches!(e, ted::gateway::Event::AggressiveModeAnswered { .. }))
+            .count()
+    };
+    assert_eq!(warnings(&mut gw), 1);
+    let text = format!("{body}crypto isakmp aggressive-mode disable\n");
+    let config = ios::parse(&text).unwrap().config;
+    assert!(config.isakmp.aggressive_mode_disabled);
+    assert!(ios::render(&config).contains("crypto isakmp aggressive-mode disable\n"));
+    assert!(roundtrip(&config).isakmp.aggressive_mode_disabled);
+    let mut gw = Gateway::new(
+        config,
+        "FastEthernet0/0",
+        entropy(),
+        GatewayOptions::default(),
+    )
+    .unwrap();
+    assert!(
+        !gw.ike()
+            .config()
+            .aggressive_mode
+            .answers("11.11.11.1".parse().unwrap(), &me)
+    );
+    assert_eq!(warnings(&mut gw), 0);
+    // `no` undoes it; a typo is refused.
+    let undone = ios::parse(&format!("{text}no crypto isakmp aggressive-mode disable\n"))
+        .unwrap()
+        .config;
+    assert!(!undone.isakmp.aggressive_mode_disabled);
+    assert!(ios::parse(&format!("{body}crypto isakmp aggressive-mode enable\n")).is_err());
+}

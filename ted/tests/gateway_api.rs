@@ -457,11 +457,17 @@ fn encapsulation_needs_room_and_says_how_much() {
     assert_eq!(buf, before, "nothing written");
     // With the room: encrypted in place, the outer header addressed to fred.
     let (mut buf, range) = echo_in_buffer(D1, A1, b"abcd");
-    let Plaintext::Encrypted { packet, peer, spi } = daphne.handle_plaintext(now, &mut buf, range)
+    let Plaintext::Encrypted {
+        packet,
+        peer,
+        spi,
+        udp,
+    } = daphne.handle_plaintext(now, &mut buf, range)
     else {
         panic!("not encrypted")
     };
     assert_eq!((peer, spi), (FRED, FRED_INBOUND_SPI));
+    assert_eq!(udp, None, "no NAT: plain ESP");
     let outer = esp::ip::Ipv4Packet::parse(&buf[packet]).unwrap();
     assert_eq!(
         (

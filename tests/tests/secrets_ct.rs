@@ -88,6 +88,11 @@ const REVIEWED: &[(&str, &str, &str)] = &[
         "mode == NatTMode::Forced",
         "a configuration enum; the hash goes through verify",
     ),
+    (
+        "ike-sm/src/config.rs",
+        "PskScope::Identity(i) => i == identity",
+        "identities are public (sent in the ID payload)",
+    ),
     // ike-sm crypto
     (
         "ike-sm/src/crypto/cipher.rs",

@@ -119,14 +119,40 @@ pub fn checksum(data: &[u8]) -> u16 {
 /// The UDP checksum of a datagram (header with checksum field zero, and
 /// payload) with the RFC 768 pseudo-header; 0 is sent as 0xffff.
 fn udp_checksum(source: Ipv4Addr, destination: Ipv4Addr, segment: &[u8]) -> u16 {
-    let len = u16::try_from(segment.len()).unwrap_or(u16::MAX);
-    let mut pseudo = [0u8; 12];
-    pseudo[..4].copy_from_slice(&source.octets());
-    pseudo[4..8].copy_from_slice(&destination.octets());
-    pseudo[9] = protocol::UDP;
-    pseudo[10..12].copy_from_slice(&len.to_be_bytes());
-    let c = !fold(ones_sum(ones_sum(0, &pseudo), segment));
+    let c = transport_checksum(source, destination, protocol::UDP, segment);
     if c == 0 { 0xffff } else { c }
+}
+
+/// The checksum of a TCP or UDP segment (its checksum field zero) over
+/// the RFC 768 / RFC 793 pseudo-header: source, destination, protocol,
+/// segment length. Not mapped: a UDP caller sends 0 as 0xffff.
+pub(crate) fn transport_checksum(
+    source: Ipv4Addr,
+    destination: Ipv4Addr,
+    protocol: u8,
+    segment: &[u8],
+) -> u16 {
+    let len = u16::try_from(segment.len()).unwrap_or(u16::MAX);
+    let [s0, s1, s2, s3] = source.octets();
+    let [d0, d1, d2, d3] = destination.octets();
+    let [l0, l1] = len.to_be_bytes();
+    let pseudo = [s0, s1, s2, s3, d0, d1, d2, d3, 0, protocol, l0, l1];
+    !fold(ones_sum(ones_sum(0, &pseudo), segment))
+}
+
+/// RFC 1624 eqn. 3: the checksum field `field` after the 16-bit words
+/// `old` of the data it covers became `new` (both of the same length):
+/// `HC' = ~(~HC + ~m + m')`, summed over every word.
+pub(crate) fn checksum_adjust(field: u16, old: &[u8], new: &[u8]) -> u16 {
+    let mut acc = u32::from(!field);
+    for pair in old.chunks(2) {
+        let w = u16::from_be_bytes([
+            pair.first().copied().unwrap_or(0),
+            pair.get(1).copied().unwrap_or(0),
+        ]);
+        acc = acc.wrapping_add(u32::from(!w));
+    }
+    !fold(ones_sum(acc, new))
 }
 
 /// The fields of an IPv4 header that [`Ipv4Header::build`] sets and

@@ -247,7 +247,18 @@ impl IsakmpSa {
             return true;
         };
         let schedule = &cx.config.retransmit;
-        if r.count >= schedule.delays.len() {
+        // A responder's first reply goes to a source nothing has verified
+        // yet: resent at most `first_reply_retransmits` times.
+        let first_reply = matches!(self.state, P1::MainR2(_) | P1::AggrR2(_));
+        let cap = if first_reply {
+            schedule
+                .delays
+                .len()
+                .min(cx.config.limits.first_reply_retransmits)
+        } else {
+            schedule.delays.len()
+        };
+        if r.count >= cap {
             return false;
         }
         r.count = r.count.saturating_add(1);

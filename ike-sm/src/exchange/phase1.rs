@@ -631,6 +631,15 @@ pub(crate) fn read_first<'m>(
     } else {
         None
     };
+    // Aggressive Mode: the policy first, whether or not a key exists; a
+    // refusal and a missing key get the same reply (see
+    // `AggressiveModePolicy`).
+    if let Some(i) = &peer_identity
+        && !cx.config.aggressive_mode.answers(remote.ip(), i)
+    {
+        auth_failed(cx, local, remote, h.initiator_cookie());
+        return refuse(DropReason::Policy(PolicyDrop::AggressiveModeRefused), early);
+    }
     let psk = match &peer_identity {
         Some(i) => cx.config.psk_for_identity(i).map(|k| k.expose().to_vec()),
         None => cx
@@ -640,6 +649,9 @@ pub(crate) fn read_first<'m>(
     };
     let Some(psk) = psk else {
         early.push(TraceEvent::NoPsk { peer: remote.ip() });
+        if aggressive {
+            auth_failed(cx, local, remote, h.initiator_cookie());
+        }
         return refuse(DropReason::Policy(PolicyDrop::NoPreSharedKey), early);
     };
     early.push(TraceEvent::FoundPsk { peer: remote.ip() });
@@ -674,4 +686,25 @@ pub(crate) fn read_first<'m>(
 /// reported as the half-open cap (the cookie space is what is full).
 pub(crate) fn no_cookie() -> DropReason {
     DropReason::Limit(LimitDrop::HalfOpen)
+}
+
+/// The one reply to an AM1 we do not answer, whether the policy refused
+/// it or no key exists for its identity: an unprotected Informational
+/// with AUTHENTICATION-FAILED, 40 bytes.
+fn auth_failed(
+    cx: &mut Context,
+    local: SocketAddr,
+    remote: SocketAddr,
+    icookie: isakmp_wire::Cookie,
+) {
+    cx.send_clear_notify_to(
+        local,
+        remote,
+        icookie,
+        [0; 8],
+        NotifyType::AUTHENTICATION_FAILED,
+        ProtocolId::ISAKMP,
+        &[],
+        None,
+    );
 }

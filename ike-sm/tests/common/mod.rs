@@ -261,9 +261,11 @@ pub fn pair_with(a: Config, b: Config) -> Pair {
     )
 }
 
-/// A config for `pair_with`: PSK for every peer, policy for any traffic.
+/// A config for `pair_with`: PSK for every peer, policy for any traffic,
+/// Aggressive Mode answered (the engine's default refuses it).
 pub fn lab_config(psk: &[u8]) -> Config {
     let mut c = Config::default().with_psk_for_address(psk, "0.0.0.0".parse().unwrap(), 0);
+    c.aggressive_mode = ike_sm::AggressiveModePolicy::ANSWER_ALL;
     c.phase2_policies.push(Phase2Policy {
         peer: None,
         local_proxy: ProxyId::subnet("0.0.0.0".parse().unwrap(), 0),

@@ -1566,7 +1566,7 @@ pub fn run_program(program: &Program) -> CoreRun {
 // ----- peer_cli -----
 
 /// Flags and words a `peer_cli` argument vector picks from.
-const WORDS: [&str; 20] = [
+const WORDS: [&str; 24] = [
     "--config",
     "--outside",
     "--ike",
@@ -1587,6 +1587,10 @@ const WORDS: [&str; 20] = [
     "vectors/seed/daphne.cfg",
     "ikp0",
     "",
+    "--nat-t",
+    "--nat-t-port",
+    "force",
+    "4500",
 ];
 
 /// The arguments that give `r` back.
@@ -1611,6 +1615,17 @@ fn render_run(r: &RunArgs) -> Vec<String> {
     }
     if let Some(c) = &r.control {
         a.extend(["--control".to_owned(), c.to_string_lossy().into_owned()]);
+    }
+    let nat_t = match r.nat_t {
+        ike_sm::NatTMode::Disabled => Some("disable"),
+        ike_sm::NatTMode::Forced => Some("force"),
+        _ => None,
+    };
+    if let Some(m) = nat_t {
+        a.extend(["--nat-t".to_owned(), m.to_owned()]);
+    }
+    if let Some(p) = r.nat_t_port {
+        a.extend(["--nat-t-port".to_owned(), p.to_string()]);
     }
     for (set, flag) in [
         (r.tun_create, "--tun-create"),

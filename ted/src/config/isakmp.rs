@@ -354,6 +354,10 @@ pub struct IsakmpConfig {
     /// `crypto isakmp nat keepalive SECONDS` (5-3600): the NAT keepalive
     /// interval (RFC 3948 s.2.3), if configured.
     pub nat_keepalive: Option<u16>,
+    /// `crypto isakmp aggressive-mode disable`: Aggressive Mode first
+    /// messages are not answered (IOS answers them unless this is
+    /// configured).
+    pub aggressive_mode_disabled: bool,
     /// `crypto isakmp enable` (on unless `no crypto isakmp enable`).
     pub enabled: bool,
     /// Whether [`IsakmpConfig::default_suite`] returns IOS's default
@@ -370,6 +374,7 @@ impl Default for IsakmpConfig {
             identity: IsakmpIdentity::Address,
             keepalive: None,
             nat_keepalive: None,
+            aggressive_mode_disabled: false,
             enabled: true,
             use_default_suite: false,
         }

@@ -1,7 +1,7 @@
 //! What a [`Gateway`](super::Gateway) hands back: the verdict on each
 //! packet, the datagrams to send, the events to report, and its counters.
 
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, SocketAddrV4};
 use std::ops::Range;
 
 use crate::acl::ProxyIdent;
@@ -16,12 +16,20 @@ pub enum Plaintext {
     /// It was encapsulated in place: `buf[packet]` is now the outer IPv4
     /// ESP packet, from this gateway's outside address to `peer`.
     Encrypted {
-        /// Where the ESP packet lies in the caller's buffer.
+        /// Where the ESP packet lies in the caller's buffer: the whole
+        /// IPv4 packet (IPv4/ESP, or IPv4/UDP/ESP when `udp` is set), for a
+        /// raw socket or a simulated network.
         packet: Range<usize>,
         /// The peer (the outer destination).
         peer: Ipv4Addr,
         /// The outbound SPI used.
         spi: u32,
+        /// The pair is UDP-encapsulated (RFC 3948, NAT traversal): a
+        /// driver with a UDP socket on the NAT-T port sends
+        /// `buf[udp.payload]` from that socket to `udp.destination` (the
+        /// peer's address and port, which its NAT may have mapped)
+        /// instead of `packet`.
+        udp: Option<esp::UdpDatagram>,
     },
     /// It was dropped (and counted).
     Dropped(PlaintextDrop),
@@ -94,6 +102,24 @@ pub enum Esp {
     Dropped(EspDrop),
 }
 
+/// What became of a UDP datagram for the NAT-T port
+/// ([`handle_nat_t`](super::Gateway::handle_nat_t)), as
+/// `isakmp_wire::nat_t::classify` told its three kinds apart (RFC 3948
+/// s.2).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NatT {
+    /// An IKE message after the non-ESP marker: given to the IKE engine.
+    Ike,
+    /// A NAT keepalive (the single byte 0xFF): counted and discarded.
+    Keepalive,
+    /// UDP-encapsulated ESP: what [`handle_esp`](super::Gateway::handle_esp)
+    /// says of it.
+    Esp(Esp),
+    /// None of the three: counted and dropped.
+    Malformed(isakmp_wire::nat_t::Udp4500Error),
+}
+
 /// Why an ESP packet was dropped.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -151,6 +177,10 @@ pub struct TunnelInfo {
     /// The crypto map entry it belongs to, when this gateway derived one
     /// for it (`tedtag 11`).
     pub map_entry: Option<u32>,
+    /// For a UDP-encapsulated pair (NAT traversal, RFC 3948): where its
+    /// ESP goes, the peer's address and UDP port (normally 4500, or the
+    /// port its NAT mapped).
+    pub udp_peer: Option<SocketAddrV4>,
 }
 
 /// Something the caller may act on or report, from
@@ -168,6 +198,15 @@ pub enum Event {
     },
     /// A part of the configuration this gateway cannot run and left out.
     ConfigIgnored(String),
+    /// The configuration answers Aggressive Mode with pre-shared keys
+    /// (reported once, when the gateway is built): anyone who sends one
+    /// Aggressive Mode first message gets a HASH_R keyed with the
+    /// pre-shared key and can attack the key offline. IOS answers
+    /// Aggressive Mode unless `crypto isakmp aggressive-mode disable`.
+    AggressiveModeAnswered {
+        /// Why: the configuration line (or its absence) that leaves it on.
+        configured_by: String,
+    },
     /// A TED event (discoveries started, answered, given up; probes and
     /// responses dropped, with their reasons).
     Discovery(crate::discovery::Event),
@@ -248,6 +287,18 @@ pub struct Counters {
     pub datagrams_ted: u64,
     /// Datagrams passed back to be forwarded.
     pub datagrams_forwarded: u64,
+    /// NAT-T port: IKE messages (after the non-ESP marker) handed to IKE.
+    pub nat_t_ike: u64,
+    /// NAT-T port: keepalives discarded.
+    pub nat_t_keepalives: u64,
+    /// NAT-T port: datagrams that are neither IKE, a keepalive nor ESP.
+    pub nat_t_malformed: u64,
+    /// Authenticated UDP-encapsulated ESP from a new address or port of
+    /// its peer, reported to IKE (`Endpoint::peer_moved`).
+    pub esp_peer_moved: u64,
+    /// SA pairs whose ESP was redirected after the peer's NAT mapping
+    /// changed (`ike_sm::Event::PeerMoved`).
+    pub tunnels_moved: u64,
     /// Datagrams to send dropped: the transmit queue was full.
     pub transmits_dropped: u64,
     /// Events dropped: the event queue was full.

@@ -45,11 +45,47 @@
 //! - **ESP** ([`handle_esp`](Gateway::handle_esp)): the SA is found by
 //!   SPI; the packet is authenticated, replay-checked, decrypted and its
 //!   inner packet checked against the SA's selectors, all in place.
+//! - **UDP 4500**, the NAT-T port ([`handle_nat_t`](Gateway::handle_nat_t)):
+//!   `isakmp_wire::nat_t::classify` tells the three kinds apart (RFC 3948
+//!   s.2). An IKE message after the non-ESP marker goes to IKE as it
+//!   came (the engine strips the marker, and its replies from port 4500
+//!   carry one); a keepalive is counted and discarded; anything else of
+//!   too few bytes is counted and dropped; ESP is decapsulated in place
+//!   like protocol 50, by the pair's UDP-encapsulated SA. An ESP packet
+//!   that authenticated and passed the replay window but came from
+//!   another address or port than the pair's peer tells IKE that the
+//!   peer's NAT moved it (`Endpoint::peer_moved`); on the engine's
+//!   [`ike_sm::Event::PeerMoved`] every pair it names sends to the new
+//!   address. Unauthenticated input never moves a pair.
 //! - **Other cleartext from outside** ([`handle_outside_plaintext`](Gateway::handle_outside_plaintext)):
 //!   a separate input rather than a flag, because it is a separate
 //!   question (may this cleartext come in?) with a separate answer: traffic
 //!   the crypto map protects must arrive encrypted, so it is dropped and
 //!   counted ([`Outside::DroppedCleartext`]); anything else is forwarded.
+//!
+//! # NAT traversal
+//!
+//! Whether IKE negotiates it is [`IkeTuning::nat_t`] (RFC 3947: NAT-D,
+//! the float to port 4500); a pair negotiated through a NAT has
+//! `udp_encapsulation` set, and its two ESP SAs carry their packets in
+//! UDP (RFC 3948) between the pair's two socket addresses:
+//! [`Plaintext::Encrypted::udp`] then names the datagram a driver sends
+//! from its UDP socket on the NAT-T port, while `packet` is still the
+//! whole IPv4/UDP/ESP packet a simulator or a raw socket sends. Keepalives
+//! are IKE's [`Transmit`]s from port 4500.
+//!
+//! TED across a NAT: the probe is UDP 500 from the protected host to the
+//! protected host it is for, and carries the initiator's IKE address; the
+//! response goes to that address, and names the responder's. So TED works
+//! only where the two routers reach each other's IKE addresses and the
+//! protected prefixes are routed between them untranslated. A NAT in
+//! front of the initiator rewrites the probe's source but not the private
+//! IKE address inside it, so the response is lost; a NAT in front of the
+//! responder would have to route the protected prefixes to it, and the
+//! response would still name the responder's private address (docs/ted-wire.md,
+//! "The exchange"). What crosses a NAT is a static entry (`set peer`)
+//! towards a public address, or a dynamic entry answering a peer behind a
+//! NAT; then IKE floats to 4500 and ESP is UDP-encapsulated.
 //!
 //! On phase-2 completion both SAs are installed; every packet's bytes are
 //! reported to the IKE engine for kilobyte lifetimes; a Delete or an
@@ -60,17 +96,20 @@
 //!
 //! [`handle_plaintext`](Gateway::handle_plaintext) takes a buffer and the
 //! range of the inner packet in it, and encapsulates in place: it needs
-//! room before the packet for the outer IPv4 header, the ESP header and
-//! the IV, and after it for padding, the ESP trailer and the ICV.
+//! room before the packet for the outer IPv4 header, the UDP header of a
+//! UDP-encapsulated pair, the ESP header and the IV, and after it for
+//! padding, the ESP trailer and the ICV.
 //! [`Gateway::HEADROOM`] and [`Gateway::TAILROOM`] are enough for every
 //! transform this gateway can negotiate; with less, the packet is dropped
 //! as [`PlaintextDrop::BufferTooSmall`] naming what the SA needs, and
 //! nothing is written. [`handle_esp`](Gateway::handle_esp) decapsulates in
-//! place and returns the inner packet's range.
+//! place and returns the inner packet's range;
+//! [`handle_nat_t`](Gateway::handle_nat_t) likewise, from a UDP payload
+//! with [`Gateway::NAT_T_HEADROOM`] bytes before it.
 //!
 //! # Driving it
 //!
-//! Inputs: the four `handle_*` calls and
+//! Inputs: the five `handle_*` calls and
 //! [`handle_timeout`](Gateway::handle_timeout), each with the caller's
 //! `now` (the gateway never reads a clock). After **every** input, drain
 //! [`poll_transmit`](Gateway::poll_transmit) until `None` (UDP datagrams:
@@ -123,6 +162,8 @@
 mod event;
 mod invariants;
 mod keylog;
+#[cfg(test)]
+mod nat_t_tests;
 mod options;
 mod show;
 mod translate;
@@ -143,8 +184,8 @@ use crate::discovery::{self, Discovered, Discovery, DiscoveryId, Disposition, Tr
 use crate::log::{DebugLog, IpsecSaLogKind, IpsecSaPairLog, LogEvent, Record, Role};
 
 pub use event::{
-    Counters, Datagram, Esp, EspDrop, Event, Outside, Plaintext, PlaintextDrop, TunnelDownReason,
-    TunnelInfo,
+    Counters, Datagram, Esp, EspDrop, Event, NatT, Outside, Plaintext, PlaintextDrop,
+    TunnelDownReason, TunnelInfo,
 };
 pub use invariants::InvariantViolation;
 pub use keylog::{KeyLog, KeyLogEntry, wireshark_encryption, wireshark_integrity};
@@ -225,6 +266,8 @@ struct Tunnel {
     /// for the same traffic (see [`REKEY_SEND_HOLD`]); `None` once a packet
     /// has arrived on this pair.
     hold_until: Option<Instant>,
+    /// UDP-encapsulated (RFC 3948): the peer's address and UDP port.
+    udp_peer: Option<SocketAddrV4>,
 }
 
 impl Tunnel {
@@ -237,6 +280,7 @@ impl Tunnel {
             remote_proxy: translate::proxy_from_ike(&self.remote_proxy),
             conn_ids: (self.ids.conn_in, self.ids.conn_out),
             map_entry: self.derived,
+            udp_peer: self.udp_peer,
         }
     }
 }
@@ -295,9 +339,17 @@ impl core::fmt::Debug for Gateway {
 
 impl Gateway {
     /// Bytes [`handle_plaintext`](Self::handle_plaintext) may need before
-    /// the inner packet: outer IPv4 header (20), ESP header (8), the
-    /// longest IV (16, AES-CBC).
-    pub const HEADROOM: usize = 20 + 8 + 16;
+    /// the inner packet: outer IPv4 header (20), UDP header (8, for a
+    /// UDP-encapsulated pair), ESP header (8), the longest IV (16,
+    /// AES-CBC).
+    pub const HEADROOM: usize = 20 + 8 + 8 + 16;
+
+    /// Bytes [`handle_nat_t`](Self::handle_nat_t) needs before the UDP
+    /// payload in its buffer, for a transport-mode pair's restored IPv4
+    /// header ([`esp::UDP_RX_HEADROOM`]). Reading each datagram into
+    /// `buf[Gateway::NAT_T_HEADROOM..]` always suffices; a whole IPv4/UDP
+    /// packet's payload, 28 bytes in, does too.
+    pub const NAT_T_HEADROOM: usize = esp::UDP_RX_HEADROOM;
     /// Bytes it may need after the inner packet: padding to the largest
     /// block (15), pad length and next header (2), the longest ICV (32,
     /// HMAC-SHA-512-256).
@@ -392,6 +444,15 @@ impl Gateway {
         }
         for (algorithm, configured_by) in translation.weak {
             gateway.report_weak(algorithm, configured_by);
+        }
+        let ike = gateway.ike().config();
+        let answers_am =
+            ike.aggressive_mode.answer || ike.aggressive_mode.rules.iter().any(|r| r.answer);
+        if answers_am && !ike.pre_shared_keys.is_empty() {
+            gateway.push_event(Event::AggressiveModeAnswered {
+                configured_by: "no `crypto isakmp aggressive-mode disable` (IOS's default)"
+                    .to_owned(),
+            });
         }
         Ok(gateway)
     }
@@ -497,19 +558,99 @@ impl Gateway {
     }
 
     /// An IPv4 packet of protocol 50 (ESP) that arrived on the outside
-    /// interface, at the start of `buf`; decapsulated in place.
+    /// interface, at the start of `buf`; decapsulated in place. A whole
+    /// IPv4/UDP packet carrying UDP-encapsulated ESP (RFC 3948) is taken
+    /// too, and treated as [`handle_nat_t`](Self::handle_nat_t) treats its
+    /// ESP.
     pub fn handle_esp(&mut self, now: Instant, buf: &mut [u8]) -> Esp {
-        let verdict = match self.esp.decapsulate(now, buf) {
+        let result = self.esp.decapsulate(now, buf);
+        let verdict = self.esp_verdict(now, result);
+        self.pump(now);
+        verdict
+    }
+
+    /// A UDP datagram that arrived on the NAT-T port (RFC 3948: `local`'s
+    /// port is [`ike_sm::NatTConfig::port`], 4500), from `remote`, its
+    /// payload at `buf[payload]`. `isakmp_wire::nat_t::classify` tells it
+    /// apart: an IKE message after the non-ESP marker goes to the IKE
+    /// engine (the datagram as it came, which strips the marker itself); a
+    /// keepalive is counted and discarded; ESP is found by SPI,
+    /// authenticated, replay-checked and decrypted in place like
+    /// [`handle_esp`](Self::handle_esp)'s (transport mode needs
+    /// [`Gateway::NAT_T_HEADROOM`] bytes before `payload`). When an
+    /// authenticated ESP packet came from another address or port than the
+    /// pair's peer, the peer's NAT has moved it: IKE is told
+    /// (`Endpoint::peer_moved`), and the pair, its ISAKMP SA and its
+    /// sibling pairs follow ([`ike_sm::Event::PeerMoved`]). Nothing
+    /// unauthenticated moves anything.
+    pub fn handle_nat_t(
+        &mut self,
+        now: Instant,
+        local: SocketAddrV4,
+        remote: SocketAddrV4,
+        buf: &mut [u8],
+        payload: Range<usize>,
+    ) -> NatT {
+        let bytes = buf.get(payload.clone()).unwrap_or(&[]);
+        let verdict = match isakmp_wire::nat_t::classify(bytes) {
+            Ok(isakmp_wire::nat_t::Udp4500::Ike(_)) => {
+                self.counters.nat_t_ike = self.counters.nat_t_ike.saturating_add(1);
+                self.endpoint.handle_datagram(
+                    now,
+                    SocketAddr::V4(local),
+                    SocketAddr::V4(remote),
+                    bytes,
+                );
+                NatT::Ike
+            }
+            Ok(isakmp_wire::nat_t::Udp4500::Keepalive) => {
+                self.counters.nat_t_keepalives = self.counters.nat_t_keepalives.saturating_add(1);
+                NatT::Keepalive
+            }
+            Ok(isakmp_wire::nat_t::Udp4500::Esp(_)) => {
+                let result = self.esp.decapsulate_udp(now, buf, payload, remote, local);
+                NatT::Esp(self.esp_verdict(now, result))
+            }
+            Err(e) => {
+                self.counters.nat_t_malformed = self.counters.nat_t_malformed.saturating_add(1);
+                NatT::Malformed(e)
+            }
+        };
+        self.pump(now);
+        verdict
+    }
+
+    /// The verdict on a decapsulation, counted; authenticated
+    /// UDP-encapsulated ESP from a new source of its peer is reported to
+    /// IKE.
+    fn esp_verdict(
+        &mut self,
+        now: Instant,
+        result: Result<(esp::SaHandle, esp::Decapsulated), esp::DecapError>,
+    ) -> Esp {
+        match result {
             Ok((handle, d)) => {
                 let spi = self.esp.get(handle).map_or(0, |sa| sa.spi().0);
                 let len = u64::try_from(d.packet.len()).unwrap_or(u64::MAX);
-                let peer = self.tunnels.get_mut(&spi).map(|t| {
+                let tunnel = self.tunnels.get_mut(&spi).map(|t| {
                     // The peer has the pair: no more reason to hold it back.
                     t.hold_until = None;
-                    t.peer
+                    (t.peer, t.udp_peer)
                 });
-                match peer {
-                    Some(peer) => {
+                match tunnel {
+                    Some((peer, udp_peer)) => {
+                        // The packet authenticated and passed the replay
+                        // window: its source may move the peer.
+                        if let (Some(from), Some(known)) = (d.udp_source, udp_peer)
+                            && from != known
+                            && self
+                                .endpoint
+                                .peer_moved(now, Spi(spi), SocketAddr::V4(from))
+                                .is_ok()
+                        {
+                            self.counters.esp_peer_moved =
+                                self.counters.esp_peer_moved.saturating_add(1);
+                        }
                         self.endpoint.report_traffic(now, Spi(spi), len);
                         self.counters.esp_decrypted = self.counters.esp_decrypted.saturating_add(1);
                         Esp::Decrypted {
@@ -535,9 +676,7 @@ impl Gateway {
                 self.counters.esp_refused = self.counters.esp_refused.saturating_add(1);
                 Esp::Dropped(EspDrop::Decapsulation(e))
             }
-        };
-        self.pump(now);
-        verdict
+        }
     }
 
     /// A cleartext IPv4 packet (neither ESP nor UDP 500 for this gateway)
@@ -776,6 +915,7 @@ impl Gateway {
                     packet: done.packet,
                     peer,
                     spi: outbound_spi,
+                    udp: done.udp,
                 }
             }
             Some(Err(e)) => Plaintext::Dropped(PlaintextDrop::Encapsulation(e)),
@@ -1114,6 +1254,7 @@ impl Gateway {
                         sa: SaRef::Ipsec { inbound, .. },
                         ..
                     } => self.remove_tunnel(now, inbound.0, TunnelDownReason::Expired),
+                    I::PeerMoved { to, ipsec, .. } => self.follow_peer(*to, ipsec),
                     _ => {}
                 }
                 self.push_event(Event::Ike(other));
@@ -1312,6 +1453,10 @@ impl Gateway {
             derived,
             created: now,
             hold_until: rekeyed_by_us.then(|| now + REKEY_SEND_HOLD),
+            udp_peer: match (est.udp_encapsulation, est.remote) {
+                (Some(_), SocketAddr::V4(remote)) => Some(remote),
+                _ => None,
+            },
         };
         if let Some(key_log) = self.key_log.as_mut() {
             for (keys, source, destination) in [
@@ -1386,6 +1531,34 @@ impl Gateway {
             tunnel: t.info(),
             reason,
         });
+    }
+
+    /// The peer's NAT mapping changed: the listed pairs' ESP goes to `to`
+    /// from now on (their outbound SAs' destination and UDP port).
+    fn follow_peer(&mut self, to: SocketAddr, ipsec: &[SaRef]) {
+        let SocketAddr::V4(to) = to else {
+            return;
+        };
+        for sa in ipsec {
+            let SaRef::Ipsec { inbound, .. } = sa else {
+                continue;
+            };
+            let Some(t) = self.tunnels.get_mut(&inbound.0) else {
+                continue;
+            };
+            let moved = self
+                .esp
+                .get_mut(t.outbound)
+                .is_some_and(|out| out.set_udp_peer(to));
+            if let Some(inb) = self.esp.get_mut(t.inbound) {
+                inb.set_udp_peer(to);
+            }
+            if moved {
+                t.peer = *to.ip();
+                t.udp_peer = Some(to);
+                self.counters.tunnels_moved = self.counters.tunnels_moved.saturating_add(1);
+            }
+        }
     }
 
     fn on_esp_event(&mut self, now: Instant, event: esp::Event) {

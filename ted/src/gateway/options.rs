@@ -63,6 +63,8 @@ pub struct IkeTuning {
     /// NAT traversal (RFC 3947/3948): on by default, as on IOS from
     /// 12.2(13)T (`crypto ipsec nat-transparency udp-encapsulation`), with
     /// 20 s keepalives.
+    /// A driver that runs with it on binds a second UDP socket on its port
+    /// and feeds it to [`handle_nat_t`](super::Gateway::handle_nat_t).
     pub nat_t: ike_sm::NatTConfig,
 }
 

@@ -273,7 +273,32 @@ pub(crate) fn esp_params(
     p.allow_no_integrity = integrity == esp::Integrity::None && !encryption.is_aead();
     p.lifetime.hard.time = Some(est.lifetime.duration());
     p.lifetime.hard.bytes = est.lifetime.kilobytes.map(|kb| kb.saturating_mul(1024));
+    p.udp_encap = est
+        .udp_encapsulation
+        .map(|u| udp_encap(u, direction, est.local.port(), est.remote.port()));
     Some(p)
+}
+
+/// RFC 3948 for one direction of a pair: from our port to the peer's
+/// (outbound), from the peer's to ours (inbound, which checks ours). The
+/// NAT-OA addresses go to the inbound SA, whose transport-mode checksums
+/// they fix (the peer computed them over its own address and the one it
+/// believed ours).
+fn udp_encap(
+    u: ike_sm::UdpEncapsulation,
+    direction: esp::Direction,
+    local_port: u16,
+    remote_port: u16,
+) -> esp::UdpEncap {
+    let v4 = |a: Option<IpAddr>| match a {
+        Some(IpAddr::V4(a)) => Some(a),
+        _ => None,
+    };
+    match direction {
+        esp::Direction::Outbound => esp::UdpEncap::new(local_port, remote_port),
+        esp::Direction::Inbound => esp::UdpEncap::new(remote_port, local_port)
+            .with_original_addresses(v4(u.peer_original), v4(u.local_as_seen)),
+    }
 }
 
 /// The parameters of a crypto map entry (static, derived or a dynamic
@@ -386,6 +411,11 @@ pub(crate) fn ike_config(config: &Config, map: &str, options: &GatewayOptions) -
     // mapping expire under an idle tunnel).
     if !config.nat_transparency {
         ike.nat_t.mode = ike_sm::NatTMode::Disabled;
+    }
+    // IOS answers Aggressive Mode (ios_defaults) unless `crypto isakmp
+    // aggressive-mode disable`.
+    if config.isakmp.aggressive_mode_disabled {
+        ike.aggressive_mode = ike_sm::AggressiveModePolicy::default();
     }
     if let Some(s) = config.isakmp.nat_keepalive {
         ike.nat_t.keepalive = Some(std::time::Duration::from_secs(u64::from(s)));

@@ -25,7 +25,8 @@
 //! The subset: `hostname`; `crypto isakmp policy` (`encryption`, `hash`,
 //! `authentication`, `group`, `lifetime`), `crypto isakmp key`, `crypto
 //! isakmp identity`, `crypto isakmp keepalive`, `crypto isakmp nat
-//! keepalive`, `crypto isakmp enable`; `crypto ipsec transform-set`
+//! keepalive`, `crypto isakmp aggressive-mode disable`, `crypto isakmp
+//! enable`; `crypto ipsec transform-set`
 //! (`mode`), `crypto ipsec security-association lifetime`, `crypto ipsec
 //! nat-transparency udp-encapsulation`; `crypto dynamic-map` and `crypto map`
 //! entries (`set peer`, `match address`, `set transform-set`, `set pfs`,

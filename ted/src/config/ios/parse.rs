@@ -288,6 +288,13 @@ impl<'o> Parser<'o> {
                         self.config.isakmp.keepalive = Some(k);
                         Ok(())
                     }
+                    Some("aggressive-mode") => {
+                        c.next();
+                        c.keyword(&["disable"], "disable")?;
+                        c.end()?;
+                        self.config.isakmp.aggressive_mode_disabled = true;
+                        Ok(())
+                    }
                     Some("nat") => {
                         c.next();
                         c.keyword(&["keepalive"], "keepalive")?;
@@ -712,6 +719,10 @@ impl<'o> Parser<'o> {
             }
             (Some("isakmp"), Some("nat")) => {
                 self.config.isakmp.nat_keepalive = None;
+                Ok(())
+            }
+            (Some("isakmp"), Some("aggressive-mode")) => {
+                self.config.isakmp.aggressive_mode_disabled = false;
                 Ok(())
             }
             (Some("ipsec"), Some("nat-transparency")) => {

@@ -208,6 +208,9 @@ fn isakmp(out: &mut Out, config: &Config, options: &RenderOptions) {
             k.interval, k.retry
         ));
     }
+    if isakmp.aggressive_mode_disabled {
+        out.line(format_args!("crypto isakmp aggressive-mode disable"));
+    }
     if let Some(s) = isakmp.nat_keepalive {
         out.line(format_args!("crypto isakmp nat keepalive {s}"));
     }
