@@ -13,16 +13,16 @@
 //! peer, Daphne's with the private address on its outside interface and
 //! the NAT as its default route.
 //!
-//! The gateways run with the seed's options ([`scenario::seed_options`]:
-//! NAT-T off, as on IOS 12.2), so ESP crosses the NATs bare, translated by
-//! address as conntrack's generic tracking does; a NAT that drops ESP then
-//! breaks the tunnel, which is what NAT-T is for. With NAT-T on, Daphne
-//! floats to UDP 4500 at Main Mode 5, which `GatewayRouter` does not take
-//! yet (it counts it as `dropped_local`): the NAT-T half of issue 12 item 6
-//! (ESP inside UDP 4500 on the transit link, a NAT that drops ESP, a
-//! mapping that expires without keepalives and survives with them, the
-//! peer followed after a rebind of its 4500 mapping) is added here once
-//! `GatewayRouter` has its UDP 4500 path.
+//! Two kinds of tests. Without NAT-T (the seed's options,
+//! [`scenario::seed_options`], as IOS 12.2): ESP crosses the NATs bare,
+//! translated by address as conntrack's generic tracking does, so a NAT
+//! that drops ESP breaks the tunnel and an idle tunnel loses its mapping.
+//! With NAT-T (`ike_sm::NatTConfig::default()`: RFC 3947, keepalives every
+//! 20 s): the NAT is detected, IKE floats to UDP 4500 at Main Mode 5, ESP
+//! travels inside UDP 4500 through a NAT that drops bare ESP, through two
+//! NATs, across a mapping change mid-SA (fred follows Daphne's new port once
+//! authenticated ESP arrives from it), and the keepalives keep an idle
+//! tunnel's mapping alive where, without them, it expires.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -111,11 +111,17 @@ end
 /// The seed's network with one NAT (`carrier: false`) or two between
 /// Daphne and the transit link.
 fn behind(carrier: bool, other: OtherProtocols) -> Behind {
-    behind_with(carrier, other, NatTimeouts::default())
+    behind_with(carrier, other, NatTimeouts::default(), None)
 }
 
-/// The same with the NATs' idle timeouts given.
-fn behind_with(carrier: bool, other: OtherProtocols, timeouts: NatTimeouts) -> Behind {
+/// The same with the NATs' idle timeouts given, and NAT-T on both gateways
+/// when `nat_t` is given (else the seed's options: NAT-T off).
+fn behind_with(
+    carrier: bool,
+    other: OtherProtocols,
+    timeouts: NatTimeouts,
+    nat_t: Option<ike_sm::NatTConfig>,
+) -> Behind {
     let daphne_cfg = static_config(
         "Daphne",
         DAPHNE_PRIVATE,
@@ -136,7 +142,10 @@ fn behind_with(carrier: bool, other: OtherProtocols, timeouts: NatTimeouts) -> B
     );
     let entropy =
         scenario::scripted_entropy(ChaCha20Rng::seed_from_u64(1), ChaCha20Rng::seed_from_u64(2));
-    let options = scenario::seed_options();
+    let mut options = scenario::seed_options();
+    if let Some(n) = nat_t {
+        options.ike.nat_t = n;
+    }
     let d_gw = Gateway::new(daphne_cfg.clone(), OUTSIDE, entropy.0, options.clone()).unwrap();
     let f_gw = Gateway::new(fred_cfg.clone(), OUTSIDE, entropy.1, options).unwrap();
     let mut net = Network::new(Instant::now(), 1);
@@ -379,7 +388,7 @@ fn an_idle_mapping_expires_and_traffic_from_inside_brings_it_back() {
     let timeouts = NatTimeouts::default()
         .with_udp(Duration::from_secs(30))
         .with_other(Duration::from_secs(30));
-    let mut b = behind_with(false, OtherProtocols::Translate, timeouts);
+    let mut b = behind_with(false, OtherProtocols::Translate, timeouts, None);
     assert_eq!(b.ping(3), 2);
     // Idle for a minute: without keepalives the NAT forgets the tunnel.
     b.net.run_for(Duration::from_secs(60), 100_000);
@@ -404,4 +413,173 @@ fn an_idle_mapping_expires_and_traffic_from_inside_brings_it_back() {
     b.net.run_for(Duration::from_secs(6), 100_000);
     assert_eq!(b.host(b.a1).echo_replies().len(), 3);
     check_tunnel(&b);
+}
+
+/// ESP datagrams inside UDP 4500 on a link (not IKE behind the non-ESP
+/// marker, not a keepalive), and keepalives.
+fn esp_in_udp(b: &Behind, link: LinkId) -> (usize, usize) {
+    let (mut esp, mut keepalives) = (0, 0);
+    for c in b.net.captured(link) {
+        let Some((_, sp, dp, payload)) = sim_nat_util::udp_of(&c.packet) else {
+            continue;
+        };
+        if sp != 4500 && dp != 4500 {
+            continue;
+        }
+        match payload.as_slice() {
+            [0xff] => keepalives += 1,
+            [0, 0, 0, 0, ..] => {}
+            _ => esp += 1,
+        }
+    }
+    (esp, keepalives)
+}
+
+#[test]
+fn nat_t_through_a_nat_that_drops_esp() {
+    let mut b = behind_with(
+        false,
+        OtherProtocols::Drop,
+        NatTimeouts::default(),
+        Some(ike_sm::NatTConfig::default()),
+    );
+    assert_eq!(b.ping(10), 9);
+    check_tunnel(&b);
+    // Each side knows where the NAT is; IKE floated.
+    let d = phase1(b.router(b.daphne));
+    let f = phase1(b.router(b.fred));
+    assert_eq!(d[0].nat.version, Some(ike_sm::NatTVersion::Rfc3947));
+    assert!(d[0].nat.local_behind_nat && !d[0].nat.remote_behind_nat && d[0].nat.floated);
+    assert!(f[0].nat.remote_behind_nat && !f[0].nat.local_behind_nat && f[0].nat.floated);
+    assert_eq!(f[0].remote, std::net::SocketAddr::from((PUBLIC, 4500)));
+    // Only UDP crossed: no bare ESP reached the NAT, and the 18 ESP
+    // packets of the pings went inside UDP 4500, both links.
+    assert_eq!(b.nat(0).counters().dropped_policy, 0);
+    assert!(
+        b.protocols(b.transit)
+            .iter()
+            .all(|(p, _, _)| *p == protocol::UDP)
+    );
+    assert_eq!(esp_in_udp(&b, b.transit).0, 18);
+    assert_eq!(esp_in_udp(&b, b.home).0, 18);
+    // fred took MM5, QM1 and QM3 on its NAT-T port.
+    assert_eq!(b.router(b.fred).gateway().counters().nat_t_ike, 3);
+}
+
+#[test]
+fn nat_t_through_two_nats() {
+    let mut b = behind_with(
+        true,
+        OtherProtocols::Drop,
+        NatTimeouts::default(),
+        Some(ike_sm::NatTConfig::default()),
+    );
+    assert_eq!(b.ping(10), 9);
+    check_tunnel(&b);
+    // The carrier NAT renumbered the NAT-T port too: fred talks to the
+    // port it saw.
+    let f = phase1(b.router(b.fred));
+    assert!(f[0].nat.remote_behind_nat && f[0].nat.floated);
+    assert_eq!(f[0].remote.ip(), std::net::IpAddr::V4(PUBLIC));
+    assert!(f[0].remote.port() != 4500 && f[0].remote.port() != 500);
+    assert!(phase1(b.router(b.daphne))[0].nat.local_behind_nat);
+    let (esp, _) = esp_in_udp(&b, b.home);
+    assert_eq!(esp, 18);
+    for i in 0..2 {
+        assert_eq!(b.nat(i).counters().dropped_policy, 0);
+        assert_eq!(b.nat(i).counters().dropped_unmapped, 0);
+    }
+}
+
+#[test]
+fn nat_t_follows_a_mapping_change_mid_sa() {
+    let mut b = behind_with(
+        false,
+        OtherProtocols::Drop,
+        NatTimeouts::default(),
+        Some(ike_sm::NatTConfig::default()),
+    );
+    assert_eq!(b.ping(5), 4);
+    // The NAT gives Daphne's NAT-T endpoint a new port.
+    let home = b.nats[0];
+    assert_eq!(
+        b.net
+            .node_mut::<NatBox>(home)
+            .unwrap()
+            .rebind(std::net::SocketAddrV4::new(DAPHNE_PRIVATE, 4500)),
+        1
+    );
+    // Every echo still comes back: fred moved the SA to the new port
+    // once authenticated ESP came from it.
+    assert_eq!(b.ping(5), 5);
+    let moved = b
+        .nat(0)
+        .mappings()
+        .find(|m| m.inside == std::net::SocketAddrV4::new(DAPHNE_PRIVATE, 4500))
+        .unwrap()
+        .outside;
+    assert_ne!(moved.port(), 4500);
+    let fred = b.router(b.fred);
+    assert!(fred.gateway().counters().esp_peer_moved >= 1);
+    assert!(fred.gateway().counters().tunnels_moved >= 1);
+    let to: Vec<std::net::SocketAddr> = fred
+        .events()
+        .iter()
+        .filter_map(|e| match e {
+            ted::gateway::Event::Ike(ike_sm::Event::PeerMoved { to, .. }) => Some(*to),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(to, vec![std::net::SocketAddr::V4(moved)]);
+    check_tunnel(&b);
+}
+
+#[test]
+fn nat_t_keepalives_keep_an_idle_mapping_that_expires_without_them() {
+    let timeouts = NatTimeouts::default().with_udp(Duration::from_secs(30));
+    for keepalive in [None, Some(Duration::from_secs(20))] {
+        let nat_t = ike_sm::NatTConfig {
+            keepalive,
+            ..ike_sm::NatTConfig::default()
+        };
+        let mut b = behind_with(false, OtherProtocols::Drop, timeouts, Some(nat_t));
+        assert_eq!(b.ping(3), 2);
+        let (_, before) = esp_in_udp(&b, b.home);
+        // A minute without traffic, then fred's side pings D1.
+        b.net.run_for(Duration::from_secs(60), 100_000);
+        let now = b.net.now();
+        b.net
+            .node_mut::<Host>(b.a1)
+            .unwrap()
+            .ping(now, D1, 3, Duration::from_secs(1));
+        b.net.run_for(Duration::from_secs(6), 100_000);
+        let (_, keepalives) = esp_in_udp(&b, b.home);
+        let nat_t_mapping = b
+            .nat(0)
+            .mappings()
+            .any(|m| m.inside == std::net::SocketAddrV4::new(DAPHNE_PRIVATE, 4500));
+        let replies = b.host(b.a1).echo_replies().len();
+        if keepalive.is_some() {
+            // RFC 3948 keepalives (one byte, 0xFF) every 20 s kept it.
+            assert!(keepalives - before >= 2, "{keepalives} keepalives");
+            assert!(nat_t_mapping);
+            assert_eq!(replies, 3);
+            assert_eq!(b.nat(0).counters().dropped_unmapped, 0);
+        } else {
+            assert_eq!(keepalives, 0);
+            assert!(!nat_t_mapping);
+            assert_eq!(replies, 0);
+            assert_eq!(b.nat(0).counters().dropped_unmapped, 3);
+            // D1's traffic maps it again, and fred's side gets through.
+            assert_eq!(b.ping(3), 3);
+            let now = b.net.now();
+            b.net
+                .node_mut::<Host>(b.a1)
+                .unwrap()
+                .ping(now, D1, 3, Duration::from_secs(1));
+            b.net.run_for(Duration::from_secs(6), 100_000);
+            assert_eq!(b.host(b.a1).echo_replies().len(), 3);
+        }
+        check_tunnel(&b);
+    }
 }
