@@ -99,9 +99,9 @@ pub(crate) fn prepare_out_dir(dir: &Path) -> Result<(), RunError> {
             .mode(0o700)
             .create(dir)
             .map_err(|e| match e.kind() {
-                io::ErrorKind::NotFound => {
-                    refuse("its parent directory does not exist (only DIR itself is created)".into())
-                }
+                io::ErrorKind::NotFound => refuse(
+                    "its parent directory does not exist (only DIR itself is created)".into(),
+                ),
                 _ => refuse(format!("cannot create it: {e}")),
             }),
         Err(e) => Err(refuse(format!("cannot read it: {e}"))),
