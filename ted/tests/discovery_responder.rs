@@ -483,3 +483,27 @@ fn response_goes_to_the_id_port_500_whatever_the_probe_came_from() {
     assert_eq!(response.destination, SocketAddrV4::new(DAPHNE, 500));
     assert_eq!(response.source, SocketAddrV4::new(FRED, 500));
 }
+
+#[test]
+fn a_probe_gets_a_reply_no_larger_than_twice_itself_and_no_state() {
+    // Exposure before authentication (issue 19): the responder answers a
+    // probe it mirrors with one response, never resent, and keeps nothing.
+    let mut r = Responder::new(fred());
+    let probe = seed_probe(1);
+    r.offer(Instant::now(), HOST_D1, HOST_A1, &probe);
+    let sent = drain_transmits(&mut r.d);
+    assert_eq!(sent.len(), 1);
+    let out = sent[0].payload.len();
+    let ratio = out as f64 / probe.len() as f64;
+    println!(
+        "TED probe: {} bytes in, {out} bytes out, ratio {ratio:.2}",
+        probe.len()
+    );
+    assert!(ratio <= 2.0, "ratio {ratio:.2}");
+    // Nothing more later: no retransmission, no timer.
+    assert!(r.d.poll_timeout().is_none());
+    // A probe it does not mirror: nothing at all.
+    let other = probe_bytes(2, DAPHNE, subnet_id([10, 9, 9, 0], 24));
+    r.offer(Instant::now(), HOST_D1, HOST_A1, &other);
+    assert!(drain_transmits(&mut r.d).is_empty());
+}
