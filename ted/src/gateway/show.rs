@@ -30,15 +30,20 @@ pub enum ShowCommand {
     CryptoMap,
     /// `show crypto engine connections active`.
     CryptoEngineConnectionsActive,
+    /// `show crypto isakmp policy` (and whether Aggressive Mode is
+    /// answered).
+    CryptoIsakmpPolicy,
 }
 
 impl ShowCommand {
-    /// Every command, in the order the seed shows them.
-    pub const ALL: [Self; 4] = [
+    /// Every command: the seed's, in the order it shows them, then
+    /// `show crypto isakmp policy`.
+    pub const ALL: [Self; 5] = [
         Self::CryptoIsakmpSa,
         Self::CryptoIpsecSa,
         Self::CryptoMap,
         Self::CryptoEngineConnectionsActive,
+        Self::CryptoIsakmpPolicy,
     ];
 
     /// The command line.
@@ -48,6 +53,7 @@ impl ShowCommand {
             Self::CryptoIpsecSa => "show crypto ipsec sa",
             Self::CryptoMap => "show crypto map",
             Self::CryptoEngineConnectionsActive => "show crypto engine connections active",
+            Self::CryptoIsakmpPolicy => "show crypto isakmp policy",
         }
     }
 
@@ -314,6 +320,7 @@ impl Gateway {
             ShowCommand::CryptoEngineConnectionsActive => {
                 crate::show::engine_connections_active(&self.engine_connections(now))
             }
+            ShowCommand::CryptoIsakmpPolicy => crate::show::isakmp_policy(&self.config.isakmp),
         }
     }
 }

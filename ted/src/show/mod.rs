@@ -1,5 +1,7 @@
 //! IOS-style operator views: `show crypto map`, `show crypto isakmp sa`,
-//! `show crypto ipsec sa` and `show crypto engine connections active`, in
+//! `show crypto ipsec sa`, `show crypto engine connections active` and
+//! `show crypto isakmp policy` (with a line IOS does not print: whether
+//! Aggressive Mode is answered), in
 //! the layouts of IOS 12.2 as the seed document shows them.
 //!
 //! `show crypto map` renders the policy model ([`Config`](crate::config::Config),
@@ -19,8 +21,10 @@ mod crypto_map;
 mod engine;
 mod ipsec;
 mod isakmp;
+mod policy;
 
 pub use crypto_map::{CryptoMapRuntime, crypto_map, crypto_map_with};
 pub use engine::{EngineConnection, engine_algorithm, engine_connections_active};
 pub use ipsec::{IpsecCounters, IpsecFlow, IpsecInterface, IpsecSa, ipsec_sa};
 pub use isakmp::{IsakmpSaRow, IsakmpState, isakmp_sa};
+pub use policy::isakmp_policy;
