@@ -36,6 +36,12 @@ source "$HERE/lib/ioscfg.sh"
 [ $# -eq 8 ] || [ $# -eq 9 ] || { echo "usage: cell.sh ID SUITE MODE PFS THEM OUR_ROLE REKEY TEARDOWN [NAT]" >&2; exit 2; }
 CELL_ID=$1 SUITE=$2 MODE=$3 PFS=$4 THEM=$5 OUR_ROLE=$6 REKEY=$7 TEARDOWN=$8 NAT=${9:--}
 case "$NAT" in -|us|them) ;; *) echo "NAT must be -, us or them" >&2; exit 2;; esac
+# a refused cell: our configuration refuses Aggressive Mode, they initiate it
+if [ "$TEARDOWN" = refused ]; then
+    [ "$MODE" = aggressive ] && [ "$OUR_ROLE" = responder ] \
+        || { echo "a refused cell is an aggressive-mode cell with our side responding" >&2; exit 2; }
+    IOS_AGGRESSIVE_DISABLE=yes
+fi
 suite_load "$SUITE" || { echo "unknown suite $SUITE" >&2; exit 2; }
 IKEV1_PEER=${IKEV1_PEER:-$HERE/stand-in/ikev1-peer-standin}
 CELL_OUT=${CELL_OUT:-$IKEINT_OUT/cells/$CELL_ID}
@@ -260,6 +266,20 @@ else
                     > "$THEMD/initiate.txt" 2>&1 ;;
     esac
     log "them: initiate rc=$?"
+    if [ "$TEARDOWN" = refused ]; then
+        # issue 19: they must hear AUTHENTICATION-FAILED and nothing else
+        # come up; we must say why, as a counted drop
+        timing establish "$(since "$t0")"
+        grep -q 'received AUTHENTICATION_FAILED error notify' "$THEMD/initiate.txt" "$RUNBASE/them/charon.log" 2>/dev/null \
+            || fail "they did not receive AUTHENTICATION_FAILED"
+        ev_match input_dropped reason='Policy(AggressiveModeRefused)' \
+            || fail "our side did not report the refusal (input_dropped Policy(AggressiveModeRefused))"
+        [ -z "$(events phase1_up)" ] || fail "phase 1 came up on our side"
+        if ip -n "$NST" xfrm state | grep -q '^src'; then fail "their kernel has SAs"; fi
+        ctl show crypto isakmp sa > "$US/show-isakmp-sa.txt" 2>&1
+        [ -z "$RESULT" ] && log "refused as configured: AUTHENTICATION_FAILED at their end, our drop counted, no SA anywhere"
+        exit 0
+    fi
     WAIT_S=60 wait_for grep -q '"event":"phase2_up"' "$EV"
 fi
 P1=$(events phase1_up | head -n1) P2=$(events phase2_up | head -n1)

@@ -27,7 +27,8 @@ FAILS=()
 say() { echo "$*" >> "$REPORT"; }
 bad() { FAILS+=("$*"); say "FAIL: $*"; }
 for t in ikev1_decryption_table esp_sa; do
-    [ -s "$C/us/$t" ] || bad "our side wrote no $t"
+    # (a refused cell has no SA, so no keys)
+    [ -s "$C/us/$t" ] || [ "$TEARDOWN" = refused ] || bad "our side wrote no $t"
     cp "$C/us/$t" "$WS/keys/.config/wireshark/$t" 2>/dev/null
 done
 ts() { # keys|nokeys PCAP tshark-args... (prints frames)
@@ -98,6 +99,21 @@ check_pcap() { # PCAP LABEL FULL(1: all checks, 0: QM + ESP only)
     say "$label: Informational frames with a Delete payload: $del"
     [ "$del" -ge 1 ] || bad "$label: no Delete decrypted"
 }
+if [ "$TEARDOWN" = refused ]; then
+    # issue 19: our replies to their Aggressive Mode are unprotected
+    # Informationals with AUTHENTICATION-FAILED (24) and no HASH_R leaves
+    # our side: no ISAKMP frame from us carries a HASH (8) or a KE (4)
+    p="$C/wire-us.pcap"
+    af=$(count nokeys "$p" -Y "ip.src == 192.0.2.1 && isakmp.exchangetype == 5 && isakmp.notify.msgtype == 24")
+    hash=$(count nokeys "$p" -Y "ip.src == 192.0.2.1 && isakmp && (isakmp.typepayload == 8 || isakmp.typepayload == 4)")
+    am=$(count nokeys "$p" -Y "ip.dst == 192.0.2.1 && isakmp.exchangetype == 4")
+    say "refused Aggressive Mode: their AM1s $am, our AUTHENTICATION-FAILED notifies $af, our frames with a HASH or KE $hash"
+    [ "$am" -ge 1 ] || bad "no Aggressive Mode message from them on the wire"
+    [ "$af" -ge 1 ] || bad "no AUTHENTICATION-FAILED from us on the wire"
+    [ "$hash" -eq 0 ] || bad "$hash frames from us carry a HASH or KE payload"
+    if [ ${#FAILS[@]} -eq 0 ]; then say "DECRYPT: PASS"; exit 0; fi
+    say "DECRYPT: FAIL: ${FAILS[0]}"; exit 1
+fi
 check_pcap "$C/wire-us.pcap" wire 1
 leak_us=$(HOME="$WS/nokeys" tshark -n -r "$C/wire-us.pcap" -Y 'icmp && !esp && ip.src == 198.51.100.0/24' 2>/dev/null | wc -l)
 leak_them=$(HOME="$WS/nokeys" tshark -n -r "$C/wire-them.pcap" -Y 'icmp && !esp && ip.src == 203.0.113.0/24' 2>/dev/null | wc -l)

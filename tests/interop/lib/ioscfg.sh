@@ -8,7 +8,8 @@
 # (address + wildcard), THEIR_PUBLIC (the peer's address as we see it: a NAT's
 # in NAT=them cells) THEIR_NET_IOS, OUR_GW (our next hop: a NAT's inside
 # address in NAT=us cells), PFS (yes|no), OUR_SA_LIFE (s), OUR_IKE_LIFE (s),
-# IOS_NAT_KEEPALIVE (s; when set, `crypto isakmp nat keepalive` is written).
+# IOS_NAT_KEEPALIVE (s; when set, `crypto isakmp nat keepalive` is written),
+# IOS_AGGRESSIVE_DISABLE (yes: `crypto isakmp aggressive-mode disable`).
 ios_write_conf() {
     local f=$1
     {
@@ -24,6 +25,7 @@ ios_write_conf() {
         echo " lifetime ${OUR_IKE_LIFE:-86400}"
         echo "crypto isakmp key $PSK address 0.0.0.0 0.0.0.0"
         [ -n "${IOS_NAT_KEEPALIVE:-}" ] && echo "crypto isakmp nat keepalive $IOS_NAT_KEEPALIVE"
+        [ "${IOS_AGGRESSIVE_DISABLE:-}" = yes ] && echo "crypto isakmp aggressive-mode disable"
         echo "!"
         echo "crypto ipsec transform-set ikeint-ts $IOS_TS"
         echo " mode tunnel"

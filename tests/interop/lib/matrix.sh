@@ -10,6 +10,10 @@
 #           theirs their phase-2 lifetime is short: they rekey
 # teardown  ours   we delete (clear crypto sa; clear crypto isakmp): their SAs must go
 #           theirs they delete: ours must go (phase2_down/phase1_down peer_delete)
+#           refused our configuration says `crypto isakmp aggressive-mode
+#                  disable` (issue 19): they initiate Aggressive Mode, we
+#                  answer with AUTHENTICATION-FAILED only, nothing comes up
+#                  (aggressive mode, our side responder)
 # nat       -      no NAT (the default when the field is absent)
 #           us     our side behind a masquerading NAT (nftables, namespace
 #                  ikeint-ID-nat); when we are the responder the NAT forwards
@@ -44,6 +48,7 @@ nat-us-am-ss-i        seed   aggressive no  strongswan initiator -      ours   u
 nat-them-mm-lsw-i     3des   main       no  libreswan  initiator -      theirs them
 nat-us-mm-lsw-r       aes128 main       no  libreswan  responder -      ours   us
 nat-them-pfs-rk-lsw-r 3des   main       yes libreswan  responder theirs ours   them
+am-refused-ss-r       aes128 aggressive no  strongswan responder -      refused
 '
 # The cells ci.sh (and so .ci/run) runs unless CELLS says otherwise: a third of
 # the matrix that still has each suite, each counterpart in each role, both
