@@ -49,6 +49,19 @@ fn ike_ops_corpus() {
     assert_eq!(s.phase2, 2, "{s:?}");
 }
 
+/// Daphne's request of the seed: 13.13.13.0/24 to 12.12.12.0/24 with fred.
+fn seed_request(da: std::net::SocketAddr, fr: std::net::SocketAddr) -> Phase2Request {
+    Phase2Request {
+        peer: fr,
+        local: da,
+        local_proxy: ProxyId::subnet("13.13.13.0".parse().unwrap(), 24),
+        remote_proxy: ProxyId::subnet("12.12.12.0".parse().unwrap(), 24),
+        transform_sets: vec![TransformSet::ios_seed()],
+        pfs: None,
+        lifetime: Lifetime::IOS_IPSEC,
+    }
+}
+
 /// Daphne's messages of a seed run, framed for the responder target.
 fn seed_transcript() -> Vec<Vec<u8>> {
     let now = Instant::now();
@@ -58,19 +71,7 @@ fn seed_transcript() -> Vec<Vec<u8>> {
         "11.11.11.1:500".parse().unwrap(),
         "11.11.11.2:500".parse().unwrap(),
     );
-    a.initiate(
-        now,
-        Phase2Request {
-            peer: fr,
-            local: da,
-            local_proxy: ProxyId::subnet("13.13.13.0".parse().unwrap(), 24),
-            remote_proxy: ProxyId::subnet("12.12.12.0".parse().unwrap(), 24),
-            transform_sets: vec![TransformSet::ios_seed()],
-            pfs: None,
-            lifetime: Lifetime::IOS_IPSEC,
-        },
-    )
-    .unwrap();
+    a.initiate(now, seed_request(da, fr)).unwrap();
     let mut from_daphne = Vec::new();
     for _ in 0..16 {
         while let Some(t) = a.poll_transmit() {
@@ -138,19 +139,7 @@ fn nat_t_transcript() -> Vec<u8> {
         "11.11.11.2:500".parse().unwrap(),
     );
     let mapped: std::net::SocketAddr = "11.11.11.1:40001".parse().unwrap();
-    a.initiate(
-        now,
-        Phase2Request {
-            peer: fr,
-            local: da,
-            local_proxy: ProxyId::subnet("13.13.13.0".parse().unwrap(), 24),
-            remote_proxy: ProxyId::subnet("12.12.12.0".parse().unwrap(), 24),
-            transform_sets: vec![TransformSet::ios_seed()],
-            pfs: None,
-            lifetime: Lifetime::IOS_IPSEC,
-        },
-    )
-    .unwrap();
+    a.initiate(now, seed_request(da, fr)).unwrap();
     let mut out = Vec::new();
     for _ in 0..16 {
         while let Some(t) = a.poll_transmit() {
