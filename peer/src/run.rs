@@ -72,6 +72,14 @@ pub enum RunError {
     /// A socket, the TUN device or a file.
     #[error("{0}")]
     Io(#[from] io::Error),
+    /// The `--control` path cannot be used.
+    #[error("--control {}: {reason}", path.display())]
+    Control {
+        /// The path.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
     /// The `--out` directory cannot be used.
     #[error("--out {}: {reason}", path.display())]
     OutDir {
@@ -80,6 +88,26 @@ pub enum RunError {
         /// Why.
         reason: String,
     },
+}
+
+/// Makes `--control PATH` bindable: a socket left there by an earlier run
+/// is removed; anything else at that path (a file, a directory) is never
+/// touched, and refused with the path and the reason.
+fn clear_stale_socket(path: &Path) -> Result<(), RunError> {
+    use std::os::unix::fs::FileTypeExt;
+    let refuse = |reason: String| RunError::Control {
+        path: path.to_path_buf(),
+        reason,
+    };
+    match std::fs::symlink_metadata(path) {
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(refuse(format!("cannot read it: {e}"))),
+        Ok(m) if m.file_type().is_socket() => std::fs::remove_file(path)
+            .map_err(|e| refuse(format!("cannot remove the old socket: {e}"))),
+        Ok(_) => Err(refuse(
+            "exists and is not a socket (it is left alone)".into(),
+        )),
+    }
 }
 
 /// Makes `--out DIR` usable: an existing directory is used as it is; a
@@ -304,11 +332,7 @@ pub fn run(args: &RunArgs) -> Result<(), RunError> {
 
     let control = match &args.control {
         Some(path) => {
-            match std::fs::remove_file(path) {
-                Ok(()) => {}
-                Err(e) if e.kind() == ErrorKind::NotFound => {}
-                Err(e) => return Err(e.into()),
-            }
+            clear_stale_socket(path)?;
             let l = UnixListener::bind(path).map_err(|e| {
                 io::Error::new(e.kind(), format!("control socket {}: {e}", path.display()))
             })?;
@@ -672,6 +696,30 @@ mod tests {
         std::fs::write(&file, b"x").unwrap();
         let e = prepare_out_dir(&file).unwrap_err().to_string();
         assert!(e.contains("not a directory"), "{e}");
+        std::fs::remove_dir_all(&base).unwrap();
+    }
+
+    #[test]
+    fn control_path_removes_only_an_old_socket() {
+        let base = std::env::temp_dir().join(format!("ikev1-peer-ctl-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&base);
+        std::fs::create_dir(&base).unwrap();
+        // Nothing there: fine.
+        clear_stale_socket(&base.join("none")).unwrap();
+        // An old socket: removed.
+        let sock = base.join("ctl");
+        drop(std::os::unix::net::UnixListener::bind(&sock).unwrap());
+        clear_stale_socket(&sock).unwrap();
+        assert!(!sock.exists());
+        // A regular file: refused, and still there.
+        let file = base.join("precious");
+        std::fs::write(&file, b"keep me").unwrap();
+        let e = clear_stale_socket(&file).unwrap_err().to_string();
+        assert!(
+            e.contains(&file.display().to_string()) && e.contains("not a socket"),
+            "{e}"
+        );
+        assert_eq!(std::fs::read(&file).unwrap(), b"keep me");
         std::fs::remove_dir_all(&base).unwrap();
     }
 }
