@@ -648,3 +648,75 @@ fn initial_contact_from_one_host_behind_a_nat_spares_its_neighbour() {
     assert_eq!(p2.b.ipsec_sas(p2.now).len(), 2);
     assert_eq!(p2.b.isakmp_sas(p2.now).len(), 2);
 }
+
+#[test]
+fn forged_nat_d_only_forces_encapsulation_and_moves_nothing_established() {
+    // An on-path attacker rewrites the NAT-D hashes of MM3 (in clear, not
+    // covered by HASH_I) to values of the right length that match
+    // nothing: B believes there is a NAT. Only the initiator floats, and
+    // A, whose view of MM4's NAT-D is right, does not: nothing changes but
+    // B's report (no float, plain ESP, the SAs authenticated as ever).
+    let mut p = pair_with(lab_config(b"k"), lab_config(b"k"));
+    p.fault = Some(Box::new(|i, from_a, d| {
+        if !(from_a && i == 2) {
+            return Fault::Deliver;
+        }
+        let m = Message::new_checked(d).unwrap();
+        let r = MessageRepr::parse(&m, &ParseConfig::default()).unwrap();
+        let forged = [0x5a; 32];
+        let payloads = r
+            .payloads
+            .iter()
+            .map(|p| match p {
+                PayloadRepr::NatD { numbering, .. } => PayloadRepr::NatD {
+                    numbering: *numbering,
+                    hash: &forged,
+                },
+                other => other.clone(),
+            })
+            .collect();
+        Fault::Replace(
+            MessageRepr {
+                header: r.header,
+                payloads,
+            }
+            .to_vec()
+            .unwrap(),
+        )
+    }));
+    p.a.initiate(p.now, lab_request(vec![TransformSet::strong()]))
+        .unwrap();
+    p.drive();
+    let b1 = phase1(&p.b_events);
+    assert_eq!(b1.len(), 1);
+    // B saw a mismatch for both of A's hashes: "A behind a NAT" (and
+    // itself behind one, as the first hash names B's address).
+    assert!(b1[0].nat.remote_behind_nat && b1[0].nat.local_behind_nat);
+    assert!(!b1[0].nat.floated);
+    assert!(!phase1(&p.a_events)[0].nat.nat_detected());
+    assert!(
+        Pair::established(&p.a_events)[0]
+            .udp_encapsulation
+            .is_none()
+    );
+    assert!(
+        Pair::established(&p.b_events)[0]
+            .udp_encapsulation
+            .is_none()
+    );
+    // Once established, a forged phase-1 message with the SA's cookies
+    // (an MM3 again, from a new port) is an unexpected message: counted,
+    // and the SA's peer and pairs stay.
+    p.fault = None;
+    let mm3 = p.sent[2].1.clone();
+    let b_local = b1[0].local;
+    let peer = b1[0].remote;
+    let pairs = p.b.ipsec_sas(p.now);
+    let before = p.b.counters().dropped();
+    p.b.handle_datagram(p.now, b_local, addr("10.0.0.1:40404"), &mm3);
+    p.collect();
+    assert_eq!(p.b.counters().dropped(), before + 1);
+    assert!(moved(&p.b_events).is_empty());
+    assert_eq!(p.b.isakmp_sas(p.now)[0].remote, peer);
+    assert_eq!(p.b.ipsec_sas(p.now), pairs);
+}
