@@ -49,6 +49,31 @@ pub fn parse(data: &[u8]) {
         let rest = data.get(1..).unwrap_or_default();
         let _ = DecryptedBody::parse(PayloadType(*first), TED_EXCHANGE_TYPE, rest, &config);
     }
+    cfg_body(data);
+    let _ = crate::nat_t::classify(data);
+}
+
+/// The bytes as an Attribute payload body (Mode-Config, XAUTH, Unity):
+/// every attribute's typed decoding, and the round-trip laws (a parsed
+/// body re-emits and parses back equal; with a zero reserved byte, to the
+/// same bytes).
+fn cfg_body(data: &[u8]) {
+    let Ok(body) = crate::mode_cfg::AttributesRepr::parse(data) else {
+        return;
+    };
+    for a in &body.attributes {
+        let _ = a.cfg();
+    }
+    let Ok(bytes) = body.to_vec() else {
+        return;
+    };
+    assert_eq!(
+        crate::mode_cfg::AttributesRepr::parse(&bytes).as_ref(),
+        Ok(&body)
+    );
+    if data.get(1) == Some(&0) {
+        assert_eq!(bytes.as_slice(), data);
+    }
 }
 
 fn inspect(payloads: &[PayloadRepr<'_>], m: &MessageRepr<'_>) {

@@ -4,7 +4,8 @@
 //! the RFC 2407 IPsec DOI values, attributes and identities, the RFC 2409
 //! IKE attributes, the RFC 3947 NAT-T payloads (and, in [`nat_t`], the
 //! NAT-T versions and the RFC 3948 framing of UDP port 4500: non-ESP
-//! marker, keepalive, ESP), and the Cisco Tunnel
+//! marker, keepalive, ESP), the Attribute payload of Mode-Config, XAUTH and
+//! Cisco Unity ([`mode_cfg`]), and the Cisco Tunnel
 //! Endpoint Discovery (TED) probe and response shapes of the project's
 //! `docs/ted-wire.md`. It holds no keys, no state and no clock: `ike-sm` builds
 //! on it.
@@ -119,6 +120,7 @@ mod error;
 pub mod header;
 pub mod id;
 pub mod message;
+pub mod mode_cfg;
 pub mod nat_t;
 pub mod payload;
 pub mod registry;

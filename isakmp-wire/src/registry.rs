@@ -83,6 +83,9 @@ macro_rules! registry {
     };
 }
 
+/// The registry macro, for the other modules that define registries.
+pub(crate) use registry;
+
 registry! {
     /// ISAKMP exchange type (RFC 2408 s.3.1, s.4; RFC 2409 s.5.5, s.6;
     /// draft-ietf-ipsec-isakmp-mode-cfg for TRANSACTION).
