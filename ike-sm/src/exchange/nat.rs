@@ -207,13 +207,16 @@ pub(crate) fn arm_keepalive(cx: &Context, now: Instant, sa: &mut IsakmpSa) {
     };
 }
 
+/// Whether Quick Mode on this SA uses the UDP-encapsulated modes: NAT-T
+/// agreed, IKE floated, and a NAT found.
+pub(crate) fn udp_wanted(sa: &IsakmpSa) -> bool {
+    sa.nat.version.is_some_and(NatTVersion::floats) && sa.nat.floated && sa.nat.nat_detected()
+}
+
 /// Whether the encapsulation a Quick Mode peer chose (`udp`: the UDP mode
-/// value, if any) fits this SA: UDP modes exactly when NAT-T floated with
-/// a NAT found.
+/// value, if any) fits this SA: UDP modes exactly when [`udp_wanted`].
 pub(crate) fn encapsulation_fits(sa: &IsakmpSa, udp: Option<EncapsulationMode>) -> bool {
-    let want =
-        sa.nat.version.is_some_and(NatTVersion::floats) && sa.nat.floated && sa.nat.nat_detected();
-    want == udp.is_some()
+    udp_wanted(sa) == udp.is_some()
 }
 
 /// Our NAT-OA payloads for a transport-mode Quick Mode message (RFC 3947

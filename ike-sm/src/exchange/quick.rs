@@ -26,8 +26,8 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 use isakmp_wire::{
-    Doi, EncapsulationMode, ExchangeType, Message, NotificationRepr, NotifyType, PayloadRepr,
-    PayloadType, ProposalRepr, ProtocolId, SaRepr,
+    Doi, ExchangeType, Message, NotificationRepr, NotifyType, PayloadRepr, PayloadType,
+    ProposalRepr, ProtocolId, SaRepr,
 };
 
 use super::{IsakmpSa, Retx, nat};
@@ -185,10 +185,7 @@ pub(crate) fn start(
     let spi_bytes = spi.to_bytes();
     // With a NAT found, every proposal is UDP-encapsulated (RFC 3947
     // s.5.1), transport mode with NAT-OA (s.5.2).
-    let udp = sa
-        .nat
-        .version
-        .filter(|_| nat::encapsulation_fits(sa, Some(EncapsulationMode::UDP_TUNNEL)));
+    let udp = sa.nat.version.filter(|_| nat::udp_wanted(sa));
     let mut payloads = vec![
         PayloadRepr::Sa(phase2_sa(
             &req.transform_sets,
@@ -882,7 +879,7 @@ impl QmI1 {
         for t in trace {
             cx.trace(ctx, t);
         }
-        let proposed_udp = nat::encapsulation_fits(sa, Some(EncapsulationMode::UDP_TUNNEL));
+        let proposed_udp = nat::udp_wanted(sa);
         let Phase2Reply {
             transform,
             peer_spi,
