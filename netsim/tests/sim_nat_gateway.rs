@@ -237,6 +237,19 @@ impl Behind {
         self.host(self.d1).echo_replies().len() - before
     }
 
+    /// A1 pings D1 `count` times (fred's side first); the replies A1 got.
+    fn ping_from_a1(&mut self, count: u32) -> usize {
+        let now = self.net.now();
+        let before = self.host(self.a1).echo_replies().len();
+        self.net
+            .node_mut::<Host>(self.a1)
+            .unwrap()
+            .ping(now, D1, count, Duration::from_secs(1));
+        self.net
+            .run_for(Duration::from_secs(u64::from(count) + 3), 100_000);
+        self.host(self.a1).echo_replies().len() - before
+    }
+
     fn host(&self, id: NodeId) -> &Host {
         self.net.node::<Host>(id).unwrap()
     }
@@ -395,23 +408,11 @@ fn an_idle_mapping_expires_and_traffic_from_inside_brings_it_back() {
     assert_eq!(b.nat(0).mappings().count(), 0);
     assert!(b.nat(0).counters().expired >= 2);
     // fred's side cannot reach D1 now: its ESP dies at the NAT.
-    let now = b.net.now();
-    b.net
-        .node_mut::<Host>(b.a1)
-        .unwrap()
-        .ping(now, D1, 3, Duration::from_secs(1));
-    b.net.run_for(Duration::from_secs(6), 100_000);
-    assert_eq!(b.host(b.a1).echo_replies().len(), 0);
+    assert_eq!(b.ping_from_a1(3), 0);
     assert_eq!(b.nat(0).counters().dropped_unmapped, 3);
     // D1's traffic maps it again, and then both ways work.
     assert_eq!(b.ping(3), 3);
-    let now = b.net.now();
-    b.net
-        .node_mut::<Host>(b.a1)
-        .unwrap()
-        .ping(now, D1, 3, Duration::from_secs(1));
-    b.net.run_for(Duration::from_secs(6), 100_000);
-    assert_eq!(b.host(b.a1).echo_replies().len(), 3);
+    assert_eq!(b.ping_from_a1(3), 3);
     check_tunnel(&b);
 }
 
@@ -547,18 +548,12 @@ fn nat_t_keepalives_keep_an_idle_mapping_that_expires_without_them() {
         let (_, before) = esp_in_udp(&b, b.home);
         // A minute without traffic, then fred's side pings D1.
         b.net.run_for(Duration::from_secs(60), 100_000);
-        let now = b.net.now();
-        b.net
-            .node_mut::<Host>(b.a1)
-            .unwrap()
-            .ping(now, D1, 3, Duration::from_secs(1));
-        b.net.run_for(Duration::from_secs(6), 100_000);
+        let replies = b.ping_from_a1(3);
         let (_, keepalives) = esp_in_udp(&b, b.home);
         let nat_t_mapping = b
             .nat(0)
             .mappings()
             .any(|m| m.inside == std::net::SocketAddrV4::new(DAPHNE_PRIVATE, 4500));
-        let replies = b.host(b.a1).echo_replies().len();
         if keepalive.is_some() {
             // RFC 3948 keepalives (one byte, 0xFF) every 20 s kept it.
             assert!(keepalives - before >= 2, "{keepalives} keepalives");
@@ -572,13 +567,7 @@ fn nat_t_keepalives_keep_an_idle_mapping_that_expires_without_them() {
             assert_eq!(b.nat(0).counters().dropped_unmapped, 3);
             // D1's traffic maps it again, and fred's side gets through.
             assert_eq!(b.ping(3), 3);
-            let now = b.net.now();
-            b.net
-                .node_mut::<Host>(b.a1)
-                .unwrap()
-                .ping(now, D1, 3, Duration::from_secs(1));
-            b.net.run_for(Duration::from_secs(6), 100_000);
-            assert_eq!(b.host(b.a1).echo_replies().len(), 3);
+            assert_eq!(b.ping_from_a1(3), 3);
         }
         check_tunnel(&b);
     }
