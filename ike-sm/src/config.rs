@@ -24,6 +24,7 @@ use core::net::IpAddr;
 use std::time::Duration;
 
 use crate::crypto::{DhGroup, EncryptionAlgorithm, HashAlgorithm, Padding, SecretBytes};
+use crate::remote_access::RemoteAccessConfig;
 use crate::types::{ExchangeMode, Identity, Lifetime, ProxyId};
 
 /// Phase-1 authentication methods the engine implements.
@@ -33,6 +34,21 @@ pub enum Phase1Auth {
     /// Pre-shared keys (RFC 2409 s.5.4).
     #[default]
     PreSharedKey,
+    /// XAUTHInitPreShared (65001, draft-beaulieu-ike-xauth-02 s.5): a
+    /// pre-shared key (a remote-access group's) authenticates phase 1
+    /// exactly as [`Phase1Auth::PreSharedKey`], then the responder
+    /// authenticates the initiator's user with XAUTH (see
+    /// [`crate::remote_access`]). An initiator offering it is the XAUTH
+    /// client; a responder accepting it, the server.
+    XauthInitPreShared,
+}
+
+impl Phase1Auth {
+    /// Whether the user is authenticated with XAUTH after phase 1.
+    #[must_use]
+    pub fn is_xauth(self) -> bool {
+        matches!(self, Self::XauthInitPreShared)
+    }
 }
 
 /// One `crypto isakmp policy`: the algorithms of an ISAKMP SA we accept or
@@ -775,6 +791,11 @@ pub struct VendorIds {
     pub cisco_ios: bool,
     /// The RFC 3706 DPD vendor ID (in MM1/MM2, AM1/AM2).
     pub dpd: bool,
+    /// The Cisco Unity vendor ID (in MM1/MM2, AM1/AM2): we speak the
+    /// Unity Mode-Config attributes (split include, banner, ...), as
+    /// Cisco concentrators and clients announce. (The XAUTH vendor ID
+    /// goes out whenever a policy uses XAUTH.)
+    pub cisco_unity: bool,
 }
 
 impl Default for VendorIds {
@@ -782,6 +803,7 @@ impl Default for VendorIds {
         Self {
             cisco_ios: true,
             dpd: true,
+            cisco_unity: false,
         }
     }
 }
@@ -875,6 +897,8 @@ pub struct Config {
     pub nat_t: NatTConfig,
     /// Which Aggressive Mode first messages we answer (none by default).
     pub aggressive_mode: AggressiveModePolicy,
+    /// XAUTH and Mode-Config (see [`crate::remote_access`]).
+    pub remote_access: RemoteAccessConfig,
     /// Send INITIAL-CONTACT in MM5/AM3 when we have no other SA with the
     /// peer.
     pub send_initial_contact: bool,
@@ -905,6 +929,7 @@ impl Default for Config {
             vendor_ids: VendorIds::default(),
             nat_t: NatTConfig::default(),
             aggressive_mode: AggressiveModePolicy::default(),
+            remote_access: RemoteAccessConfig::default(),
             send_initial_contact: true,
             nonce_len: 32,
             padding: Padding::Zeros,

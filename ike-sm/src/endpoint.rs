@@ -31,7 +31,9 @@ use crate::event::{
 };
 use crate::exchange::informational::{self, NotifyFollowup};
 use crate::exchange::phase1::{self, FirstRefused};
+use crate::exchange::transaction::{self, CommandOutcome, Followup};
 use crate::exchange::{IsakmpSa, P1, Verdict, aggressive, main_mode, nat, quick};
+use crate::remote_access::{ModeConfig, XauthCredentials};
 use crate::types::{
     ExchangeMode, Identity, IsakmpSaId, IsakmpState, Lifetime, NegotiationId, ProxyId, Role, Spi,
 };
@@ -70,6 +72,10 @@ pub enum CommandError {
     /// [`Endpoint::peer_moved`]).
     #[error("the IPsec SA with SPI {0} is not UDP-encapsulated")]
     NotEncapsulated(Spi),
+    /// The ISAKMP SA does not wait for this remote-access answer (no
+    /// XAUTH request pending, no verdict or configuration asked for).
+    #[error("ISAKMP SA {0} does not wait for this")]
+    NotWaiting(IsakmpSaId),
 }
 
 /// A view of an ISAKMP SA, for `show crypto isakmp sa`.
@@ -106,6 +112,13 @@ pub struct IsakmpSaInfo {
     pub peer_dpd: bool,
     /// What NAT traversal found (so far, while phase 1 runs).
     pub nat: NatStatus,
+    /// The XAUTH user, once named (remote access).
+    pub user: Option<String>,
+    /// Whether the XAUTH user has authenticated (`None`: no XAUTH).
+    pub xauth_authenticated: Option<bool>,
+    /// The client's Mode-Config address: the one we assigned (server) or
+    /// were given (client).
+    pub mode_cfg_address: Option<std::net::Ipv4Addr>,
 }
 
 /// A view of a pair of IPsec SAs, for `show crypto ipsec sa`.
@@ -313,6 +326,9 @@ impl Endpoint {
             phase2_in_progress: sa.qm.values().filter(|n| !n.is_done()).count(),
             peer_dpd: sa.dpd.peer_supports,
             nat: sa.nat,
+            user: sa.ra.as_ref().and_then(|r| r.user.clone()),
+            xauth_authenticated: sa.ra.as_ref().filter(|r| r.xauth).map(|r| r.authenticated),
+            mode_cfg_address: sa.ra.as_ref().and_then(|r| r.address),
         }
     }
 
@@ -400,6 +416,9 @@ impl Endpoint {
             if let Some(k) = sa.next_keepalive {
                 at(k);
             }
+            if let Some(x) = sa.ra.as_ref().and_then(transaction::Ra::next_deadline) {
+                at(x);
+            }
             for node in sa.qm.values() {
                 if let Some(x) = node.deadline() {
                     at(x);
@@ -476,6 +495,7 @@ impl Endpoint {
             }
             ExchangeType::QUICK_MODE => self.quick_input(now, local, remote, &message),
             ExchangeType::INFORMATIONAL => self.info_input(now, local, remote, &message),
+            ExchangeType::TRANSACTION => self.transaction_input(now, local, remote, &message),
             other => self.cx.drop_input(
                 remote,
                 DropReason::State(StateDrop::UnsupportedExchange(other)),
@@ -554,7 +574,12 @@ impl Endpoint {
                 rekey_of,
             },
         );
-        let established = self.sas.get(&sa).is_some_and(IsakmpSa::is_established);
+        // A remote-access SA runs Quick Mode once XAUTH and Mode-Config
+        // are done (`ra_followup` starts what waits).
+        let established = self
+            .sas
+            .get(&sa)
+            .is_some_and(|s| s.is_established() && s.ra.as_ref().is_none_or(|r| r.ready()));
         if established {
             self.start_quick_mode(now, sa, id);
         } else if let Some(s) = self.sas.get_mut(&sa) {
@@ -794,6 +819,16 @@ impl Endpoint {
         self.initiated.remove(&sa.icookie);
         self.responded.remove(&(sa.icookie, sa.rcookie));
         self.responded_first.remove(&(sa.icookie, sa.remote));
+        if let Some(ra) = &sa.ra
+            && ra.role == Role::Responder
+            && let Some(address) = ra.address
+        {
+            self.cx.events.push_back(Event::AddressReleased {
+                sa: id,
+                peer: sa.remote,
+                address,
+            });
+        }
         if sa.is_established() {
             if let Some(by) = deleted {
                 self.cx.events.push_back(Event::Deleted {
@@ -851,6 +886,13 @@ impl Endpoint {
         if let Some(sa) = self.sas.get_mut(&id) {
             quick::timers(&mut self.cx, now, sa);
         }
+        if let Some(sa) = self.sas.get_mut(&id) {
+            let f = transaction::timers(&mut self.cx, now, sa);
+            self.ra_followup(now, id, f);
+            if !self.sas.contains_key(&id) {
+                return;
+            }
+        }
         // Lifetime.
         let (expired, soft_due, role) = match self.sas.get(&id) {
             Some(sa) => match sa.established() {
@@ -907,7 +949,11 @@ impl Endpoint {
         };
         sa.rekey_started = true;
         let (local, remote) = (sa.local, sa.remote);
+        let wanted = sa.ra.as_ref().and_then(|r| r.address);
         let new_sa = self.start_phase1(now, local, remote).ok();
+        if let Some(n) = new_sa.and_then(|n| self.sas.get_mut(&n)) {
+            n.ra_wanted_address = wanted;
+        }
         self.cx.events.push_back(Event::RekeyStarted {
             old: SaRef::Isakmp(id),
             negotiation: None,
@@ -1342,8 +1388,20 @@ impl Endpoint {
             nat: sa.nat,
         };
         nat::arm_keepalive(&self.cx, now, sa);
-        let pending = mem::take(&mut sa.pending);
-        let initial_contact = mem::replace(&mut sa.initial_contact, false);
+        if suite.auth.is_xauth() {
+            transaction::start(&mut self.cx, now, sa);
+        }
+        // A remote-access SA keeps its queued Quick Modes until XAUTH and
+        // Mode-Config are done, and (server) its INITIAL-CONTACT until
+        // the user is known: behind one NAT, many users share a group
+        // identity.
+        let ready = sa.ra.as_ref().is_none_or(transaction::Ra::ready);
+        let pending = if ready {
+            mem::take(&mut sa.pending)
+        } else {
+            Vec::new()
+        };
+        let initial_contact = ready && mem::replace(&mut sa.initial_contact, false);
         let remote = sa.remote;
         if sa.role == Role::Responder {
             self.responded_first.remove(&(sa.icookie, remote));
@@ -1469,6 +1527,182 @@ impl Endpoint {
                 reason,
             });
         }
+    }
+
+    // ----- Transaction (XAUTH, Mode-Config) -----
+
+    /// Transaction exchange messages, on the SA their cookies name.
+    fn transaction_input(
+        &mut self,
+        now: Instant,
+        local: SocketAddr,
+        remote: SocketAddr,
+        m: &Message<&[u8]>,
+    ) {
+        let h = m.header();
+        let id = self.lookup(h.initiator_cookie(), h.responder_cookie());
+        let Some(id) = self.known_sa(id, remote) else {
+            return;
+        };
+        if self
+            .sas
+            .get(&id)
+            .is_some_and(|s| s.remote.ip() != remote.ip())
+        {
+            return self.cx.drop_input(
+                remote,
+                DropReason::unexpected("messages from the SA's peer", Received::From(remote)),
+            );
+        }
+        let f = self.following(now, id, local, remote, |ep| {
+            let sa = ep.sas.get_mut(&id)?;
+            match transaction::input(&mut ep.cx, now, sa, remote, m) {
+                Ok(f) => Some(f),
+                Err(reason) => {
+                    ep.cx.drop_input(remote, reason);
+                    None
+                }
+            }
+        });
+        if let Some(f) = f {
+            self.ra_followup(now, id, f);
+        }
+    }
+
+    /// Acts on what a remote-access step asked for.
+    fn ra_followup(&mut self, now: Instant, id: IsakmpSaId, f: Followup) {
+        match f {
+            Followup::Continue => {}
+            Followup::Ready => {
+                let Some(sa) = self.sas.get_mut(&id) else {
+                    return;
+                };
+                if !sa.ra.as_ref().is_some_and(transaction::Ra::ready) {
+                    return;
+                }
+                let pending = mem::take(&mut sa.pending);
+                if mem::replace(&mut sa.initial_contact, false) {
+                    self.purge_peer(id, true, DeletedBy::InitialContact);
+                }
+                for n in pending {
+                    self.start_quick_mode(now, id, n);
+                }
+            }
+            Followup::Delete(reason) => {
+                let Some(sa) = self.sas.get(&id) else {
+                    return;
+                };
+                let (peer, role) = (sa.remote, sa.role);
+                let user = sa.ra.as_ref().and_then(|r| r.user.clone());
+                self.cx.counters.xauth_failed = self.cx.counters.xauth_failed.saturating_add(1);
+                self.cx.events.push_back(Event::XauthFailed {
+                    sa: id,
+                    peer,
+                    user,
+                    role,
+                    reason,
+                });
+                self.send_isakmp_delete(now, id);
+                self.remove_sa(
+                    id,
+                    "XAUTH failed",
+                    Some(DeletedBy::Local),
+                    FailReason::AuthenticationFailed,
+                );
+            }
+        }
+    }
+
+    fn ra_command(
+        &mut self,
+        now: Instant,
+        id: IsakmpSaId,
+        run: impl FnOnce(&mut Context, &mut IsakmpSa) -> CommandOutcome,
+    ) -> Result<(), CommandError> {
+        let sa = self.sas.get_mut(&id).ok_or(CommandError::UnknownSa(id))?;
+        match run(&mut self.cx, sa) {
+            CommandOutcome::Done(f) => {
+                self.ra_followup(now, id, f);
+                Ok(())
+            }
+            CommandOutcome::NotWaiting => Err(CommandError::NotWaiting(id)),
+        }
+    }
+
+    /// Client: answers the XAUTH server's request
+    /// ([`Event::XauthRequested`]) on SA `sa`.
+    ///
+    /// # Errors
+    /// [`CommandError::UnknownSa`]; [`CommandError::NotWaiting`] when no
+    /// request is pending there.
+    pub fn xauth_credentials(
+        &mut self,
+        now: Instant,
+        sa: IsakmpSaId,
+        credentials: &XauthCredentials,
+    ) -> Result<(), CommandError> {
+        self.ra_command(now, sa, |cx, s| {
+            transaction::credentials(cx, now, s, credentials)
+        })
+    }
+
+    /// Client: gives up on XAUTH on SA `sa` (the person dismissed the
+    /// prompt): the SA is deleted ([`Event::XauthFailed`] with
+    /// [`XauthFailure::Cancelled`](crate::XauthFailure::Cancelled)).
+    ///
+    /// # Errors
+    /// [`CommandError::UnknownSa`]; [`CommandError::NotWaiting`] when the
+    /// SA is not an XAUTH client still authenticating.
+    pub fn xauth_cancel(&mut self, now: Instant, sa: IsakmpSaId) -> Result<(), CommandError> {
+        self.ra_command(now, sa, |_, s| transaction::cancel(s))
+    }
+
+    /// Server: the verdict on the credentials of [`Event::XauthVerify`]
+    /// for SA `sa`. Refused with attempts left, the client is asked again;
+    /// refused on the last attempt, it is told FAIL and the SA deleted;
+    /// accepted, it is told OK and Mode-Config follows.
+    ///
+    /// # Errors
+    /// [`CommandError::UnknownSa`]; [`CommandError::NotWaiting`] when no
+    /// credentials wait for a verdict there.
+    pub fn xauth_verdict(
+        &mut self,
+        now: Instant,
+        sa: IsakmpSaId,
+        accepted: bool,
+    ) -> Result<(), CommandError> {
+        self.ra_command(now, sa, |cx, s| transaction::verdict(cx, now, s, accepted))
+    }
+
+    /// Server: the configuration for the client of
+    /// [`Event::ModeCfgRequested`] on SA `sa` (a REPLY to its REQUEST, or
+    /// our SET). Its address is reported in [`Event::AddressAssigned`]
+    /// and, when the SA goes, [`Event::AddressReleased`].
+    ///
+    /// # Errors
+    /// [`CommandError::UnknownSa`]; [`CommandError::NotWaiting`] when no
+    /// configuration is asked for there.
+    pub fn mode_cfg_reply(
+        &mut self,
+        now: Instant,
+        sa: IsakmpSaId,
+        config: &ModeConfig,
+    ) -> Result<(), CommandError> {
+        self.ra_command(now, sa, |cx, s| {
+            transaction::config_reply(cx, now, s, Some(config))
+        })
+    }
+
+    /// Server: refuses the client of [`Event::ModeCfgRequested`] a
+    /// configuration (an empty pool): its REQUEST gets an empty REPLY
+    /// (counted in [`Counters::mode_cfg_refused`]); the SA stays, and
+    /// nothing else is disturbed.
+    ///
+    /// # Errors
+    /// [`CommandError::UnknownSa`]; [`CommandError::NotWaiting`] when no
+    /// configuration is asked for there.
+    pub fn mode_cfg_refuse(&mut self, now: Instant, sa: IsakmpSaId) -> Result<(), CommandError> {
+        self.ra_command(now, sa, |cx, s| transaction::config_reply(cx, now, s, None))
     }
 
     // ----- Informational -----
@@ -1652,6 +1886,9 @@ struct PeerKey {
     remote: SocketAddr,
     behind_nat: bool,
     identity: Option<Identity>,
+    /// The XAUTH user: remote-access clients behind one NAT share their
+    /// group's identity, and only the same user is the same peer.
+    user: Option<String>,
 }
 
 impl PeerKey {
@@ -1660,6 +1897,7 @@ impl PeerKey {
             remote: sa.remote,
             behind_nat: sa.nat.remote_behind_nat,
             identity: sa.established().map(|e| e.peer_identity.clone()),
+            user: sa.ra.as_ref().and_then(|r| r.user.clone()),
         }
     }
 
@@ -1670,7 +1908,8 @@ impl PeerKey {
         !self.behind_nat
             || other.remote == self.remote
             || (self.identity.is_some()
-                && other.established().map(|e| &e.peer_identity) == self.identity.as_ref())
+                && other.established().map(|e| &e.peer_identity) == self.identity.as_ref()
+                && other.ra.as_ref().and_then(|r| r.user.as_ref()) == self.user.as_ref())
     }
 
     /// For an IPsec SA pair, by its peer address alone (its ISAKMP SA may

@@ -7,13 +7,15 @@
 //! Secrets travel only in [`Phase2Established`]'s [`SaKeys`], whose keys
 //! are [`SecretBytes`]: wiped on drop, redacted by `Debug`.
 
-use core::net::{IpAddr, SocketAddr};
+use core::net::{IpAddr, Ipv4Addr, SocketAddr};
 
+use isakmp_wire::mode_cfg::CfgAttributeType;
 use isakmp_wire::nat_t::NatTVersion;
 use isakmp_wire::{ExchangeType, NotifyType, PayloadType};
 
-use crate::config::EspTransform;
+use crate::config::{EspTransform, Phase1Auth};
 use crate::crypto::{DhGroup, EncryptionAlgorithm, HashAlgorithm, SecretBytes};
+use crate::remote_access::{ModeCfgRequest, ModeConfig, XauthFailure, XauthRequest, XauthVerify};
 use crate::types::{
     ExchangeMode, Identity, IsakmpSaId, IsakmpState, Lifetime, NegotiationId, ProxyId, Role, Spi,
 };
@@ -27,6 +29,9 @@ pub struct Phase1Suite {
     pub hash: HashAlgorithm,
     /// Diffie-Hellman group.
     pub group: DhGroup,
+    /// Authentication method (with XAUTH, the initiator's user is
+    /// authenticated after phase 1).
+    pub auth: Phase1Auth,
     /// Lifetime in seconds.
     pub lifetime: u32,
 }
@@ -236,6 +241,40 @@ pub enum DropReason {
     /// NAT traversal's framing or NAT-D did not hold (RFC 3947, RFC 3948).
     #[error(transparent)]
     NatT(NatTDrop),
+    /// A Transaction exchange message (XAUTH, Mode-Config) that does not
+    /// fit the SA's remote-access state or carries bad attributes.
+    #[error(transparent)]
+    RemoteAccess(RaDrop),
+}
+
+/// A Transaction exchange message the engine refuses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum RaDrop {
+    /// The ISAKMP SA is not established.
+    #[error("Transaction exchange before phase 1 is complete")]
+    NotEstablished,
+    /// The SA does no remote access (and we answer no Mode-Config).
+    #[error("Transaction exchange on an SA without remote access")]
+    NotRemoteAccess,
+    /// Mode-Config (or Quick Mode) before the user authenticated.
+    #[error("before XAUTH is complete")]
+    BeforeXauth,
+    /// A SET, or XAUTH attributes, nobody asked for.
+    #[error("unsolicited")]
+    Unsolicited,
+    /// A message of a type the SA does not wait for.
+    #[error("unexpected in the remote-access state")]
+    Unexpected,
+    /// Mode-Config is off on this side.
+    #[error("Mode-Config is not served")]
+    ModeCfgOff,
+    /// A single-valued attribute came more than once.
+    #[error("attribute {0} repeated")]
+    Repeated(CfgAttributeType),
+    /// An attribute of the wrong length or form, too long, or missing.
+    #[error("bad attribute: {0}")]
+    BadAttribute(&'static str),
 }
 
 /// A datagram or payload that NAT traversal refuses.
@@ -833,6 +872,75 @@ pub enum Event {
         /// The IPsec SA pairs negotiated on it, which follow.
         ipsec: Vec<SaRef>,
     },
+    /// Client: the XAUTH server asks for credentials; answer with
+    /// [`Endpoint::xauth_credentials`](crate::Endpoint::xauth_credentials)
+    /// (or [`Endpoint::xauth_cancel`](crate::Endpoint::xauth_cancel))
+    /// before [`RemoteAccessConfig::timeout`](crate::RemoteAccessConfig::timeout).
+    XauthRequested(XauthRequest),
+    /// Server: a user's credentials to check; answer with
+    /// [`Endpoint::xauth_verdict`](crate::Endpoint::xauth_verdict).
+    XauthVerify(XauthVerify),
+    /// XAUTH succeeded on an SA (both roles: the server got the client's
+    /// ACK of STATUS = OK; the client was told OK).
+    XauthCompleted {
+        /// The ISAKMP SA.
+        sa: IsakmpSaId,
+        /// The peer.
+        peer: SocketAddr,
+        /// The user.
+        user: String,
+        /// Our role in phase 1 (responder: we are the server).
+        role: Role,
+    },
+    /// XAUTH failed on an SA, which is deleted.
+    XauthFailed {
+        /// The ISAKMP SA.
+        sa: IsakmpSaId,
+        /// The peer.
+        peer: SocketAddr,
+        /// The user, when one was named.
+        user: Option<String>,
+        /// Our role in phase 1 (responder: we are the server).
+        role: Role,
+        /// Why.
+        reason: XauthFailure,
+    },
+    /// Server: a client's configuration is wanted; answer with
+    /// [`Endpoint::mode_cfg_reply`](crate::Endpoint::mode_cfg_reply) or
+    /// [`Endpoint::mode_cfg_refuse`](crate::Endpoint::mode_cfg_refuse).
+    ModeCfgRequested(ModeCfgRequest),
+    /// Client: what Mode-Config gave us. Negotiate Quick Mode with
+    /// `config.address` as our traffic.
+    ModeCfgReceived {
+        /// The ISAKMP SA.
+        sa: IsakmpSaId,
+        /// The server.
+        peer: SocketAddr,
+        /// The configuration.
+        config: Box<ModeConfig>,
+    },
+    /// Server: an address went to a client (in a REPLY or SET).
+    AddressAssigned {
+        /// The ISAKMP SA that holds it.
+        sa: IsakmpSaId,
+        /// The client.
+        peer: SocketAddr,
+        /// The XAUTH user, when XAUTH ran.
+        user: Option<String>,
+        /// The address.
+        address: Ipv4Addr,
+    },
+    /// Server: the SA holding an assigned address is gone (deleted,
+    /// expired, failed); the caller's pool may take the address back
+    /// (unless another SA of the same user holds it: a phase-1 rekey).
+    AddressReleased {
+        /// The ISAKMP SA that held it.
+        sa: IsakmpSaId,
+        /// The client.
+        peer: SocketAddr,
+        /// The address.
+        address: Ipv4Addr,
+    },
     /// A trace step (only with [`Config::trace`](crate::Config::trace)).
     Trace(Trace),
 }
@@ -903,6 +1011,15 @@ pub struct Counters {
     pub keepalives_received: u64,
     /// NAT keepalives sent.
     pub keepalives_sent: u64,
+    /// Dropped: a Transaction exchange message ([`RaDrop`]).
+    pub remote_access: u64,
+    /// XAUTH attempts the server's caller refused (wrong credentials).
+    pub xauth_rejected: u64,
+    /// SAs deleted because XAUTH failed (refused, exhausted, timed out,
+    /// cancelled).
+    pub xauth_failed: u64,
+    /// Mode-Config requests the server's caller refused (an empty pool).
+    pub mode_cfg_refused: u64,
 }
 
 impl Counters {
@@ -936,6 +1053,7 @@ impl Counters {
                 LimitDrop::Phase2 => &mut self.phase2_limit,
             },
             DropReason::NatT(_) => &mut self.nat_t,
+            DropReason::RemoteAccess(_) => &mut self.remote_access,
         };
         *c = c.saturating_add(1);
     }
@@ -964,6 +1082,7 @@ impl Counters {
             self.dpd_sequence,
             self.nat_t,
             self.aggressive_refused,
+            self.remote_access,
         ]
         .iter()
         .fold(0u64, |a, b| a.saturating_add(*b))

@@ -69,6 +69,7 @@ pub mod event;
 mod exchange;
 mod message;
 mod proposal;
+pub mod remote_access;
 pub mod types;
 
 #[cfg(feature = "fuzzing")]
@@ -85,11 +86,15 @@ pub use endpoint::{CommandError, Endpoint, IpsecSaInfo, IsakmpSaInfo};
 pub use entropy::{Entropy, Purpose, PurposeRng, ScriptedEntropy};
 pub use event::{
     Counters, CryptoDrop, DeletedBy, DropReason, Event, FailReason, LimitDrop, MAX_NAT_D,
-    NatStatus, NatTDrop, Phase1Established, Phase1Suite, Phase2Established, PolicyDrop, Received,
-    SaKeys, SaRef, StateDrop, Trace, TraceAttribute, TraceEvent, TraceValue, UdpEncapsulation,
-    VendorKind,
+    NatStatus, NatTDrop, Phase1Established, Phase1Suite, Phase2Established, PolicyDrop, RaDrop,
+    Received, SaKeys, SaRef, StateDrop, Trace, TraceAttribute, TraceEvent, TraceValue,
+    UdpEncapsulation, VendorKind,
 };
 pub use isakmp_wire::nat_t::NatTVersion;
+pub use remote_access::{
+    ModeCfgClientMode, ModeCfgRequest, ModeCfgServerMode, ModeConfig, RemoteAccessConfig,
+    SplitNetwork, XauthCredentials, XauthFailure, XauthRequest, XauthVerify,
+};
 pub use types::{
     ExchangeMode, Identity, IsakmpSaId, IsakmpState, Lifetime, NegotiationId, ProxyAddr, ProxyId,
     ProxyIdError, QmState, Role, Spi,

@@ -96,6 +96,7 @@ pub(crate) fn phase1_transform(number: u8, p: &IsakmpPolicy) -> TransformRepr<'s
         Phase1Attribute::GroupDescription(GroupDescription(p.group.number())),
         Phase1Attribute::AuthMethod(match p.auth {
             Phase1Auth::PreSharedKey => AuthMethod::PRE_SHARED_KEY,
+            Phase1Auth::XauthInitPreShared => AuthMethod::XAUTH_INIT_PRE_SHARED,
         }),
         Phase1Attribute::LifeType(LifeType::SECONDS),
         Phase1Attribute::LifeDuration(u64::from(p.lifetime)),
@@ -244,9 +245,13 @@ fn phase1_matches(o: &Phase1Offer, p: &IsakmpPolicy) -> Result<Phase1Suite, &'st
     if o.hash != p.hash {
         return Err("hash algorithm mismatch");
     }
-    if o.auth != AuthMethod::PRE_SHARED_KEY || p.auth != Phase1Auth::PreSharedKey {
-        return Err("authentication method mismatch");
-    }
+    let auth = match (o.auth, p.auth) {
+        (AuthMethod::PRE_SHARED_KEY, Phase1Auth::PreSharedKey) => Phase1Auth::PreSharedKey,
+        (AuthMethod::XAUTH_INIT_PRE_SHARED, Phase1Auth::XauthInitPreShared) => {
+            Phase1Auth::XauthInitPreShared
+        }
+        _ => return Err("authentication method mismatch"),
+    };
     if o.group != p.group {
         return Err("Diffie-Hellman group mismatch");
     }
@@ -260,6 +265,7 @@ fn phase1_matches(o: &Phase1Offer, p: &IsakmpPolicy) -> Result<Phase1Suite, &'st
         encryption: o.encryption,
         hash: o.hash,
         group: o.group,
+        auth,
         lifetime,
     })
 }

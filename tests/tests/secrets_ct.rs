@@ -282,11 +282,6 @@ const REVIEWED: &[(&str, &str, &str)] = &[
         "the negotiated hash algorithm, not a hash value",
     ),
     (
-        "ike-sm/src/proposal.rs",
-        "o.auth != AuthMethod::PRE_SHARED_KEY",
-        "the authentication method code",
-    ),
-    (
         "ted/src/discovery/mod.rs",
         "h.responder_cookie() == [0",
         "a zero responder cookie marks a probe; cookies are public",

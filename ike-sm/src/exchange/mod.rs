@@ -21,6 +21,7 @@ pub(crate) mod main_mode;
 pub(crate) mod nat;
 pub(crate) mod phase1;
 pub(crate) mod quick;
+pub(crate) mod transaction;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -92,6 +93,11 @@ pub(crate) struct IsakmpSa {
     /// When the next NAT keepalive is due (we are behind a NAT and IKE
     /// floated).
     pub(crate) next_keepalive: Option<Instant>,
+    /// XAUTH and Mode-Config progress, on an SA that does remote access.
+    pub(crate) ra: Option<transaction::Ra>,
+    /// Client: the address the SA this one replaces was given (a phase-1
+    /// rekey asks for it again).
+    pub(crate) ra_wanted_address: Option<std::net::Ipv4Addr>,
 }
 
 impl IsakmpSa {
@@ -137,6 +143,8 @@ impl IsakmpSa {
             nat_d_sent: false,
             fresh_auth: false,
             next_keepalive: None,
+            ra: None,
+            ra_wanted_address: None,
         }
     }
 

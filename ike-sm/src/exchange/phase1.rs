@@ -104,6 +104,13 @@ pub(crate) fn vid_payloads(cx: &Context, phase: VidSlot) -> Vec<PayloadRepr<'sta
     if v.dpd && matches!(phase, VidSlot::First | VidSlot::Aggressive) {
         out.push(PayloadRepr::VendorId(vendor::DPD));
     }
+    let first = matches!(phase, VidSlot::First | VidSlot::Aggressive);
+    if first && cx.config.policies.iter().any(|p| p.auth.is_xauth()) {
+        out.push(PayloadRepr::VendorId(vendor::XAUTH));
+    }
+    if first && v.cisco_unity {
+        out.push(PayloadRepr::VendorId(vendor::CISCO_UNITY));
+    }
     out
 }
 

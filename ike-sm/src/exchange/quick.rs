@@ -35,8 +35,8 @@ use crate::config::{EspMode, Phase2Policy, Phase2Request, prefix_contains};
 use crate::context::{Context, IpsecSa, Negotiation, TraceSa};
 use crate::crypto::{DhKeyPair, IvChain, Phase1Keys, SecretBytes};
 use crate::event::{
-    CryptoDrop, DropReason, Event, FailReason, LimitDrop, Phase2Established, PolicyDrop, Received,
-    SaKeys, StateDrop, TraceEvent,
+    CryptoDrop, DropReason, Event, FailReason, LimitDrop, Phase2Established, PolicyDrop, RaDrop,
+    Received, SaKeys, StateDrop, TraceEvent,
 };
 use crate::message::{Inbound, chain_bytes, decrypt};
 use crate::proposal::{
@@ -412,6 +412,10 @@ fn respond(
     if active >= cx.config.limits.phase2_per_sa {
         return Err(DropReason::Limit(LimitDrop::Phase2));
     }
+    // On an SA that requires XAUTH, no Quick Mode before the user is in.
+    if sa.ra.as_ref().is_some_and(|r| !r.authenticated) {
+        return Err(DropReason::RemoteAccess(RaDrop::BeforeXauth));
+    }
     let est = sa
         .established()
         .ok_or(DropReason::State(StateDrop::UnknownSa))?;
@@ -467,6 +471,15 @@ fn respond(
         },
         _ => None,
     };
+    // A remote-access client we gave an address speaks for that address
+    // only.
+    let assigned = sa
+        .ra
+        .as_ref()
+        .filter(|r| r.role == Role::Responder)
+        .and_then(|r| r.address);
+    let proxies = proxies
+        .filter(|(ci, _)| assigned.is_none_or(|a| *ci == ProxyId::host(std::net::IpAddr::V4(a))));
     let peer_ip = sa.remote.ip();
     let candidates: Vec<Phase2Policy> = match proxies {
         Some((ci, cr)) => cx
