@@ -1877,6 +1877,25 @@ impl Endpoint {
     }
 }
 
+#[cfg(feature = "fuzzing")]
+impl Endpoint {
+    /// Fuzzing: a Transaction message carrying `body` as its Attribute
+    /// payload on our first established ISAKMP SA, sealed with its keys
+    /// as we would send it (see `transaction::seal_raw`), for delivery to
+    /// the peer.
+    pub(crate) fn seal_transaction(&self, mid: Option<u32>, body: &[u8]) -> Option<Vec<u8>> {
+        let sa = self.sas.values().find(|s| s.is_established())?;
+        transaction::seal_raw(&self.cx, sa, mid, body)
+    }
+
+    /// Fuzzing: the identifier of the request in progress on our first
+    /// established SA (ours, or the peer's we answer).
+    pub(crate) fn transaction_identifier(&self) -> Option<u16> {
+        let sa = self.sas.values().find(|s| s.is_established())?;
+        sa.ra.as_ref()?.current_with_id().map(|(_, _, id)| id)
+    }
+}
+
 /// Who counts as "the same peer" for INITIAL-CONTACT and DPD: the same
 /// IP address; but behind a NAT, where one public address hides many
 /// hosts, only the same address and port, or the same IP address with the

@@ -382,3 +382,422 @@ pub fn ops(base: Instant, data: &[u8]) -> Summary {
     w.check();
     w.summary
 }
+
+/// Remote access between an XAUTH client (`client`) and server
+/// (`server`) over an in-memory link, for the `ike_remote_access` fuzz
+/// target and the bad-input tests: the callers' answers (credentials,
+/// verdicts, configurations) are operations of their own, and
+/// [`RaWorld::inject`] plays either side sending any Attribute payload,
+/// sealed with the SA's real keys, so that the attribute parsers behind
+/// the HASH are reached.
+pub struct RaWorld {
+    /// The XAUTH client (phase-1 initiator, 10.0.0.1).
+    pub client: Endpoint,
+    /// The XAUTH server (phase-1 responder, 10.0.0.2).
+    pub server: Endpoint,
+    /// The clock.
+    pub now: Instant,
+    /// Datagrams in flight: (to the server?, bytes).
+    pub link: Vec<(bool, Vec<u8>)>,
+    /// Every event of the client, in order.
+    pub client_events: Vec<Event>,
+    /// Every event of the server, in order.
+    pub server_events: Vec<Event>,
+    /// Server SAs the test accepted credentials on.
+    accepted: Vec<crate::types::IsakmpSaId>,
+    summary: Summary,
+}
+
+fn ra_config(aggressive: bool) -> Config {
+    let mut c =
+        Config::default().with_psk_for_address(b"k", std::net::IpAddr::from([0, 0, 0, 0]), 0);
+    c = c.with_psk_for_identity(b"k", crate::types::Identity::KeyId(b"ragroup".to_vec()));
+    c.policies = vec![IsakmpPolicy {
+        encryption: EncryptionAlgorithm::DesCbc,
+        hash: HashAlgorithm::Md5,
+        group: DhGroup::Modp768,
+        auth: crate::config::Phase1Auth::XauthInitPreShared,
+        ..IsakmpPolicy::new(1)
+    }];
+    c.identity =
+        crate::config::LocalIdentity::Fixed(crate::types::Identity::KeyId(b"ragroup".to_vec()));
+    c.aggressive_mode = crate::config::AggressiveModePolicy::ANSWER_ALL;
+    c.default_mode = if aggressive {
+        crate::types::ExchangeMode::Aggressive
+    } else {
+        crate::types::ExchangeMode::Main
+    };
+    c.retransmit = crate::config::RetransmitSchedule::exponential(Duration::from_secs(2), 3);
+    c.phase2_policies.push(Phase2Policy {
+        peer: None,
+        local_proxy: ProxyId::subnet([0, 0, 0, 0].into(), 0),
+        remote_proxy: ProxyId::subnet([0, 0, 0, 0].into(), 0),
+        transform_sets: vec![TransformSet::ios_seed()],
+        pfs: None,
+        lifetime: Lifetime {
+            seconds: 300,
+            kilobytes: None,
+        },
+    });
+    c
+}
+
+impl RaWorld {
+    /// A client and a server (Main or Aggressive Mode), nothing sent.
+    #[must_use]
+    pub fn new(base: Instant, aggressive: bool) -> Self {
+        use rand_core::SeedableRng;
+        let ep = |seed: u8| {
+            Endpoint::new(
+                Arc::new(ra_config(aggressive)),
+                Box::new(rand_chacha::ChaCha20Rng::from_seed([seed; 32])),
+            )
+        };
+        RaWorld {
+            client: ep(3),
+            server: ep(4),
+            now: base,
+            link: Vec::new(),
+            client_events: Vec::new(),
+            server_events: Vec::new(),
+            accepted: Vec::new(),
+            summary: Summary::default(),
+        }
+    }
+
+    /// The client starts phase 1 with the server.
+    pub fn initiate(&mut self) {
+        let _ = self
+            .client
+            .initiate_phase1(self.now, addr("10.0.0.2:500"), addr("10.0.0.1:500"));
+        self.pump();
+    }
+
+    /// Moves outputs into the link and events into the logs, checking
+    /// the server's invariants: XAUTH completes only on an SA whose
+    /// credentials were accepted, and no Quick Mode completes on an SA
+    /// before its user did.
+    pub fn pump(&mut self) {
+        let mut sink = Vec::new();
+        for (to_server, ep) in [(false, &mut self.server), (true, &mut self.client)] {
+            while let Some(t) = ep.poll_transmit() {
+                assert!(t.data.len() >= 28 || t.data == [isakmp_wire::nat_t::NAT_KEEPALIVE]);
+                self.link.push((to_server, t.data));
+            }
+            while let Some(e) = ep.poll_event() {
+                if let Event::Phase2Established(p) = &e {
+                    sink.push((to_server, (**p).clone()));
+                }
+                if to_server {
+                    self.client_events.push(e);
+                } else {
+                    self.server_events.push(e);
+                }
+            }
+            assert!(ep.counters().dropped() <= ep.counters().received);
+        }
+        let completed = |events: &[Event], sa| {
+            events
+                .iter()
+                .any(|e| matches!(e, Event::XauthCompleted { sa: s, .. } if *s == sa))
+        };
+        for e in &self.server_events {
+            if let Event::XauthCompleted { sa, .. } = e {
+                assert!(
+                    self.accepted.contains(sa),
+                    "XAUTH completed without a verdict"
+                );
+            }
+        }
+        for (client_side, p) in sink {
+            if !client_side {
+                assert!(
+                    completed(&self.server_events, p.isakmp_sa),
+                    "Quick Mode before XAUTH"
+                );
+                self.summary.phase2 += 1;
+            }
+        }
+        if self.link.len() > 64 {
+            self.link.drain(..self.link.len() - 64);
+        }
+    }
+
+    /// Delivers the datagram at `i` of the link, if any.
+    pub fn deliver(&mut self, i: usize) {
+        if i >= self.link.len() {
+            return;
+        }
+        let (to_server, d) = self.link.remove(i);
+        self.summary.fed += 1;
+        let (c, s) = (addr("10.0.0.1:500"), addr("10.0.0.2:500"));
+        if to_server {
+            self.server.handle_datagram(self.now, s, c, &d);
+        } else {
+            self.client.handle_datagram(self.now, c, s, &d);
+        }
+        self.pump();
+    }
+
+    /// Delivers everything in flight (bounded).
+    pub fn settle(&mut self) {
+        for _ in 0..256 {
+            if self.link.is_empty() {
+                return;
+            }
+            self.deliver(0);
+        }
+    }
+
+    /// Answers the client's oldest unanswered XAUTH request with a user
+    /// name and password.
+    pub fn credentials(&mut self, user: &str, password: &[u8]) {
+        let pending: Vec<_> = self
+            .client_events
+            .iter()
+            .filter_map(|e| match e {
+                Event::XauthRequested(r) => Some(r.sa),
+                _ => None,
+            })
+            .collect();
+        for sa in pending {
+            let c = crate::remote_access::XauthCredentials::new(user, password);
+            if self.client.xauth_credentials(self.now, sa, &c).is_ok() {
+                break;
+            }
+        }
+        self.pump();
+    }
+
+    /// The server's caller decides on the credentials waiting for it.
+    pub fn verdict(&mut self, accept: bool) {
+        let pending: Vec<_> = self
+            .server_events
+            .iter()
+            .filter_map(|e| match e {
+                Event::XauthVerify(v) => Some(v.sa),
+                _ => None,
+            })
+            .collect();
+        for sa in pending {
+            if self.server.xauth_verdict(self.now, sa, accept).is_ok() {
+                if accept {
+                    self.accepted.push(sa);
+                }
+                break;
+            }
+        }
+        self.pump();
+    }
+
+    /// The server's caller answers a Mode-Config request with `config`
+    /// (`None`: refuses).
+    pub fn configure(&mut self, config: Option<&crate::remote_access::ModeConfig>) {
+        let pending: Vec<_> = self
+            .server_events
+            .iter()
+            .filter_map(|e| match e {
+                Event::ModeCfgRequested(r) => Some(r.sa),
+                _ => None,
+            })
+            .collect();
+        for sa in pending {
+            let r = match config {
+                Some(c) => self.server.mode_cfg_reply(self.now, sa, c),
+                None => self.server.mode_cfg_refuse(self.now, sa),
+            };
+            if r.is_ok() {
+                break;
+            }
+        }
+        self.pump();
+    }
+
+    /// Advances the clock and runs both endpoints' timers.
+    pub fn advance(&mut self, by: Duration) {
+        self.now += by;
+        self.client.handle_timeout(self.now);
+        self.server.handle_timeout(self.now);
+        self.pump();
+    }
+
+    /// Plays one side sending `body` as the Attribute payload of a
+    /// Transaction message, sealed with the SA's keys (on the side's
+    /// transaction in progress when `mid` is `None`), delivered at once.
+    /// Whether a message could be built (an SA must be established).
+    pub fn inject(&mut self, from_client: bool, mid: Option<u32>, body: &[u8]) -> bool {
+        let sender = if from_client {
+            &self.client
+        } else {
+            &self.server
+        };
+        let Some(bytes) = sender.seal_transaction(mid, body) else {
+            return false;
+        };
+        self.summary.fed += 1;
+        let (c, s) = (addr("10.0.0.1:500"), addr("10.0.0.2:500"));
+        if from_client {
+            self.server.handle_datagram(self.now, s, c, &bytes);
+        } else {
+            self.client.handle_datagram(self.now, c, s, &bytes);
+        }
+        self.pump();
+        true
+    }
+
+    /// The identifier of the request in progress on one side's SA (the
+    /// one an answer must echo).
+    #[must_use]
+    pub fn identifier(&self, client: bool) -> Option<u16> {
+        if client {
+            self.client.transaction_identifier()
+        } else {
+            self.server.transaction_identifier()
+        }
+    }
+
+    /// The client asks for Quick Mode from `address` to everything.
+    pub fn quick_mode(&mut self, address: std::net::Ipv4Addr) {
+        let _ = self.client.initiate(
+            self.now,
+            Phase2Request {
+                peer: addr("10.0.0.2:500"),
+                local: addr("10.0.0.1:500"),
+                local_proxy: ProxyId::host(address.into()),
+                remote_proxy: ProxyId::subnet([0, 0, 0, 0].into(), 0),
+                transform_sets: vec![TransformSet::ios_seed()],
+                pfs: None,
+                lifetime: Lifetime {
+                    seconds: 300,
+                    kilobytes: None,
+                },
+            },
+        );
+        self.pump();
+    }
+
+    /// Client-side: the configurations received.
+    #[must_use]
+    pub fn received(&self) -> Vec<crate::remote_access::ModeConfig> {
+        self.client_events
+            .iter()
+            .filter_map(|e| match e {
+                Event::ModeCfgReceived { config, .. } => Some((**config).clone()),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// A lease of `n` DNS servers and split networks (0 to 255).
+fn fuzz_lease(n: u8) -> crate::remote_access::ModeConfig {
+    use std::net::Ipv4Addr;
+    crate::remote_access::ModeConfig {
+        address: Some(Ipv4Addr::new(10, 99, 0, n)),
+        netmask: Some(Ipv4Addr::new(255, 255, 255, 0)),
+        dns: (0..n).map(|i| Ipv4Addr::new(10, 0, 0, i)).collect(),
+        split_include: (0..n)
+            .map(|i| isakmp_wire::mode_cfg::SplitNetwork {
+                address: Ipv4Addr::new(10, i, 0, 0),
+                mask: Ipv4Addr::new(255, 255, 0, 0),
+                protocol: 0,
+                source_port: 0,
+                destination_port: 0,
+            })
+            .collect(),
+        banner: Some("b".repeat(usize::from(n) * 20)),
+        ..Default::default()
+    }
+}
+
+/// The remote-access target: `[mode][op arg]...` (see [`RaWorld`]).
+pub fn remote_access(base: Instant, data: &[u8]) -> Summary {
+    let mut bytes = data.iter().copied();
+    let mut next = move || bytes.next();
+    let mut w = RaWorld::new(base, next().unwrap_or(0) & 1 == 1);
+    for _ in 0..512 {
+        let Some(op) = next() else { break };
+        let arg = next().unwrap_or(0);
+        match op % 14 {
+            0 => w.initiate(),
+            1 => w.deliver(0),
+            2 => w.deliver(w.link.len().saturating_sub(1)),
+            3 => {
+                if !w.link.is_empty() {
+                    w.link.remove(usize::from(arg) % w.link.len());
+                }
+            }
+            4 => {
+                if let Some(d) = w.link.first().cloned() {
+                    w.link.push(d);
+                }
+            }
+            5 => {
+                let x = next().unwrap_or(1) | 1;
+                if let Some((_, d)) = w.link.first_mut() {
+                    let len = d.len().max(1);
+                    if let Some(b) = d.get_mut(usize::from(arg) % len) {
+                        *b ^= x;
+                    }
+                }
+            }
+            6 => w.advance(Duration::from_secs(u64::from(arg))),
+            7 => match arg % 3 {
+                0 => w.credentials("alice", b"secret"),
+                1 => w.credentials("alice", b"wrong"),
+                _ => w.credentials(&"u".repeat(usize::from(arg) * 40), &[0u8; 300]),
+            },
+            8 => w.verdict(arg & 1 == 0),
+            9 => {
+                if arg == 255 {
+                    w.configure(None);
+                } else {
+                    w.configure(Some(&fuzz_lease(arg)));
+                }
+            }
+            10 => {
+                let sas = w.client.isakmp_sas(w.now);
+                if let Some(s) = sas.first() {
+                    let _ = w.client.xauth_cancel(w.now, s.id);
+                }
+                w.pump();
+            }
+            11 => {
+                let ep = if arg & 1 == 0 {
+                    &mut w.client
+                } else {
+                    &mut w.server
+                };
+                let ids = ep.isakmp_sas(w.now);
+                if let Some(s) = ids.first() {
+                    let _ = ep.delete_isakmp(w.now, s.id);
+                }
+                w.pump();
+            }
+            12 => {
+                let len = usize::from(arg);
+                let body: Vec<u8> = (0..len).filter_map(|_| next()).collect();
+                let mid = match next().unwrap_or(0) {
+                    0 => None,
+                    m => Some(u32::from(m) << 8 | 1),
+                };
+                w.inject(len & 1 == 0, mid, &body);
+            }
+            _ => {
+                let address = w
+                    .received()
+                    .last()
+                    .and_then(|c| c.address)
+                    .unwrap_or(std::net::Ipv4Addr::new(10, 99, 0, arg));
+                w.quick_mode(address);
+            }
+        }
+    }
+    w.settle();
+    w.summary.phase1 = w
+        .client_events
+        .iter()
+        .filter(|e| matches!(e, Event::Phase1Established(_)))
+        .count();
+    w.summary
+}

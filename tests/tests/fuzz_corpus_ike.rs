@@ -185,3 +185,13 @@ fn responder_nat_t_transcript_floats_and_encapsulates() {
         std::fs::write(d.join("nat_t_keepalives_and_framing"), k).unwrap();
     }
 }
+
+#[test]
+fn ike_remote_access_corpus() {
+    replay("ike_remote_access", fuzzing::remote_access);
+    // The seed runs Main Mode, XAUTH, Mode-Config and Quick Mode.
+    let handshake = std::fs::read(dir("ike_remote_access").join("handshake")).unwrap();
+    let s = fuzzing::remote_access(Instant::now(), &handshake);
+    assert_eq!(s.phase1, 1, "{s:?}");
+    assert_eq!(s.phase2, 1, "{s:?}");
+}

@@ -162,6 +162,31 @@ impl Ra {
         }
     }
 
+    /// The message ID of the transaction in progress and its chain, if
+    /// one is (for the fuzzing hook that plays the peer).
+    #[cfg(feature = "fuzzing")]
+    pub(crate) fn current(&self) -> Option<(u32, IvChain)> {
+        self.current_with_id().map(|(m, iv, _)| (m, iv))
+    }
+
+    /// [`Ra::current`] with the identifier of the request in progress
+    /// (0 where there is none).
+    #[cfg(feature = "fuzzing")]
+    pub(crate) fn current_with_id(&self) -> Option<(u32, IvChain, u16)> {
+        match &self.step {
+            Step::XauthAsked { mid, iv, id }
+            | Step::CfgRequested { mid, iv, id }
+            | Step::Prompting { mid, iv, id, .. } => Some((*mid, iv.clone(), *id)),
+            Step::StatusSent { mid, iv, .. } | Step::CfgSetSent { mid, iv } => {
+                Some((*mid, iv.clone(), 0))
+            }
+            Step::CfgAsking {
+                request: Some((mid, iv, id)),
+            } => Some((*mid, iv.clone(), *id)),
+            _ => None,
+        }
+    }
+
     fn wait(&mut self, cx: &Context, now: Instant) {
         self.deadline = Some(now + cx.config.remote_access.timeout);
     }
@@ -312,10 +337,22 @@ fn step(
     let step = std::mem::replace(&mut ra.step, Step::Done);
     let (step, result) = match (ra.role, step, t) {
         // ----- server -----
-        (Role::Responder, Step::XauthAsked { mid: m2, id, .. }, CfgType::REPLY) if m2 == mid => {
+        (
+            Role::Responder,
+            Step::XauthAsked {
+                mid: m2,
+                id,
+                iv: old,
+            },
+            CfgType::REPLY,
+        ) if m2 == mid => {
             if attrs.identifier != id {
                 (
-                    Step::XauthAsked { mid: m2, iv, id },
+                    Step::XauthAsked {
+                        mid: m2,
+                        iv: old,
+                        id,
+                    },
                     unexpected(RaDrop::BadAttribute("REPLY identifier differs")),
                 )
             } else {
@@ -339,7 +376,14 @@ fn step(
                         }));
                         (Step::XauthVerifying, Ok(Followup::Continue))
                     }
-                    Err(e) => (Step::XauthAsked { mid: m2, iv, id }, Err(e)),
+                    Err(e) => (
+                        Step::XauthAsked {
+                            mid: m2,
+                            iv: old,
+                            id,
+                        },
+                        Err(e),
+                    ),
                 }
             }
         }
@@ -469,10 +513,22 @@ fn step(
                 ),
             }
         }
-        (Role::Initiator, Step::CfgRequested { mid: m2, id, .. }, CfgType::REPLY) if m2 == mid => {
+        (
+            Role::Initiator,
+            Step::CfgRequested {
+                mid: m2,
+                id,
+                iv: old,
+            },
+            CfgType::REPLY,
+        ) if m2 == mid => {
             if attrs.identifier != id {
                 (
-                    Step::CfgRequested { mid: m2, iv, id },
+                    Step::CfgRequested {
+                        mid: m2,
+                        iv: old,
+                        id,
+                    },
                     unexpected(RaDrop::BadAttribute("REPLY identifier differs")),
                 )
             } else {
@@ -482,7 +538,14 @@ fn step(
                         received(cx, sa, &mut ra, remote, config);
                         (Step::Done, Ok(Followup::Ready))
                     }
-                    Err(e) => (Step::CfgRequested { mid: m2, iv, id }, Err(e)),
+                    Err(e) => (
+                        Step::CfgRequested {
+                            mid: m2,
+                            iv: old,
+                            id,
+                        },
+                        Err(e),
+                    ),
                 }
             }
         }
@@ -972,6 +1035,36 @@ fn identifier(cx: &mut Context) -> u16 {
     let mut b = [0u8; 2];
     cx.fill(Purpose::MessageId, &mut b);
     u16::from_be_bytes(b)
+}
+
+/// Fuzzing: `body` as the Attribute payload of a Transaction message on
+/// `sa`, as this side would send it: on the transaction in progress (its
+/// message ID and chain) when `mid` is `None`, else on `mid` with a fresh
+/// chain.
+#[cfg(feature = "fuzzing")]
+pub(crate) fn seal_raw(
+    cx: &Context,
+    sa: &IsakmpSa,
+    mid: Option<u32>,
+    body: &[u8],
+) -> Option<Vec<u8>> {
+    let est = sa.established()?;
+    let (mid, mut iv) = match mid {
+        Some(m) => (m, est.iv.for_message_id(m)),
+        None => sa.ra.as_ref()?.current()?,
+    };
+    let attr = PayloadRepr::Opaque(OpaquePayload {
+        payload_type: PayloadType::ATTRIBUTE,
+        body,
+    });
+    let rest = chain_bytes(core::slice::from_ref(&attr)).ok()?;
+    let hash = est.keys.informational_hash(mid, &rest);
+    let payloads = [PayloadRepr::Hash(hash.as_bytes()), attr];
+    let (bytes, pending) = sa
+        .seal(cx, est, ExchangeType::TRANSACTION, mid, &payloads, &iv)
+        .ok()?;
+    pending.commit(&mut iv).ok()?;
+    Some(bytes)
 }
 
 /// Builds `HDR*, HASH, ATTR` on message ID `mid` with the chain `iv`
