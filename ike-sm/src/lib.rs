@@ -34,12 +34,27 @@
 //! never moves an SA. [`NatTMode::Forced`] encapsulates without a NAT
 //! (strongSwan's `encap=yes`); [`NatTMode::Disabled`] turns it off.
 //!
+//! # Remote access
+//!
+//! With a [`Phase1Auth::XauthInitPreShared`] policy (method 65001) the
+//! engine runs XAUTH and Mode-Config after phase 1 in the Transaction
+//! exchange, as Cisco-style clients (vpnc, the Cisco and Apple clients,
+//! strongSwan's and libreswan's IKEv1 clients) and concentrators do: the
+//! responder is the server, the initiator the client. The caller keeps
+//! every decision: a client's caller answers [`Event::XauthRequested`]
+//! with [`Endpoint::xauth_credentials`] (the engine never holds a
+//! password it was not given), a server's caller checks
+//! [`Event::XauthVerify`] and answers [`Event::ModeCfgRequested`] from
+//! its address pool. See [`remote_access`] and
+//! `examples/xauth-client.rs`.
+//!
 //! Modules:
 //! - [`crypto`]: PRFs and hashes, CBC ciphers, MODP Diffie-Hellman, SKEYID
 //!   and its derivatives, the authentication hashes, KEYMAT, and the CBC IV
 //!   chains (RFC 2409 s.5 and Appendix B);
 //! - [`config`]: policies, keys, transform sets, timers and caps;
 //! - [`event`]: events, the structured trace, counters;
+//! - [`remote_access`]: XAUTH and Mode-Config settings and values;
 //! - [`decrypt`]: decryption and hash verification of recorded exchanges
 //!   (the `ikev1-decrypt` tool's library side);
 //! - [`Endpoint`] (private module `endpoint`): the dispatcher that owns
@@ -51,7 +66,8 @@
 //! - `exchange` (private): the exchanges as per-state types in the manner
 //!   of rustls, each handler consuming its state with a message and the
 //!   context: `main_mode`, `aggressive` (with what they share in
-//!   `phase1`), `quick` and `informational`; their rules are documented
+//!   `phase1`), `quick`, `informational` and `transaction` (XAUTH and
+//!   Mode-Config); their rules are documented
 //!   there and in [`Endpoint`].
 //!
 //! The modules form layers without import circles: `endpoint` uses
