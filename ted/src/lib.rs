@@ -9,7 +9,8 @@
 //! - [`config`]: the policy model ([`config::Config`]): ISAKMP policies and
 //!   pre-shared keys, transform sets, SA lifetimes, crypto maps with static
 //!   entries and `dynamic ... discover` entries, dynamic maps, interfaces and
-//!   static routes, the cross-reference [`check`](config::Config::check), and
+//!   static routes, the Easy VPN server's client groups, address pools,
+//!   local users and AAA lists, the cross-reference [`check`](config::Config::check), and
 //!   the run-time entries TED derives from dynamic templates;
 //! - [`config::ios`]: import of an IOS running-config's crypto subset and
 //!   rendering back to configuration text;
@@ -18,6 +19,10 @@
 //!   rate-limited responder;
 //! - [`gateway`]: the Sans-IO [`gateway::Gateway`] that ties discovery,
 //!   the IKE engine (`ike-sm`) and ESP (`esp`) together;
+//! - [`remote_access`]: the run-time stores of a remote-access (Easy VPN)
+//!   server: the [`remote_access::AddressPool`] Mode-Config addresses come
+//!   from, and the [`remote_access::UserDb`] XAUTH checks argon2id
+//!   password hashes against;
 //! - [`log`]: structured debug records rendered like IOS's `debug crypto
 //!   isakmp` lines;
 //! - [`show`]: `show crypto map`, `show crypto isakmp sa`, `show crypto
@@ -57,6 +62,7 @@ pub mod config;
 pub mod discovery;
 pub mod gateway;
 pub mod log;
+pub mod remote_access;
 pub mod show;
 mod transmit;
 

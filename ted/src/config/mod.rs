@@ -3,8 +3,9 @@
 //! [`Config`] holds what the crypto subset of an IOS 12.2 running-config
 //! says: ISAKMP policies and pre-shared keys ([`isakmp`]), transform sets and
 //! SA lifetimes ([`ipsec`]), crypto maps and dynamic maps ([`map`]), access
-//! lists ([`crate::acl`]), interfaces and static routes ([`iface`]), and the
-//! host name. It is IOS-level and self-contained: values keep IOS's names
+//! lists ([`crate::acl`]), interfaces and static routes ([`iface`]), the
+//! remote-access server's groups, pools, users and AAA lists
+//! ([`remote_access`]), and the host name. It is IOS-level and self-contained: values keep IOS's names
 //! and defaults, and the gateway translates them into the IKE and ESP
 //! crates' types.
 //!
@@ -20,6 +21,7 @@ pub mod ios;
 pub mod ipsec;
 pub mod isakmp;
 pub mod map;
+pub mod remote_access;
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
@@ -37,6 +39,10 @@ pub use isakmp::{
     IsakmpIdentity, IsakmpPolicy, Keepalive, KeepaliveMode, PresharedKey, PskEntry, PskPeer,
 };
 pub use map::{CryptoMap, CryptoMapEntry, DerivedEntry, DynamicMap, MapError, MapParams};
+pub use remote_access::{
+    ClientGroup, Credential, LocalPool, LocalUser, MapClientConfig, ModeCfgDirection, RemoteAccess,
+    SecretText, SplitNetwork,
+};
 
 /// How deep a route lookup follows recursive next hops.
 const MAX_ROUTE_RECURSION: u8 = 8;
@@ -60,6 +66,10 @@ pub struct Config {
     pub nat_transparency: bool,
     /// `ip route` lines, in configuration order.
     pub routes: Vec<StaticRoute>,
+    /// The remote-access (Easy VPN server) settings: client groups,
+    /// `ip local pool`, `username`, `aaa` lists, the crypto maps' `client`
+    /// lines, the XAUTH timeout.
+    pub remote_access: RemoteAccess,
     transform_sets: BTreeMap<String, TransformSet>,
     dynamic_maps: BTreeMap<String, DynamicMap>,
     crypto_maps: BTreeMap<String, CryptoMap>,
@@ -78,6 +88,7 @@ impl Default for Config {
             sa_lifetime: SaLifetime::DEFAULT,
             nat_transparency: true,
             routes: Vec::new(),
+            remote_access: RemoteAccess::default(),
             transform_sets: BTreeMap::new(),
             dynamic_maps: BTreeMap::new(),
             crypto_maps: BTreeMap::new(),
