@@ -256,6 +256,10 @@ fn phase1_matches(o: &Phase1Offer, p: &IsakmpPolicy) -> Result<Phase1Suite, &'st
         return Err("Diffie-Hellman group mismatch");
     }
     let lifetime = match o.lifetime {
+        // Remote-access clients (vpnc, the Cisco VPN Client) offer
+        // 2147483 s whatever the concentrator wants; IOS and strongSwan
+        // take the offer and keep their own, shorter lifetime.
+        Some(l) if l > p.lifetime && auth.is_xauth() => p.lifetime,
         Some(l) if l > p.lifetime => return Err("offered lifetime exceeds the policy's"),
         Some(0) => return Err("zero lifetime"),
         Some(l) => l,

@@ -447,6 +447,45 @@ fn a_phase1_rekey_asks_for_the_same_address() {
 }
 
 #[test]
+fn a_client_offering_a_longer_lifetime_gets_the_servers() {
+    // vpnc and the Cisco client offer 2147483 s.
+    let mut c = client(ExchangeMode::Aggressive);
+    c.policies[0].lifetime = 2_147_483;
+    let mut s = server();
+    s.policies[0].lifetime = 28_800;
+    let mut p = pair_with(c, s);
+    let mut callers = Callers::new(vec![b"secret"]);
+    p.a.initiate_phase1(p.now, p.b_addr, p.a_addr).unwrap();
+    callers.run(&mut p, Duration::from_secs(5));
+    let lifetime = |events: &[Event]| -> Vec<u32> {
+        events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Phase1Established(e) => Some(e.suite.lifetime),
+                _ => None,
+            })
+            .collect()
+    };
+    // The server keeps its own; the client, which saw its transform
+    // echoed (RFC 2408 s.4.2), its offer: the server's expiry ends it.
+    assert_eq!(lifetime(&p.b_events), vec![28_800]);
+    assert_eq!(lifetime(&p.a_events), vec![2_147_483]);
+    // Without XAUTH the rule stays: a longer offer is refused.
+    let mut c = lab_config(b"k");
+    c.policies[0].lifetime = 2_147_483;
+    let mut s = lab_config(b"k");
+    s.policies[0].lifetime = 28_800;
+    let mut p = pair_with(c, s);
+    p.a.initiate_phase1(p.now, p.b_addr, p.a_addr).unwrap();
+    p.drive();
+    assert!(
+        !p.b_events
+            .iter()
+            .any(|e| matches!(e, Event::Phase1Established(_)))
+    );
+}
+
+#[test]
 fn commands_without_a_pending_step_are_refused() {
     let mut p = pair_with(client(ExchangeMode::Main), server());
     let mut callers = Callers::new(vec![b"secret"]);

@@ -207,6 +207,30 @@ pub enum Event {
         /// Why: the configuration line (or its absence) that leaves it on.
         configured_by: String,
     },
+    /// Easy VPN server: a user's XAUTH credentials were checked against
+    /// the user database (the password is never reported).
+    XauthChecked {
+        /// The ISAKMP SA.
+        sa: ike_sm::IsakmpSaId,
+        /// The client.
+        peer: std::net::SocketAddr,
+        /// The user name given.
+        user: String,
+        /// Which attempt on the SA.
+        attempt: u8,
+        /// Whether they were right.
+        accepted: bool,
+    },
+    /// Easy VPN server: a client got no Mode-Config configuration (no
+    /// group, no pool, an empty pool); it was sent an empty reply.
+    ModeCfgRefused {
+        /// The ISAKMP SA.
+        sa: ike_sm::IsakmpSaId,
+        /// The client.
+        peer: std::net::SocketAddr,
+        /// Why.
+        reason: super::RefusedConfig,
+    },
     /// A TED event (discoveries started, answered, given up; probes and
     /// responses dropped, with their reasons).
     Discovery(crate::discovery::Event),

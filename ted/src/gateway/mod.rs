@@ -165,6 +165,7 @@ mod keylog;
 #[cfg(test)]
 mod nat_t_tests;
 mod options;
+mod remote_access;
 mod show;
 mod translate;
 
@@ -175,7 +176,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use ike_sm::{
-    Endpoint, Entropy, NegotiationId, Phase2Established, Purpose, PurposeRng, SaRef, Spi,
+    Endpoint, Entropy, IsakmpSaId, ModeConfig, NegotiationId, Phase2Established, Purpose,
+    PurposeRng, SaRef, Spi, XauthCredentials,
 };
 
 use crate::acl::{Flow, ProxyIdent};
@@ -189,7 +191,8 @@ pub use event::{
 };
 pub use invariants::InvariantViolation;
 pub use keylog::{KeyLog, KeyLogEntry, wireshark_encryption, wireshark_integrity};
-pub use options::{Caps, GatewayError, GatewayOptions, IkeTuning};
+pub use options::{Caps, ClientOptions, GatewayError, GatewayOptions, IkeTuning};
+pub use remote_access::RefusedConfig;
 pub use show::ShowCommand;
 
 pub use crate::transmit::{Transmit, TransmitKind};
@@ -321,6 +324,10 @@ pub struct Gateway {
     log: Option<DebugLog>,
     key_log: Option<KeyLog>,
     counters: Counters,
+    /// Easy VPN server state, when the configuration serves clients.
+    ra_server: Option<remote_access::RaServer>,
+    /// Remote-access client: the SA and what Mode-Config gave.
+    ra_client: Option<(IsakmpSaId, ModeConfig)>,
 }
 
 impl core::fmt::Debug for Gateway {
@@ -407,7 +414,17 @@ impl Gateway {
         }
         let discovery = Discovery::new(options.discovery.clone())?;
         let translation = translate::ike_config(&config, &map, &options);
-        let endpoint = Endpoint::new(Arc::new(translation.ike), entropy);
+        let mut endpoint = Endpoint::new(Arc::new(translation.ike), entropy);
+        let serves_clients = options.client.is_none()
+            && (config.xauth_list_for_map(&map).is_some()
+                || config.remote_access.groups().next().is_some());
+        let (ra_server, ra_ignored) = if serves_clients {
+            let mut rng = PurposeRng::new(endpoint.entropy_mut(), Purpose::Other);
+            let (s, ignored) = remote_access::RaServer::from_config(&config, &mut rng);
+            (Some(s), ignored)
+        } else {
+            (None, Vec::new())
+        };
         let log = options
             .debug
             .then(|| DebugLog::new(options.caps.max_log_records));
@@ -438,8 +455,10 @@ impl Gateway {
             log,
             key_log,
             counters: Counters::default(),
+            ra_server,
+            ra_client: None,
         };
-        for what in translation.ignored {
+        for what in translation.ignored.into_iter().chain(ra_ignored) {
             gateway.push_event(Event::ConfigIgnored(what));
         }
         for (algorithm, configured_by) in translation.weak {
@@ -742,6 +761,168 @@ impl Gateway {
         self.pump(now);
     }
 
+    // ----- remote access -----
+
+    /// Remote-access client ([`GatewayOptions::client`]): starts phase 1
+    /// with the concentrator (the crypto map entry's peer). XAUTH and
+    /// Mode-Config follow; once configured, the gateway negotiates its
+    /// tunnels from the address it was given.
+    ///
+    /// # Errors
+    /// [`ike_sm::CommandError`] when phase 1 cannot start; a gateway that
+    /// is not a client, or has no peer, is refused as
+    /// [`ike_sm::CommandError::NoPolicy`].
+    pub fn connect(&mut self, now: Instant) -> Result<IsakmpSaId, ike_sm::CommandError> {
+        let peer = self
+            .client_entry()
+            .map(|(_, p)| p)
+            .ok_or(ike_sm::CommandError::NoPolicy)?;
+        let r = self.endpoint.initiate_phase1(
+            now,
+            SocketAddr::V4(SocketAddrV4::new(peer, 500)),
+            SocketAddr::V4(SocketAddrV4::new(self.address, 500)),
+        );
+        self.pump(now);
+        r
+    }
+
+    /// Remote-access client: answers the concentrator's XAUTH request
+    /// ([`ike_sm::Event::XauthRequested`]).
+    ///
+    /// # Errors
+    /// [`ike_sm::CommandError`] when no request is pending on `sa`.
+    pub fn xauth_credentials(
+        &mut self,
+        now: Instant,
+        sa: IsakmpSaId,
+        credentials: &XauthCredentials,
+    ) -> Result<(), ike_sm::CommandError> {
+        let r = self.endpoint.xauth_credentials(now, sa, credentials);
+        self.pump(now);
+        r
+    }
+
+    /// Easy VPN server: the users of a user file (see
+    /// [`crate::remote_access::UserDb`]), checked before the
+    /// configuration's `username` lines. Ignored by a gateway that serves
+    /// no clients.
+    pub fn set_users(&mut self, users: crate::remote_access::UserDb) {
+        if let Some(s) = self.ra_server.as_mut() {
+            s.set_users(users);
+        }
+    }
+
+    /// Remote-access client: what Mode-Config gave, once it has.
+    #[must_use]
+    pub fn client_config(&self) -> Option<&ModeConfig> {
+        self.ra_client.as_ref().map(|(_, c)| c)
+    }
+
+    /// Easy VPN server: the address pools, with their leases (for show
+    /// commands).
+    pub fn address_pools(
+        &self,
+    ) -> impl Iterator<Item = &crate::remote_access::AddressPool<IsakmpSaId>> + '_ {
+        self.ra_server.iter().flat_map(|s| s.pools())
+    }
+
+    /// The crypto map entry a client uses: its parameters and peer.
+    fn client_entry(&self) -> Option<(crate::config::MapParams, Ipv4Addr)> {
+        self.config
+            .crypto_map(&self.map)?
+            .entries()
+            .find_map(|(_, e)| match e {
+                CryptoMapEntry::IpsecIsakmp(p) => p.peers.first().map(|peer| (p.clone(), *peer)),
+                _ => None,
+            })
+    }
+
+    /// The networks a configured client tunnels: the split include list,
+    /// or everything.
+    fn client_networks(config: &ModeConfig) -> Vec<ProxyIdent> {
+        let any = |address, mask| ProxyIdent {
+            address,
+            mask,
+            protocol: crate::acl::IpProtocol(0),
+            port: 0,
+        };
+        if config.split_include.is_empty() {
+            return vec![any(Ipv4Addr::UNSPECIFIED, Ipv4Addr::UNSPECIFIED)];
+        }
+        config
+            .split_include
+            .iter()
+            .map(|n| any(n.address, n.mask))
+            .collect()
+    }
+
+    /// Remote-access client: Mode-Config is done on `sa`: one tunnel per
+    /// split network (or one for everything) from the given address.
+    fn client_configured(&mut self, now: Instant, sa: IsakmpSaId, config: &ModeConfig) {
+        self.ra_client = Some((sa, config.clone()));
+        let Some(address) = config.address else {
+            return;
+        };
+        let Some((params, peer)) = self.client_entry() else {
+            return;
+        };
+        let local = ProxyIdent {
+            address,
+            mask: Ipv4Addr::BROADCAST,
+            protocol: crate::acl::IpProtocol(0),
+            port: 0,
+        };
+        for remote in Self::client_networks(config) {
+            let (l, r) = (
+                translate::proxy_to_ike(&local),
+                translate::proxy_to_ike(&remote),
+            );
+            let covered = self
+                .tunnels
+                .values()
+                .any(|t| t.local_proxy == l && t.remote_proxy == r)
+                || self
+                    .negotiations
+                    .values()
+                    .any(|n| n.local_proxy == l && n.remote_proxy == r);
+            if !covered {
+                let _ = self.start_negotiation(now, &params, peer, &local, &remote, None);
+            }
+        }
+    }
+
+    /// Remote-access client: a packet from the protected side (the TUN
+    /// device): into the tunnel that takes it, or a negotiation for it
+    /// when it is from our address to a tunnelled network, else bypassed.
+    fn client_plaintext(
+        &mut self,
+        now: Instant,
+        flow: &Flow,
+        buf: &mut [u8],
+        packet: Range<usize>,
+    ) -> Plaintext {
+        if let Some(spi) = self.tunnel_for(now, flow) {
+            return self.encapsulate(now, spi, buf, packet);
+        }
+        let Some((sa, config)) = self.ra_client.clone() else {
+            return Plaintext::Dropped(PlaintextDrop::Negotiating);
+        };
+        if config.address != Some(flow.source()) {
+            return Plaintext::Bypass;
+        }
+        let dst = flow.destination();
+        let takes = |n: &ProxyIdent| {
+            u32::from(dst) & u32::from(n.mask) == u32::from(n.address) & u32::from(n.mask)
+        };
+        if !Self::client_networks(&config).iter().any(takes) {
+            return Plaintext::Bypass;
+        }
+        if !self.negotiating_for(flow) {
+            self.client_configured(now, sa, &config);
+        }
+        Plaintext::Dropped(PlaintextDrop::Negotiating)
+    }
+
     // ----- outputs -----
 
     /// The next UDP datagram to send.
@@ -775,7 +956,16 @@ impl Gateway {
         let Ok(flow) = Flow::from_ipv4_packet(bytes) else {
             return Plaintext::Dropped(PlaintextDrop::Malformed);
         };
+        if self.options.client.is_some() {
+            return self.client_plaintext(now, &flow, buf, packet);
+        }
         let Some(hit) = self.config.classify(&self.map, &flow) else {
+            // No access list names the flow, but an SA pair a dynamic map
+            // entry without `match address` accepted may take it (an Easy
+            // VPN client's assigned address).
+            if let Some(spi) = self.tunnel_for(now, &flow) {
+                return self.encapsulate(now, spi, buf, packet);
+            }
             return Plaintext::Bypass;
         };
         if let Some(spi) = self.tunnel_for(now, &flow) {
@@ -1224,6 +1414,49 @@ impl Gateway {
             I::Phase2Established(est) => self.install(now, est),
             I::WeakAlgorithm { algorithm, .. } => {
                 self.report_weak(algorithm, "negotiated".to_owned());
+            }
+            // The password stays here: checked, never passed on.
+            I::XauthVerify(v) => {
+                let accepted = self.ra_server.as_ref().is_some_and(|s| s.verify(&v));
+                let _ = self.endpoint.xauth_verdict(now, v.sa, accepted);
+                self.push_event(Event::XauthChecked {
+                    sa: v.sa,
+                    peer: v.peer,
+                    user: v.user.clone(),
+                    attempt: v.attempt,
+                    accepted,
+                });
+            }
+            I::ModeCfgRequested(r) => {
+                let assigned = match self.ra_server.as_mut() {
+                    Some(s) => s.assign(&self.config, &r),
+                    None => Err(RefusedConfig::NoGroup(String::new())),
+                };
+                match assigned {
+                    Ok(c) => {
+                        let _ = self.endpoint.mode_cfg_reply(now, r.sa, &c);
+                    }
+                    Err(reason) => {
+                        let _ = self.endpoint.mode_cfg_refuse(now, r.sa);
+                        self.push_event(Event::ModeCfgRefused {
+                            sa: r.sa,
+                            peer: r.peer,
+                            reason,
+                        });
+                    }
+                }
+            }
+            I::AddressReleased { sa, peer, address } => {
+                if let Some(s) = self.ra_server.as_mut() {
+                    s.release(sa);
+                }
+                self.push_event(Event::Ike(I::AddressReleased { sa, peer, address }));
+            }
+            I::ModeCfgReceived { sa, peer, config } => {
+                if self.options.client.is_some() {
+                    self.client_configured(now, sa, &config);
+                }
+                self.push_event(Event::Ike(I::ModeCfgReceived { sa, peer, config }));
             }
             other => {
                 match &other {

@@ -106,6 +106,52 @@ pub struct GatewayOptions {
     pub caps: Caps,
     /// The path and media MTU `show crypto ipsec sa` prints.
     pub mtu: u32,
+    /// Run as a remote-access client (an Easy VPN client) of the crypto
+    /// map's peer instead of a router (see [`ClientOptions`]).
+    pub client: Option<ClientOptions>,
+}
+
+/// A gateway that is a remote-access client: it logs in to the peer of
+/// its crypto map's first entry (the concentrator) with the group name
+/// and key, then XAUTH (the caller answers
+/// [`ike_sm::Event::XauthRequested`] with
+/// [`Gateway::xauth_credentials`](super::Gateway::xauth_credentials)),
+/// takes the address, DNS servers and split networks Mode-Config gives,
+/// and negotiates one SA pair per split network (or one for everything)
+/// from that address. The crypto map entry gives the transform sets, PFS
+/// and lifetimes; its access list is not used.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ClientOptions {
+    /// The group name, sent as a KEY_ID identity (as Cisco clients do).
+    pub group: String,
+    /// The group's pre-shared key.
+    pub group_key: crate::config::PresharedKey,
+    /// The phase-1 exchange (Aggressive Mode, as Cisco clients use with a
+    /// group key; Main Mode where the concentrator keys by address).
+    pub mode: ike_sm::ExchangeMode,
+}
+
+impl ClientOptions {
+    /// A client of group `group` with key `group_key`, in Aggressive Mode.
+    #[must_use]
+    pub fn new(group: &str, group_key: &[u8]) -> Self {
+        Self {
+            group: group.to_owned(),
+            group_key: crate::config::PresharedKey::new(group_key),
+            mode: ike_sm::ExchangeMode::Aggressive,
+        }
+    }
+}
+
+impl core::fmt::Debug for ClientOptions {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ClientOptions")
+            .field("group", &self.group)
+            .field("group_key", &"<redacted>")
+            .field("mode", &self.mode)
+            .finish()
+    }
 }
 
 impl Default for GatewayOptions {
@@ -118,6 +164,7 @@ impl Default for GatewayOptions {
             ike: IkeTuning::default(),
             caps: Caps::default(),
             mtu: 1500,
+            client: None,
         }
     }
 }

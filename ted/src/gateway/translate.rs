@@ -337,12 +337,6 @@ fn entry_policies(
     where_: &str,
 ) -> Vec<Phase2Policy> {
     let mut out = Vec::new();
-    let Some(acl_name) = &params.match_address else {
-        return out;
-    };
-    let Some(acl) = config.access_list(acl_name) else {
-        return out;
-    };
     let transform_sets: Vec<ike_sm::TransformSet> = params
         .transform_sets
         .iter()
@@ -358,6 +352,27 @@ fn entry_policies(
     if transform_sets.is_empty() {
         return out;
     }
+    let Some(acl_name) = &params.match_address else {
+        // A dynamic map entry without `match address` takes whatever
+        // proxies the peer proposes (IOS; how Easy VPN servers are
+        // written: the client proposes its assigned address and the
+        // networks it tunnels).
+        if any_peer {
+            let any = ProxyId::subnet(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0);
+            out.push(Phase2Policy {
+                peer: None,
+                local_proxy: any,
+                remote_proxy: any,
+                transform_sets,
+                pfs: params.pfs.map(dh_group),
+                lifetime: lifetime(params.lifetime.resolve(config.sa_lifetime)),
+            });
+        }
+        return out;
+    };
+    let Some(acl) = config.access_list(acl_name) else {
+        return out;
+    };
     let peers: Vec<Option<(IpAddr, u8)>> = if any_peer || params.peers.is_empty() {
         vec![None]
     } else {
@@ -534,7 +549,91 @@ pub(crate) fn ike_config(config: &Config, map: &str, options: &GatewayOptions) -
             }
         }
     }
+    remote_access(config, map, options, &mut ike);
     Translation { ike, ignored, weak }
+}
+
+/// The remote-access parts: as a server (Easy VPN server), XAUTH when the
+/// crypto map has `client authentication list`, Mode-Config as `client
+/// configuration address` says, each `crypto isakmp client configuration
+/// group` key for its group name; as a client, the group's identity and
+/// key and XAUTH policies.
+fn remote_access(config: &Config, map: &str, options: &GatewayOptions, ike: &mut ike_sm::Config) {
+    let xauth_policies = |ike: &ike_sm::Config| -> Vec<ike_sm::IsakmpPolicy> {
+        ike.policies
+            .iter()
+            .map(|p| ike_sm::IsakmpPolicy {
+                auth: ike_sm::Phase1Auth::XauthInitPreShared,
+                ..*p
+            })
+            .collect()
+    };
+    if let Some(client) = &options.client {
+        // The client offers its policies with XAUTH (65001), as vpnc and
+        // the Cisco clients do, under its group's identity and key.
+        ike.policies = xauth_policies(ike);
+        let group = Identity::KeyId(client.group.as_bytes().to_vec());
+        ike.identity = LocalIdentity::Fixed(group.clone());
+        ike.pre_shared_keys.clear();
+        if let Some(peer) = config.crypto_map(map).and_then(|m| {
+            m.entries().find_map(|(_, e)| match e {
+                CryptoMapEntry::IpsecIsakmp(p) => p.peers.first().copied(),
+                _ => None,
+            })
+        }) {
+            ike.pre_shared_keys.push(IkePskEntry {
+                scope: PskScope::Address {
+                    addr: IpAddr::V4(peer),
+                    prefix: 32,
+                },
+                key: ike_sm::PreSharedKey::new(client.group_key.as_bytes()),
+            });
+        }
+        ike.pre_shared_keys.push(IkePskEntry {
+            scope: PskScope::Identity(group),
+            key: ike_sm::PreSharedKey::new(client.group_key.as_bytes()),
+        });
+        ike.default_mode = client.mode;
+        ike.vendor_ids.cisco_unity = true;
+        ike.remote_access.client_mode_cfg = ike_sm::ModeCfgClientMode::Pull;
+        return;
+    }
+    let ra = &config.remote_access;
+    if config.xauth_list_for_map(map).is_some() {
+        // XAUTH on this map: each pre-share policy also matches an XAUTH
+        // offer (IOS accepts 65001 for `authentication pre-share` when the
+        // map authenticates clients).
+        let extra = xauth_policies(ike);
+        ike.policies.extend(extra);
+        ike.remote_access.timeout = std::time::Duration::from_secs(u64::from(ra.xauth_timeout));
+    }
+    ike.remote_access.server_mode_cfg = match config.mode_cfg_direction(map) {
+        Some(crate::config::ModeCfgDirection::Initiate) => ike_sm::ModeCfgServerMode::Push,
+        _ => ike_sm::ModeCfgServerMode::Pull,
+    };
+    let mut any_group = false;
+    for g in ra.groups() {
+        let Some(key) = &g.key else {
+            continue;
+        };
+        any_group = true;
+        ike.pre_shared_keys.push(IkePskEntry {
+            scope: PskScope::Identity(Identity::KeyId(g.name().as_bytes().to_vec())),
+            key: ike_sm::PreSharedKey::new(key.as_bytes()),
+        });
+        // The group's clients come in Aggressive Mode (their key is found
+        // by the group name in AM1): answered unless the configuration
+        // turns Aggressive Mode off altogether.
+        if !config.isakmp.aggressive_mode_disabled {
+            ike.aggressive_mode.rules.push(ike_sm::AggressiveModeRule {
+                scope: PskScope::Identity(Identity::KeyId(g.name().as_bytes().to_vec())),
+                answer: true,
+            });
+        }
+    }
+    if any_group {
+        ike.vendor_ids.cisco_unity = true;
+    }
 }
 
 fn weak_transforms(
