@@ -3,8 +3,10 @@
 # ra_us_write_server_cfg FILE MODE CELL_ID
 #   An IOS "Easy VPN server" configuration for `ikev1-peer --config`: the
 #   same scenario as the strongSwan server's swanctl.conf (lib/ra.sh): group
-#   ragroup with its key, DNS, domain, banner, netmask, the pool, split
-#   include by ACL 101; AAA lists naming local user and group databases
+#   ragroup with its key, DNS, domain, banner, the pool, split include by
+#   ACL 101 (no netmask: IOS sends one only with the group's `netmask`
+#   command, which ted's IOS import does not take); AAA lists naming local
+#   user and group databases
 #   (the users themselves come from --users, not from `username` lines);
 #   one dynamic crypto map with XAUTH and Mode-Config (respond: the client
 #   pulls) on the outside interface.
@@ -64,7 +66,6 @@ ra_us_write_server_cfg() {
         echo " domain $RA_DOMAIN"
         echo " pool rapool"
         echo " acl 101"
-        echo " netmask $RA_NETMASK"
         echo " banner #$RA_BANNER#"
         echo "!"
         echo "crypto ipsec transform-set ts esp-aes 256 esp-sha-hmac"
@@ -72,7 +73,6 @@ ra_us_write_server_cfg() {
         echo "!"
         echo "crypto dynamic-map dynmap 10"
         echo " set transform-set ts"
-        echo " reverse-route"
         echo "!"
         echo "crypto map clientmap client authentication list userlist"
         echo "crypto map clientmap isakmp authorization list grouplist"
