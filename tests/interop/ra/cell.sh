@@ -42,6 +42,7 @@ PASSWORD=$RA_PASSWORD; [ "$PW" = bad ] && PASSWORD=$RA_BAD_PASSWORD
 
 rm -rf "$CELL_OUT"; mkdir -p "$CD" "$SD"
 RUNBASE=$(mktemp -d "/tmp/ra-$CELL_ID.XXXXXX")
+export RA_TMP=$RUNBASE
 printf 'CELL_ID=%s CLIENT=%s SERVER=%s MODE=%s PASSWORD=%s\n' "$CELL_ID" "$CLIENT" "$SERVER" "$MODE" "$PW" > "$CELL_OUT/cell.env"
 # the log's tee ignores INT and TERM (they go to the whole process group
 # under `timeout` or ^C): it must outlive the cleanup that logs the result
@@ -324,7 +325,6 @@ else
     esac
     log "refused: $(grep -hoE "XAuth authentication of '$RA_USER'[^,]* failed|authentication unsuccessful" "$SD/charon.log" "$CD/charon.log" "$CD/vpnc.log" 2>/dev/null | sort -u | paste -sd';' - || true)"
 fi
-[ "$CLIENT" = vpnc ] && cp "$RA_VPNC_RECORD" "$CD/vpnc-script.txt" 2>/dev/null || true
 timing checks "$(since "$t0")"
 
 # --------------------------------------------------------------- teardown

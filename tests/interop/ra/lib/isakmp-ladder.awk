@@ -10,10 +10,10 @@ function flush_id() { if (idl != "") { add("      " idl); idl = "" } }
 function flush_frame() {
     flush_tr(); flush_cfg(); flush_id()
     if (frame != "") {
-        printf "#%-4s %s:%s -> %s:%s  %s msgid %s  [%s]%s\n", frame, src, sport, dst, dport, exch, msgid, pl, (enc ? " (decrypted)" : "")
+        printf "#%-4s %s:%s -> %s:%s  %s msgid %s  [%s]%s\n", frame, src, sport, dst, dport, exch, msgid, pl, (enc ? (dec ? " (decrypted)" : " (encrypted, no key)") : "")
         for (i = 1; i <= nbody; i++) print body[i]
     }
-    frame = ""; pl = ""; nbody = 0; exch = ""; msgid = ""; enc = 0; depth0 = -1
+    frame = ""; pl = ""; nbody = 0; exch = ""; msgid = ""; enc = 0; dec = 0; depth0 = -1
 }
 function add(s) { nbody++; body[nbody] = s }
 function hexbyte(h) { return (index("0123456789abcdef", substr(h, 1, 1)) - 1) * 16 + index("0123456789abcdef", substr(h, 2, 1)) - 1 }
@@ -35,6 +35,7 @@ frame == "" { next }
         next
     }
     flush_tr(); flush_cfg(); flush_id()
+    if (enc) dec = 1
     if (depth0 < 0) depth0 = indent($0)
     if (indent($0) == depth0) { n = s; sub(/ \([0-9]+\).*$/, "", n); pl = pl (pl == "" ? "" : ", ") n }
     next
