@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # The remote-access cells (sourced). One line a cell:
 #   ID  CLIENT  SERVER  MODE  PASSWORD
 # CLIENT: vpnc | ss (strongSwan charon) | us (ikev1-peer client)

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Our side's inputs in the remote-access cells (sourced after lib/ra.sh).
 #
 # ra_us_write_server_cfg FILE MODE CELL_ID

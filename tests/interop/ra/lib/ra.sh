@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared definitions and helpers of the remote-access interop cells (sourced).
 # Everything runs on this machine's kernel, in network namespaces the cell
 # creates; ESP is done in user space by every party (vpnc, charon's

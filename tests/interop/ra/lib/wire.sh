@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tshark's view of a cell's capture (sourced). The capture is taken on the
 # outside link, in the server's namespace. tshark's private configuration
 # (the key table) lives in a temporary folder under RA_TMP (/tmp; cell.sh
