@@ -221,6 +221,31 @@ fn a_client_logs_in_gets_an_address_and_tunnels_through_it() {
         Plaintext::Bypass
     ));
 
+    // The operator's views: the session with its user, group and address;
+    // the pool with one address in use.
+    let session = s.show(now, ted::gateway::ShowCommand::CryptoSession);
+    for needle in [
+        "Username: alice",
+        "Group: ragroup",
+        "Assigned address: 10.99.0.10",
+        "Session status: UP-ACTIVE",
+        "Peer: 192.0.2.10 port 500",
+        "IPSEC FLOW: permit ip 10.0.0.0/255.255.255.0 host 10.99.0.10",
+    ] {
+        assert!(session.contains(needle), "{needle}\n{session}");
+    }
+    let pool = s.show(
+        now,
+        ted::gateway::ShowCommand::parse("show ip local pool").unwrap(),
+    );
+    let row = pool.lines().nth(1).unwrap();
+    let cols: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(
+        cols,
+        vec!["rapool", "10.99.0.10", "10.99.0.11", "1", "1"],
+        "{pool}"
+    );
+
     // The pool shows the lease; clearing the server's ISAKMP SA frees it.
     let leases: Vec<_> = s
         .address_pools()

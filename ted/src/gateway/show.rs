@@ -15,7 +15,8 @@ use ike_sm::crypto::{EncryptionAlgorithm, HashAlgorithm};
 use super::{Gateway, Tunnel, translate};
 use crate::show::{
     CryptoMapRuntime, EngineConnection, IpsecCounters, IpsecFlow, IpsecInterface, IpsecSa,
-    IsakmpSaRow, IsakmpState, engine_algorithm,
+    IsakmpSaRow, IsakmpState, PoolRow, SessionFlow, SessionIkeSa, SessionRow, SessionStatus,
+    engine_algorithm,
 };
 
 /// The `show` commands a gateway answers.
@@ -33,6 +34,11 @@ pub enum ShowCommand {
     /// `show crypto isakmp policy` (and whether Aggressive Mode is
     /// answered).
     CryptoIsakmpPolicy,
+    /// `show crypto session`: per peer, the XAUTH user, group, assigned
+    /// address, IKE SA and IPsec flows (remote access).
+    CryptoSession,
+    /// `show ip local pool`: the Easy VPN address pools.
+    IpLocalPool,
 }
 
 impl ShowCommand {
@@ -46,6 +52,9 @@ impl ShowCommand {
         Self::CryptoIsakmpPolicy,
     ];
 
+    /// The remote-access views.
+    pub const REMOTE_ACCESS: [Self; 2] = [Self::CryptoSession, Self::IpLocalPool];
+
     /// The command line.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -54,6 +63,8 @@ impl ShowCommand {
             Self::CryptoMap => "show crypto map",
             Self::CryptoEngineConnectionsActive => "show crypto engine connections active",
             Self::CryptoIsakmpPolicy => "show crypto isakmp policy",
+            Self::CryptoSession => "show crypto session",
+            Self::IpLocalPool => "show ip local pool",
         }
     }
 
@@ -62,6 +73,7 @@ impl ShowCommand {
         let words: Vec<&str> = line.split_whitespace().collect();
         Self::ALL
             .into_iter()
+            .chain(Self::REMOTE_ACCESS)
             .find(|c| c.as_str().split_whitespace().eq(words.iter().copied()))
     }
 }
@@ -321,6 +333,109 @@ impl Gateway {
                 crate::show::engine_connections_active(&self.engine_connections(now))
             }
             ShowCommand::CryptoIsakmpPolicy => crate::show::isakmp_policy(&self.config.isakmp),
+            ShowCommand::CryptoSession => crate::show::crypto_session(&self.session_rows(now)),
+            ShowCommand::IpLocalPool => crate::show::ip_local_pool(&self.pool_rows()),
         }
+    }
+
+    /// The blocks of `show crypto session`, one per peer (address and IKE
+    /// port), in address order.
+    pub fn session_rows(&self, now: Instant) -> Vec<SessionRow> {
+        let mut rows: BTreeMap<(Ipv4Addr, u16), SessionRow> = BTreeMap::new();
+        let new_row = |peer: (Ipv4Addr, u16)| SessionRow {
+            interface: self.outside.to_string(),
+            user: None,
+            group: None,
+            assigned: None,
+            status: SessionStatus::Negotiating,
+            peer,
+            ike: Vec::new(),
+            flows: Vec::new(),
+        };
+        for s in self.endpoint.isakmp_sas(now) {
+            let (Some(remote), Some(local)) = (v4(s.remote.ip()), v4(s.local.ip())) else {
+                continue;
+            };
+            let key = (remote, s.remote.port());
+            let row = rows.entry(key).or_insert_with(|| new_row(key));
+            let active = s.state == ike_sm::IsakmpState::QmIdle;
+            row.ike.push(SessionIkeSa {
+                local: (local, s.local.port()),
+                remote: key,
+                active,
+            });
+            if s.user.is_some() {
+                row.user.clone_from(&s.user);
+            }
+            if let Some(ike_sm::Identity::KeyId(g)) = &s.peer_identity {
+                row.group = Some(String::from_utf8_lossy(g).into_owned());
+            }
+            if s.mode_cfg_address.is_some() {
+                row.assigned = s.mode_cfg_address;
+            }
+            if active {
+                row.status = SessionStatus::UpIdle;
+            }
+        }
+        let mut tunnels: Vec<&Tunnel> = self.tunnels.values().collect();
+        tunnels.sort_by_key(|t| (t.created, t.ids.conn_in));
+        for t in tunnels {
+            let port = t.udp_peer.map_or(500, |p| p.port());
+            let key = rows
+                .keys()
+                .find(|(a, _)| *a == t.peer)
+                .copied()
+                .unwrap_or((t.peer, port));
+            let origin = if t.derived.is_some() || self.ra_server.is_some() {
+                "dynamic crypto map"
+            } else {
+                "crypto map"
+            };
+            let row = rows.entry(key).or_insert_with(|| new_row(key));
+            let (Some(local), Some(remote)) = (
+                translate::proxy_from_ike(&t.local_proxy),
+                translate::proxy_from_ike(&t.remote_proxy),
+            ) else {
+                continue;
+            };
+            match row
+                .flows
+                .iter_mut()
+                .find(|f| f.local == local && f.remote == remote)
+            {
+                Some(f) => f.active_sas = f.active_sas.saturating_add(2),
+                None => row.flows.push(SessionFlow {
+                    local,
+                    remote,
+                    active_sas: 2,
+                    origin,
+                }),
+            }
+            row.status = if row.ike.iter().any(|i| i.active) {
+                SessionStatus::UpActive
+            } else {
+                SessionStatus::UpNoIke
+            };
+        }
+        rows.into_values().collect()
+    }
+
+    /// The rows of `show ip local pool`: each range of each pool.
+    pub fn pool_rows(&self) -> Vec<PoolRow> {
+        let mut out = Vec::new();
+        for pool in self.address_pools() {
+            for r in pool.ranges() {
+                let in_use = pool.leases().filter(|l| r.contains(l.address)).count();
+                let in_use = u64::try_from(in_use).unwrap_or(u64::MAX);
+                out.push(PoolRow {
+                    name: pool.name().to_owned(),
+                    begin: r.start(),
+                    end: r.end(),
+                    free: r.size().saturating_sub(in_use),
+                    in_use,
+                });
+            }
+        }
+        out
     }
 }
