@@ -692,6 +692,8 @@ impl Default for RekeyConfig {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Limits {
     /// Half-open phase-1 SAs (not yet authenticated) per peer address.
+    /// A remote-access SA whose user has not passed XAUTH yet counts as
+    /// half-open.
     pub half_open_per_peer: usize,
     /// Half-open phase-1 SAs in total.
     pub half_open_total: usize,

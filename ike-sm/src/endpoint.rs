@@ -774,7 +774,14 @@ impl Endpoint {
         let (mut half_open, mut half_open_peer) = (0usize, 0usize);
         let (mut established, mut established_peer) = (0usize, 0usize);
         for sa in self.sas.values() {
-            let (total, of_peer) = if sa.is_established() {
+            // A remote-access SA whose user has not authenticated yet is
+            // still half-open: a flood of clients that know the group key
+            // but no password is bounded like a flood of first messages.
+            let pending_user = sa
+                .ra
+                .as_ref()
+                .is_some_and(|r| r.role == Role::Responder && !r.authenticated);
+            let (total, of_peer) = if sa.is_established() && !pending_user {
                 (&mut established, &mut established_peer)
             } else {
                 (&mut half_open, &mut half_open_peer)

@@ -504,3 +504,149 @@ fn commands_without_a_pending_step_are_refused() {
     let debug = format!("{:?}", XauthCredentials::new("alice", b"hunter2"));
     assert!(!debug.contains("hunter2"));
 }
+
+/// Several endpoints on one link, delivered by destination address.
+struct Net {
+    eps: Vec<(std::net::SocketAddr, ike_sm::Endpoint)>,
+    events: Vec<Vec<Event>>,
+    now: std::time::Instant,
+}
+
+impl Net {
+    fn step(&mut self, answer: &[bool]) {
+        let mut moved = true;
+        let mut rounds = 0;
+        while moved && rounds < 1000 {
+            rounds += 1;
+            moved = false;
+            for i in 0..self.eps.len() {
+                while let Some(t) = self.eps[i].1.poll_transmit() {
+                    if let Some(j) = self.eps.iter().position(|(a, _)| *a == t.remote) {
+                        let now = self.now;
+                        self.eps[j]
+                            .1
+                            .handle_datagram(now, t.remote, t.local, &t.data);
+                        moved = true;
+                    }
+                }
+                while let Some(e) = self.eps[i].1.poll_event() {
+                    let now = self.now;
+                    match &e {
+                        Event::XauthRequested(r) if answer[i] => {
+                            let c = XauthCredentials::new("alice", b"secret");
+                            self.eps[i].1.xauth_credentials(now, r.sa, &c).unwrap();
+                            moved = true;
+                        }
+                        Event::XauthVerify(v) => {
+                            let ok = v.password.expose() == b"secret";
+                            self.eps[i].1.xauth_verdict(now, v.sa, ok).unwrap();
+                            moved = true;
+                        }
+                        Event::ModeCfgRequested(r) => {
+                            let last = 10 + u8::try_from(r.peer.ip().to_string().len()).unwrap();
+                            self.eps[i]
+                                .1
+                                .mode_cfg_reply(now, r.sa, &lease(last))
+                                .unwrap();
+                            moved = true;
+                        }
+                        _ => {}
+                    }
+                    self.events[i].push(e);
+                }
+            }
+        }
+    }
+
+    fn run(&mut self, d: Duration, answer: &[bool]) {
+        let end = self.now + d;
+        while self.now < end {
+            self.step(answer);
+            self.now += Duration::from_millis(250);
+            for (_, ep) in &mut self.eps {
+                ep.handle_timeout(self.now);
+            }
+        }
+        self.step(answer);
+    }
+}
+
+#[test]
+fn a_flood_of_clients_without_passwords_is_bounded_and_established_users_keep_working() {
+    use std::sync::Arc;
+    let mut s = server();
+    s.limits.half_open_total = 4;
+    s.limits.half_open_per_peer = 4;
+    let server_addr = addr("10.0.0.2:500");
+    let mut eps = vec![(
+        server_addr,
+        ike_sm::Endpoint::new(Arc::new(s), Box::new(rng(50))),
+    )];
+    // Client 1 is a real user; 2..=7 know the group key but never answer.
+    for i in 1..=7u8 {
+        eps.push((
+            addr(&format!("10.0.1.{i}:500")),
+            ike_sm::Endpoint::new(Arc::new(client(ExchangeMode::Main)), Box::new(rng(50 + i))),
+        ));
+    }
+    let answer: Vec<bool> = (0..eps.len()).map(|i| i == 1).collect();
+    let n = eps.len();
+    let mut net = Net {
+        eps,
+        events: vec![Vec::new(); n],
+        now: std::time::Instant::now(),
+    };
+    // The real user logs in first.
+    let now = net.now;
+    let user_addr = net.eps[1].0;
+    net.eps[1]
+        .1
+        .initiate_phase1(now, server_addr, user_addr)
+        .unwrap();
+    net.run(Duration::from_secs(3), &answer);
+    assert_eq!(
+        received(&net.events[1]).len(),
+        1,
+        "{:#?}\n{:#?}",
+        net.events[1],
+        net.events[0]
+    );
+    // The flood.
+    for i in 2..n {
+        let a = net.eps[i].0;
+        net.eps[i].1.initiate_phase1(now, server_addr, a).unwrap();
+    }
+    net.run(Duration::from_secs(5), &answer);
+    let server_sas = net.eps[0].1.isakmp_sas(net.now);
+    let pending = server_sas
+        .iter()
+        .filter(|s| s.xauth_authenticated == Some(false))
+        .count();
+    assert_eq!(pending, 4, "{server_sas:#?}");
+    assert!(net.eps[0].1.counters().half_open_limit >= 2);
+    // The real user's SA still runs Quick Mode during the flood.
+    let now = net.now;
+    net.eps[1]
+        .1
+        .initiate(
+            now,
+            Phase2Request {
+                local: user_addr,
+                peer: server_addr,
+                ..qm_request(received(&net.events[1])[0].1.address.unwrap())
+            },
+        )
+        .unwrap();
+    net.run(Duration::from_secs(3), &answer);
+    assert_eq!(Pair::established(&net.events[1]).len(), 1);
+    // The pending ones time out; nothing of theirs is left.
+    net.run(Duration::from_secs(70), &answer);
+    let left: Vec<_> = net.eps[0]
+        .1
+        .isakmp_sas(net.now)
+        .into_iter()
+        .filter(|s| s.xauth_authenticated == Some(false))
+        .collect();
+    assert!(left.is_empty(), "{left:#?}");
+    assert_eq!(net.eps[0].1.isakmp_sas(net.now).len(), 1);
+}
