@@ -20,6 +20,17 @@
 //! | an interface applies a crypto map that does not exist, or has no address | warning | accepts; no IKE endpoint |
 //! | `local-address` names an interface that does not exist | warning | accepts |
 //! | a `pre-share` policy and no pre-shared key at all | warning | accepts; phase 1 fails at authentication |
+//! | `aaa authentication`/`authorization` lists without `aaa new-model` | error | refuses the line (the `aaa` commands do not exist before `aaa new-model`) |
+//! | two `ip local pool` ranges (of different pools) overlap | error | refuses the line |
+//! | a value outside IOS's range (XAUTH timeout, backup gateways, banner; API-built configs only) | error | refuses the line |
+//! | a client group without `key` | warning | accepts; no client of the group can authenticate with a pre-shared key |
+//! | a client group's `pool` names a pool that does not exist | warning | accepts; Mode-Config has no address to give |
+//! | a client group's `acl` names an access list that does not exist | warning | accepts; no split tunnel is pushed |
+//! | a split-tunnel `permit` line whose source is no network (non-contiguous wildcard) | warning | accepts; the line is left out of the split networks |
+//! | a crypto map's `client authentication list` or `isakmp authorization list` names a list that is not configured | warning | accepts ("AAA: Warning, authentication list is not defined"); clients fail |
+//! | a crypto map has `client` lines but no `isakmp authorization list` | warning | accepts; client groups are not looked up |
+//! | a crypto map has `client` lines but no entry | warning | accepts; the lines apply to nothing |
+//! | a `username` whose password is a type-5 secret or a type-7 password | warning | (IOS accepts them for console login); the user cannot log in by XAUTH here |
 //!
 //! Derived entries (created at run time) are not checked: they are copies of
 //! template entries, which are.
@@ -33,6 +44,7 @@ use super::iface::InterfaceName;
 use super::ipsec::SaLifetime;
 use super::isakmp::{IsakmpAuthentication, IsakmpPolicy, Keepalive, PskPeer};
 use super::map::{CryptoMapEntry, MapParams};
+use super::remote_access::{ClientGroup, RemoteAccess};
 use crate::acl::{AclName, Action, ProxyError};
 
 /// How serious a finding is.
@@ -101,6 +113,19 @@ pub enum Location {
         /// The mask.
         mask: Ipv4Addr,
     },
+    /// `aaa authentication login LIST`.
+    AaaLogin(String),
+    /// `aaa authorization network LIST`.
+    AaaNetwork(String),
+    /// `username NAME`.
+    LocalUser(String),
+    /// `ip local pool NAME`.
+    LocalPool(String),
+    /// `crypto isakmp client configuration group NAME`.
+    ClientGroup(String),
+    /// The `crypto map NAME client ...` and `crypto map NAME isakmp
+    /// authorization list` lines.
+    CryptoMapClient(String),
 }
 
 impl fmt::Display for Location {
@@ -117,6 +142,14 @@ impl fmt::Display for Location {
             Self::Interface(name) => write!(f, "interface {name}"),
             Self::AccessListEntry { acl, seq } => write!(f, "access list {acl} line {seq}"),
             Self::Route { prefix, mask } => write!(f, "ip route {prefix} {mask}"),
+            Self::AaaLogin(list) => write!(f, "aaa authentication login {list}"),
+            Self::AaaNetwork(list) => write!(f, "aaa authorization network {list}"),
+            Self::LocalUser(name) => write!(f, "username {name}"),
+            Self::LocalPool(name) => write!(f, "ip local pool {name}"),
+            Self::ClientGroup(name) => {
+                write!(f, "crypto isakmp client configuration group {name}")
+            }
+            Self::CryptoMapClient(map) => write!(f, "crypto map {map} client settings"),
         }
     }
 }
@@ -199,6 +232,39 @@ pub enum DiagnosticKind {
     },
     /// A `pre-share` policy but no pre-shared key.
     NoPresharedKey,
+    /// `aaa` method lists without `aaa new-model`.
+    AaaWithoutNewModel,
+    /// Two pools' ranges overlap.
+    PoolOverlap {
+        /// The other pool.
+        other: String,
+    },
+    /// A client group without a key.
+    NoGroupKey,
+    /// A client group's pool does not exist.
+    MissingPool {
+        /// The pool.
+        name: String,
+    },
+    /// A split-tunnel ACL line whose source is no network.
+    NotASplitNetwork {
+        /// The client group using the list.
+        group: String,
+    },
+    /// A crypto map names an AAA method list that is not configured.
+    MissingAaaList {
+        /// The list.
+        list: String,
+        /// Which kind: `authentication login` or `authorization network`.
+        kind: &'static str,
+    },
+    /// A crypto map has client lines but no `isakmp authorization list`.
+    NoGroupAuthorization,
+    /// A `username` whose password form cannot check an XAUTH password.
+    UnsupportedCredential {
+        /// The form (`secret 5`, `password 7`).
+        form: &'static str,
+    },
 }
 
 impl DiagnosticKind {
@@ -208,7 +274,9 @@ impl DiagnosticKind {
             Self::MissingTransformSet { .. }
             | Self::TooManyTransformSets { .. }
             | Self::OutOfRange { .. }
-            | Self::NonContiguousMask { .. } => Severity::Error,
+            | Self::NonContiguousMask { .. }
+            | Self::AaaWithoutNewModel
+            | Self::PoolOverlap { .. } => Severity::Error,
             _ => Severity::Warning,
         }
     }
@@ -248,6 +316,14 @@ impl fmt::Display for DiagnosticKind {
             Self::OutOfRange { what, value, min, max } => write!(f, "{what} {value} is outside {min}-{max}"),
             Self::NonContiguousMask { mask } => write!(f, "mask {mask} is not contiguous"),
             Self::NoPresharedKey => f.write_str("the policy authenticates with pre-shared keys but no key is configured"),
+            Self::AaaWithoutNewModel => f.write_str("AAA method lists need `aaa new-model`"),
+            Self::PoolOverlap { other } => write!(f, "a range overlaps a range of pool {other}"),
+            Self::NoGroupKey => f.write_str("the group has no key, so its clients cannot authenticate with a pre-shared key"),
+            Self::MissingPool { name } => write!(f, "pool {name} does not exist, so clients get no address"),
+            Self::NotASplitNetwork { group } => write!(f, "the source of this permit line is no network; it is left out of group {group}'s split tunnel"),
+            Self::MissingAaaList { list, kind } => write!(f, "aaa {kind} list {list} is not configured, so clients cannot be authenticated"),
+            Self::NoGroupAuthorization => f.write_str("client lines without `isakmp authorization list`, so client groups are not looked up"),
+            Self::UnsupportedCredential { form } => write!(f, "a `{form}` password cannot check XAUTH logins (only clear-text passwords, hashed at load, are supported); the user cannot log in by XAUTH"),
         }
     }
 }
@@ -312,7 +388,8 @@ impl Config {
     /// Cross-checks the configuration; see the [module](self) table for
     /// what is reported and how severely. Findings come in configuration
     /// order: ISAKMP, SA lifetimes, dynamic maps, crypto maps, interfaces,
-    /// routes.
+    /// remote access (AAA lists, users, pools, client groups, the crypto
+    /// maps' client lines), routes.
     pub fn check(&self) -> Vec<Diagnostic> {
         let mut out = Findings(Vec::new());
         self.check_isakmp(&mut out);
@@ -414,6 +491,7 @@ impl Config {
                 }
             }
         }
+        self.check_remote_access(&mut out);
         for route in &self.routes {
             if !is_contiguous(route.mask) {
                 out.push(
@@ -428,6 +506,160 @@ impl Config {
         out.0
     }
 
+    fn check_remote_access(&self, out: &mut Findings) {
+        let ra = &self.remote_access;
+        if !ra.aaa_new_model {
+            for list in ra.authentication_lists() {
+                out.push(
+                    Location::AaaLogin(list.to_owned()),
+                    DiagnosticKind::AaaWithoutNewModel,
+                );
+            }
+            for list in ra.authorization_lists() {
+                out.push(
+                    Location::AaaNetwork(list.to_owned()),
+                    DiagnosticKind::AaaWithoutNewModel,
+                );
+            }
+        }
+        let range = RemoteAccess::XAUTH_TIMEOUT_RANGE;
+        out.range(
+            &Location::Global,
+            "XAUTH timeout",
+            u64::from(ra.xauth_timeout),
+            u64::from(*range.start()),
+            u64::from(*range.end()),
+        );
+        for user in ra.users() {
+            if user.xauth_password().is_none() {
+                out.push(
+                    Location::LocalUser(user.name().to_owned()),
+                    DiagnosticKind::UnsupportedCredential {
+                        form: user.credential.keywords(),
+                    },
+                );
+            }
+        }
+        let pools: Vec<_> = ra.pools().collect();
+        for (i, pool) in pools.iter().enumerate() {
+            for other in pools.iter().skip(i.saturating_add(1)) {
+                let overlap = pool
+                    .ranges()
+                    .iter()
+                    .any(|a| other.ranges().iter().any(|b| a.overlaps(b)));
+                if overlap {
+                    out.push(
+                        Location::LocalPool(other.name().to_owned()),
+                        DiagnosticKind::PoolOverlap {
+                            other: pool.name().to_owned(),
+                        },
+                    );
+                }
+            }
+        }
+        for group in ra.groups() {
+            let at = Location::ClientGroup(group.name().to_owned());
+            if group.key.is_none() {
+                out.push(at.clone(), DiagnosticKind::NoGroupKey);
+            }
+            if let Some(pool) = &group.pool
+                && ra.pool(pool).is_none()
+            {
+                out.push(
+                    at.clone(),
+                    DiagnosticKind::MissingPool { name: pool.clone() },
+                );
+            }
+            if let Some(name) = &group.acl {
+                match self.access_list(name) {
+                    None => out.push(
+                        at.clone(),
+                        DiagnosticKind::MissingAccessList { name: name.clone() },
+                    ),
+                    Some(acl) => {
+                        for (seq, rule) in acl.rules() {
+                            if rule.action() == Action::Permit && rule.source().netmask().is_none()
+                            {
+                                out.push(
+                                    Location::AccessListEntry {
+                                        acl: name.clone(),
+                                        seq,
+                                    },
+                                    DiagnosticKind::NotASplitNetwork {
+                                        group: group.name().to_owned(),
+                                    },
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+            for (what, count, max) in [
+                (
+                    "number of DNS servers",
+                    group.dns.len(),
+                    ClientGroup::MAX_SERVERS,
+                ),
+                (
+                    "number of WINS servers",
+                    group.wins.len(),
+                    ClientGroup::MAX_SERVERS,
+                ),
+                (
+                    "number of backup gateways",
+                    group.backup_gateways.len(),
+                    ClientGroup::MAX_BACKUP_GATEWAYS,
+                ),
+                (
+                    "banner length",
+                    group.banner.as_ref().map_or(0, String::len),
+                    ClientGroup::MAX_BANNER_LEN,
+                ),
+            ] {
+                out.range(
+                    &at,
+                    what,
+                    u64::try_from(count).unwrap_or(u64::MAX),
+                    0,
+                    u64::try_from(max).unwrap_or(u64::MAX),
+                );
+            }
+        }
+        for (map, settings) in ra.maps() {
+            let at = Location::CryptoMapClient(map.to_owned());
+            if self.crypto_map(map).is_none() {
+                out.push(
+                    at.clone(),
+                    DiagnosticKind::MissingCryptoMap {
+                        name: map.to_owned(),
+                    },
+                );
+            }
+            if let Some(list) = &settings.authentication_list
+                && !ra.has_authentication_list(list)
+            {
+                out.push(
+                    at.clone(),
+                    DiagnosticKind::MissingAaaList {
+                        list: list.clone(),
+                        kind: "authentication login",
+                    },
+                );
+            }
+            match &settings.authorization_list {
+                Some(list) if !ra.has_authorization_list(list) => out.push(
+                    at.clone(),
+                    DiagnosticKind::MissingAaaList {
+                        list: list.clone(),
+                        kind: "authorization network",
+                    },
+                ),
+                Some(_) => {}
+                None => out.push(at.clone(), DiagnosticKind::NoGroupAuthorization),
+            }
+        }
+    }
+
     fn check_isakmp(&self, out: &mut Findings) {
         let (pmin, pmax) = (
             *IsakmpPolicy::PRIORITY_RANGE.start(),
@@ -437,7 +669,10 @@ impl Config {
             *IsakmpPolicy::LIFETIME_RANGE.start(),
             *IsakmpPolicy::LIFETIME_RANGE.end(),
         );
-        let no_keys = self.isakmp.keys().is_empty();
+        // A client group's key is a pre-shared key too (its clients'
+        // Aggressive Mode authenticates with it).
+        let no_keys =
+            self.isakmp.keys().is_empty() && self.remote_access.groups().all(|g| g.key.is_none());
         for policy in self.isakmp.policies() {
             let at = Location::IsakmpPolicy(policy.priority);
             out.range(

@@ -449,6 +449,21 @@ impl RemoteAccess {
         }
     }
 
+    /// Removes one range of a pool (`no ip local pool NAME START END`),
+    /// and the pool with its last range.
+    pub fn remove_pool_range(&mut self, name: &str, range: PoolRange) -> bool {
+        let Some(p) = self.pools.get_mut(name) else {
+            return false;
+        };
+        let before = p.ranges.len();
+        p.ranges.retain(|r| *r != range);
+        let removed = p.ranges.len() != before;
+        if p.ranges.is_empty() {
+            self.pools.remove(name);
+        }
+        removed
+    }
+
     /// Removes a pool.
     pub fn remove_pool(&mut self, name: &str) -> Option<LocalPool> {
         self.pools.remove(name)

@@ -4,6 +4,7 @@ use std::net::Ipv4Addr;
 
 use crate::acl::{AclError, AclKind, AclName};
 use crate::config::ipsec::TransformSetError;
+use crate::remote_access::PoolError;
 
 /// A configuration line the importer refuses.
 ///
@@ -128,6 +129,15 @@ pub enum ParseErrorKind {
     UnsupportedCommand {
         /// The command's leading keywords.
         command: String,
+    },
+    /// An `ip local pool` range IOS (or the pool's bounds) refuses.
+    #[error("invalid address pool range: {0}")]
+    Pool(#[from] PoolError),
+    /// A client group `banner` whose closing delimiter never came.
+    #[error("the banner is not closed by its delimiter `{delimiter}`")]
+    UnterminatedBanner {
+        /// The delimiter.
+        delimiter: String,
     },
     /// A keyword of a supported command that the model does not cover.
     #[error("`{keyword}` is not supported in {context}")]

@@ -17,7 +17,8 @@
 //! as skipped). A line that starts with a blank belongs to the sub-mode the
 //! last unindented command opened (`crypto isakmp policy`, `crypto ipsec
 //! transform-set`, `crypto dynamic-map`, `crypto map ... ipsec-isakmp`,
-//! `interface`, `ip access-list`); as at the IOS prompt, a sub-mode command
+//! `interface`, `ip access-list`, `crypto isakmp client configuration
+//! group`); as at the IOS prompt, a sub-mode command
 //! of a crypto or access list sub-mode is accepted without indentation too.
 //! Keywords are matched without regard to case, in full (IOS's
 //! abbreviations are not expanded, except in interface names).
@@ -34,8 +35,19 @@
 //! ipsec-isakmp dynamic NAME [discover]`, `crypto map NAME local-address`;
 //! `access-list` (standard and extended, with `remark`) and `ip access-list
 //! standard|extended`; `interface` (`ip address [secondary]`, `crypto
-//! map`, `shutdown`, `description`); `ip route`. The `no` forms of these
-//! remove the object or restore the default.
+//! map`, `shutdown`, `description`); `ip route`. For a remote-access
+//! (Easy VPN) server ([`crate::config::remote_access`]): `aaa new-model`,
+//! `aaa authentication login LIST local`, `aaa authorization network LIST
+//! local` (other methods are unsupported crypto), `username NAME
+//! [privilege N] password [0|7] TEXT` and `secret [0|5] TEXT` (other
+//! `username` forms are skipped), `ip local pool`, `crypto isakmp client
+//! configuration group` (`key`, `dns`, `wins`, `domain`, `pool`, `acl`,
+//! `save-password`, `include-local-lan`, `pfs`, `banner` on one line or
+//! several, `backup-gateway`, `max-users`, `firewall are-u-there`), `crypto
+//! map NAME client authentication list`, `crypto map NAME isakmp
+//! authorization list`, `crypto map NAME client configuration address
+//! initiate|respond`, `crypto isakmp xauth timeout`. The `no` forms of
+//! these remove the object or restore the default.
 //!
 //! # What is not
 //!

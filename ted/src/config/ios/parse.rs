@@ -16,7 +16,9 @@ use crate::config::isakmp::{
     IsakmpPolicy, Keepalive, KeepaliveMode, PresharedKey, PskEntry, PskPeer,
 };
 use crate::config::map::{CryptoMapEntry, MapParams, SEQ_RANGE};
+use crate::config::remote_access::{ClientGroup, Credential, LocalUser, RemoteAccess, SecretText};
 use crate::config::{Config, Location};
+use crate::remote_access::PoolRange;
 
 type Res<T = ()> = Result<T, ParseErrorKind>;
 
@@ -32,6 +34,7 @@ enum Mode {
     MapDynamicRef(String, u32),
     Interface(InterfaceName),
     NamedAcl(AclName),
+    ClientGroup(String),
 }
 
 impl Mode {
@@ -57,9 +60,34 @@ impl Mode {
             Self::NamedAcl(_) => {
                 matches!(kw.as_str(), "permit" | "deny" | "remark") || parse_decimal(&kw).is_some()
             }
+            // Not `key`, `banner` nor `firewall`: global commands start
+            // with them.
+            Self::ClientGroup(_) => matches!(
+                kw.as_str(),
+                "dns"
+                    | "wins"
+                    | "domain"
+                    | "pool"
+                    | "acl"
+                    | "save-password"
+                    | "include-local-lan"
+                    | "pfs"
+                    | "backup-gateway"
+                    | "max-users"
+            ),
             _ => false,
         }
     }
+}
+
+/// A client group's `banner` whose closing delimiter has not come yet.
+struct PendingBanner {
+    group: String,
+    delimiter: String,
+    text: String,
+    /// The `banner` line, for an error if the text never ends.
+    line: usize,
+    line_text: String,
 }
 
 pub(super) struct Parser<'o> {
@@ -68,6 +96,7 @@ pub(super) struct Parser<'o> {
     skipped: Vec<SkippedLine>,
     mode: Mode,
     ended: bool,
+    banner: Option<PendingBanner>,
     /// Where each object was first configured, for the diagnostics.
     lines: BTreeMap<Location, usize>,
     number: usize,
@@ -81,6 +110,7 @@ impl<'o> Parser<'o> {
             skipped: Vec::new(),
             mode: Mode::Global,
             ended: false,
+            banner: None,
             lines: BTreeMap::new(),
             number: 0,
         }
@@ -95,6 +125,15 @@ impl<'o> Parser<'o> {
                 text: redact(raw.trim()),
                 kind,
             })?;
+        }
+        if let Some(b) = self.banner.take() {
+            return Err(ParseError {
+                line: b.line,
+                text: redact(&b.line_text),
+                kind: ParseErrorKind::UnterminatedBanner {
+                    delimiter: b.delimiter,
+                },
+            });
         }
         let mut diagnostics = self.config.check();
         for d in &mut diagnostics {
@@ -120,6 +159,9 @@ impl<'o> Parser<'o> {
     }
 
     fn line(&mut self, raw: &str) -> Res {
+        if self.banner.is_some() {
+            return self.banner_line(raw);
+        }
         let text = raw.trim();
         if self.ended {
             if !text.is_empty() {
@@ -215,6 +257,12 @@ impl<'o> Parser<'o> {
                     c.next();
                     self.route(&mut c)
                 }
+                Some("local") if line.keyword_at(2).as_deref() == Some("pool") => {
+                    c.next();
+                    c.next();
+                    c.next();
+                    self.ip_local_pool(&mut c)
+                }
                 _ => {
                     self.skip_block(line, SkipReason::OutsideSubset);
                     Ok(())
@@ -223,6 +271,14 @@ impl<'o> Parser<'o> {
             "interface" => {
                 c.next();
                 self.interface(&mut c)
+            }
+            "aaa" => {
+                c.next();
+                self.aaa(line, &mut c)
+            }
+            "username" => {
+                c.next();
+                self.username(line, &mut c)
             }
             "no" => {
                 c.next();
@@ -312,6 +368,34 @@ impl<'o> Parser<'o> {
                         c.next();
                         c.end()?;
                         self.config.isakmp.enabled = true;
+                        Ok(())
+                    }
+                    Some("client")
+                        if line.keyword_at(3).as_deref() == Some("configuration")
+                            && line.keyword_at(4).as_deref() == Some("group") =>
+                    {
+                        c.next();
+                        c.next();
+                        c.next();
+                        let name = c.word("a group name")?;
+                        c.end()?;
+                        self.config.remote_access.group_mut(name);
+                        self.record(Location::ClientGroup(name.to_owned()));
+                        self.mode = Mode::ClientGroup(name.to_owned());
+                        Ok(())
+                    }
+                    Some("xauth") if line.keyword_at(3).as_deref() == Some("timeout") => {
+                        c.next();
+                        c.next();
+                        let range = RemoteAccess::XAUTH_TIMEOUT_RANGE;
+                        let s = c.number(
+                            "an XAUTH timeout in seconds",
+                            u64::from(*range.start()),
+                            u64::from(*range.end()),
+                        )?;
+                        c.end()?;
+                        self.config.remote_access.xauth_timeout =
+                            u8::try_from(s).unwrap_or(RemoteAccess::DEFAULT_XAUTH_TIMEOUT);
                         Ok(())
                     }
                     _ => self.unsupported_block(line, 3),
@@ -417,6 +501,9 @@ impl<'o> Parser<'o> {
 
     fn crypto_map(&mut self, line: &Line<'_>, c: &mut Cursor<'_, '_>) -> Res {
         let name = c.word("a crypto map name")?;
+        if c.peek_is("client") || c.peek_is("isakmp") {
+            return self.map_client(name, c, false);
+        }
         if c.eat("local-address") {
             let interface = interface_name(c)?;
             self.config.crypto_map_mut(name).local_address = Some(interface);
@@ -684,6 +771,22 @@ impl<'o> Parser<'o> {
                 self.config.remove_interface(name.as_str());
                 Ok(())
             }
+            Some("ip") if kw(2).as_deref() == Some("local") && kw(3).as_deref() == Some("pool") => {
+                c.next();
+                c.next();
+                c.next();
+                self.no_ip_local_pool(c)
+            }
+            Some("username") => {
+                c.next();
+                let name = c.word("a user name")?;
+                self.config.remote_access.remove_user(name);
+                Ok(())
+            }
+            Some("aaa") => {
+                c.next();
+                self.no_aaa(line, c)
+            }
             _ => {
                 self.skip_block(line, SkipReason::OutsideSubset);
                 Ok(())
@@ -737,6 +840,22 @@ impl<'o> Parser<'o> {
                 self.config.isakmp.enabled = false;
                 Ok(())
             }
+            (Some("isakmp"), Some("client"))
+                if kw(4).as_deref() == Some("configuration")
+                    && kw(5).as_deref() == Some("group") =>
+            {
+                for _ in 0..4 {
+                    c.next();
+                }
+                let name = c.word("a group name")?;
+                c.end()?;
+                self.config.remote_access.remove_group(name);
+                Ok(())
+            }
+            (Some("isakmp"), Some("xauth")) if kw(4).as_deref() == Some("timeout") => {
+                self.config.remote_access.xauth_timeout = RemoteAccess::DEFAULT_XAUTH_TIMEOUT;
+                Ok(())
+            }
             (Some("ipsec"), Some("transform-set")) => {
                 c.next();
                 c.next();
@@ -788,6 +907,9 @@ impl<'o> Parser<'o> {
                 let name = c.word("a crypto map name")?;
                 if c.at_end() {
                     self.config.remove_crypto_map(name);
+                    self.config.remote_access.remove_map(name);
+                } else if c.peek_is("client") || c.peek_is("isakmp") {
+                    return self.map_client(name, c, true);
                 } else if c.eat("local-address") {
                     if let Some(map) = self.config.crypto_map(name) {
                         if map.is_empty() {
@@ -865,6 +987,7 @@ impl<'o> Parser<'o> {
             }
             Mode::Interface(name) => self.interface_sub(line, &name),
             Mode::NamedAcl(name) => self.named_acl_sub(line, name),
+            Mode::ClientGroup(name) => self.group_sub(line, &name),
         }
     }
 
@@ -1228,6 +1351,486 @@ impl<'o> Parser<'o> {
         self.record(Location::AccessListEntry { acl: name, seq });
         Ok(())
     }
+}
+
+// ----------------------------------------------------------------------
+// Remote access (Easy VPN server)
+// ----------------------------------------------------------------------
+
+/// The client group sub-mode commands of the model.
+const GROUP_COMMANDS: [&str; 14] = [
+    "key",
+    "dns",
+    "wins",
+    "domain",
+    "pool",
+    "acl",
+    "save-password",
+    "include-local-lan",
+    "pfs",
+    "banner",
+    "backup-gateway",
+    "max-users",
+    "firewall",
+    "exit",
+];
+
+/// The longest `username` password or secret, in bytes.
+const MAX_PASSWORD_LEN: usize = 128;
+
+/// The delimiter IOS shows banners with (`show running-config` prints the
+/// ETX character as `^C`).
+const BANNER_DELIMITER: &str = "^C";
+
+impl Parser<'_> {
+    /// `aaa new-model`, `aaa authentication login LIST local`, `aaa
+    /// authorization network LIST local`; other `aaa` commands are outside
+    /// the subset, other methods are not supported.
+    fn aaa(&mut self, line: &Line<'_>, c: &mut Cursor<'_, '_>) -> Res {
+        let list_kind = match (line.keyword_at(1).as_deref(), line.keyword_at(2).as_deref()) {
+            (Some("new-model"), _) => {
+                c.next();
+                c.end()?;
+                self.config.remote_access.aaa_new_model = true;
+                return Ok(());
+            }
+            (Some("authentication"), Some("login")) => true,
+            (Some("authorization"), Some("network")) => false,
+            _ => {
+                self.skip_block(line, SkipReason::OutsideSubset);
+                return Ok(());
+            }
+        };
+        c.next();
+        c.next();
+        let list = c.word("a method list name")?;
+        c.word("a method (local)")?;
+        // Only the router's own users and groups: a list that asks a
+        // server (or falls back to one) would decide differently.
+        if line.keyword_at(4).as_deref() != Some("local") || !c.at_end() {
+            return self.unsupported(line, 5);
+        }
+        let ra = &mut self.config.remote_access;
+        if list_kind {
+            ra.add_authentication_list(list);
+            self.record(Location::AaaLogin(list.to_owned()));
+        } else {
+            ra.add_authorization_list(list);
+            self.record(Location::AaaNetwork(list.to_owned()));
+        }
+        Ok(())
+    }
+
+    fn no_aaa(&mut self, line: &Line<'_>, c: &mut Cursor<'_, '_>) -> Res {
+        let ra = &mut self.config.remote_access;
+        match (line.keyword_at(2).as_deref(), line.keyword_at(3).as_deref()) {
+            (Some("new-model"), _) => {
+                ra.aaa_new_model = false;
+                Ok(())
+            }
+            (Some("authentication"), Some("login")) => {
+                c.next();
+                c.next();
+                ra.remove_authentication_list(c.word("a method list name")?);
+                Ok(())
+            }
+            (Some("authorization"), Some("network")) => {
+                c.next();
+                c.next();
+                ra.remove_authorization_list(c.word("a method list name")?);
+                Ok(())
+            }
+            _ => {
+                self.skip_block(line, SkipReason::OutsideSubset);
+                Ok(())
+            }
+        }
+    }
+
+    /// `username NAME [privilege N] password [0|7] TEXT` or `... secret
+    /// [0|5] TEXT`; the text is the rest of the line (IOS allows blanks
+    /// in a password). Other forms (`nopassword`, `autocommand`, later
+    /// IOS's secret types) are outside the subset: such a user has no
+    /// password XAUTH could check.
+    fn username(&mut self, line: &Line<'_>, c: &mut Cursor<'_, '_>) -> Res {
+        let name = c.word("a user name")?;
+        let mut privilege = None;
+        if c.eat("privilege") {
+            let range = LocalUser::PRIVILEGE_RANGE;
+            let p = c.number(
+                "a privilege level",
+                u64::from(*range.start()),
+                u64::from(*range.end()),
+            )?;
+            privilege = u8::try_from(p).ok();
+        }
+        let secret = if c.eat("secret") {
+            true
+        } else if c.eat("password") {
+            false
+        } else {
+            self.skip(line.text, SkipReason::OutsideSubset);
+            return Ok(());
+        };
+        let typed = c
+            .peek()
+            .is_some_and(|t| t.len() == 1 && t.bytes().all(|b| b.is_ascii_digit()))
+            && c.peek2().is_some();
+        let kind = if typed { c.next() } else { Some("0") };
+        let text = c.rest().ok_or(ParseErrorKind::Missing {
+            expected: "a password",
+        })?;
+        if text.len() > MAX_PASSWORD_LEN {
+            return Err(ParseErrorKind::OutOfRange {
+                what: "password length",
+                value: u64::try_from(text.len()).unwrap_or(u64::MAX),
+                min: 1,
+                max: MAX_PASSWORD_LEN as u64,
+            });
+        }
+        let text = SecretText::new(text.as_bytes());
+        let credential = match (secret, kind) {
+            (false, Some("0")) => Credential::Password(text),
+            (false, Some("7")) => Credential::PasswordType7(text),
+            (true, Some("0")) => Credential::SecretClear(text),
+            (true, Some("5")) => Credential::SecretMd5(text),
+            // secret 4, 8, 9 (later IOS), password 5, ...: not modelled.
+            _ => {
+                self.skip(line.text, SkipReason::OutsideSubset);
+                return Ok(());
+            }
+        };
+        let mut user = LocalUser::new(name, credential);
+        user.privilege = privilege;
+        self.config.remote_access.add_user(user);
+        self.record(Location::LocalUser(name.to_owned()));
+        Ok(())
+    }
+
+    /// `ip local pool NAME START [END]`.
+    fn ip_local_pool(&mut self, c: &mut Cursor<'_, '_>) -> Res {
+        let name = c.word("a pool name")?;
+        let range = pool_range(c)?;
+        self.config.remote_access.add_pool_range(name, range)?;
+        self.record(Location::LocalPool(name.to_owned()));
+        Ok(())
+    }
+
+    /// `no ip local pool NAME [START [END]]`: the pool, or one range.
+    fn no_ip_local_pool(&mut self, c: &mut Cursor<'_, '_>) -> Res {
+        let name = c.word("a pool name")?;
+        if c.at_end() {
+            self.config.remote_access.remove_pool(name);
+            return Ok(());
+        }
+        let range = pool_range(c)?;
+        self.config.remote_access.remove_pool_range(name, range);
+        Ok(())
+    }
+
+    /// `crypto map NAME client authentication list LIST`, `crypto map NAME
+    /// isakmp authorization list LIST`, `crypto map NAME client
+    /// configuration address initiate|respond`, and their `no` forms.
+    fn map_client(&mut self, map: &str, c: &mut Cursor<'_, '_>, negate: bool) -> Res {
+        enum Which {
+            Authentication,
+            Authorization,
+            Initiate,
+            Respond,
+        }
+        let which = if c.eat("isakmp") {
+            c.keyword(&["authorization"], "authorization")?;
+            c.keyword(&["list"], "list")?;
+            Which::Authorization
+        } else {
+            c.keyword(&["client"], "client")?;
+            match c.keyword(
+                &["authentication", "configuration"],
+                "authentication or configuration",
+            )? {
+                "authentication" => {
+                    c.keyword(&["list"], "list")?;
+                    Which::Authentication
+                }
+                _ => {
+                    c.keyword(&["address"], "address")?;
+                    match c.keyword(&["initiate", "respond"], "initiate or respond")? {
+                        "initiate" => Which::Initiate,
+                        _ => Which::Respond,
+                    }
+                }
+            }
+        };
+        let list = match which {
+            Which::Authentication | Which::Authorization if !negate => {
+                Some(c.word("a method list name")?.to_owned())
+            }
+            Which::Authentication | Which::Authorization => {
+                c.next();
+                None
+            }
+            Which::Initiate | Which::Respond => None,
+        };
+        c.end()?;
+        let settings = self.config.remote_access.map_mut(map);
+        match which {
+            Which::Authentication => settings.authentication_list = list,
+            Which::Authorization => settings.authorization_list = list,
+            Which::Initiate => settings.address_initiate = !negate,
+            Which::Respond => settings.address_respond = !negate,
+        }
+        self.config.remote_access.prune_map(map);
+        if !negate {
+            self.record(Location::CryptoMapClient(map.to_owned()));
+        }
+        Ok(())
+    }
+
+    fn group_sub(&mut self, line: &Line<'_>, name: &str) -> Res {
+        let mut c = line.cursor();
+        let negate = c.eat("no");
+        let Some(kw) = c.next().map(str::to_ascii_lowercase) else {
+            return Ok(());
+        };
+        if !GROUP_COMMANDS.contains(&kw.as_str()) {
+            return self.unsupported(line, 2);
+        }
+        if kw == "banner" && !negate {
+            return self.banner_start(line, &mut c, name);
+        }
+        let group = self.config.remote_access.group_mut(name);
+        match kw.as_str() {
+            "key" if negate => group.key = None,
+            "key" => group.key = Some(group_key(&mut c)?),
+            "dns" if negate => group.dns.clear(),
+            "dns" => group.dns = servers(&mut c, "a DNS server address")?,
+            "wins" if negate => group.wins.clear(),
+            "wins" => group.wins = servers(&mut c, "a WINS server address")?,
+            "domain" if negate => group.domain = None,
+            "domain" => {
+                let domain = c.word("a domain name")?;
+                c.end()?;
+                group.domain = Some(domain.to_owned());
+            }
+            "pool" if negate => group.pool = None,
+            "pool" => {
+                let pool = c.word("a pool name")?;
+                c.end()?;
+                group.pool = Some(pool.to_owned());
+            }
+            "acl" if negate => group.acl = None,
+            "acl" => {
+                let acl = AclName::parse(c.word("an access list number or name")?)?;
+                c.end()?;
+                group.acl = Some(acl);
+            }
+            "save-password" => {
+                c.end()?;
+                group.save_password = !negate;
+            }
+            "include-local-lan" => {
+                c.end()?;
+                group.include_local_lan = !negate;
+            }
+            "pfs" => {
+                c.end()?;
+                group.pfs = !negate;
+            }
+            "banner" => group.banner = None,
+            "backup-gateway" if negate => match c.peek() {
+                None => group.backup_gateways.clear(),
+                Some(_) => {
+                    let gateway = c.ipv4("a backup gateway address")?;
+                    c.end()?;
+                    group.backup_gateways.retain(|&g| g != gateway);
+                }
+            },
+            "backup-gateway" => {
+                let gateway = c.ipv4("a backup gateway address (host names are not supported)")?;
+                c.end()?;
+                if !group.backup_gateways.contains(&gateway) {
+                    if group.backup_gateways.len() >= ClientGroup::MAX_BACKUP_GATEWAYS {
+                        return Err(ParseErrorKind::OutOfRange {
+                            what: "number of backup gateways",
+                            value: u64::try_from(group.backup_gateways.len().saturating_add(1))
+                                .unwrap_or(u64::MAX),
+                            min: 1,
+                            max: ClientGroup::MAX_BACKUP_GATEWAYS as u64,
+                        });
+                    }
+                    group.backup_gateways.push(gateway);
+                }
+            }
+            "max-users" if negate => group.max_users = None,
+            "max-users" => {
+                let n = c.number_u16("a number of users", 1, u16::MAX)?;
+                c.end()?;
+                group.max_users = Some(n);
+            }
+            "firewall" => {
+                c.keyword(&["are-u-there"], "are-u-there")?;
+                c.end()?;
+                group.firewall_are_u_there = !negate;
+            }
+            // `exit` is handled before the sub-mode is dispatched.
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// `banner D TEXT D`, where D is the first character after `banner`
+    /// (or `^C`, as `show running-config` prints it); the text may go on
+    /// over the following lines until D.
+    fn banner_start(&mut self, line: &Line<'_>, c: &mut Cursor<'_, '_>, group: &str) -> Res {
+        let rest = c.rest().ok_or(ParseErrorKind::Missing {
+            expected: "a delimiter character and the banner text",
+        })?;
+        let delimiter: String = if rest.starts_with(BANNER_DELIMITER) {
+            BANNER_DELIMITER.to_owned()
+        } else {
+            rest.chars().take(1).collect()
+        };
+        let body = rest.get(delimiter.len()..).unwrap_or("");
+        match body.split_once(delimiter.as_str()) {
+            Some((text, after)) => {
+                banner_piece(text)?;
+                if let Some(t) = after.split_whitespace().next() {
+                    return Err(ParseErrorKind::Trailing {
+                        found: t.to_owned(),
+                    });
+                }
+                banner_length(text.len())?;
+                self.config.remote_access.group_mut(group).banner = Some(text.to_owned());
+            }
+            None => {
+                banner_piece(body)?;
+                banner_length(body.len())?;
+                self.banner = Some(PendingBanner {
+                    group: group.to_owned(),
+                    delimiter,
+                    text: body.to_owned(),
+                    line: self.number,
+                    line_text: line.text.to_owned(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// A line inside a banner: all of it is text, up to the delimiter.
+    fn banner_line(&mut self, raw: &str) -> Res {
+        let Some(mut banner) = self.banner.take() else {
+            return Ok(());
+        };
+        let (piece, end) = match raw.split_once(banner.delimiter.as_str()) {
+            Some((piece, after)) => {
+                if let Some(t) = after.split_whitespace().next() {
+                    return Err(ParseErrorKind::Trailing {
+                        found: t.to_owned(),
+                    });
+                }
+                (piece, true)
+            }
+            None => (raw, false),
+        };
+        banner_piece(piece)?;
+        banner_length(
+            banner
+                .text
+                .len()
+                .saturating_add(1)
+                .saturating_add(piece.len()),
+        )?;
+        banner.text.push('\n');
+        banner.text.push_str(piece);
+        if end {
+            self.config.remote_access.group_mut(&banner.group).banner = Some(banner.text);
+        } else {
+            self.banner = Some(banner);
+        }
+        Ok(())
+    }
+}
+
+/// A banner piece must render back as it came: no control characters
+/// but tabs (a carriage return would be lost at the end of a line), and no
+/// `^C`, the delimiter the renderer writes.
+fn banner_piece(piece: &str) -> Res {
+    if piece.contains(BANNER_DELIMITER) {
+        return Err(ParseErrorKind::Unexpected {
+            expected: "banner text without ^C",
+            found: BANNER_DELIMITER.to_owned(),
+        });
+    }
+    if let Some(ch) = piece.chars().find(|&ch| ch.is_control() && ch != '\t') {
+        return Err(ParseErrorKind::Unexpected {
+            expected: "banner text without control characters",
+            found: ch.escape_default().to_string(),
+        });
+    }
+    Ok(())
+}
+
+fn banner_length(len: usize) -> Res {
+    if len > ClientGroup::MAX_BANNER_LEN {
+        return Err(ParseErrorKind::OutOfRange {
+            what: "banner length",
+            value: u64::try_from(len).unwrap_or(u64::MAX),
+            min: 0,
+            max: ClientGroup::MAX_BANNER_LEN as u64,
+        });
+    }
+    Ok(())
+}
+
+/// `[0|6] KEY` of a client group.
+fn group_key(c: &mut Cursor<'_, '_>) -> Res<PresharedKey> {
+    let first = c.word("a group key")?;
+    let text = if (first == "0" || first == "6") && c.peek().is_some() {
+        if first == "6" {
+            return Err(ParseErrorKind::EncryptedKey);
+        }
+        c.word("a group key")?
+    } else {
+        first
+    };
+    if c.peek().is_some() {
+        // The rest of a key typed with a blank: not quoted.
+        return Err(ParseErrorKind::Unexpected {
+            expected: "the end of the line after the key (a key cannot contain spaces)",
+            found: "<redacted>".to_owned(),
+        });
+    }
+    if text.len() > ClientGroup::MAX_KEY_LEN {
+        return Err(ParseErrorKind::OutOfRange {
+            what: "group key length",
+            value: u64::try_from(text.len()).unwrap_or(u64::MAX),
+            min: 1,
+            max: ClientGroup::MAX_KEY_LEN as u64,
+        });
+    }
+    Ok(PresharedKey::new(text.as_bytes()))
+}
+
+/// One or two server addresses (`dns A [B]`, `wins A [B]`).
+fn servers(c: &mut Cursor<'_, '_>, what: &'static str) -> Res<Vec<Ipv4Addr>> {
+    let mut out = vec![c.ipv4(what)?];
+    if c.peek().is_some() {
+        out.push(c.ipv4(what)?);
+    }
+    c.end()?;
+    Ok(out)
+}
+
+/// `START [END]` of `ip local pool`.
+fn pool_range(c: &mut Cursor<'_, '_>) -> Res<PoolRange> {
+    let start = c.ipv4("a first address")?;
+    let end = match c.peek() {
+        None => start,
+        Some(_) => c.ipv4("a last address")?,
+    };
+    c.end()?;
+    Ok(PoolRange::new(start, end)?)
 }
 
 // ----------------------------------------------------------------------

@@ -1,11 +1,13 @@
 //! Keeps secrets out of the line texts the importer hands back.
 //!
 //! Error messages and the list of skipped lines quote configuration lines.
-//! Some carry secrets: the pre-shared key of `crypto isakmp key`, and, among
-//! the lines outside the crypto subset, `enable password`, `username ...
-//! secret`, `key-string`, SNMP communities. Those tokens are replaced with
-//! `<redacted>`. This is a best effort for the lines outside the subset: it
-//! knows the common IOS forms, not every one.
+//! Some carry secrets: the pre-shared key of `crypto isakmp key`, a client
+//! group's `key`, a local user's password (every word of it: `username ...
+//! password` runs to the end of the line), and, among the lines outside
+//! the crypto subset, `enable password`, `enable secret`, `key-string`,
+//! SNMP communities. Those tokens are replaced with `<redacted>`. This is a
+//! best effort for the lines outside the subset: it knows the common IOS
+//! forms, not every one.
 
 const REDACTED: &str = "<redacted>";
 
@@ -36,6 +38,24 @@ pub(super) fn redact(text: &str) -> String {
         let first = if typed { key + 1 } else { key };
         let peer = (first..tokens.len()).find(|&i| is(i, "address") || is(i, "hostname"));
         for i in first..peer.unwrap_or(first + 1) {
+            mark(i);
+        }
+    }
+    // `username NAME ... password|secret [TYPE] TEXT`: the password runs to
+    // the end of the line (IOS allows blanks in it), so every word after
+    // the keyword and type is hidden.
+    if is(base, "username")
+        && let Some(at) = (base + 2..tokens.len()).find(|&i| is(i, "password") || is(i, "secret"))
+    {
+        for i in after_type(&lower, at + 1)..tokens.len() {
+            mark(i);
+        }
+    }
+    // A client group's `key [0|6] SECRET` line: all of it is the secret
+    // (a key typed with a blank is refused, but both halves are secret);
+    // not `key chain NAME` nor `key config-key ...`.
+    if is(base, "key") && !(is(base + 1, "chain") || is(base + 1, "config-key")) {
+        for i in after_type(&lower, base + 1)..tokens.len() {
             mark(i);
         }
     }

@@ -1,9 +1,11 @@
 //! Writes a [`Config`] as IOS configuration lines.
 //!
-//! The layout follows `show running-config`: the host name, ISAKMP policies
-//! (only the lines that differ from IOS's defaults, as IOS prints them),
-//! keys, transform sets, SA lifetimes, dynamic maps, crypto maps,
-//! interfaces, static routes, access lists, `end`; blocks separated by `!`.
+//! The layout follows `show running-config`: the host name, `aaa` lists,
+//! local users, ISAKMP policies (only the lines that differ from IOS's
+//! defaults, as IOS prints them), keys, the XAUTH timeout, client groups,
+//! transform sets, SA lifetimes, dynamic maps, the crypto maps' client
+//! lines, crypto maps, interfaces, local pools, static routes, access
+//! lists, `end`; blocks separated by `!`.
 //! Run-time (derived) crypto map entries are left out, as IOS leaves them
 //! out of its running-config.
 
@@ -15,13 +17,15 @@ use crate::config::iface::NextHop;
 use crate::config::ipsec::{EncapsulationMode, SaLifetime};
 use crate::config::isakmp::{IsakmpIdentity, IsakmpPolicy, KeepaliveMode, PskPeer};
 use crate::config::map::{CryptoMapEntry, MapParams};
+use crate::config::remote_access::RemoteAccess;
 
 /// Rendering options.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct RenderOptions {
-    /// Write `<redacted>` instead of the pre-shared keys (the output then no
-    /// longer parses back to the same keys).
+    /// Write `<redacted>` instead of the pre-shared keys, the client
+    /// groups' keys and the local users' passwords (the output then no
+    /// longer parses back to the same secrets).
     pub redact_keys: bool,
 }
 
@@ -36,7 +40,9 @@ pub fn render_with(config: &Config, options: &RenderOptions) -> String {
     let mut out = Out(String::new());
     out.line(format_args!("hostname {}", config.hostname));
     out.bang();
+    aaa_and_users(&mut out, config, options);
     isakmp(&mut out, config, options);
+    client_groups(&mut out, config, options);
     ipsec(&mut out, config);
     for dynamic in config.dynamic_maps() {
         for (seq, params) in dynamic.entries() {
@@ -45,6 +51,7 @@ pub fn render_with(config: &Config, options: &RenderOptions) -> String {
         }
         out.bang();
     }
+    map_clients(&mut out, config);
     for map in config.crypto_maps() {
         if let Some(interface) = &map.local_address {
             out.line(format_args!(
@@ -93,6 +100,20 @@ pub fn render_with(config: &Config, options: &RenderOptions) -> String {
         }
         out.bang();
     }
+    for pool in config.remote_access.pools() {
+        for r in pool.ranges() {
+            if r.start() == r.end() {
+                out.line(format_args!("ip local pool {} {}", pool.name(), r.start()));
+            } else {
+                out.line(format_args!(
+                    "ip local pool {} {} {}",
+                    pool.name(),
+                    r.start(),
+                    r.end()
+                ));
+            }
+        }
+    }
     for route in &config.routes {
         let mut text = format!("ip route {} {}", route.prefix, route.mask);
         match &route.next_hop {
@@ -118,7 +139,7 @@ pub fn render_with(config: &Config, options: &RenderOptions) -> String {
         }
         out.line(format_args!("{text}"));
     }
-    if !config.routes.is_empty() {
+    if !config.routes.is_empty() || config.remote_access.pools().next().is_some() {
         out.bang();
     }
     for acl in config.access_lists() {
@@ -170,11 +191,7 @@ fn isakmp(out: &mut Out, config: &Config, options: &RenderOptions) {
         }
     }
     for k in isakmp.keys() {
-        let key = if options.redact_keys {
-            "<redacted>".into()
-        } else {
-            String::from_utf8_lossy(k.key.as_bytes())
-        };
+        let key = secret(k.key.as_bytes(), options);
         let xauth = if k.no_xauth { " no-xauth" } else { "" };
         match &k.peer {
             PskPeer::Address { address, mask } if *mask == std::net::Ipv4Addr::BROADCAST => {
@@ -248,6 +265,143 @@ fn ipsec(out: &mut Out, config: &Config) {
         }
     }
     out.bang();
+}
+
+fn secret<'a>(bytes: &'a [u8], options: &RenderOptions) -> std::borrow::Cow<'a, str> {
+    if options.redact_keys {
+        "<redacted>".into()
+    } else {
+        String::from_utf8_lossy(bytes)
+    }
+}
+
+fn aaa_and_users(out: &mut Out, config: &Config, options: &RenderOptions) {
+    let ra = &config.remote_access;
+    if ra.aaa_new_model {
+        out.line(format_args!("aaa new-model"));
+    }
+    for list in ra.authentication_lists() {
+        out.line(format_args!("aaa authentication login {list} local"));
+    }
+    for list in ra.authorization_lists() {
+        out.line(format_args!("aaa authorization network {list} local"));
+    }
+    let mut any = ra.aaa_new_model
+        || ra.authentication_lists().next().is_some()
+        || ra.authorization_lists().next().is_some();
+    if any {
+        out.bang();
+    }
+    any = false;
+    for user in ra.users() {
+        let privilege = user
+            .privilege
+            .map(|p| format!(" privilege {p}"))
+            .unwrap_or_default();
+        out.line(format_args!(
+            "username {}{privilege} {} {}",
+            user.name(),
+            user.credential.keywords(),
+            secret(user.credential.text().as_bytes(), options)
+        ));
+        any = true;
+    }
+    if any {
+        out.bang();
+    }
+}
+
+fn client_groups(out: &mut Out, config: &Config, options: &RenderOptions) {
+    let ra = &config.remote_access;
+    if ra.xauth_timeout != RemoteAccess::DEFAULT_XAUTH_TIMEOUT {
+        out.line(format_args!(
+            "crypto isakmp xauth timeout {}",
+            ra.xauth_timeout
+        ));
+        out.bang();
+    }
+    for g in ra.groups() {
+        out.line(format_args!(
+            "crypto isakmp client configuration group {}",
+            g.name()
+        ));
+        if let Some(key) = &g.key {
+            out.line(format_args!(" key {}", secret(key.as_bytes(), options)));
+        }
+        let addresses = |list: &[std::net::Ipv4Addr]| {
+            list.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        if !g.dns.is_empty() {
+            out.line(format_args!(" dns {}", addresses(&g.dns)));
+        }
+        if !g.wins.is_empty() {
+            out.line(format_args!(" wins {}", addresses(&g.wins)));
+        }
+        if let Some(domain) = &g.domain {
+            out.line(format_args!(" domain {domain}"));
+        }
+        if let Some(pool) = &g.pool {
+            out.line(format_args!(" pool {pool}"));
+        }
+        if let Some(acl) = &g.acl {
+            out.line(format_args!(" acl {acl}"));
+        }
+        for (on, keyword) in [
+            (g.save_password, "save-password"),
+            (g.include_local_lan, "include-local-lan"),
+            (g.pfs, "pfs"),
+        ] {
+            if on {
+                out.line(format_args!(" {keyword}"));
+            }
+        }
+        for gateway in &g.backup_gateways {
+            out.line(format_args!(" backup-gateway {gateway}"));
+        }
+        if let Some(n) = g.max_users {
+            out.line(format_args!(" max-users {n}"));
+        }
+        if g.firewall_are_u_there {
+            out.line(format_args!(" firewall are-u-there"));
+        }
+        if let Some(text) = &g.banner {
+            out.line(format_args!(" banner ^C{text}^C"));
+        }
+        out.bang();
+    }
+}
+
+fn map_clients(out: &mut Out, config: &Config) {
+    let mut any = false;
+    for (map, c) in config.remote_access.maps() {
+        if let Some(list) = &c.authentication_list {
+            out.line(format_args!(
+                "crypto map {map} client authentication list {list}"
+            ));
+        }
+        if let Some(list) = &c.authorization_list {
+            out.line(format_args!(
+                "crypto map {map} isakmp authorization list {list}"
+            ));
+        }
+        if c.address_initiate {
+            out.line(format_args!(
+                "crypto map {map} client configuration address initiate"
+            ));
+        }
+        if c.address_respond {
+            out.line(format_args!(
+                "crypto map {map} client configuration address respond"
+            ));
+        }
+        any = true;
+    }
+    if any {
+        out.bang();
+    }
 }
 
 fn map_params(out: &mut Out, p: &MapParams) {
