@@ -327,3 +327,88 @@ fn an_empty_pool_refuses_the_third_client_only() {
     assert_eq!(s.tunnels().len(), 2);
     let _ = SocketAddrV4::new(SERVER, 500);
 }
+
+/// The Easy VPN server configuration file, as parsed from IOS text (the
+/// group, pool, users, split ACL and map lines), against a client.
+#[test]
+fn the_easy_vpn_configuration_file_serves_a_client() {
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/easyvpn-server.cfg"),
+    )
+    .unwrap();
+    let config = ted::config::ios::parse(&text).unwrap().config;
+    let mut s = Gateway::new(
+        config,
+        "FastEthernet0/0",
+        Box::new(ChaCha20Rng::seed_from_u64(7)),
+        GatewayOptions::default(),
+    )
+    .unwrap();
+    let client_cfg = "\
+crypto isakmp policy 10
+ encryption 3des
+ hash md5
+ authentication pre-share
+ group 2
+crypto ipsec transform-set ts esp-3des esp-sha-hmac
+access-list 150 permit ip any any
+crypto map ra 10 ipsec-isakmp
+ set peer 198.51.100.1
+ set transform-set ts
+ match address 150
+interface FastEthernet0/0
+ ip address 198.51.100.77 255.255.255.0
+ crypto map ra
+";
+    let mut options = GatewayOptions::default();
+    options.client = Some(ClientOptions::new("ragroup", b"Ra-Group-Key-9"));
+    let mut c = Gateway::new(
+        ted::config::ios::parse(client_cfg).unwrap().config,
+        "FastEthernet0/0",
+        Box::new(ChaCha20Rng::seed_from_u64(8)),
+        options,
+    )
+    .unwrap();
+    let mut now = Instant::now();
+    c.connect(now).unwrap();
+    run(
+        &mut s,
+        &mut c,
+        &mut now,
+        b"Wonderland-42",
+        Duration::from_secs(10),
+    );
+    let cfg = c.client_config().expect("configured").clone();
+    assert_eq!(cfg.address, Some(Ipv4Addr::new(10, 99, 0, 10)));
+    assert_eq!(
+        cfg.dns,
+        vec![Ipv4Addr::new(10, 0, 0, 53), Ipv4Addr::new(10, 0, 0, 54)]
+    );
+    assert_eq!(cfg.nbns, vec![Ipv4Addr::new(10, 0, 0, 55)]);
+    assert_eq!(cfg.domain.as_deref(), Some("corp.example"));
+    assert_eq!(cfg.save_password, Some(true));
+    assert_eq!(cfg.backup_servers, vec!["198.51.100.2".to_owned()]);
+    assert!(
+        cfg.banner
+            .as_deref()
+            .unwrap()
+            .contains("Authorised users only.")
+    );
+    let nets: Vec<(Ipv4Addr, Ipv4Addr)> = cfg
+        .split_include
+        .iter()
+        .map(|n| (n.address, n.mask))
+        .collect();
+    assert_eq!(
+        nets,
+        vec![
+            (Ipv4Addr::new(10, 0, 0, 0), Ipv4Addr::new(255, 255, 255, 0)),
+            (Ipv4Addr::new(10, 1, 0, 0), Ipv4Addr::new(255, 255, 255, 0)),
+        ]
+    );
+    // One tunnel per split network.
+    assert_eq!(c.tunnels().len(), 2);
+    let addr = cfg.address.unwrap();
+    through(&mut c, &mut s, now, addr, Ipv4Addr::new(10, 1, 0, 9));
+    through(&mut s, &mut c, now, Ipv4Addr::new(10, 0, 0, 9), addr);
+}
