@@ -71,6 +71,27 @@ const SENSITIVE: [&str; 14] = [
 /// Reviewed comparisons: (file, a substring of the normalized context,
 /// why it is not a secret comparison).
 const REVIEWED: &[(&str, &str, &str)] = &[
+    // Remote access (issue 13).
+    (
+        "ted/src/config/ios/parse.rs",
+        "line.keyword_at(2).as_deref() == Some(",
+        "a configuration keyword (`ip local pool`), not a secret",
+    ),
+    (
+        "ted/src/config/ios/parse.rs",
+        "line.keyword_at(4).as_deref() != Some(",
+        "a configuration keyword (`aaa ... local`), not a secret",
+    ),
+    (
+        "ted/src/gateway/show.rs",
+        "*a == t.peer",
+        "peer addresses, public",
+    ),
+    (
+        "ted/src/remote_access/users.rs",
+        "if algorithm != ",
+        "the PHC algorithm name and version of a stored hash, public parameters",
+    ),
     // ike-sm NAT-T: NAT-D hashes are public values (sent in clear) and are
     // compared with HashValue::verify anyway.
     (
@@ -320,6 +341,16 @@ const DERIVED_OK: &[(&str, &str, &str)] = &[
         "ted/src/config/isakmp.rs",
         "PskEntry",
         "the key is a PresharedKey, whose PartialEq is constant time",
+    ),
+    (
+        "ted/src/config/remote_access.rs",
+        "ClientGroup",
+        "the group key is a PresharedKey, whose PartialEq is constant time",
+    ),
+    (
+        "ted/src/gateway/options.rs",
+        "ClientOptions",
+        "the group key is a PresharedKey, whose PartialEq is constant time",
     ),
 ];
 
