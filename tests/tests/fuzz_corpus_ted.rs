@@ -29,6 +29,18 @@ fn ted_ios_roundtrip_corpus() {
 }
 
 #[test]
+fn user_db_corpus() {
+    let mut users = 0;
+    for (path, data) in corpus("user_db") {
+        eprintln!("{}", path.display());
+        users += netsim::fuzzing::user_db(&data);
+    }
+    // The seed file's users are read (the replay reaches the checks on
+    // accepted files, not only refusals).
+    assert!(users >= 3, "only {users} users read from the corpus");
+}
+
+#[test]
 fn ted_acl_mirror_corpus() {
     for (path, data) in corpus("ted_acl_mirror") {
         eprintln!("{}", path.display());

@@ -42,6 +42,51 @@ pub fn ios_roundtrip(data: &[u8]) {
     );
 }
 
+/// A user file for the XAUTH database (`ted::remote_access::UserDb`):
+/// reading it never panics, and what it accepts keeps the file's rules:
+/// one user per line that is neither blank nor a comment, names of 1-64
+/// printable ASCII bytes without `:`, hash costs within the limits. No
+/// password is verified (that would run argon2id at the file's costs);
+/// the number of users read is returned for the replay test.
+pub fn user_db(data: &[u8]) -> usize {
+    use ted::remote_access::UserDb;
+    let Ok(text) = core::str::from_utf8(data) else {
+        return 0;
+    };
+    let db = match UserDb::parse(text) {
+        Ok(db) => db,
+        Err(e) => {
+            let line = e.line.unwrap_or(0);
+            assert!(
+                line >= 1 && line <= text.split('\n').count(),
+                "error line {line} outside the file"
+            );
+            return 0;
+        }
+    };
+    let lines = text
+        .split('\n')
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .count();
+    assert_eq!(db.len(), lines, "every user line is one user");
+    for name in db.names() {
+        assert!(
+            !name.is_empty()
+                && name.len() <= UserDb::MAX_NAME_LEN
+                && name.bytes().all(|b| b.is_ascii_graphic() && b != b':'),
+            "bad name {name:?} accepted"
+        );
+        let params = db.params_of(name);
+        assert!(
+            params.is_some_and(|p| p.within_limits()),
+            "{name}: {params:?}"
+        );
+    }
+    assert!(db.dummy_params().within_limits());
+    db.len()
+}
+
 /// The first part of the input (up to a NUL byte) is configuration text;
 /// the rest is an IPv4 packet. For every access list of the configuration:
 /// a rule matches the packet's flow exactly when its mirror matches the
