@@ -33,7 +33,7 @@ use crate::exchange::informational::{self, NotifyFollowup};
 use crate::exchange::phase1::{self, FirstRefused};
 use crate::exchange::transaction::{self, CommandOutcome, Followup};
 use crate::exchange::{IsakmpSa, P1, Verdict, aggressive, main_mode, nat, quick};
-use crate::remote_access::{ModeConfig, XauthCredentials};
+use crate::remote_access::{ModeConfig, XauthCredentials, XauthFailure};
 use crate::types::{
     ExchangeMode, Identity, IsakmpSaId, IsakmpState, Lifetime, NegotiationId, ProxyId, Role, Spi,
 };
@@ -826,6 +826,21 @@ impl Endpoint {
         self.initiated.remove(&sa.icookie);
         self.responded.remove(&(sa.icookie, sa.rcookie));
         self.responded_first.remove(&(sa.icookie, sa.remote));
+        if let Some(ra) = &sa.ra
+            && ra.role == Role::Responder
+            && ra.xauth
+            && !ra.authenticated
+            && deleted == Some(DeletedBy::Peer)
+        {
+            self.cx.counters.xauth_failed = self.cx.counters.xauth_failed.saturating_add(1);
+            self.cx.events.push_back(Event::XauthFailed {
+                sa: id,
+                peer: sa.remote,
+                user: ra.user.clone(),
+                role: Role::Responder,
+                reason: XauthFailure::Abandoned,
+            });
+        }
         if let Some(ra) = &sa.ra
             && ra.role == Role::Responder
             && let Some(address) = ra.address

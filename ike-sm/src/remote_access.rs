@@ -292,6 +292,11 @@ pub enum XauthFailure {
     /// authentication, the only XAUTH type the engine speaks.
     #[error("unsupported XAUTH type")]
     UnsupportedType,
+    /// The client deleted the SA before its user authenticated (server
+    /// side; vpnc does this after a wrong password when it cannot ask a
+    /// person again).
+    #[error("abandoned by the client")]
+    Abandoned,
 }
 
 /// A client's configuration as Mode-Config carries it: what the server's

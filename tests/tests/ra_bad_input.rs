@@ -179,6 +179,44 @@ fn reply_attributes_of_the_wrong_length_are_dropped() {
 }
 
 #[test]
+fn a_reply_with_identifier_zero_is_taken() {
+    // strongSwan's XAUTH client answers with identifier 0 whatever the
+    // server's request carried: the message ID and HASH pair them.
+    let mut w = prompting();
+    let reply = body(
+        CfgType::REPLY,
+        0,
+        vec![
+            Attribute::variable(T::XAUTH_USER_NAME.0, b"alice"),
+            Attribute::variable(T::XAUTH_USER_PASSWORD.0, b"secret"),
+        ],
+    );
+    assert!(w.inject(true, None, &reply));
+    assert_eq!(w.server.counters().remote_access, 0);
+    assert!(w.server_events.iter().any(
+        |e| matches!(e, Event::XauthVerify(v) if v.user == "alice" && v.password.expose() == b"secret")
+    ));
+}
+
+#[test]
+fn a_client_that_leaves_before_authenticating_is_reported() {
+    let mut w = prompting();
+    let sa = w.client.isakmp_sas(w.now)[0].id;
+    w.client.delete_isakmp(w.now, sa).unwrap();
+    w.pump();
+    w.settle();
+    assert!(w.server_events.iter().any(|e| matches!(
+        e,
+        Event::XauthFailed {
+            reason: XauthFailure::Abandoned,
+            ..
+        }
+    )));
+    assert_eq!(w.server.counters().xauth_failed, 1);
+    assert!(w.server.isakmp_sas(w.now).is_empty());
+}
+
+#[test]
 fn too_many_attributes_are_dropped() {
     let mut w = prompting();
     let many: Vec<Attribute<'_>> = (0..300)

@@ -346,45 +346,36 @@ fn step(
             },
             CfgType::REPLY,
         ) if m2 == mid => {
-            if attrs.identifier != id {
-                (
+            // The identifier is not checked: strongSwan answers with 0;
+            // the message ID and the HASH pair the answer with our request.
+            match xauth_reply(attrs) {
+                Ok((user, password)) => {
+                    ra.out = None;
+                    ra.wait(cx, now);
+                    ra.user = Some(user.clone());
+                    let group = sa
+                        .established()
+                        .map_or(Identity::Address(sa.remote.ip()), |e| {
+                            e.peer_identity.clone()
+                        });
+                    cx.events.push_back(Event::XauthVerify(XauthVerify {
+                        sa: sa.id,
+                        peer: remote,
+                        group,
+                        user,
+                        password,
+                        attempt: ra.attempts,
+                    }));
+                    (Step::XauthVerifying, Ok(Followup::Continue))
+                }
+                Err(e) => (
                     Step::XauthAsked {
                         mid: m2,
                         iv: old,
                         id,
                     },
-                    unexpected(RaDrop::BadAttribute("REPLY identifier differs")),
-                )
-            } else {
-                match xauth_reply(attrs) {
-                    Ok((user, password)) => {
-                        ra.out = None;
-                        ra.wait(cx, now);
-                        ra.user = Some(user.clone());
-                        let group = sa
-                            .established()
-                            .map_or(Identity::Address(sa.remote.ip()), |e| {
-                                e.peer_identity.clone()
-                            });
-                        cx.events.push_back(Event::XauthVerify(XauthVerify {
-                            sa: sa.id,
-                            peer: remote,
-                            group,
-                            user,
-                            password,
-                            attempt: ra.attempts,
-                        }));
-                        (Step::XauthVerifying, Ok(Followup::Continue))
-                    }
-                    Err(e) => (
-                        Step::XauthAsked {
-                            mid: m2,
-                            iv: old,
-                            id,
-                        },
-                        Err(e),
-                    ),
-                }
+                    Err(e),
+                ),
             }
         }
         (Role::Responder, Step::StatusSent { mid: m2, ok, .. }, CfgType::ACK) if m2 == mid => {
@@ -522,31 +513,22 @@ fn step(
             },
             CfgType::REPLY,
         ) if m2 == mid => {
-            if attrs.identifier != id {
-                (
+            // The identifier is not checked: strongSwan answers with 0;
+            // the message ID and the HASH pair the answer with our request.
+            match mode_config(attrs) {
+                Ok(config) => {
+                    ra.out = None;
+                    received(cx, sa, &mut ra, remote, config);
+                    (Step::Done, Ok(Followup::Ready))
+                }
+                Err(e) => (
                     Step::CfgRequested {
                         mid: m2,
                         iv: old,
                         id,
                     },
-                    unexpected(RaDrop::BadAttribute("REPLY identifier differs")),
-                )
-            } else {
-                match mode_config(attrs) {
-                    Ok(config) => {
-                        ra.out = None;
-                        received(cx, sa, &mut ra, remote, config);
-                        (Step::Done, Ok(Followup::Ready))
-                    }
-                    Err(e) => (
-                        Step::CfgRequested {
-                            mid: m2,
-                            iv: old,
-                            id,
-                        },
-                        Err(e),
-                    ),
-                }
+                    Err(e),
+                ),
             }
         }
         (Role::Initiator, s @ (Step::AwaitCfgSet | Step::CfgRequested { .. }), CfgType::SET)
