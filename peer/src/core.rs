@@ -33,7 +33,9 @@ use ted::gateway::{
 use ted::log::{Renderer, WallClock};
 
 use crate::capture::{self, Capture};
+use crate::client::{ClientEnd, ClientSession, MAX_XAUTH_ANSWERS};
 use crate::events::EventLog;
+use crate::hostnet;
 use crate::keys::KeyTables;
 
 /// A writer the core owns (a file, or a buffer in tests).
@@ -192,6 +194,41 @@ fn deleted_by(by: ike_sm::DeletedBy) -> &'static str {
     }
 }
 
+fn role_name(role: ike_sm::Role) -> &'static str {
+    match role {
+        ike_sm::Role::Initiator => "initiator",
+        ike_sm::Role::Responder => "responder",
+    }
+}
+
+/// The `reason` of `xauth_failed`.
+fn xauth_failure(reason: ike_sm::XauthFailure) -> &'static str {
+    use ike_sm::XauthFailure as F;
+    match reason {
+        F::Rejected => "rejected",
+        F::AttemptsExhausted => "attempts_exhausted",
+        F::Timeout => "timeout",
+        F::Cancelled => "cancelled",
+        F::UnsupportedType => "unsupported_type",
+        _ => "other",
+    }
+}
+
+/// Text from the other side (a banner, an XAUTH message) made safe to
+/// print on a terminal: control characters other than line feeds and
+/// tabs (escape sequences among them) become `?`.
+pub fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() && c != '\n' && c != '\t' {
+                '?'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
 /// Makes the gateway initiate phase 1 in Aggressive Mode (`--aggressive`)
 /// instead of Main Mode. As responder it answers either mode.
 pub fn set_aggressive(options: &mut ted::gateway::GatewayOptions, aggressive: bool) {
@@ -235,6 +272,7 @@ pub struct Core {
     shutting_down: bool,
     dropped_events: u64,
     counters: CoreCounters,
+    client: Option<ClientSession>,
 }
 
 impl core::fmt::Debug for Core {
@@ -245,6 +283,7 @@ impl core::fmt::Debug for Core {
             .field("outputs", &self.outputs)
             .field("queued", &self.queue.len())
             .field("counters", &self.counters)
+            .field("client", &self.client)
             .finish_non_exhaustive()
     }
 }
@@ -276,6 +315,7 @@ impl Core {
             shutting_down: false,
             dropped_events: 0,
             counters: CoreCounters::default(),
+            client: None,
         };
         // Construction-time events (weak algorithms named by the
         // configuration, parts of it left out).
@@ -303,9 +343,51 @@ impl Core {
         &self.outputs
     }
 
+    /// Writes a `warning` event (and the line on the debug output).
+    pub fn warning(&mut self, what: &str) {
+        self.event("warning", vec![("what", Value::from(what))]);
+    }
+
     /// Writes the `ready` event with these fields.
     pub fn ready(&mut self, fields: Vec<(&'static str, Value)>) {
         self.event("ready", fields);
+    }
+
+    // ----- remote-access client -----
+
+    /// Makes this core a remote-access client's (its gateway built with
+    /// [`GatewayOptions::client`](ted::gateway::GatewayOptions::client)):
+    /// from now on it answers XAUTH requests with the session's
+    /// credentials (at most [`MAX_XAUTH_ANSWERS`] times), configures the
+    /// host through the session when Mode-Config gives an address, and
+    /// undoes that on [`shutdown`](Self::shutdown).
+    pub fn attach_client(&mut self, session: ClientSession) {
+        self.client = Some(session);
+    }
+
+    /// Remote-access client: starts phase 1 with the concentrator.
+    ///
+    /// # Errors
+    /// The gateway's, when phase 1 cannot start (the gateway is no client).
+    pub fn connect(&mut self, now: Instant) -> Result<(), ike_sm::CommandError> {
+        let r = self.gateway.connect(now);
+        if let (Ok(sa), Some(c)) = (&r, self.client.as_mut()) {
+            c.sa = Some(*sa);
+        }
+        self.drain(now);
+        r.map(|_| ())
+    }
+
+    /// The remote-access client's session, if this core is a client's.
+    pub fn client(&self) -> Option<&ClientSession> {
+        self.client.as_ref()
+    }
+
+    /// How the remote-access client's run ended on its own (XAUTH failed,
+    /// phase 1 failed, the concentrator ended the session), if it has:
+    /// the driver then stops.
+    pub fn client_end(&self) -> Option<&ClientEnd> {
+        self.client.as_ref().and_then(ClientSession::end)
     }
 
     // ----- inputs -----
@@ -542,6 +624,7 @@ impl Core {
         self.gateway.clear_crypto_sa(now);
         self.gateway.clear_crypto_isakmp(now);
         self.drain(now);
+        self.deconfigure_host();
         self.event("stopped", Vec::new());
         if let Some(d) = self.outputs.debug.as_mut() {
             let _ = d.flush();
@@ -565,16 +648,26 @@ impl Core {
     // ----- the gateway's outputs -----
 
     fn drain(&mut self, now: Instant) {
-        while let Some(t) = self.gateway.poll_transmit() {
-            self.transmit(t);
-        }
-        // Keys before the events that announce their SAs: a reader that
-        // sees `phase2_up` finds the keys already in the tables.
-        self.flush_keys();
-        // The debug lines first: they tell how the events came about.
-        self.flush_debug();
-        while let Some(e) = self.gateway.poll_event() {
-            self.on_event(now, e);
+        // An event may make the gateway send (a client's XAUTH answer):
+        // round again until both queues are empty.
+        loop {
+            let mut any = false;
+            while let Some(t) = self.gateway.poll_transmit() {
+                self.transmit(t);
+                any = true;
+            }
+            // Keys before the events that announce their SAs: a reader
+            // that sees `phase2_up` finds the keys already in the tables.
+            self.flush_keys();
+            // The debug lines first: they tell how the events came about.
+            self.flush_debug();
+            while let Some(e) = self.gateway.poll_event() {
+                self.on_event(now, e);
+                any = true;
+            }
+            if !any {
+                return;
+            }
         }
     }
 
@@ -761,6 +854,28 @@ impl Core {
                 ],
             ),
             Event::Discovery(d) => self.on_discovery(&d),
+            Event::XauthChecked {
+                peer,
+                user,
+                attempt,
+                accepted,
+                ..
+            } => self.event(
+                "xauth_checked",
+                vec![
+                    ("peer", Value::from(peer.to_string())),
+                    ("user", Value::from(user)),
+                    ("attempt", Value::from(attempt)),
+                    ("accepted", Value::from(accepted)),
+                ],
+            ),
+            Event::ModeCfgRefused { peer, reason, .. } => self.event(
+                "mode_cfg_refused",
+                vec![
+                    ("peer", Value::from(peer.to_string())),
+                    ("reason", Value::from(reason.to_string())),
+                ],
+            ),
             _ => {}
         }
     }
@@ -853,10 +968,7 @@ impl Core {
                     ExchangeMode::Main => "main",
                     ExchangeMode::Aggressive => "aggressive",
                 };
-                let role = match p.role {
-                    Role::Initiator => "initiator",
-                    Role::Responder => "responder",
-                };
+                let role = role_name(p.role);
                 self.event(
                     "phase1_up",
                     vec![
@@ -890,24 +1002,82 @@ impl Core {
                         ("reason", Value::from(reason)),
                     ],
                 );
+                self.client_phase1_gone(now, peer, reason);
             }
             I::Expired {
                 sa: SaRef::Isakmp(_),
                 peer,
+            } => {
+                self.event(
+                    "phase1_down",
+                    vec![
+                        ("peer", Value::from(peer.to_string())),
+                        ("reason", Value::from("expired")),
+                    ],
+                );
+                self.client_phase1_gone(now, peer, "expired");
+            }
+            I::XauthRequested(r) => self.xauth_requested(now, &r),
+            I::XauthCompleted {
+                peer, user, role, ..
             } => self.event(
-                "phase1_down",
+                "xauth_completed",
                 vec![
                     ("peer", Value::from(peer.to_string())),
-                    ("reason", Value::from("expired")),
+                    ("user", Value::from(user)),
+                    ("role", Value::from(role_name(role))),
                 ],
             ),
-            I::Phase1Failed { peer, reason, .. } => self.event(
-                "error",
-                vec![(
-                    "what",
-                    Value::from(format!("phase 1 with {peer} failed: {reason:?}")),
-                )],
+            I::XauthFailed {
+                peer,
+                user,
+                role,
+                reason,
+                ..
+            } => {
+                self.event(
+                    "xauth_failed",
+                    vec![
+                        ("peer", Value::from(peer.to_string())),
+                        ("user", user.map_or(Value::Null, Value::from)),
+                        ("role", Value::from(role_name(role))),
+                        ("reason", Value::from(xauth_failure(reason))),
+                    ],
+                );
+                if role == Role::Initiator {
+                    self.end_client(peer, ClientEnd::XauthFailed(reason));
+                }
+            }
+            I::ModeCfgReceived { peer, config, .. } => self.mode_cfg_received(peer, &config),
+            I::AddressAssigned {
+                peer,
+                user,
+                address,
+                ..
+            } => self.event(
+                "address_assigned",
+                vec![
+                    ("peer", Value::from(peer.to_string())),
+                    ("user", user.map_or(Value::Null, Value::from)),
+                    ("address", Value::from(address.to_string())),
+                ],
             ),
+            I::AddressReleased { peer, address, .. } => self.event(
+                "address_released",
+                vec![
+                    ("peer", Value::from(peer.to_string())),
+                    ("address", Value::from(address.to_string())),
+                ],
+            ),
+            I::Phase1Failed { peer, reason, .. } => {
+                let what = format!("phase 1 with {peer} failed: {reason:?}");
+                self.event("error", vec![("what", Value::from(what.clone()))]);
+                // A client that never got its configuration has nothing to
+                // wait for.
+                if self.gateway.client_config().is_none() {
+                    self.end_client(peer, ClientEnd::Failed(what));
+                }
+            }
             I::Phase2Failed { peer, reason, .. } => self.event(
                 "error",
                 vec![(
@@ -917,22 +1087,20 @@ impl Core {
             ),
             I::RetransmitGaveUp {
                 peer, message_id, ..
-            } => self.event(
-                "error",
-                vec![(
-                    "what",
-                    Value::from(format!(
-                        "no answer from {peer} after every retransmission (message ID {message_id})"
-                    )),
-                )],
-            ),
-            I::DpdTimeout { peer, .. } => self.event(
-                "error",
-                vec![(
-                    "what",
-                    Value::from(format!("dead peer detection: {peer} did not answer")),
-                )],
-            ),
+            } => {
+                let what = format!(
+                    "no answer from {peer} after every retransmission (message ID {message_id})"
+                );
+                self.event("error", vec![("what", Value::from(what.clone()))]);
+                if message_id == 0 && self.gateway.client_config().is_none() {
+                    self.end_client(peer, ClientEnd::Failed(what));
+                }
+            }
+            I::DpdTimeout { peer, .. } => {
+                let what = format!("dead peer detection: {peer} did not answer");
+                self.event("error", vec![("what", Value::from(what.clone()))]);
+                self.end_client(peer, ClientEnd::Failed(what));
+            }
             I::PeerNotification {
                 peer,
                 notify,
@@ -981,6 +1149,235 @@ impl Core {
             // IPsec SAs deleted or expired are reported by the gateway as
             // TunnelDown, with the pair's details.
             _ => {}
+        }
+    }
+
+    // ----- remote access -----
+
+    /// Client: the concentrator asks for credentials: answered from the
+    /// session, at most [`MAX_XAUTH_ANSWERS`] times.
+    fn xauth_requested(&mut self, now: Instant, r: &ike_sm::XauthRequest) {
+        let message = r.message.as_deref().map(printable);
+        let Some(c) = self.client.as_mut() else {
+            self.event(
+                "xauth_requested",
+                vec![
+                    ("peer", Value::from(r.peer.to_string())),
+                    ("attempt", Value::from(r.attempt)),
+                    ("answered", Value::from(false)),
+                ],
+            );
+            return;
+        };
+        let answer = c.answers < MAX_XAUTH_ANSWERS;
+        let result = if answer {
+            c.answers = c.answers.saturating_add(1);
+            Some(self.gateway.xauth_credentials(now, r.sa, &c.credentials))
+        } else {
+            None
+        };
+        if let (Some(m), Some(console)) = (&message, c.console.as_mut()) {
+            let _ = writeln!(console, "ikev1-peer: the gateway says: {m}");
+        }
+        self.event(
+            "xauth_requested",
+            vec![
+                ("peer", Value::from(r.peer.to_string())),
+                ("attempt", Value::from(r.attempt)),
+                ("message", message.map_or(Value::Null, Value::from)),
+                ("answered", Value::from(matches!(result, Some(Ok(()))))),
+            ],
+        );
+        match result {
+            Some(Ok(())) => {}
+            Some(Err(e)) => self.event(
+                "error",
+                vec![(
+                    "what",
+                    Value::from(format!("XAUTH answer to {} refused: {e}", r.peer)),
+                )],
+            ),
+            None => self.event(
+                "warning",
+                vec![(
+                    "what",
+                    Value::from(format!(
+                        "XAUTH request {} from {} not answered: the same credentials were \
+                         sent {MAX_XAUTH_ANSWERS} times; the exchange will time out",
+                        r.attempt, r.peer
+                    )),
+                )],
+            ),
+        }
+    }
+
+    /// Client: Mode-Config gave `config`: reported, the banner shown
+    /// once, the host configured (again only when it changed).
+    fn mode_cfg_received(&mut self, peer: std::net::SocketAddr, config: &ike_sm::ModeConfig) {
+        let ips =
+            |v: &[Ipv4Addr]| Value::from(v.iter().map(ToString::to_string).collect::<Vec<_>>());
+        let nets = |v: &[ike_sm::SplitNetwork]| {
+            Value::from(
+                v.iter()
+                    .map(|n| {
+                        hostnet::cidr(n.address, n.mask)
+                            .unwrap_or_else(|| format!("{}/{}", n.address, n.mask))
+                    })
+                    .collect::<Vec<_>>(),
+            )
+        };
+        let text = |t: &Option<String>| {
+            t.as_deref()
+                .map_or(Value::Null, |t| Value::from(printable(t)))
+        };
+        let texts = |v: &[String]| Value::from(v.iter().map(|t| printable(t)).collect::<Vec<_>>());
+        let ip = |a: Option<Ipv4Addr>| a.map_or(Value::Null, |a| Value::from(a.to_string()));
+        self.event(
+            "mode_cfg_received",
+            vec![
+                ("peer", Value::from(peer.to_string())),
+                ("address", ip(config.address)),
+                ("netmask", ip(config.netmask)),
+                ("dns", ips(&config.dns)),
+                ("nbns", ips(&config.nbns)),
+                ("domain", text(&config.domain)),
+                ("split_include", nets(&config.split_include)),
+                ("local_lan", nets(&config.local_lan)),
+                ("split_dns", texts(&config.split_dns)),
+                ("banner", text(&config.banner)),
+                ("pfs", config.pfs.map_or(Value::Null, Value::from)),
+                (
+                    "save_password",
+                    config.save_password.map_or(Value::Null, Value::from),
+                ),
+                ("backup_servers", texts(&config.backup_servers)),
+            ],
+        );
+        let Some(c) = self.client.as_mut() else {
+            return;
+        };
+        if let (Some(b), false) = (&config.banner, c.banner_shown) {
+            c.banner_shown = true;
+            if let Some(console) = c.console.as_mut() {
+                let _ = writeln!(console, "ikev1-peer: banner from {peer}:\n{}", printable(b));
+            }
+        }
+        if c.applied.as_ref().is_some_and(|(old, _)| old == config) {
+            return;
+        }
+        self.deconfigure_host();
+        self.configure_host(config);
+    }
+
+    /// Client: puts the assigned address and routes on the host.
+    fn configure_host(&mut self, config: &ike_sm::ModeConfig) {
+        let Some(c) = self.client.as_mut() else {
+            return;
+        };
+        let (changes, skipped) =
+            hostnet::plan(config, &c.tun, c.gateway, c.underlay.as_ref(), c.routes);
+        if changes.is_empty() {
+            return;
+        }
+        let mut undo = Vec::new();
+        let mut failed = None;
+        for change in &changes {
+            if let Err(e) = c.host.ip(&change.apply) {
+                failed = Some(e.to_string());
+                break;
+            }
+            undo.extend(change.undo.clone());
+        }
+        undo.reverse();
+        let routes: Vec<String> = changes
+            .iter()
+            .filter(|ch| ch.apply.first().map(String::as_str) == Some("route"))
+            .filter_map(|ch| ch.apply.get(2).cloned())
+            .collect();
+        let tun = c.tun.clone();
+        c.applied = Some((config.clone(), undo));
+        for s in skipped {
+            self.event(
+                "warning",
+                vec![("what", Value::from(format!("not routed: {s}")))],
+            );
+        }
+        match failed {
+            None => self.event(
+                "tun_configured",
+                vec![
+                    ("tun", Value::from(tun)),
+                    (
+                        "address",
+                        config
+                            .address
+                            .map_or(Value::Null, |a| Value::from(format!("{a}/32"))),
+                    ),
+                    ("routes", Value::from(routes)),
+                ],
+            ),
+            Some(e) => self.event(
+                "error",
+                vec![("what", Value::from(format!("configuring {tun}: {e}")))],
+            ),
+        }
+    }
+
+    /// Client: takes back what [`configure_host`](Self::configure_host)
+    /// put on the host.
+    fn deconfigure_host(&mut self) {
+        let Some(c) = self.client.as_mut() else {
+            return;
+        };
+        let Some((_, undo)) = c.applied.take() else {
+            return;
+        };
+        let mut errors = Vec::new();
+        for args in &undo {
+            if let Err(e) = c.host.ip(args) {
+                errors.push(e.to_string());
+            }
+        }
+        let tun = c.tun.clone();
+        self.event(
+            "tun_deconfigured",
+            vec![("tun", Value::from(tun)), ("errors", Value::from(errors))],
+        );
+    }
+
+    /// Client: the run is over for `why` (the first reason wins), unless
+    /// it is being shut down anyway or `peer` is not the concentrator.
+    fn end_client(&mut self, peer: std::net::SocketAddr, why: ClientEnd) {
+        if self.shutting_down {
+            return;
+        }
+        if let Some(c) = self.client.as_mut()
+            && peer.ip() == std::net::IpAddr::V4(c.gateway)
+            && c.end.is_none()
+        {
+            c.end = Some(why);
+        }
+    }
+
+    /// Client: an ISAKMP SA with `peer` is gone: the session is over when
+    /// no other one with the concentrator is left (a phase-1 rekey leaves
+    /// the new one).
+    fn client_phase1_gone(&mut self, now: Instant, peer: std::net::SocketAddr, reason: &str) {
+        let Some(c) = self.client.as_ref() else {
+            return;
+        };
+        let gateway = std::net::IpAddr::V4(c.gateway);
+        let left = self
+            .gateway
+            .ike()
+            .isakmp_sas(now)
+            .iter()
+            .any(|s| s.remote.ip() == gateway);
+        if !left {
+            self.end_client(
+                peer,
+                ClientEnd::Failed(format!("the session with {peer} ended ({reason})")),
+            );
         }
     }
 

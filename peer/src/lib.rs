@@ -18,6 +18,12 @@
 //!   and the control socket;
 //! - [`control`]: the control socket's line protocol and its client
 //!   (`ikev1-peer ctl`);
+//! - [`client`], [`hostnet`], [`secret`]: the remote-access client
+//!   (`ikev1-peer client`): its proposals and the configuration built from
+//!   its command line, the address and routes it puts on the host, and
+//!   the group key and password it reads (never from the command line);
+//! - [`users`]: the Easy VPN server's user file (`--users`) and
+//!   `ikev1-peer hash-password`;
 //! - [`events`], [`keys`], [`capture`]: the writers of the files in `--out`.
 //!
 //! The driver of the `peer_core` and `peer_cli` fuzz targets is in the
@@ -26,10 +32,14 @@
 
 pub mod capture;
 pub mod cli;
+pub mod client;
 pub mod control;
 pub mod core;
 pub mod entropy;
 pub mod events;
+pub mod hostnet;
 pub mod keys;
 pub mod os;
 pub mod run;
+pub mod secret;
+pub mod users;

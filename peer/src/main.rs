@@ -5,6 +5,23 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use ikev1_peer::cli::{self, Command};
+use ikev1_peer::client::ClientEnd;
+use ikev1_peer::run::RunError;
+
+/// Exit status 0 after a signal; 2 when a client's XAUTH failed (so that
+/// scripts can tell a refused password); 1 for any other error.
+fn exit(result: Result<(), RunError>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ikev1-peer: {e}");
+            match e {
+                RunError::Client(ClientEnd::XauthFailed(_)) => ExitCode::from(2),
+                _ => ExitCode::from(1),
+            }
+        }
+    }
+}
 
 fn main() -> ExitCode {
     let command = match cli::parse(std::env::args().skip(1)) {
@@ -35,10 +52,18 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Command::Run(args) => match ikev1_peer::run::run(&args) {
-            Ok(()) => ExitCode::SUCCESS,
+        Command::Run(args) => exit(ikev1_peer::run::run(&args)),
+        Command::Client(args) => exit(ikev1_peer::run::run_client(&args)),
+        Command::HashPassword => match ikev1_peer::users::hash_from_stdin() {
+            Ok(phc) => {
+                let mut out = std::io::stdout().lock();
+                if writeln!(out, "{phc}").and_then(|()| out.flush()).is_err() {
+                    return ExitCode::from(1);
+                }
+                ExitCode::SUCCESS
+            }
             Err(e) => {
-                eprintln!("ikev1-peer: {e}");
+                eprintln!("ikev1-peer hash-password: {e}");
                 ExitCode::from(1)
             }
         },

@@ -175,6 +175,28 @@ pub fn recv_raw(socket: &Socket, buf: &mut [u8]) -> io::Result<usize> {
     s.read(buf)
 }
 
+/// The source address the kernel would use to reach `destination` (a UDP
+/// socket connected to it, which sends nothing, tells).
+///
+/// # Errors
+/// No route to `destination`.
+pub fn source_address_towards(destination: Ipv4Addr) -> io::Result<Ipv4Addr> {
+    let s = std::net::UdpSocket::bind(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0))?;
+    s.connect(SocketAddrV4::new(destination, 500))
+        .map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("no route to {destination} (give --local): {e}"),
+            )
+        })?;
+    match s.local_addr()? {
+        std::net::SocketAddr::V4(a) if !a.ip().is_unspecified() => Ok(*a.ip()),
+        other => Err(io::Error::other(format!(
+            "no IPv4 source address towards {destination} ({other}): give --local"
+        ))),
+    }
+}
+
 /// The name of the network device that has `addr`, if any.
 pub fn device_with_address(addr: Ipv4Addr) -> Option<String> {
     nix::ifaddrs::getifaddrs().ok()?.find_map(|ifa| {
@@ -244,6 +266,14 @@ mod tests {
             Some("lo")
         );
         assert_eq!(device_with_address(Ipv4Addr::new(192, 0, 2, 254)), None);
+    }
+
+    #[test]
+    fn the_source_towards_loopback_is_loopback() {
+        assert_eq!(
+            source_address_towards(Ipv4Addr::LOCALHOST).unwrap(),
+            Ipv4Addr::LOCALHOST
+        );
     }
 
     #[test]

@@ -10,11 +10,19 @@
 //! nothing but write a byte): SIGTERM and SIGINT delete every SA with
 //! Delete notifies, write `stopped` and return (exit 0); SIGUSR1 prints
 //! the `show` views on stdout.
+//!
+//! [`run`] runs the gateway of an IOS configuration file (an Easy VPN
+//! server too, given `--users`); [`run_client`] a remote-access client,
+//! whose configuration is built from its command line. Both share the
+//! sockets, the TUN device and the loop; the client's run also ends when
+//! its session does (XAUTH refused, phase 1 failed, the concentrator
+//! gone), and takes down the address and routes it configured on every
+//! way out.
 
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufWriter, ErrorKind, Read, Write};
-use std::net::{SocketAddr, SocketAddrV4};
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::net::UnixStream as StdUnixStream;
@@ -27,16 +35,19 @@ use mio::{Events, Interest, Poll, Token};
 use serde_json::Value;
 use socket2::Socket;
 use ted::config::Config;
-use ted::gateway::{Gateway, GatewayOptions};
+use ted::gateway::{ClientOptions, Gateway, GatewayOptions};
 
 use crate::capture::Capture;
-use crate::cli::{IKE_PORT, NAT_T_PORT, RunArgs};
+use crate::cli::{ClientArgs, IKE_PORT, NAT_T_PORT, PasswordSource, RunArgs};
+use crate::client::{self, ClientEnd, ClientSession};
 use crate::control::{Connection, Progress};
 use crate::core::{Core, Output, Outputs, Sealed, Sink, proxy_text};
 use crate::entropy::OsEntropy;
 use crate::events::EventLog;
+use crate::hostnet::{IpCommand, Underlay};
 use crate::keys::KeyTables;
 use crate::os;
+use crate::secret::{self, SecretError};
 
 const IKE: Token = Token(0);
 const ESP: Token = Token(1);
@@ -80,6 +91,16 @@ pub enum RunError {
         /// Why.
         reason: String,
     },
+    /// The `--users` file cannot be used.
+    #[error(transparent)]
+    Users(#[from] crate::users::UsersError),
+    /// The client's group key or password cannot be had.
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+    /// The remote-access client's session ended on its own (XAUTH
+    /// failed: `XAUTH failed: ...`).
+    #[error("{0}")]
+    Client(ClientEnd),
     /// The `--out` directory cannot be used.
     #[error("--out {}: {reason}", path.display())]
     OutDir {
@@ -228,6 +249,30 @@ struct Io {
     send_errors: u64,
 }
 
+/// What the event loop runs, from the gateway's command line
+/// ([`RunArgs`]) or the client's ([`ClientArgs`]).
+struct Launch {
+    gateway: Gateway,
+    outside: String,
+    ike_addr: SocketAddrV4,
+    esp_addr: Ipv4Addr,
+    tun: String,
+    tun_create: bool,
+    /// Routed into the TUN device when it is created.
+    tun_routes: Vec<String>,
+    intercept: bool,
+    out: Option<PathBuf>,
+    control: Option<PathBuf>,
+    debug: bool,
+    /// Said at start (`warning` events and stderr).
+    warnings: Vec<String>,
+    /// `ready`'s fields of the mode's own.
+    ready: Vec<(&'static str, Value)>,
+    /// A remote-access client's session and its configuration's text
+    /// (written to `--out` as `client.cfg`).
+    client: Option<(ClientSession, String)>,
+}
+
 /// Runs the peer until SIGTERM or SIGINT.
 ///
 /// # Errors
@@ -278,7 +323,176 @@ pub fn run(args: &RunArgs) -> Result<(), RunError> {
             .unwrap_or_default();
         remote_proxy_routes(&config, &map)
     };
-    let gateway = Gateway::new(config, &outside, Box::new(OsEntropy), options)?;
+    // The user file before the sockets: a bad one stops the start.
+    let users = match &args.users {
+        Some(path) => Some(crate::users::load(path)?),
+        None => None,
+    };
+    let mut gateway = Gateway::new(config, &outside, Box::new(OsEntropy), options)?;
+    let mut warnings = Vec::new();
+    let mut ready = Vec::new();
+    if let Some((db, w)) = users {
+        warnings.extend(w);
+        let serves = gateway.config().remote_access.groups().next().is_some()
+            || gateway
+                .config()
+                .xauth_list_for_map(gateway.crypto_map())
+                .is_some();
+        if !serves {
+            warnings.push(
+                "--users: the configuration serves no remote-access clients (no `crypto isakmp \
+                 client configuration group`, no XAUTH on the crypto map): the users are not used"
+                    .to_owned(),
+            );
+        }
+        ready.push(("users", Value::from(db.len())));
+        gateway.set_users(db);
+    }
+    launch(Launch {
+        gateway,
+        outside,
+        ike_addr,
+        esp_addr,
+        tun: args.tun.clone(),
+        tun_create: args.tun_create,
+        tun_routes: map_routes,
+        intercept: args.intercept,
+        out: args.out.clone(),
+        control: args.control.clone(),
+        debug: args.debug,
+        warnings,
+        ready,
+        client: None,
+    })
+}
+
+/// Runs the remote-access client until SIGTERM or SIGINT, or until its
+/// session ends on its own ([`RunError::Client`]: XAUTH failed, phase 1
+/// failed, the concentrator ended it). The address and routes it put on
+/// the host are taken down in every case.
+///
+/// # Errors
+/// [`RunError`] when it cannot start or the session ended.
+pub fn run_client(args: &ClientArgs) -> Result<(), RunError> {
+    let mut warnings = Vec::new();
+    // The secrets first: nothing is opened if they cannot be had.
+    let (group_key, w) = secret::read_file_line("group key file", &args.group_key_file)?;
+    warnings.extend(w);
+    if group_key.is_empty() {
+        return Err(SecretError::Empty("the group key").into());
+    }
+    let password = match &args.password {
+        PasswordSource::File(path) => {
+            let (p, w) = secret::read_file_line("password file", path)?;
+            warnings.extend(w);
+            p
+        }
+        PasswordSource::Env(var) => secret::read_env("password", var)?,
+        PasswordSource::Prompt => secret::prompt(
+            "password",
+            &format!("Password for {} at {}: ", args.user, args.gateway),
+        )?,
+    };
+    let credentials = ike_sm::XauthCredentials::new(&args.user, &password);
+    drop(password);
+
+    let local = match args.local {
+        Some(a) => a,
+        None => os::source_address_towards(args.gateway)?,
+    };
+    let ike_addr = SocketAddrV4::new(local, IKE_PORT);
+    let text = client::ios_config(args.gateway, local, &args.ike_suites(), &args.esp_suites());
+    let config = ted::config::ios::parse(&text)
+        .map_err(|e| RunError::Config {
+            path: PathBuf::from("(the client's configuration, built from the command line)"),
+            reason: e.to_string(),
+        })?
+        .config;
+    let mut options = GatewayOptions::default();
+    options.debug = args.debug;
+    options.key_log = args.out.is_some();
+    options.outside_address = Some(local);
+    let mut client_options = ClientOptions::new(&args.group, &group_key);
+    drop(group_key);
+    client_options.mode = if args.main_mode {
+        ike_sm::ExchangeMode::Main
+    } else {
+        ike_sm::ExchangeMode::Aggressive
+    };
+    crate::core::set_aggressive(&mut options, !args.main_mode);
+    options.client = Some(client_options);
+    options.ike.nat_t.mode = args.nat_t;
+    options.ike.nat_t.port = args.nat_t_port.unwrap_or(NAT_T_PORT);
+    let gateway = Gateway::new(
+        config,
+        client::OUTSIDE_INTERFACE,
+        Box::new(OsEntropy),
+        options,
+    )?;
+
+    let underlay = match Underlay::lookup(args.gateway) {
+        Ok(u) => Some(u),
+        Err(e) => {
+            warnings.push(format!(
+                "cannot tell how {} is reached ({e}): no host route to it if the tunnel takes \
+                 everything",
+                args.gateway
+            ));
+            None
+        }
+    };
+    let session = ClientSession::new(
+        credentials,
+        args.gateway,
+        &args.tun,
+        args.routes,
+        underlay,
+        Box::new(IpCommand),
+        Some(Box::new(io::stderr())),
+    );
+    let mode = if args.main_mode { "main" } else { "aggressive" };
+    launch(Launch {
+        gateway,
+        outside: client::OUTSIDE_INTERFACE.to_owned(),
+        ike_addr,
+        esp_addr: local,
+        tun: args.tun.clone(),
+        tun_create: args.tun_create,
+        tun_routes: Vec::new(),
+        intercept: false,
+        out: args.out.clone(),
+        control: args.control.clone(),
+        debug: args.debug,
+        warnings,
+        ready: vec![
+            ("mode", Value::from("client")),
+            ("gateway", Value::from(args.gateway.to_string())),
+            ("group", Value::from(args.group.clone())),
+            ("user", Value::from(args.user.clone())),
+            ("phase1", Value::from(mode)),
+        ],
+        client: Some((session, text)),
+    })
+}
+
+/// Opens everything and runs the loop (both modes).
+fn launch(l: Launch) -> Result<(), RunError> {
+    let Launch {
+        gateway,
+        outside,
+        ike_addr,
+        esp_addr,
+        tun,
+        tun_create,
+        tun_routes,
+        intercept,
+        out,
+        control,
+        debug,
+        warnings,
+        ready: mode_ready,
+        client,
+    } = l;
     // The mode in force: the command line's, unless the configuration
     // says `no crypto ipsec nat-transparency udp-encapsulation`.
     let nat_t = &gateway.ike().config().nat_t;
@@ -287,7 +501,7 @@ pub fn run(args: &RunArgs) -> Result<(), RunError> {
 
     // Outputs.
     let mut outputs = Outputs::default();
-    if let Some(dir) = &args.out {
+    if let Some(dir) = &out {
         prepare_out_dir(dir)?;
         let ev: Sink = Box::new(create_file(&dir.join("events.jsonl"), 0o644)?);
         outputs.events = Some(EventLog::new(ev));
@@ -297,13 +511,17 @@ pub fn run(args: &RunArgs) -> Result<(), RunError> {
             0o600,
         )?));
         outputs.capture = Some(Capture::new(pcap)?);
+        if let Some((_, text)) = &client {
+            // No secret in it: the group key is in the gateway's options.
+            create_file(&dir.join("client.cfg"), 0o644)?.write_all(text.as_bytes())?;
+        }
     }
-    if args.debug {
+    if debug {
         outputs.debug = Some(Box::new(io::stderr()));
     }
 
     // Sockets and the TUN device.
-    let ike = UdpSocket::from_std(os::ike_socket(ike_addr, args.intercept)?);
+    let ike = UdpSocket::from_std(os::ike_socket(ike_addr, intercept)?);
     let nat_t = match nat_t_addr {
         Some(a) => Some((UdpSocket::from_std(os::ike_socket(a, false)?), a)),
         None => None,
@@ -311,7 +529,7 @@ pub fn run(args: &RunArgs) -> Result<(), RunError> {
     let esp = os::esp_socket(esp_addr)?;
     let device = os::device_with_address(*ike_addr.ip());
     let outside_raw = os::raw_socket(device.as_deref())?;
-    let (intercept, forward) = if args.intercept {
+    let (intercept_socket, forward) = if intercept {
         (
             Some(os::intercept_socket(ike_addr.port())?),
             Some(os::raw_socket(None)?),
@@ -319,7 +537,7 @@ pub fn run(args: &RunArgs) -> Result<(), RunError> {
     } else {
         (None, None)
     };
-    let tun = os::open_tun(&args.tun, args.tun_create, &map_routes)?;
+    let tun_device = os::open_tun(&tun, tun_create, &tun_routes)?;
 
     let mut poll = Poll::new()?;
     let (term_rx, term_tx) = StdUnixStream::pair()?;
@@ -330,7 +548,7 @@ pub fn run(args: &RunArgs) -> Result<(), RunError> {
     signal_hook::low_level::pipe::register(signal_hook::consts::SIGINT, term_tx)?;
     signal_hook::low_level::pipe::register(signal_hook::consts::SIGUSR1, usr1_tx)?;
 
-    let control = match &args.control {
+    let control_listener = match &control {
         Some(path) => {
             clear_stale_socket(path)?;
             let l = UnixListener::bind(path).map_err(|e| {
@@ -346,11 +564,11 @@ pub fn run(args: &RunArgs) -> Result<(), RunError> {
         ike_addr,
         nat_t,
         esp,
-        tun,
+        tun: tun_device,
         outside: outside_raw,
         forward,
-        intercept,
-        control,
+        intercept: intercept_socket,
+        control: control_listener,
         connections: BTreeMap::new(),
         next_conn: FIRST_CONN,
         sig_term: UnixStream::from_std(term_rx),
@@ -375,6 +593,13 @@ pub fn run(args: &RunArgs) -> Result<(), RunError> {
 
     let now = Instant::now();
     let mut core = Core::new(gateway, ike_addr, outputs, now, SystemTime::now());
+    for w in &warnings {
+        core.warning(w);
+    }
+    let is_client = client.is_some();
+    if let Some((session, _)) = client {
+        core.attach_client(session);
+    }
     let mut ready = vec![
         ("ike", Value::from(ike_addr.to_string())),
         ("esp", Value::from(esp_addr.to_string())),
@@ -382,27 +607,41 @@ pub fn run(args: &RunArgs) -> Result<(), RunError> {
             "nat_t",
             nat_t_addr.map_or(Value::Null, |a| Value::from(a.to_string())),
         ),
-        ("tun", Value::from(args.tun.clone())),
+        ("tun", Value::from(tun)),
         ("outside", Value::from(outside)),
         ("outside_device", device.map_or(Value::Null, Value::from)),
-        ("intercept", Value::from(args.intercept)),
+        ("intercept", Value::from(intercept)),
         ("pid", Value::from(std::process::id())),
     ];
-    if let Some(p) = &args.control {
+    if let Some(p) = &control {
         ready.push(("control", Value::from(p.display().to_string())));
     }
+    ready.extend(mode_ready);
     core.ready(ready);
     io.flush(&mut core);
+    let mut result = Ok(());
+    if is_client && let Err(e) = core.connect(Instant::now()) {
+        result = Err(RunError::Client(ClientEnd::Failed(format!(
+            "cannot start phase 1: {e:?}"
+        ))));
+    }
+    io.flush(&mut core);
 
-    let result = event_loop(&mut poll, &mut io, &mut core);
-    // Whatever ended the loop, tell the peers.
+    if result.is_ok() {
+        result = event_loop(&mut poll, &mut io, &mut core);
+    }
+    // Whatever ended the loop, tell the peers (and take the client's
+    // address and routes down).
     core.shutdown(Instant::now());
     io.flush(&mut core);
     if let Some((_, path)) = &io.control {
         let _ = std::fs::remove_file(path);
     }
     core.flush_files();
-    result
+    match (result, core.client_end()) {
+        (Ok(()), Some(end)) => Err(RunError::Client(end.clone())),
+        (result, _) => result,
+    }
 }
 
 fn event_loop(poll: &mut Poll, io: &mut Io, core: &mut Core) -> Result<(), RunError> {
@@ -444,7 +683,7 @@ fn event_loop(poll: &mut Poll, io: &mut Io, core: &mut Core) -> Result<(), RunEr
         }
         core.timeout(Instant::now());
         io.flush(core);
-        if stop {
+        if stop || core.client_end().is_some() {
             return Ok(());
         }
     }

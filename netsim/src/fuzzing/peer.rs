@@ -75,7 +75,7 @@ use ted::config::Config;
 use ted::gateway::{Caps, Gateway, GatewayOptions};
 
 use ikev1_peer::capture::{self, Capture};
-use ikev1_peer::cli::{self, Command, RunArgs};
+use ikev1_peer::cli::{self, ClientArgs, Command, PasswordSource, RunArgs};
 use ikev1_peer::control::{Connection, MAX_LINE, Progress};
 use ikev1_peer::core::{Core, Output, Outputs};
 use ikev1_peer::events::EventLog;
@@ -1566,7 +1566,7 @@ pub fn run_program(program: &Program) -> CoreRun {
 // ----- peer_cli -----
 
 /// Flags and words a `peer_cli` argument vector picks from.
-const WORDS: [&str; 24] = [
+const WORDS: [&str; 41] = [
     "--config",
     "--outside",
     "--ike",
@@ -1591,6 +1591,23 @@ const WORDS: [&str; 24] = [
     "--nat-t-port",
     "force",
     "4500",
+    "client",
+    "hash-password",
+    "--users",
+    "--gateway",
+    "--group",
+    "--group-key-file",
+    "--user",
+    "--password-file",
+    "--password-env",
+    "--password",
+    "--password=hunter2",
+    "--main-mode",
+    "--local",
+    "--no-routes",
+    "aes256-sha1-modp1024,3des-md5-modp1024",
+    "aes256-sha1",
+    "ragroup",
 ];
 
 /// The arguments that give `r` back.
@@ -1627,11 +1644,78 @@ fn render_run(r: &RunArgs) -> Vec<String> {
     if let Some(p) = r.nat_t_port {
         a.extend(["--nat-t-port".to_owned(), p.to_string()]);
     }
+    if let Some(u) = &r.users {
+        a.extend(["--users".to_owned(), u.to_string_lossy().into_owned()]);
+    }
     for (set, flag) in [
         (r.tun_create, "--tun-create"),
         (r.intercept, "--intercept"),
         (r.aggressive, "--aggressive"),
         (!r.debug, "--no-debug"),
+    ] {
+        if set {
+            a.push(flag.to_owned());
+        }
+    }
+    a
+}
+
+/// The arguments that give the client's `c` back.
+fn render_client(c: &ClientArgs) -> Vec<String> {
+    let mut a = vec![
+        "client".to_owned(),
+        "--gateway".to_owned(),
+        c.gateway.to_string(),
+        "--group".to_owned(),
+        c.group.clone(),
+        "--group-key-file".to_owned(),
+        c.group_key_file.to_string_lossy().into_owned(),
+        "--user".to_owned(),
+        c.user.clone(),
+        "--tun".to_owned(),
+        c.tun.clone(),
+    ];
+    match &c.password {
+        PasswordSource::File(f) => {
+            a.extend([
+                "--password-file".to_owned(),
+                f.to_string_lossy().into_owned(),
+            ]);
+        }
+        PasswordSource::Env(v) => a.extend(["--password-env".to_owned(), v.clone()]),
+        _ => {}
+    }
+    for s in &c.ike {
+        a.extend(["--ike".to_owned(), s.to_string()]);
+    }
+    for s in &c.esp {
+        a.extend(["--esp".to_owned(), s.to_string()]);
+    }
+    if let Some(l) = c.local {
+        a.extend(["--local".to_owned(), l.to_string()]);
+    }
+    if let Some(o) = &c.out {
+        a.extend(["--out".to_owned(), o.to_string_lossy().into_owned()]);
+    }
+    if let Some(p) = &c.control {
+        a.extend(["--control".to_owned(), p.to_string_lossy().into_owned()]);
+    }
+    let nat_t = match c.nat_t {
+        ike_sm::NatTMode::Disabled => Some("disable"),
+        ike_sm::NatTMode::Forced => Some("force"),
+        _ => None,
+    };
+    if let Some(m) = nat_t {
+        a.extend(["--nat-t".to_owned(), m.to_owned()]);
+    }
+    if let Some(p) = c.nat_t_port {
+        a.extend(["--nat-t-port".to_owned(), p.to_string()]);
+    }
+    for (set, flag) in [
+        (c.main_mode, "--main-mode"),
+        (c.tun_create, "--tun-create"),
+        (!c.debug, "--no-debug"),
+        (!c.routes, "--no-routes"),
     ] {
         if set {
             a.push(flag.to_owned());
@@ -1681,6 +1765,27 @@ fn check_cli(args: &[String]) {
                 "the run's arguments do not parse back: {args:?}"
             );
         }
+        Ok(Command::Client(c)) => {
+            assert_eq!(args.first().map(String::as_str), Some("client"));
+            for flag in [
+                "--gateway",
+                "--group",
+                "--group-key-file",
+                "--user",
+                "--tun",
+            ] {
+                assert!(given(flag), "a client without {flag}: {args:?}");
+            }
+            let again = cli::parse(render_client(&c));
+            assert_eq!(
+                again,
+                Ok(Command::Client(c.clone())),
+                "the client's arguments do not parse back: {args:?}"
+            );
+        }
+        Ok(Command::HashPassword) => {
+            assert_eq!(args, ["hash-password"], "hash-password with arguments");
+        }
         Ok(Command::Help) => {
             assert!(given("-h") || given("--help"), "help without -h: {args:?}");
         }
@@ -1702,6 +1807,18 @@ fn check_cli(args: &[String]) {
         }
         Err(cli::CliError::Unknown(a)) => {
             assert!(given(&a), "an unknown argument that was not given: {a:?}");
+        }
+        Err(e @ cli::CliError::SecretInArgv(_)) => {
+            // The flag is named, its value never repeated.
+            let text = e.to_string();
+            for a in args {
+                if let Some((_, value)) = a.split_once('=')
+                    && !value.is_empty()
+                    && !"--password-file --password-env --group-key-file".contains(value)
+                {
+                    assert!(!text.contains(value), "{text:?} repeats a secret: {args:?}");
+                }
+            }
         }
         Err(_) => {}
     }
