@@ -342,7 +342,8 @@ impl fmt::Display for EspSuite {
 }
 
 /// The IOS configuration of a client of `gateway`, whose outside address
-/// is `local`: policies 10, 20, ... in the order of `ike`, transform sets
+/// is `local`: `crypto isakmp aggressive-mode disable` (a client answers
+/// no Aggressive Mode), policies 10, 20, ... in the order of `ike`, transform sets
 /// `ra-esp-1`, `ra-esp-2`, ... in the order of `esp`, access list 150
 /// `permit ip any any`, crypto map [`CRYPTO_MAP`] 10 with `set peer
 /// gateway`, and interface [`OUTSIDE_INTERFACE`] with `local` and the map.
@@ -360,6 +361,9 @@ pub fn ios_config(
         "! ikev1-peer client of {gateway}, built from its command line"
     );
     s.push_str("hostname ikev1-peer\n!\n");
+    // A client never answers phase 1: an Aggressive Mode answer would hand
+    // a hash keyed with the group key to whoever asked.
+    s.push_str("crypto isakmp aggressive-mode disable\n!\n");
     let mut priority = 0u32;
     for suite in ike {
         priority = priority.saturating_add(10);
@@ -656,5 +660,14 @@ mod tests {
         .unwrap();
         assert_eq!(gw.address(), Ipv4Addr::new(192, 0, 2, 2));
         assert_eq!(gw.crypto_map(), CRYPTO_MAP);
+        // It answers no Aggressive Mode (its own is its initiator's).
+        assert!(!gw.ike().config().aggressive_mode.answer);
+        let mut gw = gw;
+        while let Some(e) = gw.poll_event() {
+            assert!(
+                !matches!(e, ted::gateway::Event::AggressiveModeAnswered { .. }),
+                "{e:?}"
+            );
+        }
     }
 }

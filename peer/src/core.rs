@@ -17,7 +17,7 @@
 //! It reads no clock of its own for protocol time: every input carries the
 //! caller's `Instant`. Wall-clock time (`SystemTime`) only stamps the files.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::fmt::Write as _;
 use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddrV4};
@@ -40,6 +40,10 @@ use crate::keys::KeyTables;
 
 /// A writer the core owns (a file, or a buffer in tests).
 pub type Sink = Box<dyn Write + Send>;
+
+/// SAs whose refused XAUTH the core remembers (for `xauth_failed` with
+/// reason `abandoned`); past it, more are not tracked.
+const MAX_XAUTH_REFUSED: usize = 4096;
 
 /// Most `input_dropped` events written; past it they are only counted (a
 /// flood must not fill the disk).
@@ -273,6 +277,8 @@ pub struct Core {
     dropped_events: u64,
     counters: CoreCounters,
     client: Option<ClientSession>,
+    /// Server: SAs whose last XAUTH check failed, with the user named.
+    xauth_refused: BTreeMap<ike_sm::IsakmpSaId, String>,
 }
 
 impl core::fmt::Debug for Core {
@@ -316,6 +322,7 @@ impl Core {
             dropped_events: 0,
             counters: CoreCounters::default(),
             client: None,
+            xauth_refused: BTreeMap::new(),
         };
         // Construction-time events (weak algorithms named by the
         // configuration, parts of it left out).
@@ -855,20 +862,29 @@ impl Core {
             ),
             Event::Discovery(d) => self.on_discovery(&d),
             Event::XauthChecked {
+                sa,
                 peer,
                 user,
                 attempt,
                 accepted,
-                ..
-            } => self.event(
-                "xauth_checked",
-                vec![
-                    ("peer", Value::from(peer.to_string())),
-                    ("user", Value::from(user)),
-                    ("attempt", Value::from(attempt)),
-                    ("accepted", Value::from(accepted)),
-                ],
-            ),
+            } => {
+                if accepted {
+                    self.xauth_refused.remove(&sa);
+                } else if self.xauth_refused.len() < MAX_XAUTH_REFUSED
+                    || self.xauth_refused.contains_key(&sa)
+                {
+                    self.xauth_refused.insert(sa, user.clone());
+                }
+                self.event(
+                    "xauth_checked",
+                    vec![
+                        ("peer", Value::from(peer.to_string())),
+                        ("user", Value::from(user)),
+                        ("attempt", Value::from(attempt)),
+                        ("accepted", Value::from(accepted)),
+                    ],
+                );
+            }
             Event::ModeCfgRefused { peer, reason, .. } => self.event(
                 "mode_cfg_refused",
                 vec![
@@ -986,10 +1002,11 @@ impl Core {
                 );
             }
             I::Deleted {
-                sa: SaRef::Isakmp(_),
+                sa: SaRef::Isakmp(sa),
                 peer,
                 by,
             } => {
+                self.xauth_abandoned(sa, peer, by);
                 let reason = if self.shutting_down {
                     "shutdown"
                 } else {
@@ -1005,9 +1022,10 @@ impl Core {
                 self.client_phase1_gone(now, peer, reason);
             }
             I::Expired {
-                sa: SaRef::Isakmp(_),
+                sa: SaRef::Isakmp(sa),
                 peer,
             } => {
+                self.xauth_refused.remove(&sa);
                 self.event(
                     "phase1_down",
                     vec![
@@ -1019,22 +1037,29 @@ impl Core {
             }
             I::XauthRequested(r) => self.xauth_requested(now, &r),
             I::XauthCompleted {
-                peer, user, role, ..
-            } => self.event(
-                "xauth_completed",
-                vec![
-                    ("peer", Value::from(peer.to_string())),
-                    ("user", Value::from(user)),
-                    ("role", Value::from(role_name(role))),
-                ],
-            ),
+                sa,
+                peer,
+                user,
+                role,
+            } => {
+                self.xauth_refused.remove(&sa);
+                self.event(
+                    "xauth_completed",
+                    vec![
+                        ("peer", Value::from(peer.to_string())),
+                        ("user", Value::from(user)),
+                        ("role", Value::from(role_name(role))),
+                    ],
+                );
+            }
             I::XauthFailed {
+                sa,
                 peer,
                 user,
                 role,
                 reason,
-                ..
             } => {
+                self.xauth_refused.remove(&sa);
                 self.event(
                     "xauth_failed",
                     vec![
@@ -1153,6 +1178,33 @@ impl Core {
     }
 
     // ----- remote access -----
+
+    /// Server: a client deleted its ISAKMP SA after its credentials were
+    /// refused, instead of trying again (vpnc without a terminal cannot
+    /// ask its user twice): the engine reports no XAUTH failure for that,
+    /// so the core does (`xauth_failed`, reason `abandoned`).
+    fn xauth_abandoned(
+        &mut self,
+        sa: ike_sm::IsakmpSaId,
+        peer: std::net::SocketAddr,
+        by: ike_sm::DeletedBy,
+    ) {
+        let Some(user) = self.xauth_refused.remove(&sa) else {
+            return;
+        };
+        if by == ike_sm::DeletedBy::Local {
+            return;
+        }
+        self.event(
+            "xauth_failed",
+            vec![
+                ("peer", Value::from(peer.to_string())),
+                ("user", Value::from(user)),
+                ("role", Value::from("responder")),
+                ("reason", Value::from("abandoned")),
+            ],
+        );
+    }
 
     /// Client: the concentrator asks for credentials: answered from the
     /// session, at most [`MAX_XAUTH_ANSWERS`] times.

@@ -1,6 +1,7 @@
 //! The remote-access modes of the peer's core, in memory: an Easy VPN
-//! server (a [`Core`] around a ted gateway whose users come from a user
-//! file, as `--users` loads it) and a client (a [`Core`] around the
+//! server (a [`Core`] around a ted gateway of the interop harness's IOS
+//! configuration, whose users come from a user file, as `--users` loads
+//! it) and a client (a [`Core`] around the
 //! gateway `ikev1-peer client` builds from its command line, with the
 //! host's network recorded instead of changed). Checked: what each writes
 //! to `events.jsonl`, the `ip` commands the client runs to configure and
@@ -26,37 +27,57 @@ use ikev1_peer::hostnet::{Recorder, Underlay};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use serde_json::Value;
-use ted::config::ClientGroup;
 use ted::gateway::{ClientOptions, Gateway, GatewayOptions};
-use ted::remote_access::{HashParams, PoolRange, UserDb};
+use ted::remote_access::{HashParams, UserDb};
 
 const SERVER: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
 const CLIENT: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 2);
 const PASSWORD: &str = "alice-pw-1";
 const GROUP_KEY: &str = "ra-group-secret";
 
-/// The harness's Easy VPN server (tests/interop/ra/lib/ezvpn.sh), less
-/// what ted's IOS import does not take yet, which is set on the model.
+/// The harness's Easy VPN server (what `ra_us_write_server_cfg` in
+/// tests/interop/ra/lib/ezvpn.sh writes), as `--config` reads it; the
+/// users come from `--users`.
 const SERVER_CFG: &str = "\
 hostname ra-us
+aaa new-model
+aaa authentication login userlist local
+aaa authorization network grouplist local
 crypto isakmp policy 10
  encryption aes 256
  hash sha
  authentication pre-share
  group 2
+ lifetime 86400
 crypto isakmp policy 20
  encryption 3des
  hash md5
  authentication pre-share
  group 2
+ lifetime 86400
+crypto isakmp client configuration group ragroup
+ key ra-group-secret
+ dns 10.0.0.53
+ domain ra.example
+ pool rapool
+ ACL
+ banner #RA interop gateway#
 crypto ipsec transform-set ts esp-aes 256 esp-sha-hmac
+ mode tunnel
 crypto dynamic-map dynmap 10
  set transform-set ts
+crypto map clientmap client authentication list userlist
+crypto map clientmap isakmp authorization list grouplist
+crypto map clientmap client configuration address respond
 crypto map clientmap 10 ipsec-isakmp dynamic dynmap
-access-list 101 permit ip 10.0.0.0 0.0.0.255 any
 interface GigabitEthernet0/0
  ip address 192.0.2.1 255.255.255.0
  crypto map clientmap
+interface GigabitEthernet0/1
+ ip address 10.0.0.254 255.255.255.0
+ip local pool rapool 10.99.0.10 10.99.0.50
+access-list 101 permit ip 10.0.0.0 0.0.0.255 any
+end
 ";
 
 /// A writer whose bytes the test can read while the core owns it.
@@ -117,43 +138,22 @@ impl Side {
     }
 }
 
-/// The server: the IOS text, the Easy VPN model on top (group `ragroup`
-/// with its key, pool, DNS, domain, banner and, unless `full_tunnel`,
-/// split ACL 101; XAUTH and Mode-Config on the map), `main_mode_key` adds
-/// the wildcard key a Main Mode responder needs, and the users come from
-/// a user file as `--users` reads it.
+/// The server: the harness's configuration, without the split ACL when
+/// `full_tunnel`, with the wildcard key a Main Mode responder needs when
+/// `main_mode_key`; the users come from a user file as `--users` reads it.
 fn server(now: Instant, full_tunnel: bool, main_mode_key: bool) -> Side {
-    let mut text = SERVER_CFG.to_owned();
+    let mut text = SERVER_CFG.replace(" ACL\n", if full_tunnel { "" } else { " acl 101\n" });
     if main_mode_key {
-        text.push_str("crypto isakmp key ra-group-secret address 0.0.0.0 0.0.0.0\n");
+        text = text.replace(
+            "crypto isakmp client",
+            "crypto isakmp key ra-group-secret address 0.0.0.0 0.0.0.0\ncrypto isakmp client",
+        );
     }
-    let mut config = ted::config::ios::parse(&text).unwrap().config;
-    let ra = &mut config.remote_access;
-    ra.aaa_new_model = true;
-    ra.add_authentication_list("userlist");
-    ra.add_authorization_list("grouplist");
-    ra.add_pool_range(
-        "rapool",
-        PoolRange::new(Ipv4Addr::new(10, 99, 0, 10), Ipv4Addr::new(10, 99, 0, 50)).unwrap(),
-    )
-    .unwrap();
-    let g: &mut ClientGroup = ra.group_mut("ragroup");
-    g.key = Some(ted::config::PresharedKey::new(GROUP_KEY.as_bytes()));
-    g.dns = vec![Ipv4Addr::new(10, 0, 0, 53)];
-    g.domain = Some("ra.example".into());
-    g.pool = Some("rapool".into());
-    if !full_tunnel {
-        g.acl = Some(ted::acl::AclName::Numbered(101));
-    }
-    g.banner = Some("RA interop gateway".into());
-    let m = ra.map_mut("clientmap");
-    m.authentication_list = Some("userlist".into());
-    m.authorization_list = Some("grouplist".into());
-    m.address_respond = true;
+    let parsed = ted::config::ios::parse(&text).unwrap();
     let mut options = GatewayOptions::default();
     options.debug = true;
     let mut gateway = Gateway::new(
-        config,
+        parsed.config,
         "GigabitEthernet0/0",
         Box::new(ChaCha20Rng::seed_from_u64(1)),
         options,
@@ -480,6 +480,34 @@ fn a_wrong_password_ends_the_client_with_an_xauth_failure() {
     no_password_in(&[&s, &c], &console);
     assert!(!c.debug.text().contains("not-alices-pw"));
     assert!(!s.debug.text().contains("not-alices-pw"));
+}
+
+#[test]
+fn a_client_that_gives_up_after_a_refusal_is_an_xauth_failure_on_the_server() {
+    let mut now = Instant::now();
+    let mut s = server(now, false, false);
+    let (mut c, _, _) = client(now, &client_args(&[]), "not-alices-pw", None);
+    c.core.connect(now).unwrap();
+    run(&mut s, &mut c, &mut now, Duration::from_secs(30), |s, _| {
+        !s.named("xauth_checked").is_empty()
+    });
+    assert!(s.named("xauth_failed").is_empty());
+    // As vpnc without a terminal does: Delete instead of a second try.
+    c.core.shutdown(now);
+    deliver(&mut c, &mut s, now);
+    let failed = s.named("xauth_failed");
+    assert_eq!(failed.len(), 1, "{}", s.events.text());
+    assert_eq!(
+        (
+            failed[0]["reason"].as_str(),
+            failed[0]["user"].as_str(),
+            failed[0]["role"].as_str()
+        ),
+        (Some("abandoned"), Some("alice"), Some("responder"))
+    );
+    // The client that stopped on a signal reports no XAUTH failure.
+    assert!(c.named("xauth_failed").is_empty());
+    assert!(c.core.client_end().is_none());
 }
 
 #[test]
