@@ -303,6 +303,12 @@ ra_vpnc_write_conf() {
       printf 'IPSec gateway %s\nIPSec ID %s\nIPSec secret %s\nXauth username %s\nXauth password %s\n' \
           "$RA_SRV_IP" "$RA_GROUP" "$RA_GROUP_KEY" "$RA_USER" "$pw" > "$f" )
 }
+# what vpnc prints when XAUTH refuses it: "authentication unsuccessful"
+# after the server's XAUTH_STATUS=FAIL (strongSwan refuses at once); a
+# server that asks again (IOS and ours allow 3 attempts) finds vpnc without
+# a terminal unable to ask twice: it sends AUTHENTICATION-FAILED, deletes
+# the SA and says "noninteractive can't reuse password"
+RA_VPNC_REFUSED="authentication unsuccessful|noninteractive can't reuse password"
 # ra_vpnc_record_get FILE VAR -> VAR's value in the last "connect" block
 # written by lib/vpnc-script (empty if none)
 ra_vpnc_record_get() {
