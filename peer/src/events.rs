@@ -5,7 +5,12 @@
 //! resolution) and `"event"`; the other fields depend on the event (the
 //! table in `tests/interop/README.md`: `ready`, `phase1_up`, `phase2_up`,
 //! `phase2_down`, `phase1_down`, `error`, `stopped`, and this peer's own
-//! `ted`, `warning`, `map_entry` and `notify`).
+//! `ted`, `warning`, `map_entry` and `notify`; for remote access
+//! `xauth_requested`, `xauth_checked`, `xauth_completed`, `xauth_failed`,
+//! `mode_cfg_received`, `mode_cfg_refused`, `address_assigned`,
+//! `address_released`, `tun_configured` and `tun_deconfigured`, listed
+//! with their fields in `peer/README.md`). No event carries a password or
+//! a key.
 
 use std::io::{self, Write};
 use std::time::{SystemTime, UNIX_EPOCH};
