@@ -322,12 +322,12 @@ ra_vpnc_record_get() {
 
 # ------------------------------------------------------------------ us
 # The events our peer writes (events.jsonl, one compact JSON object a
-# line). The remote-access events are not final yet: these patterns are the
-# one place to adjust them.
+# line; peer/README.md, "Remote access", lists them with their fields).
+# These patterns are the one place the cells name them.
 RA_EV_READY=${RA_EV_READY:-'"event":"ready"'}
 RA_EV_UP=${RA_EV_UP:-'"event":"phase2_up"'}
 RA_EV_CFG=${RA_EV_CFG:-'"event":"mode_cfg_received"'}
-RA_EV_AUTH_FAIL=${RA_EV_AUTH_FAIL:-'"event":"xauth_(fail|failed|failure|rejected|refused)"'}
+RA_EV_AUTH_FAIL=${RA_EV_AUTH_FAIL:-'"event":"xauth_failed"'}
 # jget VAR FIELD JSON: VAR = the (string or number) field of a JSON line
 jget() { local re="\"$2\":(\"([^\"]*)\"|([^,}]*))"; if [[ $3 =~ $re ]]; then printf -v "$1" '%s' "${BASH_REMATCH[2]}${BASH_REMATCH[3]}"; else printf -v "$1" ''; fi; }
 # jlist VAR FIELD JSON: VAR = the JSON array FIELD as space-separated strings
