@@ -29,8 +29,11 @@ use std::net::Ipv4Addr;
 
 use ike_sm::{IsakmpSaId, ModeConfig, XauthCredentials, XauthFailure};
 
-use crate::core::Sink;
 use crate::hostnet::{HostNetwork, Underlay};
+
+/// Where a session's messages for the person running the client go
+/// (stderr in the binary).
+pub type Console = Box<dyn std::io::Write + Send>;
 
 /// The interface the client's configuration names as outside.
 pub const OUTSIDE_INTERFACE: &str = "Outside0";
@@ -435,7 +438,7 @@ pub struct ClientSession {
     /// The configuration applied to the host, and the commands that undo
     /// it (in the order to run them).
     pub(crate) applied: Option<(ModeConfig, Vec<Vec<String>>)>,
-    pub(crate) console: Option<Sink>,
+    pub(crate) console: Option<Console>,
     pub(crate) banner_shown: bool,
     pub(crate) sa: Option<IsakmpSaId>,
     pub(crate) end: Option<ClientEnd>,
@@ -472,7 +475,7 @@ impl ClientSession {
         routes: bool,
         underlay: Option<Underlay>,
         host: Box<dyn HostNetwork>,
-        console: Option<Sink>,
+        console: Option<Console>,
     ) -> Self {
         Self {
             credentials,
