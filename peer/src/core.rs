@@ -17,7 +17,7 @@
 //! It reads no clock of its own for protocol time: every input carries the
 //! caller's `Instant`. Wall-clock time (`SystemTime`) only stamps the files.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::fmt::Write as _;
 use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddrV4};
@@ -40,10 +40,6 @@ use crate::keys::KeyTables;
 
 /// A writer the core owns (a file, or a buffer in tests).
 pub type Sink = Box<dyn Write + Send>;
-
-/// SAs whose refused XAUTH the core remembers (for `xauth_failed` with
-/// reason `abandoned`); past it, more are not tracked.
-const MAX_XAUTH_REFUSED: usize = 4096;
 
 /// Most `input_dropped` events written; past it they are only counted (a
 /// flood must not fill the disk).
@@ -214,6 +210,7 @@ fn xauth_failure(reason: ike_sm::XauthFailure) -> &'static str {
         F::Timeout => "timeout",
         F::Cancelled => "cancelled",
         F::UnsupportedType => "unsupported_type",
+        F::Abandoned => "abandoned",
         _ => "other",
     }
 }
@@ -277,8 +274,6 @@ pub struct Core {
     dropped_events: u64,
     counters: CoreCounters,
     client: Option<ClientSession>,
-    /// Server: SAs whose last XAUTH check failed, with the user named.
-    xauth_refused: BTreeMap<ike_sm::IsakmpSaId, String>,
 }
 
 impl core::fmt::Debug for Core {
@@ -322,7 +317,6 @@ impl Core {
             dropped_events: 0,
             counters: CoreCounters::default(),
             client: None,
-            xauth_refused: BTreeMap::new(),
         };
         // Construction-time events (weak algorithms named by the
         // configuration, parts of it left out).
@@ -862,29 +856,20 @@ impl Core {
             ),
             Event::Discovery(d) => self.on_discovery(&d),
             Event::XauthChecked {
-                sa,
                 peer,
                 user,
                 attempt,
                 accepted,
-            } => {
-                if accepted {
-                    self.xauth_refused.remove(&sa);
-                } else if self.xauth_refused.len() < MAX_XAUTH_REFUSED
-                    || self.xauth_refused.contains_key(&sa)
-                {
-                    self.xauth_refused.insert(sa, user.clone());
-                }
-                self.event(
-                    "xauth_checked",
-                    vec![
-                        ("peer", Value::from(peer.to_string())),
-                        ("user", Value::from(user)),
-                        ("attempt", Value::from(attempt)),
-                        ("accepted", Value::from(accepted)),
-                    ],
-                );
-            }
+                ..
+            } => self.event(
+                "xauth_checked",
+                vec![
+                    ("peer", Value::from(peer.to_string())),
+                    ("user", Value::from(user)),
+                    ("attempt", Value::from(attempt)),
+                    ("accepted", Value::from(accepted)),
+                ],
+            ),
             Event::ModeCfgRefused { peer, reason, .. } => self.event(
                 "mode_cfg_refused",
                 vec![
@@ -1002,11 +987,10 @@ impl Core {
                 );
             }
             I::Deleted {
-                sa: SaRef::Isakmp(sa),
+                sa: SaRef::Isakmp(_),
                 peer,
                 by,
             } => {
-                self.xauth_abandoned(sa, peer, by);
                 let reason = if self.shutting_down {
                     "shutdown"
                 } else {
@@ -1022,10 +1006,9 @@ impl Core {
                 self.client_phase1_gone(now, peer, reason);
             }
             I::Expired {
-                sa: SaRef::Isakmp(sa),
+                sa: SaRef::Isakmp(_),
                 peer,
             } => {
-                self.xauth_refused.remove(&sa);
                 self.event(
                     "phase1_down",
                     vec![
@@ -1037,12 +1020,8 @@ impl Core {
             }
             I::XauthRequested(r) => self.xauth_requested(now, &r),
             I::XauthCompleted {
-                sa,
-                peer,
-                user,
-                role,
+                peer, user, role, ..
             } => {
-                self.xauth_refused.remove(&sa);
                 self.event(
                     "xauth_completed",
                     vec![
@@ -1053,13 +1032,12 @@ impl Core {
                 );
             }
             I::XauthFailed {
-                sa,
                 peer,
                 user,
                 role,
                 reason,
+                ..
             } => {
-                self.xauth_refused.remove(&sa);
                 self.event(
                     "xauth_failed",
                     vec![
@@ -1178,33 +1156,6 @@ impl Core {
     }
 
     // ----- remote access -----
-
-    /// Server: a client deleted its ISAKMP SA after its credentials were
-    /// refused, instead of trying again (vpnc without a terminal cannot
-    /// ask its user twice): the engine reports no XAUTH failure for that,
-    /// so the core does (`xauth_failed`, reason `abandoned`).
-    fn xauth_abandoned(
-        &mut self,
-        sa: ike_sm::IsakmpSaId,
-        peer: std::net::SocketAddr,
-        by: ike_sm::DeletedBy,
-    ) {
-        let Some(user) = self.xauth_refused.remove(&sa) else {
-            return;
-        };
-        if by == ike_sm::DeletedBy::Local {
-            return;
-        }
-        self.event(
-            "xauth_failed",
-            vec![
-                ("peer", Value::from(peer.to_string())),
-                ("user", Value::from(user)),
-                ("role", Value::from("responder")),
-                ("reason", Value::from("abandoned")),
-            ],
-        );
-    }
 
     /// Client: the concentrator asks for credentials: answered from the
     /// session, at most [`MAX_XAUTH_ANSWERS`] times.
