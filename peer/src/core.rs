@@ -35,7 +35,7 @@ use ted::log::{Renderer, WallClock};
 use crate::capture::{self, Capture};
 use crate::client::{ClientEnd, ClientSession, MAX_XAUTH_ANSWERS};
 use crate::events::EventLog;
-use crate::hostnet;
+use crate::hostnet::{self, AddressRoutes, HostNetwork};
 use crate::keys::KeyTables;
 
 /// A writer the core owns (a file, or a buffer in tests).
@@ -274,6 +274,7 @@ pub struct Core {
     dropped_events: u64,
     counters: CoreCounters,
     client: Option<ClientSession>,
+    address_routes: Option<AddressRoutes<ike_sm::IsakmpSaId>>,
 }
 
 impl core::fmt::Debug for Core {
@@ -285,6 +286,7 @@ impl core::fmt::Debug for Core {
             .field("queued", &self.queue.len())
             .field("counters", &self.counters)
             .field("client", &self.client)
+            .field("address_routes", &self.address_routes)
             .finish_non_exhaustive()
     }
 }
@@ -317,6 +319,7 @@ impl Core {
             dropped_events: 0,
             counters: CoreCounters::default(),
             client: None,
+            address_routes: None,
         };
         // Construction-time events (weak algorithms named by the
         // configuration, parts of it left out).
@@ -364,6 +367,14 @@ impl Core {
     /// undoes that on [`shutdown`](Self::shutdown).
     pub fn attach_client(&mut self, session: ClientSession) {
         self.client = Some(session);
+    }
+
+    /// Easy VPN server: routes each address it assigns into TUN device
+    /// `tun` through `host` (a host route while an SA holds it; all
+    /// removed on [`shutdown`](Self::shutdown)), as IOS's `reverse-route`
+    /// does; `route_added` and `route_removed` in `events.jsonl`.
+    pub fn route_assigned_addresses(&mut self, tun: &str, host: Box<dyn HostNetwork>) {
+        self.address_routes = Some(AddressRoutes::new(tun, host));
     }
 
     /// Remote-access client: starts phase 1 with the concentrator.
@@ -626,6 +637,17 @@ impl Core {
         self.gateway.clear_crypto_isakmp(now);
         self.drain(now);
         self.deconfigure_host();
+        if let Some(errors) = self.address_routes.as_mut().map(AddressRoutes::clear)
+            && !errors.is_empty()
+        {
+            self.event(
+                "error",
+                vec![(
+                    "what",
+                    Value::from(format!("removing clients' routes: {}", errors.join("; "))),
+                )],
+            );
+        }
         self.event("stopped", Vec::new());
         if let Some(d) = self.outputs.debug.as_mut() {
             let _ = d.flush();
@@ -1053,25 +1075,36 @@ impl Core {
             }
             I::ModeCfgReceived { peer, config, .. } => self.mode_cfg_received(peer, &config),
             I::AddressAssigned {
+                sa,
                 peer,
                 user,
                 address,
-                ..
-            } => self.event(
-                "address_assigned",
-                vec![
-                    ("peer", Value::from(peer.to_string())),
-                    ("user", user.map_or(Value::Null, Value::from)),
-                    ("address", Value::from(address.to_string())),
-                ],
-            ),
-            I::AddressReleased { peer, address, .. } => self.event(
-                "address_released",
-                vec![
-                    ("peer", Value::from(peer.to_string())),
-                    ("address", Value::from(address.to_string())),
-                ],
-            ),
+            } => {
+                let route = self
+                    .address_routes
+                    .as_mut()
+                    .map(|r| r.assigned(sa, address));
+                self.event(
+                    "address_assigned",
+                    vec![
+                        ("peer", Value::from(peer.to_string())),
+                        ("user", user.map_or(Value::Null, Value::from)),
+                        ("address", Value::from(address.to_string())),
+                    ],
+                );
+                self.route_event("route_added", route);
+            }
+            I::AddressReleased { sa, peer, address } => {
+                let route = self.address_routes.as_mut().map(|r| r.released(&sa));
+                self.event(
+                    "address_released",
+                    vec![
+                        ("peer", Value::from(peer.to_string())),
+                        ("address", Value::from(address.to_string())),
+                    ],
+                );
+                self.route_event("route_removed", route);
+            }
             I::Phase1Failed { peer, reason, .. } => {
                 let what = format!("phase 1 with {peer} failed: {reason:?}");
                 self.event("error", vec![("what", Value::from(what.clone()))]);
@@ -1156,6 +1189,22 @@ impl Core {
     }
 
     // ----- remote access -----
+
+    /// Server: reports what routing an assigned or released address did
+    /// (`name`: `route_added` or `route_removed`; or an `error`).
+    fn route_event(&mut self, name: &str, route: Option<std::io::Result<Option<String>>>) {
+        match route {
+            Some(Ok(Some(r))) => self.event(name, vec![("route", Value::from(r))]),
+            Some(Err(e)) => self.event(
+                "error",
+                vec![(
+                    "what",
+                    Value::from(format!("routing a client's address: {e}")),
+                )],
+            ),
+            _ => {}
+        }
+    }
 
     /// Client: the concentrator asks for credentials: answered from the
     /// session, at most [`MAX_XAUTH_ANSWERS`] times.

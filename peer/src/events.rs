@@ -8,7 +8,8 @@
 //! `ted`, `warning`, `map_entry` and `notify`; for remote access
 //! `xauth_requested`, `xauth_checked`, `xauth_completed`, `xauth_failed`,
 //! `mode_cfg_received`, `mode_cfg_refused`, `address_assigned`,
-//! `address_released`, `tun_configured` and `tun_deconfigured`, listed
+//! `address_released`, `route_added`, `route_removed`, `tun_configured`
+//! and `tun_deconfigured`, listed
 //! with their fields in `peer/README.md`). No event carries a password or
 //! a key.
 

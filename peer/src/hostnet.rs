@@ -22,6 +22,10 @@
 //!    tunnel.
 //!
 //! DNS servers and domains are reported, never written to the host.
+//!
+//! The Easy VPN server's side is [`AddressRoutes`]: a host route into its
+//! TUN device for each address it assigned (what IOS's `reverse-route`
+//! does for a dynamic map), removed when no SA holds the address any more.
 
 use std::fmt;
 use std::io;
@@ -250,6 +254,101 @@ impl HostNetwork for Recorder {
     }
 }
 
+/// An Easy VPN server's routes to its clients' assigned addresses:
+/// `ip route replace A/32 dev TUN` when the first SA (key `K`) is given
+/// `A`, `ip route del A/32 dev TUN` when the last one holding it goes (a
+/// phase-1 rekey hands the address to the new SA before the old one
+/// lets go of it).
+pub struct AddressRoutes<K> {
+    host: Box<dyn HostNetwork>,
+    tun: String,
+    held: std::collections::BTreeMap<K, Ipv4Addr>,
+}
+
+impl<K> fmt::Debug for AddressRoutes<K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AddressRoutes")
+            .field("tun", &self.tun)
+            .field("held", &self.held.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<K: Ord> AddressRoutes<K> {
+    /// Routes into `tun`, through `host`.
+    pub fn new(tun: &str, host: Box<dyn HostNetwork>) -> Self {
+        Self {
+            host,
+            tun: tun.to_owned(),
+            held: std::collections::BTreeMap::new(),
+        }
+    }
+
+    fn args(&self, verb: &str, address: Ipv4Addr) -> Vec<String> {
+        words(&["route", verb, &format!("{address}/32"), "dev", &self.tun])
+    }
+
+    fn holders(&self, address: Ipv4Addr) -> usize {
+        self.held.values().filter(|a| **a == address).count()
+    }
+
+    /// `sa` holds `address`: routes it unless another SA already did.
+    /// Returns the route added, if one was.
+    ///
+    /// # Errors
+    /// `ip`'s.
+    pub fn assigned(&mut self, sa: K, address: Ipv4Addr) -> io::Result<Option<String>> {
+        if let Some(old) = self.held.remove(&sa)
+            && old != address
+            && self.holders(old) == 0
+        {
+            let args = self.args("del", old);
+            self.host.ip(&args)?;
+        }
+        let first = self.holders(address) == 0;
+        self.held.insert(sa, address);
+        if !first {
+            return Ok(None);
+        }
+        let args = self.args("replace", address);
+        self.host.ip(&args)?;
+        Ok(Some(format!("{address}/32 dev {}", self.tun)))
+    }
+
+    /// `sa` let go of its address: the route goes when no SA holds it.
+    /// Returns the route removed, if one was.
+    ///
+    /// # Errors
+    /// `ip`'s.
+    pub fn released(&mut self, sa: &K) -> io::Result<Option<String>> {
+        let Some(address) = self.held.remove(sa) else {
+            return Ok(None);
+        };
+        if self.holders(address) > 0 {
+            return Ok(None);
+        }
+        let args = self.args("del", address);
+        self.host.ip(&args)?;
+        Ok(Some(format!("{address}/32 dev {}", self.tun)))
+    }
+
+    /// Removes every route (shutdown); returns the errors.
+    pub fn clear(&mut self) -> Vec<String> {
+        let mut addresses: Vec<Ipv4Addr> = self.held.values().copied().collect();
+        addresses.sort_unstable();
+        addresses.dedup();
+        self.held.clear();
+        let mut errors = Vec::new();
+        for a in addresses {
+            let args = self.args("del", a);
+            if let Err(e) = self.host.ip(&args) {
+                errors.push(e.to_string());
+            }
+        }
+        errors
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -378,6 +477,37 @@ mod tests {
         assert_eq!(
             cidr(Ipv4Addr::new(10, 0, 0, 0), Ipv4Addr::new(255, 0, 255, 0)),
             None
+        );
+    }
+
+    #[test]
+    fn a_server_routes_each_address_while_an_sa_holds_it() {
+        let r = Recorder::default();
+        let mut routes = AddressRoutes::new("rai0", Box::new(r.clone()));
+        let a = Ipv4Addr::new(10, 99, 0, 10);
+        let b = Ipv4Addr::new(10, 99, 0, 11);
+        assert_eq!(
+            routes.assigned(1, a).unwrap().as_deref(),
+            Some("10.99.0.10/32 dev rai0")
+        );
+        // A phase-1 rekey: the new SA gets the address, then the old goes.
+        assert_eq!(routes.assigned(2, a).unwrap(), None);
+        assert_eq!(routes.released(&1).unwrap(), None);
+        assert_eq!(routes.released(&7).unwrap(), None, "an SA we never saw");
+        routes.assigned(3, b).unwrap();
+        assert_eq!(
+            routes.released(&2).unwrap().as_deref(),
+            Some("10.99.0.10/32 dev rai0")
+        );
+        assert!(routes.clear().is_empty());
+        assert_eq!(
+            r.commands(),
+            [
+                "route replace 10.99.0.10/32 dev rai0",
+                "route replace 10.99.0.11/32 dev rai0",
+                "route del 10.99.0.10/32 dev rai0",
+                "route del 10.99.0.11/32 dev rai0",
+            ]
         );
     }
 

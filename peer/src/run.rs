@@ -271,6 +271,8 @@ struct Launch {
     /// A remote-access client's session and its configuration's text
     /// (written to `--out` as `client.cfg`).
     client: Option<(ClientSession, String)>,
+    /// Easy VPN server: route each assigned address into the TUN device.
+    route_clients: bool,
 }
 
 /// Runs the peer until SIGTERM or SIGINT.
@@ -331,13 +333,13 @@ pub fn run(args: &RunArgs) -> Result<(), RunError> {
     let mut gateway = Gateway::new(config, &outside, Box::new(OsEntropy), options)?;
     let mut warnings = Vec::new();
     let mut ready = Vec::new();
+    let serves = gateway.config().remote_access.groups().next().is_some()
+        || gateway
+            .config()
+            .xauth_list_for_map(gateway.crypto_map())
+            .is_some();
     if let Some((db, w)) = users {
         warnings.extend(w);
-        let serves = gateway.config().remote_access.groups().next().is_some()
-            || gateway
-                .config()
-                .xauth_list_for_map(gateway.crypto_map())
-                .is_some();
         if !serves {
             warnings.push(
                 "--users: the configuration serves no remote-access clients (no `crypto isakmp \
@@ -363,6 +365,9 @@ pub fn run(args: &RunArgs) -> Result<(), RunError> {
         warnings,
         ready,
         client: None,
+        // `--tun-create` routes what the tunnels carry into the device:
+        // for an Easy VPN server, each address it assigns.
+        route_clients: serves && args.tun_create,
     })
 }
 
@@ -472,6 +477,7 @@ pub fn run_client(args: &ClientArgs) -> Result<(), RunError> {
             ("phase1", Value::from(mode)),
         ],
         client: Some((session, text)),
+        route_clients: false,
     })
 }
 
@@ -492,6 +498,7 @@ fn launch(l: Launch) -> Result<(), RunError> {
         warnings,
         ready: mode_ready,
         client,
+        route_clients,
     } = l;
     // The mode in force: the command line's, unless the configuration
     // says `no crypto ipsec nat-transparency udp-encapsulation`.
@@ -595,6 +602,9 @@ fn launch(l: Launch) -> Result<(), RunError> {
     let mut core = Core::new(gateway, ike_addr, outputs, now, SystemTime::now());
     for w in &warnings {
         core.warning(w);
+    }
+    if route_clients {
+        core.route_assigned_addresses(&tun, Box::new(IpCommand));
     }
     let is_client = client.is_some();
     if let Some((session, _)) = client {

@@ -142,6 +142,12 @@ impl Side {
 /// `full_tunnel`, with the wildcard key a Main Mode responder needs when
 /// `main_mode_key`; the users come from a user file as `--users` reads it.
 fn server(now: Instant, full_tunnel: bool, main_mode_key: bool) -> Side {
+    server_routing(now, full_tunnel, main_mode_key).0
+}
+
+/// [`server`], routing assigned addresses into `rai0` (`--tun-create`),
+/// the commands recorded.
+fn server_routing(now: Instant, full_tunnel: bool, main_mode_key: bool) -> (Side, Recorder) {
     let mut text = SERVER_CFG.replace(" ACL\n", if full_tunnel { "" } else { " acl 101\n" });
     if main_mode_key {
         text = text.replace(
@@ -160,7 +166,11 @@ fn server(now: Instant, full_tunnel: bool, main_mode_key: bool) -> Side {
     )
     .unwrap();
     gateway.set_users(users_file());
-    Side::new(gateway, SERVER, now)
+    let mut side = Side::new(gateway, SERVER, now);
+    let routes = Recorder::default();
+    side.core
+        .route_assigned_addresses("rai0", Box::new(routes.clone()));
+    (side, routes)
 }
 
 /// A user file with alice (cheap hash parameters: a test), read back the
@@ -326,7 +336,7 @@ fn no_password_in(sides: &[&Side], console: &Shared) {
 #[test]
 fn a_client_logs_in_configures_its_tun_device_and_takes_it_down() {
     let mut now = Instant::now();
-    let mut s = server(now, false, false);
+    let (mut s, server_routes) = server_routing(now, false, false);
     let args = client_args(&["--ike", "aes256-sha1-modp1024", "--esp", "aes256-sha1"]);
     let (mut c, recorder, console) = client(now, &args, PASSWORD, None);
     c.core.connect(now).unwrap();
@@ -411,6 +421,12 @@ fn a_client_logs_in_configures_its_tun_device_and_takes_it_down() {
         (Some("10.99.0.10"), Some("alice"))
     );
     assert_eq!(s.named("xauth_completed")[0]["role"], "responder");
+    // The server routes the address it gave into its TUN device.
+    assert_eq!(
+        server_routes.commands(),
+        ["route replace 10.99.0.10/32 dev rai0"]
+    );
+    assert_eq!(s.named("route_added")[0]["route"], "10.99.0.10/32 dev rai0");
     let up = s.named("phase2_up");
     assert_eq!(up[0]["remote_ts"], "10.99.0.10/32");
 
@@ -430,6 +446,14 @@ fn a_client_logs_in_configures_its_tun_device_and_takes_it_down() {
     let released = s.named("address_released");
     assert_eq!(released.len(), 1, "{}", s.events.text());
     assert_eq!(released[0]["address"], "10.99.0.10");
+    assert_eq!(
+        server_routes.commands(),
+        [
+            "route replace 10.99.0.10/32 dev rai0",
+            "route del 10.99.0.10/32 dev rai0"
+        ]
+    );
+    assert_eq!(s.named("route_removed").len(), 1);
     no_password_in(&[&s, &c], &console);
 }
 
