@@ -1226,6 +1226,9 @@ impl Core {
             c.answers = c.answers.saturating_add(1);
             Some(self.gateway.xauth_credentials(now, r.sa, &c.credentials))
         } else {
+            // The same credentials again would be refused again: give up
+            // now rather than let the exchange time out.
+            let _ = self.gateway.xauth_cancel(now, r.sa);
             None
         };
         if let (Some(m), Some(console)) = (&message, c.console.as_mut()) {
@@ -1255,7 +1258,7 @@ impl Core {
                     "what",
                     Value::from(format!(
                         "XAUTH request {} from {} not answered: the same credentials were \
-                         sent {MAX_XAUTH_ANSWERS} times; the exchange will time out",
+                         sent {MAX_XAUTH_ANSWERS} times; XAUTH cancelled",
                         r.attempt, r.peer
                     )),
                 )],

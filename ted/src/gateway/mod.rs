@@ -802,6 +802,23 @@ impl Gateway {
         r
     }
 
+    /// Remote-access client: gives up on XAUTH (the person dismissed the
+    /// prompt, or the same credentials were refused already): the SA is
+    /// deleted and the concentrator told.
+    ///
+    /// # Errors
+    /// [`ike_sm::CommandError`] when `sa` is not an XAUTH client still
+    /// authenticating.
+    pub fn xauth_cancel(
+        &mut self,
+        now: Instant,
+        sa: IsakmpSaId,
+    ) -> Result<(), ike_sm::CommandError> {
+        let r = self.endpoint.xauth_cancel(now, sa);
+        self.pump(now);
+        r
+    }
+
     /// Easy VPN server: the users of a user file (see
     /// [`crate::remote_access::UserDb`]), checked before the
     /// configuration's `username` lines. Ignored by a gateway that serves
