@@ -49,7 +49,7 @@ const CRATES: [&str; 4] = ["isakmp-wire/src", "ike-sm/src", "esp/src", "ted/src"
 /// Files where keys, secrets or authenticators live: every comparison in
 /// them is reviewed. (`esp/src/sa.rs` only calls the transform; the IV
 /// chains hold no secret.)
-const SECRET_FILES: [&str; 10] = [
+const SECRET_FILES: [&str; 12] = [
     "ike-sm/src/crypto/cipher.rs",
     "ike-sm/src/crypto/dh.rs",
     "ike-sm/src/crypto/hash.rs",
@@ -60,6 +60,8 @@ const SECRET_FILES: [&str; 10] = [
     "esp/src/secret.rs",
     "esp/src/transform.rs",
     "ted/src/config/isakmp.rs",
+    "ted/src/config/remote_access.rs",
+    "ted/src/remote_access/users.rs",
 ];
 
 /// Substrings (lower case) that make a comparison's context suspect.
@@ -233,6 +235,31 @@ const REVIEWED: &[(&str, &str, &str)] = &[
         "an IOS keyword, not a key",
     ),
     (
+        "ted/src/config/remote_access.rs",
+        "self.xauth_timeout == Self::DEFAULT_XAUTH_TIMEOUT",
+        "a timeout in seconds",
+    ),
+    (
+        "ted/src/config/remote_access.rs",
+        "p.ranges.retain(|r| *r != range)",
+        "address pool ranges",
+    ),
+    (
+        "ted/src/config/remote_access.rs",
+        "let removed = p.ranges.len() != before",
+        "a count of pool ranges",
+    ),
+    (
+        "ted/src/config/remote_access.rs",
+        "rule.action() == Action::Permit",
+        "an ACL action (split-tunnel networks)",
+    ),
+    (
+        "ted/src/remote_access/users.rs",
+        "name.len() <= UserDb::MAX_NAME_LEN",
+        "a user name's length and characters; names are not secret",
+    ),
+    (
         "ted/src/config/ios/render.rs",
         "if p.hash != IsakmpPolicy::DEFAULT_HASH",
         "a hash algorithm identifier",
@@ -316,8 +343,9 @@ const REVIEWED: &[(&str, &str, &str)] = &[
 
 /// Types holding a secret or an authenticator; a derived `PartialEq` over
 /// one of them is only as good as that type's own `PartialEq`.
-const SECRET_TYPES: [&str; 6] = [
+const SECRET_TYPES: [&str; 7] = [
     "SecretBytes",
+    "SecretText",
     "PresharedKey",
     "HashValue",
     "Keys",
@@ -352,6 +380,11 @@ const DERIVED_OK: &[(&str, &str, &str)] = &[
         "ClientOptions",
         "the group key is a PresharedKey, whose PartialEq is constant time",
     ),
+    (
+        "ted/src/config/remote_access.rs",
+        "Credential",
+        "every variant holds a SecretText, whose PartialEq is constant time",
+    ),
 ];
 
 /// Each secret type's hand-written `PartialEq` (file, type): its body must
@@ -360,6 +393,7 @@ const CT_PARTIAL_EQ: &[(&str, &str)] = &[
     ("ike-sm/src/crypto/secret.rs", "HashValue"),
     ("esp/src/secret.rs", "SecretBytes"),
     ("ted/src/config/isakmp.rs", "PresharedKey"),
+    ("ted/src/config/remote_access.rs", "SecretText"),
 ];
 
 /// Verification sites that must use `subtle`: (file, fn or marker, text
@@ -378,6 +412,13 @@ const VERIFIERS: &[(&str, &str, &str)] = &[
     // (esp/src/cipher.rs serves both the ESP transforms and ike-sm's
     // ISAKMP ciphers.)
     ("esp/src/cipher.rs", "fn is_weak_des_key(", ".ct_eq("),
+    // XAUTH passwords: argon2's verifier recomputes the hash and compares
+    // the outputs with subtle (phc::Output's PartialEq).
+    (
+        "ted/src/remote_access/users.rs",
+        "pub fn verify(",
+        ".verify_password(password, hash)",
+    ),
     (
         "esp/src/cipher.rs",
         "fn is_degenerate_triple_des_key(",

@@ -303,7 +303,10 @@ pub struct MapClientConfig {
 impl MapClientConfig {
     /// Whether no line is set.
     pub fn is_empty(&self) -> bool {
-        *self == Self::default()
+        self.authentication_list.is_none()
+            && self.authorization_list.is_none()
+            && !self.address_initiate
+            && !self.address_respond
     }
 
     /// Who starts Mode-Config; `None` when neither line is set.
@@ -354,9 +357,17 @@ impl RemoteAccess {
     /// IOS's default XAUTH timeout.
     pub const DEFAULT_XAUTH_TIMEOUT: u8 = 60;
 
-    /// Whether nothing remote-access is configured.
+    /// Whether nothing remote-access is configured (field by field: no
+    /// secret is compared).
     pub fn is_empty(&self) -> bool {
-        *self == Self::default()
+        !self.aaa_new_model
+            && self.xauth_timeout == Self::DEFAULT_XAUTH_TIMEOUT
+            && self.authentication_lists.is_empty()
+            && self.authorization_lists.is_empty()
+            && self.users.is_empty()
+            && self.pools.is_empty()
+            && self.groups.is_empty()
+            && self.maps.is_empty()
     }
 
     // --- AAA lists ---

@@ -29,11 +29,37 @@
 //! 3. at Mode-Config: [`AddressPool::lease`] with the user's name and the
 //!    SA's key (the client's requested address, if any);
 //! 4. when the SA or session is gone: [`AddressPool::release`].
+//!
+//! ```
+//! use std::net::Ipv4Addr;
+//! use rand_core::SeedableRng;
+//! use ted::remote_access::{AddressPool, HashParams, PoolRange, UserDb, hash_password_with};
+//!
+//! // A user file line, hashed with cheap test costs (a gateway uses
+//! // HashParams::GATEWAY through `hash_password`).
+//! let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+//! let cheap = HashParams { memory_kib: 64, iterations: 1, lanes: 1 };
+//! let line = format!("alice:{}", hash_password_with(b"Wonderland", cheap, &mut rng)?);
+//! let users = UserDb::parse(&line)?;
+//! assert!(users.verify("alice", b"Wonderland"));
+//! assert!(!users.verify("mallory", b"Wonderland"));
+//!
+//! // `ip local pool rapool 10.99.0.10 10.99.0.50`; holders are SA numbers.
+//! let range = PoolRange::new(Ipv4Addr::new(10, 99, 0, 10), Ipv4Addr::new(10, 99, 0, 50))?;
+//! let mut pool = AddressPool::<u64>::with_ranges("rapool", [range])?;
+//! let first = pool.lease("alice", 1, None)?;
+//! // alice's phase-1 rekey (SA 2) keeps her address ...
+//! assert_eq!(pool.lease("alice", 2, None)?, first);
+//! // ... which stays hers until both SAs are gone.
+//! assert!(!pool.release(&1).expect("SA 1 held it").freed);
+//! assert!(pool.release(&2).expect("SA 2 held it").freed);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 pub mod pool;
 pub mod users;
 
 pub use pool::{AddressPool, LeaseInfo, PoolError, PoolRange, Released};
 pub use users::{
-    HashParams, UserDb, UserDbError, UserDbErrorKind, hash_password, hash_password_with,
+    HashError, HashParams, UserDb, UserDbError, UserDbErrorKind, hash_password, hash_password_with,
 };
