@@ -11,7 +11,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use ike_sm::{Purpose, PurposeRng};
-use ted::remote_access::{UserDb, UserDbErrorKind};
+use ted::remote_access::UserDb;
 
 use crate::entropy::OsEntropy;
 use crate::secret::{self, SecretError};
@@ -84,7 +84,7 @@ pub enum HashError {
     Secret(#[from] SecretError),
     /// Hashing it.
     #[error("{0}")]
-    Hash(UserDbErrorKind),
+    Hash(ted::remote_access::HashError),
 }
 
 /// The argon2id PHC string of `password`, salted from the OS random
