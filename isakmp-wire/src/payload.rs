@@ -189,8 +189,17 @@ pub struct TransformRepr<'a> {
 }
 
 /// Certificate or Certificate Request payload body (RFC 2408 s.3.9,
-/// s.3.10): an encoding and data (the certificate, or the acceptable
-/// authority).
+/// s.3.10): an encoding byte and data, both kept exactly as received.
+///
+/// In a CERT payload the data is the certificate (or CRL, ...) in the
+/// encoding named: for [`CertEncoding::X509_SIGNATURE`], the one encoding
+/// strongSwan and libreswan send, one DER X.509 certificate; for
+/// [`CertEncoding::PKCS7`], a DER PKCS #7 structure that may hold a chain.
+/// In a CR payload the encoding is the type of certificate asked for and
+/// the data names an acceptable certificate authority: a DER
+/// `DistinguishedName` (the CA's subject), as strongSwan
+/// (`certreq_payload_create_dn`) and libreswan send it, or nothing for
+/// "any authority" ([`CertRepr::authority`]). The codec does not parse DER.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "fuzzing", derive(arbitrary::Arbitrary))]
 pub struct CertRepr<'a> {
@@ -198,6 +207,16 @@ pub struct CertRepr<'a> {
     pub encoding: CertEncoding,
     /// Certificate data, or certificate authority for a request.
     pub data: &'a [u8],
+}
+
+impl<'a> CertRepr<'a> {
+    /// The certificate authority a CR payload names: its DER
+    /// `DistinguishedName`, or `None` when the data is empty (any
+    /// authority). Not checked to be DER.
+    #[must_use]
+    pub fn authority(&self) -> Option<&'a [u8]> {
+        (!self.data.is_empty()).then_some(self.data)
+    }
 }
 
 /// Notification payload body (RFC 2408 s.3.14).
