@@ -13,6 +13,7 @@ use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use crate::attribute::Attribute;
 use crate::chain::{Payload, Payloads, Reader, Writer};
 use crate::error::{Error, Result};
+use crate::fragment::FragmentRepr;
 use crate::header::PAYLOAD_HEADER_LEN;
 use crate::id::{IdData, IdRepr};
 use crate::registry::{
@@ -126,6 +127,10 @@ pub enum PayloadRepr<'a> {
     },
     /// TED proxy payload (docs/ted-wire.md, "Proxy payload"), only in a TED message.
     TedProxy(TedProxyRepr<'a>),
+    /// IKEv1 fragmentation payload (private type 132; see [`crate::fragment`]).
+    /// In a well-formed fragment message it is the only payload:
+    /// [`crate::FragmentMessage`] checks that shape.
+    Fragment(FragmentRepr<'a>),
     /// A payload this crate does not type, kept whole: unknown numbers,
     /// GDOI and Mode Config payloads, an SA of another DOI or with
     /// labeled-domain situation fields, and Proposal/Transform payloads
@@ -309,6 +314,7 @@ impl<'a> PayloadRepr<'a> {
                 TedProxyNumbering::Primary => PayloadType::TED_PROXY,
                 TedProxyNumbering::Alternate => PayloadType::TED_PROXY_ALT,
             },
+            PayloadRepr::Fragment(_) => PayloadType::FRAGMENT,
             PayloadRepr::Opaque(o) => o.payload_type,
         }
     }
@@ -358,6 +364,7 @@ impl<'a> PayloadRepr<'a> {
             PayloadType::TED_PROXY | PayloadType::TED_PROXY_ALT if ted => {
                 PayloadRepr::TedProxy(TedProxyRepr::parse(&mut r, pt)?)
             }
+            PayloadType::FRAGMENT => PayloadRepr::Fragment(FragmentRepr::parse(&mut r)?),
             _ => PayloadRepr::Opaque(OpaquePayload {
                 payload_type: pt,
                 body,
@@ -395,6 +402,7 @@ impl<'a> PayloadRepr<'a> {
                 .as_ref()
                 .map_or(0, IdRepr::buffer_len)
                 .saturating_add(t.responder_proxy.buffer_len()),
+            PayloadRepr::Fragment(f) => f.body_len(),
             PayloadRepr::Opaque(o) => o.body.len(),
         }
     }
@@ -459,6 +467,7 @@ impl<'a> PayloadRepr<'a> {
                 }
             },
             PayloadRepr::TedProxy(t) => t.emit(w),
+            PayloadRepr::Fragment(f) => f.emit(w),
             PayloadRepr::Opaque(o) => {
                 if o.payload_type == PayloadType::NONE {
                     return Err(Error::InvalidRepr {

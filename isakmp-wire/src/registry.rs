@@ -201,7 +201,8 @@ registry! {
     NAT_D_DRAFT = 130 => "NAT-D-DRAFT";
     /// NAT Original Address, private number of draft-ietf-ipsec-nat-t-ike-02/03.
     NAT_OA_DRAFT = 131 => "NAT-OA-DRAFT";
-    /// Cisco/IKE fragmentation payload (private use); kept opaque.
+    /// IKEv1 fragmentation payload of Cisco, Microsoft, strongSwan and
+    /// libreswan (private use; see [`crate::fragment`]).
     FRAGMENT = 132 => "FRAG";
     /// The TED proxy payload number the seed's responder printed (docs/ted-wire.md,
     /// \[T\]); accepted in a TED message, sent as 16.

@@ -648,3 +648,41 @@ fn certificate_payloads_keep_their_bytes() {
         "IKEv2's raw RSA key is not IKEv1's"
     );
 }
+
+// The fragmentation payload (type 132) inside a chain: typed, re-emitted
+// byte for byte; its fixed fields are required.
+#[test]
+fn fragment_payload_in_a_chain() {
+    use isakmp_wire::{FragmentFlags, FragmentMessage, FragmentRepr};
+    let body = [
+        0, 0, 0, 13, // next NONE, length 13
+        0x01, 0x02, 3, 0x81, // ID 0x0102, number 3, LAST and an unnamed bit
+        b'a', b'b', b'c', b'd', b'e',
+    ];
+    let bytes = message(132, 32, 0, 0x0a0b_0c0d, &body);
+    both_ways(
+        &bytes,
+        ExchangeType::QUICK_MODE,
+        0x0a0b_0c0d,
+        vec![PayloadRepr::Fragment(FragmentRepr {
+            id: 0x0102,
+            number: 3,
+            flags: FragmentFlags::from_bits_retain(0x81),
+            data: b"abcde",
+        })],
+    );
+    let f = FragmentMessage::parse(&bytes).unwrap();
+    assert!(f.fragment.is_last());
+    assert_eq!(f.header.message_id, 0x0a0b_0c0d);
+    assert_eq!(f.to_vec().unwrap(), bytes);
+    // Shorter than the fixed fields.
+    let bytes = message(132, 2, 0, 0, &[0, 0, 0, 7, 0, 1, 1]);
+    assert_eq!(
+        parse(&bytes),
+        Err(Error::Malformed {
+            payload: PayloadType::FRAGMENT,
+            offset: 35,
+            what: "fragment payload shorter than its fixed fields"
+        })
+    );
+}
