@@ -737,10 +737,10 @@ fn check_reassembled(cookie: Cookie, whole: Vec<u8>) -> Result<Vec<u8>, Fragment
 fn fuzz_limits() -> FragmentLimits {
     FragmentLimits {
         max_fragments: 8,
-        max_message_len: 4096,
+        max_message_len: 1024,
         max_messages_per_peer: 2,
         max_messages: 6,
-        max_bytes: 16 * 1024,
+        max_bytes: 2048,
         timeout: Duration::from_secs(30),
     }
 }
@@ -780,11 +780,16 @@ fn test_message(cookie: Cookie, len: usize, seed: u8) -> Vec<u8> {
 /// - 2: `[peer][cookie][id u16][number][flags][len][bytes]`: a fragment
 ///   message built from those fields (cookie: eight bytes `cookie`);
 /// - 3: `[peer][cookie][size u16][limit][order][id u16]`: a message of
-///   `28 + size % 2048` bytes is split at `37 + limit` bytes and all its
-///   fragments delivered in an order chosen by `order` (rotated, reversed
-///   if bit 0, the first one twice if bit 1). Whatever completes must be
+///   `28 + size % 1024` bytes is split at `37 + limit` bytes and its
+///   fragments (the first ten at most: the rest are above the fragment
+///   limit) delivered in an order chosen by `order` (rotated, reversed if
+///   bit 0, the first one twice if bit 1). Whatever completes must be
 ///   that message; when nothing else stood in its way (no message held
 ///   under the same key, room under every cap) it must complete.
+///
+/// The limits are small (8 fragments and 1 KiB per message, 2 messages
+/// per peer, 6 in total, 2 KiB held, 30 s) so that short inputs reach
+/// every cap.
 ///
 /// Every message returned must check as an ISAKMP message with the
 /// fragments' cookie and fit the per-message limit.
@@ -879,7 +884,7 @@ pub fn fuzz_reassembler(base: Instant, data: &[u8]) -> FragmentCounters {
             _ => {
                 let peer = peer_of(c.u8().unwrap_or(0));
                 let cookie = [c.u8().unwrap_or(0); 8];
-                let size = 28 + usize::from(c.u16().unwrap_or(0)) % 2048;
+                let size = 28 + usize::from(c.u16().unwrap_or(0)) % 1024;
                 let limit = 37 + usize::from(c.u8().unwrap_or(0));
                 let order = c.u8().unwrap_or(0);
                 let id = c.u16().unwrap_or(0);
@@ -896,6 +901,7 @@ pub fn fuzz_reassembler(base: Instant, data: &[u8]) -> FragmentCounters {
                         || (r.held_messages_from(peer) < limits.max_messages_per_peer
                             && r.held_messages() < limits.max_messages
                             && r.held_bytes() + size <= limits.max_bytes));
+                fragments.truncate(usize::from(limits.max_fragments) + 2);
                 let n = fragments.len();
                 fragments.rotate_left(usize::from(order >> 2) % n.max(1));
                 if order & 1 != 0 {
