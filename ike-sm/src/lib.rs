@@ -57,6 +57,8 @@
 //! - [`remote_access`]: XAUTH and Mode-Config settings and values;
 //! - [`decrypt`]: decryption and hash verification of recorded exchanges
 //!   (the `ikev1-decrypt` tool's library side);
+//! - [`fragment`]: IKEv1 fragmentation (splitting a message, bounded
+//!   reassembly), standalone for now;
 //! - [`Endpoint`] (private module `endpoint`): the dispatcher that owns
 //!   the ISAKMP SA tables, finds the SA each message belongs to and calls
 //!   its exchange handler; the public API;
@@ -83,6 +85,7 @@ mod endpoint;
 pub mod entropy;
 pub mod event;
 mod exchange;
+pub mod fragment;
 mod message;
 mod proposal;
 pub mod remote_access;

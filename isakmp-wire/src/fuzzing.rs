@@ -50,7 +50,41 @@ pub fn parse(data: &[u8]) {
         let _ = DecryptedBody::parse(PayloadType(*first), TED_EXCHANGE_TYPE, rest, &config);
     }
     cfg_body(data);
+    fragment(data);
     let _ = crate::nat_t::classify(data);
+}
+
+/// The bytes as a fragment message: when it parses, it re-emits to the
+/// same message (the generic header's reserved byte aside) and parses back
+/// equal; the vendor ID reading of the data never panics.
+fn fragment(data: &[u8]) {
+    let _ = crate::FragmentMessage::is_fragment(data);
+    let _ = vendor::fragmentation_support(data);
+    let Ok(f) = crate::FragmentMessage::parse(data) else {
+        return;
+    };
+    let bytes = match f.to_vec() {
+        Ok(b) => b,
+        Err(e) => panic!("a parsed fragment message failed to emit: {e}"),
+    };
+    assert_eq!(
+        bytes.len(),
+        f.buffer_len(),
+        "emit wrote other than buffer_len"
+    );
+    assert_eq!(
+        crate::FragmentMessage::parse(&bytes).as_ref(),
+        Ok(&f),
+        "fragment: parse(emit(parse(b))) != parse(b)"
+    );
+    let message = Message::new_unchecked(data);
+    if data.get(29) == Some(&0) {
+        assert_eq!(
+            &bytes[..],
+            message.message_bytes(),
+            "a well-formed fragment message did not re-emit byte-identical"
+        );
+    }
 }
 
 /// The bytes as an Attribute payload body (Mode-Config, XAUTH, Unity):
@@ -102,6 +136,12 @@ fn inspect(payloads: &[PayloadRepr<'_>], m: &MessageRepr<'_>) {
             }
             PayloadRepr::Notification(n) => {
                 let _ = n.dpd_sequence();
+            }
+            PayloadRepr::Cert(c) | PayloadRepr::CertRequest(c) => {
+                let _ = (c.authority(), c.encoding.name());
+            }
+            PayloadRepr::Fragment(f) => {
+                let _ = f.is_last();
             }
             _ => {}
         }
@@ -192,6 +232,31 @@ pub fn repr_bytes(data: &[u8]) {
     if let Ok(repr) = MessageRepr::arbitrary_take_rest(Unstructured::new(data)) {
         repr_roundtrip(repr);
     }
+    if let Ok(f) = crate::FragmentMessage::arbitrary_take_rest(Unstructured::new(data)) {
+        fragment_repr_roundtrip(&f);
+    }
+}
+
+/// Arbitrary fragment message -> emit -> parse: when `emit` accepts it,
+/// parsing gives it back, and a buffer one byte short is an error.
+pub fn fragment_repr_roundtrip(f: &crate::FragmentMessage<'_>) {
+    let Ok(bytes) = f.to_vec() else {
+        return;
+    };
+    assert_eq!(
+        bytes.len(),
+        f.buffer_len(),
+        "emit wrote other than buffer_len"
+    );
+    let mut short = alloc::vec![0u8; bytes.len() - 1];
+    assert!(
+        f.emit(&mut short).is_err(),
+        "emit into a short buffer succeeded"
+    );
+    match crate::FragmentMessage::parse(&bytes) {
+        Ok(back) => assert_eq!(&back, f, "fragment: parse(emit(r)) != r"),
+        Err(e) => panic!("an emitted fragment message does not parse: {e}"),
+    }
 }
 
 /// Arbitrary repr -> emit -> parse: when `emit` accepts the repr, parsing
@@ -239,7 +304,7 @@ pub fn sanitize(repr: &mut MessageRepr<'_>) {
     for p in &mut repr.payloads {
         if let PayloadRepr::Opaque(o) = p {
             let t = o.payload_type;
-            let typed = matches!(t.0, 0 | 1 | 4..=13 | 20 | 21 | 130 | 131)
+            let typed = matches!(t.0, 0 | 1 | 4..=13 | 20 | 21 | 130..=132)
                 || (ted && (t == PayloadType::TED_PROXY || t == PayloadType::TED_PROXY_ALT));
             if typed {
                 o.payload_type = PayloadType(200);

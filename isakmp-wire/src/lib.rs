@@ -5,7 +5,8 @@
 //! IKE attributes, the RFC 3947 NAT-T payloads (and, in [`nat_t`], the
 //! NAT-T versions and the RFC 3948 framing of UDP port 4500: non-ESP
 //! marker, keepalive, ESP), the Attribute payload of Mode-Config, XAUTH and
-//! Cisco Unity ([`mode_cfg`]), and the Cisco Tunnel
+//! Cisco Unity ([`mode_cfg`]), the IKEv1 fragmentation payload and its
+//! fragment messages ([`fragment`]), and the Cisco Tunnel
 //! Endpoint Discovery (TED) probe and response shapes of the project's
 //! `docs/ted-wire.md`. It holds no keys, no state and no clock: `ike-sm` builds
 //! on it.
@@ -46,8 +47,12 @@
 //!   differently (lengths over 65535, SPIs over 255 bytes, attribute types
 //!   with the AF bit, an `IdData::Other` of a typed ID type, ...).
 //!
+//! The same laws hold for a whole fragment message ([`FragmentMessage`]):
+//! with a zero reserved byte in its payload header it re-emits byte for
+//! byte.
+//!
 //! The fuzz targets (`fuzz/`, through the `fuzzing` module behind the
-//! `fuzzing` feature) check all three.
+//! `fuzzing` feature) check all of them.
 //!
 //! # Example: parse and build
 //!
@@ -117,6 +122,7 @@ extern crate std;
 pub mod attribute;
 pub mod chain;
 mod error;
+pub mod fragment;
 pub mod header;
 pub mod id;
 pub mod message;
@@ -133,6 +139,7 @@ pub mod fuzzing;
 pub use attribute::{Attribute, AttributeValue, IpsecAttribute, Phase1Attribute};
 pub use chain::{Payload, Payloads};
 pub use error::{Error, Result};
+pub use fragment::{FragmentFlags, FragmentMessage, FragmentRepr};
 pub use header::{Cookie, Flags, GenericPayloadHeader, HEADER_LEN, Header, HeaderRepr};
 pub use id::{IdData, IdRepr};
 pub use message::{

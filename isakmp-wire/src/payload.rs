@@ -13,6 +13,7 @@ use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use crate::attribute::Attribute;
 use crate::chain::{Payload, Payloads, Reader, Writer};
 use crate::error::{Error, Result};
+use crate::fragment::FragmentRepr;
 use crate::header::PAYLOAD_HEADER_LEN;
 use crate::id::{IdData, IdRepr};
 use crate::registry::{
@@ -126,6 +127,10 @@ pub enum PayloadRepr<'a> {
     },
     /// TED proxy payload (docs/ted-wire.md, "Proxy payload"), only in a TED message.
     TedProxy(TedProxyRepr<'a>),
+    /// IKEv1 fragmentation payload (private type 132; see [`crate::fragment`]).
+    /// In a well-formed fragment message it is the only payload:
+    /// [`crate::FragmentMessage`] checks that shape.
+    Fragment(FragmentRepr<'a>),
     /// A payload this crate does not type, kept whole: unknown numbers,
     /// GDOI and Mode Config payloads, an SA of another DOI or with
     /// labeled-domain situation fields, and Proposal/Transform payloads
@@ -189,8 +194,17 @@ pub struct TransformRepr<'a> {
 }
 
 /// Certificate or Certificate Request payload body (RFC 2408 s.3.9,
-/// s.3.10): an encoding and data (the certificate, or the acceptable
-/// authority).
+/// s.3.10): an encoding byte and data, both kept exactly as received.
+///
+/// In a CERT payload the data is the certificate (or CRL, ...) in the
+/// encoding named: for [`CertEncoding::X509_SIGNATURE`], the one encoding
+/// strongSwan and libreswan send, one DER X.509 certificate; for
+/// [`CertEncoding::PKCS7`], a DER PKCS #7 structure that may hold a chain.
+/// In a CR payload the encoding is the type of certificate asked for and
+/// the data names an acceptable certificate authority: a DER
+/// `DistinguishedName` (the CA's subject), as strongSwan
+/// (`certreq_payload_create_dn`) and libreswan send it, or nothing for
+/// "any authority" ([`CertRepr::authority`]). The codec does not parse DER.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "fuzzing", derive(arbitrary::Arbitrary))]
 pub struct CertRepr<'a> {
@@ -198,6 +212,16 @@ pub struct CertRepr<'a> {
     pub encoding: CertEncoding,
     /// Certificate data, or certificate authority for a request.
     pub data: &'a [u8],
+}
+
+impl<'a> CertRepr<'a> {
+    /// The certificate authority a CR payload names: its DER
+    /// `DistinguishedName`, or `None` when the data is empty (any
+    /// authority). Not checked to be DER.
+    #[must_use]
+    pub fn authority(&self) -> Option<&'a [u8]> {
+        (!self.data.is_empty()).then_some(self.data)
+    }
 }
 
 /// Notification payload body (RFC 2408 s.3.14).
@@ -290,6 +314,7 @@ impl<'a> PayloadRepr<'a> {
                 TedProxyNumbering::Primary => PayloadType::TED_PROXY,
                 TedProxyNumbering::Alternate => PayloadType::TED_PROXY_ALT,
             },
+            PayloadRepr::Fragment(_) => PayloadType::FRAGMENT,
             PayloadRepr::Opaque(o) => o.payload_type,
         }
     }
@@ -339,6 +364,7 @@ impl<'a> PayloadRepr<'a> {
             PayloadType::TED_PROXY | PayloadType::TED_PROXY_ALT if ted => {
                 PayloadRepr::TedProxy(TedProxyRepr::parse(&mut r, pt)?)
             }
+            PayloadType::FRAGMENT => PayloadRepr::Fragment(FragmentRepr::parse(&mut r)?),
             _ => PayloadRepr::Opaque(OpaquePayload {
                 payload_type: pt,
                 body,
@@ -376,6 +402,7 @@ impl<'a> PayloadRepr<'a> {
                 .as_ref()
                 .map_or(0, IdRepr::buffer_len)
                 .saturating_add(t.responder_proxy.buffer_len()),
+            PayloadRepr::Fragment(f) => f.body_len(),
             PayloadRepr::Opaque(o) => o.body.len(),
         }
     }
@@ -440,6 +467,7 @@ impl<'a> PayloadRepr<'a> {
                 }
             },
             PayloadRepr::TedProxy(t) => t.emit(w),
+            PayloadRepr::Fragment(f) => f.emit(w),
             PayloadRepr::Opaque(o) => {
                 if o.payload_type == PayloadType::NONE {
                     return Err(Error::InvalidRepr {

@@ -201,7 +201,8 @@ registry! {
     NAT_D_DRAFT = 130 => "NAT-D-DRAFT";
     /// NAT Original Address, private number of draft-ietf-ipsec-nat-t-ike-02/03.
     NAT_OA_DRAFT = 131 => "NAT-OA-DRAFT";
-    /// Cisco/IKE fragmentation payload (private use); kept opaque.
+    /// IKEv1 fragmentation payload of Cisco, Microsoft, strongSwan and
+    /// libreswan (private use; see [`crate::fragment`]).
     FRAGMENT = 132 => "FRAG";
     /// The TED proxy payload number the seed's responder printed (docs/ted-wire.md,
     /// \[T\]); accepted in a TED message, sent as 16.
@@ -811,6 +812,13 @@ registry! {
 
 registry! {
     /// Certificate encodings of the CERT and CR payloads (RFC 2408 s.3.9).
+    ///
+    /// These are all the values IKEv1 defines; Wireshark's IKEv1 table
+    /// (`packet-isakmp.c`, `cert_v1_type`) has the same eleven and calls
+    /// 11 to 255 reserved. IKEv2 later gave 11 to 15 meanings (raw RSA
+    /// key, hash and URL, OCSP content); strongSwan shares one enum for
+    /// both versions but its IKEv1 code (`isakmp_cert_pre.c`) ignores
+    /// those, so they are not named here. Any value round-trips.
     pub struct CertEncoding(u8);
     /// None.
     NONE = 0 => "NONE";

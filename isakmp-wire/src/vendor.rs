@@ -121,18 +121,77 @@ pub const NAT_T_DRAFT_08: &[u8] = &[
     0x8f, 0x8d, 0x83, 0x82, 0x6d, 0x24, 0x6b, 0x6f, 0xc7, 0xa8, 0xa6, 0xa4, 0x28, 0xc1, 0x1d, 0xe8,
 ];
 
-/// IKE fragmentation (Microsoft and others): MD5("FRAGMENTATION")
-/// (ike-scan, libreswan).
+/// The IKEv1 fragmentation vendor ID: MD5("FRAGMENTATION") (ike-scan,
+/// libreswan, strongSwan's `isakmp_vendor.c`). Windows sends these 16
+/// bytes alone; Cisco, strongSwan and libreswan append a 4-byte
+/// capability word (see [`fragmentation_support`]), so receivers match it
+/// as a prefix.
 pub const IKE_FRAGMENTATION: &[u8] = &[
     0x40, 0x48, 0xb7, 0xd5, 0x6e, 0xbc, 0xe8, 0x85, 0x25, 0xe7, 0xde, 0x7f, 0x00, 0xd6, 0xc2, 0xd3,
 ];
 
-/// Cisco fragmentation: MD5("FRAGMENTATION") followed by the flags word
-/// `80000000` (Wireshark `packet-isakmp.c` VID_CISCO_FRAG, strongSwan).
+/// The fragmentation vendor ID with the capability word `80000000`
+/// ([`FRAGMENTATION_CAP_PHASE1`]): what strongSwan sends (its
+/// `isakmp_vendor.c` table) and Wireshark names VID_CISCO_FRAG. Cisco
+/// devices send `c0000000` (strongSwan's comment, after racoon); match
+/// with [`fragmentation_support`], not byte for byte.
 pub const CISCO_FRAGMENTATION: &[u8] = &[
     0x40, 0x48, 0xb7, 0xd5, 0x6e, 0xbc, 0xe8, 0x85, 0x25, 0xe7, 0xde, 0x7f, 0x00, 0xd6, 0xc2, 0xd3,
     0x80, 0x00, 0x00, 0x00,
 ];
+
+/// Capability bit of the fragmentation vendor ID: Main and Aggressive
+/// Mode messages may be fragmented (racoon's reading, which strongSwan
+/// follows: it requires this bit in a 20-byte vendor ID).
+pub const FRAGMENTATION_CAP_PHASE1: u32 = 0x8000_0000;
+
+/// Capability bit of the fragmentation vendor ID: messages of the base
+/// ISAKMP exchange may be fragmented (racoon's reading; Cisco sets it).
+pub const FRAGMENTATION_CAP_BASE: u32 = 0x4000_0000;
+
+/// What a received fragmentation vendor ID announces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct FragmentationSupport {
+    /// The capability word after the 16-byte hash, or `None` for the
+    /// bare 16-byte form Windows sends.
+    pub capabilities: Option<u32>,
+}
+
+impl FragmentationSupport {
+    /// Whether the peer takes fragmented Main and Aggressive Mode
+    /// messages: the bare form, or the [`FRAGMENTATION_CAP_PHASE1`] bit
+    /// (strongSwan's rule, `is_known_vid`).
+    #[must_use]
+    pub fn phase1(&self) -> bool {
+        self.capabilities
+            .is_none_or(|c| c & FRAGMENTATION_CAP_PHASE1 != 0)
+    }
+}
+
+/// Reads a fragmentation vendor ID: [`IKE_FRAGMENTATION`] alone (16
+/// bytes) or followed by a big-endian capability word (20 bytes); any
+/// other length is not one (as strongSwan decides).
+#[must_use]
+pub fn fragmentation_support(vid: &[u8]) -> Option<FragmentationSupport> {
+    let rest = vid.strip_prefix(IKE_FRAGMENTATION)?;
+    if rest.is_empty() {
+        return Some(FragmentationSupport { capabilities: None });
+    }
+    let word = <[u8; 4]>::try_from(rest).ok()?;
+    Some(FragmentationSupport {
+        capabilities: Some(u32::from_be_bytes(word)),
+    })
+}
+
+/// The 20-byte fragmentation vendor ID with the given capability word.
+#[must_use]
+pub fn fragmentation_vendor_id(capabilities: u32) -> [u8; 20] {
+    let mut v = [0u8; 20];
+    let (hash, word) = v.split_at_mut(16);
+    hash.copy_from_slice(IKE_FRAGMENTATION);
+    word.copy_from_slice(&capabilities.to_be_bytes());
+    v
+}
 
 /// strongSwan: MD5("strongSwan") (strongSwan, nmap).
 pub const STRONGSWAN: &[u8] = &[
@@ -226,14 +285,9 @@ pub const KNOWN_VENDOR_IDS: &[KnownVendorId] = &[
         matching: VendorMatch::Exact,
     },
     KnownVendorId {
-        name: "Cisco Fragmentation",
-        bytes: CISCO_FRAGMENTATION,
-        matching: VendorMatch::Prefix,
-    },
-    KnownVendorId {
         name: "IKE Fragmentation",
         bytes: IKE_FRAGMENTATION,
-        matching: VendorMatch::Exact,
+        matching: VendorMatch::Prefix,
     },
     KnownVendorId {
         name: "strongSwan",
@@ -307,12 +361,41 @@ mod tests {
         assert_eq!(name(&[0x3e, 0x98, 0x40, 0x48, 0xff]), Some("Cisco IOS"));
         assert!(is_cisco_ios(CISCO_IOS));
         assert!(!is_cisco_ios(&[0x3e, 0x98, 0x40]));
-        assert_eq!(name(CISCO_FRAGMENTATION), Some("Cisco Fragmentation"));
+        assert_eq!(name(CISCO_FRAGMENTATION), Some("IKE Fragmentation"));
         assert_eq!(name(IKE_FRAGMENTATION), Some("IKE Fragmentation"));
         assert_eq!(name(DPD), Some("Dead Peer Detection (RFC 3706)"));
         assert_eq!(name(b"OE-Libreswan-4.12"), Some("libreswan"));
         assert_eq!(name(b"OEabcdef"), Some("Openswan/libreswan"));
         assert_eq!(name(&DPD[..15]), None);
         assert_eq!(name(&[]), None);
+    }
+
+    // strongSwan's rule (isakmp_vendor.c, is_known_vid): the bare hash, or
+    // the hash and a capability word with bit 0x80000000.
+    #[test]
+    fn fragmentation_capabilities() {
+        let bare = fragmentation_support(IKE_FRAGMENTATION).unwrap();
+        assert_eq!(bare.capabilities, None);
+        assert!(bare.phase1());
+        let strongswan = fragmentation_support(CISCO_FRAGMENTATION).unwrap();
+        assert_eq!(strongswan.capabilities, Some(FRAGMENTATION_CAP_PHASE1));
+        assert!(strongswan.phase1());
+        let cisco = fragmentation_vendor_id(FRAGMENTATION_CAP_PHASE1 | FRAGMENTATION_CAP_BASE);
+        assert_eq!(&cisco[16..], &[0xc0, 0, 0, 0]);
+        assert_eq!(name(&cisco), Some("IKE Fragmentation"));
+        assert!(fragmentation_support(&cisco).unwrap().phase1());
+        let base_only = fragmentation_vendor_id(FRAGMENTATION_CAP_BASE);
+        assert!(!fragmentation_support(&base_only).unwrap().phase1());
+        assert_eq!(
+            fragmentation_vendor_id(FRAGMENTATION_CAP_PHASE1),
+            CISCO_FRAGMENTATION
+        );
+        assert_eq!(fragmentation_support(&CISCO_FRAGMENTATION[..18]), None);
+        assert_eq!(
+            fragmentation_support(&[CISCO_FRAGMENTATION, &[0]].concat()),
+            None
+        );
+        assert_eq!(fragmentation_support(&IKE_FRAGMENTATION[..15]), None);
+        assert_eq!(fragmentation_support(DPD), None);
     }
 }

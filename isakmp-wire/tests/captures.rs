@@ -281,6 +281,101 @@ fn certs_4_cert_request() {
     assert_eq!(cr.encoding, CertEncoding::X509_SIGNATURE);
     assert_eq!(cr.data.len(), 82);
     assert_eq!(cr.data[0], 0x30); // a DER SEQUENCE
+    // The CA's DistinguishedName, whole: its DER length covers the data.
+    assert_eq!(cr.authority(), Some(cr.data));
+    assert_eq!(usize::from(cr.data[1]) + 2, cr.data.len());
+}
+
+/// The decrypted body of ikev1-certs frame 5 (MM5) or 6 (MM6), with the
+/// published key and the IVs of vectors/captures/ikev1-certs_expected.txt.
+fn certs_mm_body(frame_no: usize) -> Vec<u8> {
+    let key = hex::decode("735be0cb62f82675c4f7bf8fbab9b56834ba76d6ab4fa240").unwrap();
+    let f5 = frame("ikev1-certs.pcap", 5);
+    let (iv, bytes) = if frame_no == 5 {
+        (hex::decode("f39411fd5481b85c").unwrap(), f5)
+    } else {
+        (f5[f5.len() - 8..].to_vec(), frame("ikev1-certs.pcap", 6))
+    };
+    des3_cbc_decrypt(&key, &iv, &bytes[28..])
+}
+
+// ikev1-certs frames 5 and 6: each side's certificate (encoding 4, one DER
+// X.509 certificate whose outer SEQUENCE length covers the data exactly),
+// the initiator's CR naming the responder's CA by DN, and SIG payloads of
+// a 1024-bit and a 2048-bit RSA key (Wireshark shows the same payloads).
+#[test]
+fn certs_main_mode_certificates_and_signatures() {
+    let config = ParseConfig::default();
+    let der_len = |d: &[u8]| usize::from(u16::from_be_bytes([d[2], d[3]])) + 4;
+
+    let plain = certs_mm_body(5);
+    let body = DecryptedBody::parse(
+        PayloadType::IDENTIFICATION,
+        ExchangeType::IDENTITY_PROTECTION,
+        &plain,
+        &config,
+    )
+    .unwrap();
+    let PayloadRepr::Cert(cert) = body.payloads[1] else {
+        panic!()
+    };
+    assert_eq!(cert.encoding, CertEncoding::X509_SIGNATURE);
+    assert_eq!(&cert.data[..2], &[0x30, 0x82]);
+    assert_eq!(der_len(cert.data), cert.data.len());
+    assert_eq!(cert.data.len(), 1493);
+    let PayloadRepr::CertRequest(cr) = body.payloads[2] else {
+        panic!()
+    };
+    assert_eq!(cr.encoding, CertEncoding::X509_SIGNATURE);
+    let ca = cr.authority().unwrap();
+    assert_eq!(ca[0], 0x30);
+    assert_eq!(usize::from(ca[1]) + 2, ca.len());
+    let PayloadRepr::Signature(sig) = body.payloads[3] else {
+        panic!()
+    };
+    assert_eq!(sig.len(), 128);
+
+    let plain = certs_mm_body(6);
+    assert_eq!(
+        hex::encode(&plain[..32]),
+        "0600000c01000000ac1001670900065e04308206553082053da003020102020a"
+    );
+    let body = DecryptedBody::parse(
+        PayloadType::IDENTIFICATION,
+        ExchangeType::IDENTITY_PROTECTION,
+        &plain,
+        &config,
+    )
+    .unwrap();
+    let types: Vec<_> = body
+        .payloads
+        .iter()
+        .map(PayloadRepr::payload_type)
+        .collect();
+    assert_eq!(
+        types,
+        [
+            PayloadType::IDENTIFICATION,
+            PayloadType::CERTIFICATE,
+            PayloadType::SIGNATURE
+        ]
+    );
+    let PayloadRepr::Id(id) = body.payloads[0] else {
+        panic!()
+    };
+    assert_eq!(id.data, IdData::Ipv4Addr([172, 16, 1, 103].into()));
+    let PayloadRepr::Cert(cert) = body.payloads[1] else {
+        panic!()
+    };
+    assert_eq!(cert.encoding, CertEncoding::X509_SIGNATURE);
+    // Payload length 0x065e = 1630: header 4, encoding 1, certificate 1625.
+    assert_eq!(cert.data.len(), 1625);
+    assert_eq!(der_len(cert.data), cert.data.len());
+    let PayloadRepr::Signature(sig) = body.payloads[2] else {
+        panic!()
+    };
+    assert_eq!(sig.len(), 256);
+    assert_eq!(body.padding, [0u8; 2]);
 }
 
 fn des3_cbc_decrypt(key: &[u8], iv: &[u8], ct: &[u8]) -> Vec<u8> {

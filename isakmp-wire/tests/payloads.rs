@@ -577,3 +577,112 @@ fn header_mut_patches_in_place() {
         Some(Error::HeaderTruncated { len: 10 })
     );
 }
+
+// The certificate payloads of a Main Mode message 5 with signatures, built
+// from the RFC 2408 s.3.9/s.3.10 and RFC 2407 s.4.6.2 layouts: an
+// ID_DER_ASN1_DN identity, a CERT with an X.509 signature certificate, a
+// CR naming a CA by its DER DistinguishedName, a CR for any authority, a
+// PKCS #7 CERT, a CRL and an encoding no registry names, then SIG. The DN
+// is SEQUENCE { SET { SEQUENCE { OID 2.5.4.3 (CN), UTF8String "ca" } } };
+// the codec keeps every byte and does not read the DER.
+#[test]
+fn certificate_payloads_keep_their_bytes() {
+    use isakmp_wire::{IdData, IdRepr};
+    let dn: &[u8] = &[
+        0x30, 0x0d, 0x31, 0x0b, 0x30, 0x09, 0x06, 0x03, 0x55, 0x04, 0x03, 0x0c, 0x02, b'c', b'a',
+    ];
+    let cert: &[u8] = &[0x30, 0x03, 0x02, 0x01, 0x05];
+    let mut body = Vec::new();
+    let mut push = |np: u8, payload: &[u8]| {
+        body.push(np);
+        body.push(0);
+        body.extend_from_slice(&u16::try_from(payload.len() + 4).unwrap().to_be_bytes());
+        body.extend_from_slice(payload);
+    };
+    push(6, &[[9, 17, 0x01, 0xf4].as_slice(), dn].concat()); // ID
+    push(7, &[[4].as_slice(), cert].concat()); // CERT X.509 signature
+    push(7, &[[4].as_slice(), dn].concat()); // CR with a CA
+    push(6, &[4]); // CR, any CA
+    push(6, &[[1].as_slice(), cert].concat()); // CERT PKCS #7
+    push(6, &[[7].as_slice(), cert].concat()); // CERT CRL
+    push(9, &[[201].as_slice(), b"?"].concat()); // CERT, unregistered encoding
+    push(0, &[0x5a; 32]); // SIG
+    let bytes = message(5, 2, 0, 0, &body);
+    let id = IdRepr {
+        protocol: 17,
+        port: 500,
+        data: IdData::DerAsn1Dn(dn),
+    };
+    let cert_of = |encoding, data| CertRepr { encoding, data };
+    both_ways(
+        &bytes,
+        ExchangeType::IDENTITY_PROTECTION,
+        0,
+        vec![
+            PayloadRepr::Id(id),
+            PayloadRepr::Cert(cert_of(CertEncoding::X509_SIGNATURE, cert)),
+            PayloadRepr::CertRequest(cert_of(CertEncoding::X509_SIGNATURE, dn)),
+            PayloadRepr::CertRequest(cert_of(CertEncoding::X509_SIGNATURE, &[])),
+            PayloadRepr::Cert(cert_of(CertEncoding::PKCS7, cert)),
+            PayloadRepr::Cert(cert_of(CertEncoding::CRL, cert)),
+            PayloadRepr::Cert(cert_of(CertEncoding(201), b"?")),
+            PayloadRepr::Signature(&[0x5a; 32]),
+        ],
+    );
+    let repr = parse(&bytes).unwrap();
+    let PayloadRepr::CertRequest(with_ca) = repr.payloads[2] else {
+        panic!()
+    };
+    assert_eq!(with_ca.authority(), Some(dn));
+    let PayloadRepr::CertRequest(any) = repr.payloads[3] else {
+        panic!()
+    };
+    assert_eq!(any.authority(), None);
+    assert_eq!(CertEncoding(201).name(), None);
+    assert_eq!(format!("{:?}", CertEncoding(201)), "CertEncoding(0xc9)");
+    assert_eq!(CertEncoding::X509_SIGNATURE.name(), Some("X509_SIGNATURE"));
+    assert_eq!(CertEncoding::X509_ATTRIBUTE.0, 10);
+    assert_eq!(
+        CertEncoding(11).name(),
+        None,
+        "IKEv2's raw RSA key is not IKEv1's"
+    );
+}
+
+// The fragmentation payload (type 132) inside a chain: typed, re-emitted
+// byte for byte; its fixed fields are required.
+#[test]
+fn fragment_payload_in_a_chain() {
+    use isakmp_wire::{FragmentFlags, FragmentMessage, FragmentRepr};
+    let body = [
+        0, 0, 0, 13, // next NONE, length 13
+        0x01, 0x02, 3, 0x81, // ID 0x0102, number 3, LAST and an unnamed bit
+        b'a', b'b', b'c', b'd', b'e',
+    ];
+    let bytes = message(132, 32, 0, 0x0a0b_0c0d, &body);
+    both_ways(
+        &bytes,
+        ExchangeType::QUICK_MODE,
+        0x0a0b_0c0d,
+        vec![PayloadRepr::Fragment(FragmentRepr {
+            id: 0x0102,
+            number: 3,
+            flags: FragmentFlags::from_bits_retain(0x81),
+            data: b"abcde",
+        })],
+    );
+    let f = FragmentMessage::parse(&bytes).unwrap();
+    assert!(f.fragment.is_last());
+    assert_eq!(f.header.message_id, 0x0a0b_0c0d);
+    assert_eq!(f.to_vec().unwrap(), bytes);
+    // Shorter than the fixed fields.
+    let bytes = message(132, 2, 0, 0, &[0, 0, 0, 7, 0, 1, 1]);
+    assert_eq!(
+        parse(&bytes),
+        Err(Error::Malformed {
+            payload: PayloadType::FRAGMENT,
+            offset: 35,
+            what: "fragment payload shorter than its fixed fields"
+        })
+    );
+}

@@ -405,6 +405,13 @@ fn payload_node(p: &PayloadRepr<'_>, length: u16) -> Node {
             kids.push(proxy("responder", &t.responder_proxy));
             n.kids("proxies", kids)
         }
+        PayloadRepr::Fragment(f) => data_node(
+            n.f("fragment_id", Val::Num(f.id.into()))
+                .f("fragment_number", Val::Num(f.number.into()))
+                .f("flags", Val::HexNum(f.flags.bits().into(), 2))
+                .f("last", Val::Text(f.is_last().to_string())),
+            f.data,
+        ),
         PayloadRepr::Opaque(o) => data_node(n, o.body),
         _ => n,
     }
