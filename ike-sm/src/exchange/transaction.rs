@@ -98,6 +98,10 @@ pub(crate) struct Ra {
     out: Option<Out>,
     /// The last message of the peer we acted on (to spot its duplicates).
     last_in: Option<Vec<u8>>,
+    /// The message ID of the last transaction and its chain after its
+    /// last message: libreswan 4 pushes its Mode-Config SET on the
+    /// message ID of the XAUTH status exchange, continuing its chain.
+    chain: Option<(u32, IvChain)>,
     /// When the current wait ends (`None`: no wait).
     pub(crate) deadline: Option<Instant>,
     /// XAUTH requests sent (server) or received (client).
@@ -134,6 +138,7 @@ impl Ra {
             step: Step::Done,
             out: None,
             last_in: None,
+            chain: None,
             deadline: Some(now + cx.config.remote_access.timeout),
             attempts: 0,
             xauth,
@@ -183,7 +188,7 @@ impl Ra {
             Step::CfgAsking {
                 request: Some((mid, iv, id)),
             } => Some((*mid, iv.clone(), *id)),
-            _ => None,
+            _ => self.chain.as_ref().map(|(m, iv)| (*m, iv.clone(), 0)),
         }
     }
 
@@ -266,7 +271,10 @@ pub(crate) fn input(
             | Step::CfgSetSent { mid: m2, iv }
             | Step::CfgRequested { mid: m2, iv, .. },
         ) if *m2 == mid => iv.clone(),
-        _ => est.iv.for_message_id(mid),
+        _ => match sa.ra.as_ref().and_then(|r| r.chain.as_ref()) {
+            Some((m2, iv)) if *m2 == mid => iv.clone(),
+            _ => est.iv.for_message_id(mid),
+        },
     };
     let (plain, pending) = decrypt(m, &est.cipher, &iv)?;
     let h = m.header();
@@ -284,7 +292,7 @@ pub(crate) fn input(
     let Some(attr) = inb.raw(PayloadType::ATTRIBUTE) else {
         return Err(DropReason::missing("Transaction", PayloadType::ATTRIBUTE));
     };
-    let attrs = AttributesRepr::parse(attr.body()).map_err(DropReason::Wire)?;
+    let attrs = parse_attributes(attr.body())?;
     if attrs.attributes.len() > MAX_ATTRIBUTES {
         return Err(DropReason::RemoteAccess(RaDrop::BadAttribute(
             "more attributes than the engine accepts",
@@ -310,6 +318,10 @@ pub(crate) fn input(
         }
     };
     let raw = m.message_bytes().to_vec();
+    let mut ra = ra;
+    // Where this transaction's chain stands now (an answer we send moves
+    // it on).
+    ra.chain = Some((mid, iv.clone()));
     let (ra, result) = step(cx, now, sa, ra, remote, mid, iv, &attrs);
     sa.ra = Some(ra);
     if result.is_ok()
@@ -1124,12 +1136,38 @@ fn answer(
 ) {
     if let Some(bytes) = seal(cx, sa, mid, iv, attrs) {
         cx.transmit(sa.local, sa.remote, bytes.clone());
+        ra.chain = Some((mid, iv.clone()));
         ra.out = Some(Out {
             bytes,
             retx: None,
             sent_at: Some(now),
         });
     }
+}
+
+/// The Attribute payload's body. libreswan 4 pads it to a multiple of four
+/// bytes with zeros inside the payload length (fixed in libreswan 5.2):
+/// one to three trailing zero bytes, which cannot be an attribute (whose
+/// header alone is four bytes), are tolerated when the body does not
+/// parse with them.
+fn parse_attributes(body: &[u8]) -> Result<AttributesRepr<'_>, DropReason> {
+    let first = match AttributesRepr::parse(body) {
+        Ok(a) => return Ok(a),
+        Err(e) => e,
+    };
+    for pad in 1..=3usize {
+        let Some(cut) = body.len().checked_sub(pad) else {
+            break;
+        };
+        let (head, tail) = body.split_at(cut);
+        if tail.iter().any(|b| *b != 0) {
+            break;
+        }
+        if let Ok(a) = AttributesRepr::parse(head) {
+            return Ok(a);
+        }
+    }
+    Err(DropReason::Wire(first))
 }
 
 /// What a caller's command on the remote-access record did.
