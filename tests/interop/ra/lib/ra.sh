@@ -44,14 +44,17 @@ in_pool() { # ADDRESS -> 0 when inside RA_POOL_FIRST..RA_POOL_LAST
 # can be stopped by PID whatever ip-netns-exec does. RUNDIR other than "-"
 # is bind-mounted over /run for CMD alone (ip netns exec gives CMD a private
 # mount namespace): charon's PID file and the like stay in the cell.
+# RA_SPAWN_BIND="SRC:DST" also binds SRC over DST for CMD alone (pluto's
+# helpers, lib/lsw.sh).
 ra_spawn() {
     local ns=$1 rundir=$2 pidfile=$3 logf=$4; shift 4
     rm -f "$pidfile"
     ( exec ip netns exec "$ns" /bin/sh -c '
-        rundir=$1 pidfile=$2; shift 2
+        rundir=$1 pidfile=$2 bind=$3; shift 3
         if [ "$rundir" != - ]; then mount --bind "$rundir" /run || exit 97; fi
+        if [ -n "$bind" ]; then mount --bind "${bind%%:*}" "${bind#*:}" || exit 97; fi
         echo $$ > "$pidfile"
-        exec "$@"' ra-spawn "$rundir" "$pidfile" "$@" ) >> "$logf" 2>&1 &
+        exec "$@"' ra-spawn "$rundir" "$pidfile" "${RA_SPAWN_BIND:-}" "$@" ) >> "$logf" 2>&1 &
     RA_SPAWNED=$!
 }
 # ra_pid PIDFILE -> the PID in it (empty if none yet)
@@ -321,7 +324,8 @@ ra_vpnc_record_get() {
 RA_EV_READY=${RA_EV_READY:-'"event":"ready"'}
 RA_EV_UP=${RA_EV_UP:-'"event":"phase2_up"'}
 RA_EV_CFG=${RA_EV_CFG:-'"event":"mode_cfg_received"'}
-RA_EV_AUTH_FAIL=${RA_EV_AUTH_FAIL:-'"event":"xauth_(fail|failed|failure|rejected|refused)"'}
+# (ted's Easy VPN server reports every check as XauthChecked with accepted)
+RA_EV_AUTH_FAIL=${RA_EV_AUTH_FAIL:-'"event":"xauth_(fail|failed|failure|rejected|refused)"|"event":"xauth_checked".*"accepted":false|"accepted":false.*"event":"xauth_checked"'}
 # jget VAR FIELD JSON: VAR = the (string or number) field of a JSON line
 jget() { local re="\"$2\":(\"([^\"]*)\"|([^,}]*))"; if [[ $3 =~ $re ]]; then printf -v "$1" '%s' "${BASH_REMATCH[2]}${BASH_REMATCH[3]}"; else printf -v "$1" ''; fi; }
 # jlist VAR FIELD JSON: VAR = the JSON array FIELD as space-separated strings
@@ -344,4 +348,11 @@ ra_us_check_binary() {
         help=$(timeout 20 "$IKEV1_PEER" client --help 2>&1) && [[ $help == *--gateway* ]] \
             || { help=${help//$'\n'/ }; echo "!!! RA INTEROP: $IKEV1_PEER has no 'client' subcommand ('client --help' failed or does not mention --gateway): ${help:0:120}" >&2; return 1; } ;;
     esac
+}
+# ra_assigned_summary CELL_OUT -> the address the client reported
+# (assigned.txt), "?" when none
+ra_assigned_summary() {
+    local a
+    a=$(sed -nE 's/.*"address":"([0-9.]+)".*/\1/p; s/^(PLUTO_MY_SOURCEIP|virtual_ip|INTERNAL_IP4_ADDRESS)=([0-9.]+)$/\2/p' "$1/assigned.txt" 2>/dev/null | head -n 1)
+    echo "${a:-?}"
 }
