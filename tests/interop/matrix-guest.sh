@@ -33,7 +33,7 @@ for line in "${LINES[@]}"; do
         log "cell $id starting (remote access)"
         ( mkdir -p "$IKEINT_OUT/cells/$id"
           CELL_OUT="$IKEINT_OUT/cells/$id" RA_WIRE=defer RA_PREFLIGHT_DONE=1 IKEV1_PEER="${IKEV1_PEER_RA:-}" \
-          CELL_BUDGET_S="${RA_CELL_BUDGET_S:-55}" ESTABLISH_WAIT_S="${RA_ESTABLISH_WAIT_S:-30}" \
+          CELL_BUDGET_S="${RA_CELL_BUDGET_S:-55}" ESTABLISH_WAIT_S="${RA_ESTABLISH_WAIT_S:-30}" DAEMON_WAIT_S="${RA_DAEMON_WAIT_S:-30}" \
               timeout -k 10 "${RA_CELL_TIMEOUT_S:-70}" "$HERE/ra/cell.sh" "$id" > "$IKEINT_OUT/cells/$id.out" 2>&1
           rc=$?; [ $rc -eq 124 ] && echo "FAIL: cell timed out after ${RA_CELL_TIMEOUT_S:-70} s" > "$IKEINT_OUT/cells/$id/result"
           log "cell $id done: $(head -n1 "$IKEINT_OUT/cells/$id/result" 2>/dev/null)" ) &

@@ -82,7 +82,13 @@ fi
 PARAMS=(IKEV1_PEER="$IKEV1_PEER" CELLS="${CELLS:-.}" CELLS_SKIP="${CELLS_SKIP:-}" PARALLEL="${PARALLEL:-2}"
         CELL_TIMEOUT_S="${CELL_TIMEOUT_S:-600}" REKEY_LIFE="${REKEY_LIFE:-60}"
         RA_GUEST_CELLS="${RA_RUN[*]}" IKEV1_PEER_RA="$IKEV1_PEER_RA" RA_STRICT_UNITY="$RA_STRICT_UNITY")
-for v in RA_CELL_BUDGET_S RA_CELL_TIMEOUT_S RA_ESTABLISH_WAIT_S RA_LSW_DEBUG RA_LSW_MODECFGPULL RA_LSW_IKEPAD RA_US_IKE RA_US_ESP RA_US_CLIENT_CONFIGURES_TUN; do
+if [ "${#RA_RUN[@]}" -gt 0 ]; then
+    # libreswan's empty NSS database, made once here (seconds in the guest)
+    rm -rf "$IKEINT_OUT/ra-nss-template"; mkdir -p "$IKEINT_OUT/ra-nss-template"
+    certutil -N -d "sql:$IKEINT_OUT/ra-nss-template" --empty-password \
+        && PARAMS+=(RA_LSW_NSS_TEMPLATE="$IKEINT_OUT/ra-nss-template")
+fi
+for v in RA_CELL_BUDGET_S RA_CELL_TIMEOUT_S RA_ESTABLISH_WAIT_S RA_DAEMON_WAIT_S RA_LSW_DEBUG RA_LSW_MODECFGPULL RA_LSW_IKEPAD RA_US_IKE RA_US_ESP RA_US_CLIENT_CONFIGURES_TUN; do
     [ -n "${!v+x}" ] && PARAMS+=("$v=${!v}")
 done
 [ -n "${STANDIN_BREAK:-}" ] && PARAMS+=(STANDIN_BREAK="$STANDIN_BREAK")   # harness self-test

@@ -117,7 +117,10 @@ ra_lsw_write_conf() {
           { echo "%any %any : PSK \"$RA_GROUP_KEY\""
             echo "@$RA_USER : XAUTH \"$pw\""; } > "$d/ipsec.secrets"
       fi )
-    [ -f "$d/nss/cert9.db" ] || certutil -N -d "sql:$d/nss" --empty-password
+    # an empty NSS database: a copy of RA_LSW_NSS_TEMPLATE when there is one
+    # (run-all.sh makes it on the host: certutil costs seconds in the guest)
+    if [ -f "${RA_LSW_NSS_TEMPLATE:-/nonexistent}/cert9.db" ]; then cp -r "$RA_LSW_NSS_TEMPLATE/." "$d/nss/"
+    else [ -f "$d/nss/cert9.db" ] || certutil -N -d "sql:$d/nss" --empty-password; fi
 }
 
 ra_lsw_start() {

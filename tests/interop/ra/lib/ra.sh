@@ -67,19 +67,42 @@ ra_pid() { local p=; [ -s "$1" ] && read -r p < "$1"; echo "${p:-}"; }
 ra_netns_up() {
     local p=$1 ns
     for ns in "$p-c" "$p-s" "$p-l"; do
-        ip netns del "$ns" 2>/dev/null || true   # a leftover of an aborted run of this cell
-        ip netns add "$ns"
-        ip -n "$ns" link set lo up
-        ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+        # a leftover of an aborted run of this cell
+        if [ -e "/run/netns/$ns" ]; then ip netns del "$ns" 2>/dev/null || true; fi
     done
-    ip link add veth0 netns "$p-c" type veth peer name veth0 netns "$p-s"
-    ip link add veth1 netns "$p-s" type veth peer name veth0 netns "$p-l"
-    ip -n "$p-c" addr add "$RA_CLI_IP/24" dev veth0;    ip -n "$p-c" link set veth0 up
-    ip -n "$p-s" addr add "$RA_SRV_IP/24" dev veth0;    ip -n "$p-s" link set veth0 up
-    ip -n "$p-s" addr add "$RA_LAN_GW/24" dev veth1;    ip -n "$p-s" link set veth1 up
-    ip -n "$p-l" addr add "$RA_LAN_HOST/24" dev veth0;  ip -n "$p-l" link set veth0 up
-    ip -n "$p-l" route add default via "$RA_LAN_GW"
-    ip netns exec "$p-s" sysctl -qw net.ipv4.ip_forward=1
+    # few processes: in the emulated guest each one costs up to a second
+    ip -batch - <<EOT || return 1
+netns add $p-c
+netns add $p-s
+netns add $p-l
+link add veth0 netns $p-c type veth peer name veth0 netns $p-s
+link add veth1 netns $p-s type veth peer name veth0 netns $p-l
+EOT
+    ra_ns_batch "$p-c" 0 <<EOT || return 1
+addr add $RA_CLI_IP/24 dev veth0
+link set veth0 up
+EOT
+    ra_ns_batch "$p-s" 1 <<EOT || return 1
+addr add $RA_SRV_IP/24 dev veth0
+link set veth0 up
+addr add $RA_LAN_GW/24 dev veth1
+link set veth1 up
+EOT
+    ra_ns_batch "$p-l" 0 <<EOT || return 1
+addr add $RA_LAN_HOST/24 dev veth0
+link set veth0 up
+route add default via $RA_LAN_GW
+EOT
+}
+# ra_ns_batch NS FORWARD < ip-batch-commands : in NS, IPv6 off, IPv4
+# forwarding FORWARD (0|1), lo up, then the ip commands on stdin
+ra_ns_batch() {
+    local cmds=$'link set lo up\n' line
+    while IFS= read -r line; do cmds+=$line$'\n'; done
+    ip netns exec "$1" /bin/sh -c '
+        for f in all default; do echo 1 > /proc/sys/net/ipv6/conf/$f/disable_ipv6; done
+        echo "$0" > /proc/sys/net/ipv4/ip_forward
+        exec ip -batch -' "$2" <<< "$cmds"
 }
 # ra_netns_down PREFIX : delete the cell's namespaces; a process still
 # running in one of them (a daemon's own child the cell never knew of) is
