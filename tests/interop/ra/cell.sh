@@ -120,6 +120,15 @@ ra_netns_up "$CELL_ID" || { fail "could not create the namespaces"; exit 1; }
 ra_spawn "$NSS" - "$CAP_PIDFILE" "$CELL_OUT/tcpdump.log" tcpdump -n -i veth0 -U --immediate-mode -s 0 -w "$CELL_OUT/wire.pcap"
 WAIT_S=10 WAIT_STEP=0.1 wait_for test -s "$CELL_OUT/wire.pcap" || { fail "tcpdump did not start"; exit 1; }
 
+# a libreswan client's pluto starts now, alongside the server (in the
+# emulated guest each takes seconds); it initiates once the server is up
+if [ "$CLIENT" = lsw ]; then
+    ra_lsw_write_conf "$CD" "$RUNBASE/cli" client "$MODE" "$PASSWORD" > "$CD/write-conf.log" 2>&1 \
+        || { fail "libreswan (client): could not write its configuration ($(tail -n 1 "$CD/write-conf.log"))"; exit 1; }
+    DAEMONS+=("$RUNBASE/cli/pluto.spawn.pid pluto-client 10")
+    ra_lsw_spawn "$NSC" "$CD" "$RUNBASE/cli"
+fi
+
 # ---------------------------------------------------------------- server
 case "$SERVER" in
 ss)
@@ -221,10 +230,8 @@ us)
     CFG_EV=$(ev_grep "$CD/events.jsonl" "$RA_EV_CFG" | tail -n 1 || true)
     [ -n "$CFG_EV" ] && jget ASSIGNED address "$CFG_EV" ;;
 lsw)
-    ra_lsw_write_conf "$CD" "$RUNBASE/cli" client "$MODE" "$PASSWORD" > "$CD/write-conf.log" 2>&1 \
-        || { fail "libreswan (client): could not write its configuration ($(tail -n 1 "$CD/write-conf.log"))"; exit 1; }
-    DAEMONS+=("$RUNBASE/cli/pluto.spawn.pid pluto-client 10")
-    ra_lsw_start "$NSC" "$CD" "$RUNBASE/cli" \
+    # (started before the server, above)
+    ra_lsw_ready "$NSC" "$CD" "$RUNBASE/cli" \
         || { fail "pluto (client) did not start: $(tail -n 2 "$CD/pluto.stdout" "$CD/addconn.txt" "$CD/pluto.log" 2>/dev/null | tr '\n' ' ' | cut -c1-240)"; exit 1; }
     # the user name is in the connection, the password in ipsec.secrets:
     # whack does not prompt, and returns when the IPsec SA is up or failed

@@ -37,7 +37,9 @@
 #   updown hook lib/lsw-updown, which records what libreswan passes it into
 #   DIR/updown.txt and configures the lease and routes.
 # ra_lsw_start NS DIR RUNDIR : start pluto in NS, add the connection "ra"
-#   and listen; sets LSW_PIDFILE. Its log: DIR/pluto.log.
+#   and listen; sets LSW_PIDFILE. Its log: DIR/pluto.log. In two halves,
+#   ra_lsw_spawn and ra_lsw_ready, so that a client's pluto starts while
+#   the server does.
 # ra_lsw_whack RUNDIR ARGS... : whack on that pluto's control socket
 # ra_lsw_record_get RECORD VERB VAR -> VAR's value in the last VERB call of
 #   the updown record (empty if none)
@@ -124,6 +126,11 @@ ra_lsw_write_conf() {
 }
 
 ra_lsw_start() {
+    ra_lsw_spawn "$@" && ra_lsw_ready "$@"
+}
+# ra_lsw_spawn NS DIR RUNDIR : start pluto only (returns at once); its
+# PID file is RUNDIR/pluto.spawn.pid
+ra_lsw_spawn() {
     local ns=$1 d=$2 rundir=$3
     mkdir -p "$rundir"
     LSW_PIDFILE=$rundir/pluto.spawn.pid
@@ -134,6 +141,11 @@ ra_lsw_start() {
         --config "$d/ipsec.conf" --ipsecdir "$d/ipsec.d" --nssdir "$d/nss" --rundir "$rundir" \
         --secretsfile "$d/ipsec.secrets" --logfile "$d/pluto.log" --log-no-append \
         --no-dnssec --nhelpers 1
+}
+# ra_lsw_ready NS DIR RUNDIR : wait for the spawned pluto's control socket,
+# add the connection "ra", listen
+ra_lsw_ready() {
+    local d=$2 rundir=$3
     WAIT_S=${DAEMON_WAIT_S:-60} WAIT_STEP=0.2 wait_for test -S "$rundir/pluto.ctl" || return 1
     "$LSW_BIN/addconn" --config "$d/ipsec.conf" --ctlsocket "$rundir/pluto.ctl" ra > "$d/addconn.txt" 2>&1 || return 1
     ra_lsw_whack "$rundir" --listen >> "$d/addconn.txt" 2>&1
