@@ -142,13 +142,25 @@ ra_lsw_spawn() {
         --secretsfile "$d/ipsec.secrets" --logfile "$d/pluto.log" --log-no-append \
         --no-dnssec --nhelpers 1
 }
-# ra_lsw_ready NS DIR RUNDIR : wait for the spawned pluto's control socket,
-# add the connection "ra", listen
+# ra_lsw_ready NS DIR RUNDIR : wait until the spawned pluto is ready. pluto
+# 4.10 started with --config adds the config's connections, listens and
+# loads its secrets by itself (it runs addconn, hence the bound libexec);
+# its log says so, and reading the log costs no process. Only when it
+# did not (a pluto that does not) are addconn and whack --listen run.
 ra_lsw_ready() {
     local d=$2 rundir=$3
-    WAIT_S=${DAEMON_WAIT_S:-60} WAIT_STEP=0.2 wait_for test -S "$rundir/pluto.ctl" || return 1
+    WAIT_S=${DAEMON_WAIT_S:-60} WAIT_STEP=0.2 wait_for ra_lsw_log_has "$d/pluto.log" 'loading secrets from ' \
+        || return 1
+    ra_lsw_log_has "$d/pluto.log" '"ra": added IKEv1 connection' && return 0
     "$LSW_BIN/addconn" --config "$d/ipsec.conf" --ctlsocket "$rundir/pluto.ctl" ra > "$d/addconn.txt" 2>&1 || return 1
     ra_lsw_whack "$rundir" --listen >> "$d/addconn.txt" 2>&1
+}
+# ra_lsw_log_has FILE TEXT : a line of FILE contains TEXT (bash builtins only)
+ra_lsw_log_has() {
+    local line
+    [ -r "$1" ] || return 1
+    while IFS= read -r line; do [[ $line == *"$2"* ]] && return 0; done < "$1"
+    return 1
 }
 
 ra_lsw_whack() {
