@@ -273,7 +273,7 @@ timing establish "$(since "$t0")"
         for v in PLUTO_MY_SOURCEIP PLUTO_MY_CLIENT PLUTO_PEER_CLIENT PLUTO_PEER_DNS_INFO PLUTO_PEER_DOMAIN_INFO PLUTO_PEER_BANNER PLUTO_CFG_CLIENT PLUTO_CFG_SERVER PLUTO_IS_PEER_CISCO PLUTO_USERNAME; do
             echo "$v=$(ra_lsw_record_get "$CD/updown.txt" up-client "$v")"
         done
-        grep -oE '(Received|received) [^"]*(address|DNS|domain|[Bb]anner|subnet|Subnet|XAUTH)[^"]*$' "$CD/pluto.log" 2>/dev/null | sed 's/^/log: /' || true ;;
+        grep -oE '(Received|received) [^"]*(address|DNS|[Dd]omain|[Bb]anner|[Ss]ubnet|XAUTH)[^"]*$' "$CD/pluto.log" 2>/dev/null | sed 's/^/log: /' || true ;;
     esac
 } > "$CELL_OUT/assigned.txt"
 log "assigned: $(grep -v '^#\|^source' "$CELL_OUT/assigned.txt" | paste -sd' ' - | cut -c1-300)"
