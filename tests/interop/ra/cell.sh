@@ -397,7 +397,8 @@ else
         [ "$CLIENT_RC" != 0 ] || fail "libreswan client: whack --initiate succeeded with a wrong password"
         grep -q 'Received Cisco XAUTH status: FAIL' "$CD/pluto.log" \
             || fail "libreswan client: no 'Received Cisco XAUTH status: FAIL' in its log"
-        if grep -q '^configured=' "$CD/updown.txt"; then fail "libreswan client: its updown hook configured a lease with a wrong password"; fi ;;
+        if grep -q '^configured=' "$CD/updown.txt"; then fail "libreswan client: its updown hook configured a lease with a wrong password"; fi
+        log "refused (libreswan client): $(grep -hoE "Received Cisco XAUTH status: FAIL|XAUTH: aborting entire IKE Exchange" "$CD/pluto.log" 2>/dev/null | sort -u | paste -sd';' - || true)" ;;
     esac
     [ -z "$ASSIGNED" ] || fail "the client holds an address ($ASSIGNED) after a wrong password"
     # -- the server must log it and keep nothing
@@ -412,12 +413,10 @@ else
         ra_lsw_whack "$RUNBASE/srv" --trafficstatus > "$SD/trafficstatus.txt" 2>&1 || true
         if grep -q 'type=ESP' "$SD/trafficstatus.txt"; then fail "libreswan server: an IPsec SA exists after a wrong password (server/trafficstatus.txt)"; fi
         ip -n "$NSS" xfrm state > "$SD/xfrm-state.txt" 2>&1 || true
-        if grep -q '^src' "$SD/xfrm-state.txt"; then fail "libreswan server: its kernel holds ESP SAs after a wrong password (server/xfrm-state.txt)"; fi ;;
+        if grep -q '^src' "$SD/xfrm-state.txt"; then fail "libreswan server: its kernel holds ESP SAs after a wrong password (server/xfrm-state.txt)"; fi
+        log "refused (libreswan server): $(grep -hoE "XAUTH: User $RA_USER: Authentication Failed[^\"]*" "$SD/pluto.log" 2>/dev/null | sort -u | paste -sd';' - || true)" ;;
     esac
     log "refused: $(grep -hoE "XAuth authentication of '$RA_USER'[^,]* failed|authentication unsuccessful" "$SD/charon.log" "$CD/charon.log" "$CD/vpnc.log" 2>/dev/null | sort -u | paste -sd';' - || true)"
-    if [ "$CLIENT" = lsw ] || [ "$SERVER" = lsw ]; then
-        log "refused (libreswan): $(grep -hoE "XAUTH: User $RA_USER: Authentication Failed[^\"]*|Received Cisco XAUTH status: FAIL" "$SD/pluto.log" "$CD/pluto.log" 2>/dev/null | sort -u | paste -sd';' - || true)"
-    fi
 fi
 timing checks "$(since "$t0")"
 

@@ -347,8 +347,7 @@ ra_vpnc_record_get() {
 RA_EV_READY=${RA_EV_READY:-'"event":"ready"'}
 RA_EV_UP=${RA_EV_UP:-'"event":"phase2_up"'}
 RA_EV_CFG=${RA_EV_CFG:-'"event":"mode_cfg_received"'}
-# (ted's Easy VPN server reports every check as XauthChecked with accepted)
-RA_EV_AUTH_FAIL=${RA_EV_AUTH_FAIL:-'"event":"xauth_(fail|failed|failure|rejected|refused)"|"event":"xauth_checked".*"accepted":false|"accepted":false.*"event":"xauth_checked"'}
+RA_EV_AUTH_FAIL=${RA_EV_AUTH_FAIL:-'"event":"xauth_(fail|failed|failure|rejected|refused)"'}
 # jget VAR FIELD JSON: VAR = the (string or number) field of a JSON line
 jget() { local re="\"$2\":(\"([^\"]*)\"|([^,}]*))"; if [[ $3 =~ $re ]]; then printf -v "$1" '%s' "${BASH_REMATCH[2]}${BASH_REMATCH[3]}"; else printf -v "$1" ''; fi; }
 # jlist VAR FIELD JSON: VAR = the JSON array FIELD as space-separated strings
