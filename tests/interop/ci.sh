@@ -7,7 +7,8 @@
 #      protocol-50 sockets there. A machine where the guest cannot start or
 #      cannot do these FAILS LOUDLY here; it never passes silently.
 #   4. run-all.sh: the matrix (CI's subset, MATRIX_CI_CELLS in lib/matrix.sh,
-#      unless CELLS is set; CELLS=. for all), then tshark's check of our keys
+#      unless CELLS is set; CELLS=. for all, with the remote-access cells
+#      against libreswan, ra-lsw-*), then tshark's check of our keys
 #      (IKEINT_GUEST_CHECK=0 skips 2 and 3)
 # The whole run is bounded by IKEINT_CI_BUDGET_S (default 1680 s = 28 min).
 # Our side: IKEV1_PEER (path of the ikev1-peer binary); unset = the stand-in.
@@ -69,10 +70,14 @@ fi
 step "matrix"
 [ -n "${IKEV1_PEER:-}" ] || loud "IKEV1_PEER is not set: our side is the STAND-IN (strongSwan), not ikev1-peer"
 # CI runs the subset of lib/matrix.sh (MATRIX_CI_CELLS) unless told: CELLS=.
-# runs all 27 cells (about three times as long).
+# runs all 27 site-to-site cells and the 6 remote-access cells with
+# libreswan (about three times as long).
 source "$HERE/lib/matrix.sh"
+source "$HERE/ra/lib/cells.sh"
 export CELLS=${CELLS:-$MATRIX_CI_CELLS}
-echo "cells: $CELLS ($(matrix_cells "$CELLS" | wc -l) of $(matrix_cells . | wc -l))"
+# (the remote-access cells with libreswan run in the same guest boot: ra/lib/cells.sh)
+n_ra() { cells_list | awk -v f="$1" -v skip="${CELLS_SKIP:-}" '($2 == "lsw" || $3 == "lsw") && $1 ~ f && (skip == "" || $1 !~ skip)' | wc -l; }
+echo "cells: $CELLS ($(matrix_cells "$CELLS" | wc -l) of $(matrix_cells . | wc -l) site-to-site, $(n_ra "$CELLS") of $(n_ra .) remote-access)"
 budget=$(( $(left) - 120 ))    # keep time for tshark and the report
 [ $budget -gt 300 ] || { loud "no time left for the matrix"; exit 1; }
 MATRIX_TIMEOUT_S=$(( budget - 60 )) timeout "$budget" "$HERE/run-all.sh"; rc=$?

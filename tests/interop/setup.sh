@@ -2,7 +2,10 @@
 # Install and unpack everything the interop suite needs (Debian 12, as root).
 # Idempotent: a second run with everything in place makes no network access.
 #
-#   apt (installed):  strongSwan 5.9 (charon + swanctl + plugins), tshark,
+#   apt (installed):  strongSwan 5.9 (charon + swanctl + plugins; xauth-generic
+#                     from libcharon-extauth-plugins for the remote-access
+#                     stand-in), openssl (crypt(3) hashes for libreswan's
+#                     XAUTH password file), tshark,
 #                     nftables (the NAT cells' masquerading NAT, run in the guest),
 #                     tcpdump, qemu-system-x86, iproute2, ping, jq, NSS tools,
 #                     libreswan's shared-library dependencies
@@ -22,7 +25,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/lib/paths.sh"
 
 APT_PKGS=(strongswan-charon strongswan-swanctl libstrongswan-standard-plugins
-    libstrongswan-extra-plugins libcharon-extra-plugins
+    libstrongswan-extra-plugins libcharon-extra-plugins libcharon-extauth-plugins openssl
     tshark tcpdump iputils-ping iproute2 kmod cpio qemu-system-x86 jq nftables
     libnss3-tools libcurl3-nss libevent-core-2.1-7 libevent-pthreads-2.1-7 libldns3
     libunbound8 libcap-ng0 libaudit1 libldap-2.5-0 libnspr4 libnss3 libpam0g libselinux1

@@ -28,14 +28,25 @@ wait_for() {
     return 1
 }
 
+# pid_alive PID: the process exists and has not exited (a child that exited
+# stays a zombie until the shell reaps it, and kill -0 still finds it; the
+# shell does not reap while it runs a trap, as after a watchdog's signal)
+pid_alive() {
+    local st
+    kill -0 "$1" 2>/dev/null || return 1
+    read -r st < "/proc/$1/stat" 2>/dev/null || return 1
+    st=${st##*) }
+    [ "${st%% *}" != Z ]
+}
+
 # stop_pid PID NAME [GRACE_S]: TERM, wait up to GRACE_S (5), then KILL
 stop_pid() {
     local pid=$1 name=$2 grace=${3:-5} i=0
     [ -n "$pid" ] || return 0
-    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
+    pid_alive "$pid" || { wait "$pid" 2>/dev/null; return 0; }
     kill -TERM "$pid" 2>/dev/null
-    while kill -0 "$pid" 2>/dev/null && [ $i -lt $((grace * 5)) ]; do nap 0.2; i=$((i+1)); done
-    if kill -0 "$pid" 2>/dev/null; then
+    while pid_alive "$pid" && [ $i -lt $((grace * 5)) ]; do nap 0.2; i=$((i+1)); done
+    if pid_alive "$pid"; then
         log "$name (pid $pid) did not stop in ${grace}s, sending KILL"; kill -KILL "$pid" 2>/dev/null
     fi
     wait "$pid" 2>/dev/null || true

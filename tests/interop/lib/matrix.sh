@@ -54,8 +54,10 @@ am-refused-ss-r       aes128 aggressive no  strongswan responder -      refused
 # the matrix that still has each suite, each counterpart in each role, both
 # phase-1 modes, both PFS groups, rekeying by us with each counterpart and by
 # them, and a Delete from each side with each counterpart; and two NAT
-# cells, each side behind the NAT once, each counterpart once.
-MATRIX_CI_CELLS='^(seed-mm-ss-i|aes-am-ss-r|3des-mm-lsw-r|aes-pfs-rk-ss-i|3des-pfs-rk-lsw-i|aes-pfs-rk-lsw-r|nat-us-am-ss-r|nat-them-pfs-rk-lsw-r)$'
+# cells, each side behind the NAT once, each counterpart once; and two
+# remote-access cells against libreswan (ra/lib/cells.sh), our client and
+# our server once each.
+MATRIX_CI_CELLS='^(seed-mm-ss-i|aes-am-ss-r|3des-mm-lsw-r|aes-pfs-rk-ss-i|3des-pfs-rk-lsw-i|aes-pfs-rk-lsw-r|nat-us-am-ss-r|nat-them-pfs-rk-lsw-r|ra-lsw-srv-us-mm|ra-lsw-cli-us-mm)$'
 # matrix_cells [FILTER]: the cell lines whose id matches the extended regex
 # (and not CELLS_SKIP's, when set: CELLS_SKIP='^nat-' leaves the NAT cells
 # out), always with the nat field (9 fields)

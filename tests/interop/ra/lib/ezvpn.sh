@@ -14,6 +14,9 @@
 #   MODE main adds a wildcard pre-shared key with the group's key: in Main
 #   Mode the responder must choose the PSK from the peer's address, before
 #   the (encrypted) ID tells it the group, which is what IOS does too.
+#   RA_US_GROUP14=yes adds ISAKMP policy 30 (AES-256, SHA-1, group 14):
+#   libreswan 4.10 as Debian builds it has no MODP-1024 (group 2), so a
+#   libreswan client needs it (the ra-lsw-cli-* cells).
 # ra_us_write_users FILE USER PASSWORD
 #   USERS_FILE for --users: one `user:<argon2id PHC string>` line, the hash
 #   made by `ikev1-peer hash-password` from the password on its stdin (no
@@ -56,6 +59,14 @@ ra_us_write_server_cfg() {
         echo " authentication pre-share"
         echo " group 2"
         echo " lifetime 86400"
+        if [ "${RA_US_GROUP14:-no}" = yes ]; then
+            echo "crypto isakmp policy 30"
+            echo " encryption aes 256"
+            echo " hash sha"
+            echo " authentication pre-share"
+            echo " group 14"
+            echo " lifetime 86400"
+        fi
         if [ "$mode" = main ]; then
             echo "! Main Mode: the PSK is chosen by the peer's address, before its ID is known"
             echo "crypto isakmp key $RA_GROUP_KEY address 0.0.0.0 0.0.0.0"

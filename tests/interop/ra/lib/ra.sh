@@ -44,14 +44,17 @@ in_pool() { # ADDRESS -> 0 when inside RA_POOL_FIRST..RA_POOL_LAST
 # can be stopped by PID whatever ip-netns-exec does. RUNDIR other than "-"
 # is bind-mounted over /run for CMD alone (ip netns exec gives CMD a private
 # mount namespace): charon's PID file and the like stay in the cell.
+# RA_SPAWN_BIND="SRC:DST" also binds SRC over DST for CMD alone (pluto's
+# helpers, lib/lsw.sh).
 ra_spawn() {
     local ns=$1 rundir=$2 pidfile=$3 logf=$4; shift 4
     rm -f "$pidfile"
     ( exec ip netns exec "$ns" /bin/sh -c '
-        rundir=$1 pidfile=$2; shift 2
+        rundir=$1 pidfile=$2 bind=$3; shift 3
         if [ "$rundir" != - ]; then mount --bind "$rundir" /run || exit 97; fi
+        if [ -n "$bind" ]; then mount --bind "${bind%%:*}" "${bind#*:}" || exit 97; fi
         echo $$ > "$pidfile"
-        exec "$@"' ra-spawn "$rundir" "$pidfile" "$@" ) >> "$logf" 2>&1 &
+        exec "$@"' ra-spawn "$rundir" "$pidfile" "${RA_SPAWN_BIND:-}" "$@" ) >> "$logf" 2>&1 &
     RA_SPAWNED=$!
 }
 # ra_pid PIDFILE -> the PID in it (empty if none yet)
@@ -64,19 +67,42 @@ ra_pid() { local p=; [ -s "$1" ] && read -r p < "$1"; echo "${p:-}"; }
 ra_netns_up() {
     local p=$1 ns
     for ns in "$p-c" "$p-s" "$p-l"; do
-        ip netns del "$ns" 2>/dev/null || true   # a leftover of an aborted run of this cell
-        ip netns add "$ns"
-        ip -n "$ns" link set lo up
-        ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+        # a leftover of an aborted run of this cell
+        if [ -e "/run/netns/$ns" ]; then ip netns del "$ns" 2>/dev/null || true; fi
     done
-    ip link add veth0 netns "$p-c" type veth peer name veth0 netns "$p-s"
-    ip link add veth1 netns "$p-s" type veth peer name veth0 netns "$p-l"
-    ip -n "$p-c" addr add "$RA_CLI_IP/24" dev veth0;    ip -n "$p-c" link set veth0 up
-    ip -n "$p-s" addr add "$RA_SRV_IP/24" dev veth0;    ip -n "$p-s" link set veth0 up
-    ip -n "$p-s" addr add "$RA_LAN_GW/24" dev veth1;    ip -n "$p-s" link set veth1 up
-    ip -n "$p-l" addr add "$RA_LAN_HOST/24" dev veth0;  ip -n "$p-l" link set veth0 up
-    ip -n "$p-l" route add default via "$RA_LAN_GW"
-    ip netns exec "$p-s" sysctl -qw net.ipv4.ip_forward=1
+    # few processes: in the emulated guest each one costs up to a second
+    ip -batch - <<EOT || return 1
+netns add $p-c
+netns add $p-s
+netns add $p-l
+link add veth0 netns $p-c type veth peer name veth0 netns $p-s
+link add veth1 netns $p-s type veth peer name veth0 netns $p-l
+EOT
+    ra_ns_batch "$p-c" 0 <<EOT || return 1
+addr add $RA_CLI_IP/24 dev veth0
+link set veth0 up
+EOT
+    ra_ns_batch "$p-s" 1 <<EOT || return 1
+addr add $RA_SRV_IP/24 dev veth0
+link set veth0 up
+addr add $RA_LAN_GW/24 dev veth1
+link set veth1 up
+EOT
+    ra_ns_batch "$p-l" 0 <<EOT || return 1
+addr add $RA_LAN_HOST/24 dev veth0
+link set veth0 up
+route add default via $RA_LAN_GW
+EOT
+}
+# ra_ns_batch NS FORWARD < ip-batch-commands : in NS, IPv6 off, IPv4
+# forwarding FORWARD (0|1), lo up, then the ip commands on stdin
+ra_ns_batch() {
+    local cmds=$'link set lo up\n' line
+    while IFS= read -r line; do cmds+=$line$'\n'; done
+    ip netns exec "$1" /bin/sh -c '
+        for f in all default; do echo 1 > /proc/sys/net/ipv6/conf/$f/disable_ipv6; done
+        echo "$0" > /proc/sys/net/ipv4/ip_forward
+        exec ip -batch -' "$2" <<< "$cmds"
 }
 # ra_netns_down PREFIX : delete the cell's namespaces; a process still
 # running in one of them (a daemon's own child the cell never knew of) is
@@ -350,4 +376,11 @@ ra_us_check_binary() {
         help=$(timeout 20 "$IKEV1_PEER" client --help 2>&1) && [[ $help == *--gateway* ]] \
             || { help=${help//$'\n'/ }; echo "!!! RA INTEROP: $IKEV1_PEER has no 'client' subcommand ('client --help' failed or does not mention --gateway): ${help:0:120}" >&2; return 1; } ;;
     esac
+}
+# ra_assigned_summary CELL_OUT -> the address the client reported
+# (assigned.txt), "?" when none
+ra_assigned_summary() {
+    local a
+    a=$(sed -nE 's/.*"address":"([0-9.]+)".*/\1/p; s/^(PLUTO_MY_SOURCEIP|virtual_ip|INTERNAL_IP4_ADDRESS)=([0-9.]+)$/\2/p' "$1/assigned.txt" 2>/dev/null | head -n 1)
+    echo "${a:-?}"
 }
