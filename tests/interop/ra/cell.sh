@@ -38,6 +38,7 @@ source "$HERE/lib/lsw.sh"
 CELL_ID=$1
 SPEC=$(cell_lookup "$CELL_ID") || { echo "cell.sh: unknown cell $CELL_ID" >&2; exit 2; }
 read -r CLIENT SERVER MODE PW <<< "$SPEC"
+case $CELL_ID in *-push) export RA_LSW_MODECFGPULL=no ;; esac
 [ "$(id -u)" -eq 0 ] || { echo "cell.sh: must run as root (network namespaces)" >&2; exit 2; }
 CELL_OUT=${CELL_OUT:-$RA_OUT/cells/$CELL_ID}
 CELL_BUDGET_S=${CELL_BUDGET_S:-55}

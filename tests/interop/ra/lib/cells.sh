@@ -5,6 +5,9 @@
 # SERVER: ss (strongSwan charon) | lsw (libreswan pluto) | us (ikev1-peer --users ...)
 # MODE:   aggressive | main (phase 1; vpnc only does Aggressive Mode)
 # PASSWORD: good (the tunnel must come up) | bad (XAUTH must refuse it)
+# An ID ending in -push has libreswan push Mode-Config (modecfgpull=no:
+# its SET on the XAUTH status exchange's message ID) instead of answering
+# the client's request.
 # Cells without "us" are the harness's self-test (counterpart against
 # counterpart); run.sh runs them when IKEV1_PEER is unset, and the cells
 # with "us" when it is set.
@@ -31,6 +34,7 @@ ra-ss-cli-us-am         ss   us aggressive good
 ra-ss-cli-us-am-badpw   ss   us aggressive bad
 ra-lsw-srv-us-mm        us   lsw main      good
 ra-lsw-srv-us-mm-badpw  us   lsw main      bad
+ra-lsw-srv-us-mm-push   us   lsw main      good
 ra-lsw-srv-us-am        us   lsw aggressive good
 ra-lsw-srv-us-am-badpw  us   lsw aggressive bad
 ra-lsw-cli-us-mm        lsw  us  main      good
