@@ -597,7 +597,7 @@ fn client_mode_cfg(
                 let v = v.as_bytes();
                 attributes.push(Attribute::variable(
                     CfgAttributeType::APPLICATION_VERSION.0,
-                    v.get(..v.len().min(MAX_TEXT)).unwrap_or_default(),
+                    clip(v),
                 ));
             }
             let req = AttributesRepr {
@@ -928,10 +928,7 @@ pub(crate) fn config_attributes(
         |t: CfgAttributeType, a: Ipv4Addr| to_owned_attr(&Attribute::variable(t.0, &a.octets()));
     let txt = |t: CfgAttributeType, s: &str| {
         let b = s.as_bytes();
-        to_owned_attr(&Attribute::variable(
-            t.0,
-            b.get(..b.len().min(MAX_TEXT)).unwrap_or_default(),
-        ))
+        to_owned_attr(&Attribute::variable(t.0, clip(b)))
     };
     if let Some(a) = c.address {
         // The address is always sent: it is what Mode-Config is for.
@@ -1023,6 +1020,11 @@ pub(crate) fn config_attributes(
         out.push(txt(CfgAttributeType::APPLICATION_VERSION, v));
     }
     out
+}
+
+/// At most [`MAX_TEXT`] bytes of `b` (what the engine sends of a text).
+fn clip(b: &[u8]) -> &[u8] {
+    b.get(..b.len().min(MAX_TEXT)).unwrap_or_default()
 }
 
 fn identifier(cx: &mut Context) -> u16 {
@@ -1197,7 +1199,7 @@ pub(crate) fn credentials(
             xauth_type,
         } => {
             let user = creds.user.as_bytes();
-            let user = user.get(..user.len().min(MAX_TEXT)).unwrap_or_default();
+            let user = clip(user);
             let pw = creds.password.expose();
             let mut attributes = Vec::new();
             if let Some(t) = xauth_type {
@@ -1212,7 +1214,7 @@ pub(crate) fn credentials(
             ));
             attributes.push(Attribute::variable(
                 CfgAttributeType::XAUTH_USER_PASSWORD.0,
-                pw.get(..pw.len().min(MAX_TEXT)).unwrap_or_default(),
+                clip(pw),
             ));
             let reply = AttributesRepr {
                 cfg_type: CfgType::REPLY,
