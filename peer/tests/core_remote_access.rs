@@ -186,9 +186,13 @@ fn users_file() -> UserDb {
         &mut ChaCha20Rng::seed_from_u64(9),
     )
     .unwrap();
-    let dir = std::env::temp_dir().join(format!("ikev1-peer-ra-users-{}", std::process::id()));
+    // One directory per call: the tests run in parallel threads, and one
+    // test's write (which truncates first) must not meet another's read.
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("ikev1-peer-ra-users-{}-{n}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(format!("users-{}", phc.len()));
+    let path = dir.join("users");
     std::fs::write(&path, format!("# test users\nalice:{phc}\n")).unwrap();
     let (db, _) = ikev1_peer::users::load(&path).unwrap();
     let _ = std::fs::remove_dir_all(&dir);
