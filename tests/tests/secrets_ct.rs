@@ -73,6 +73,18 @@ const SENSITIVE: [&str; 14] = [
 /// Reviewed comparisons: (file, a substring of the normalized context,
 /// why it is not a secret comparison).
 const REVIEWED: &[(&str, &str, &str)] = &[
+    // IKEv1 fragmentation (issue 14 groundwork): sizes, counts and payload
+    // types, all public.
+    (
+        "ike-sm/src/fragment.rs",
+        "let must_complete = !r.messages.contains_key(&key)",
+        "fragment counts and sizes against the reassembly limits, public",
+    ),
+    (
+        "isakmp-wire/src/fragment.rs",
+        "h.next_payload() == PayloadType::FRAGMENT",
+        "a payload type, public",
+    ),
     // Remote access (issue 13).
     (
         "ted/src/config/ios/parse.rs",
