@@ -89,7 +89,6 @@ use bitflags::bitflags;
 use crate::chain::{Payloads, Reader, Writer};
 use crate::error::{Error, Result};
 use crate::header::{HEADER_LEN, Header, HeaderRepr, PAYLOAD_HEADER_LEN};
-use crate::message::Message;
 use crate::registry::PayloadType;
 use zerocopy::IntoBytes;
 
@@ -206,11 +205,11 @@ impl<'a> FragmentMessage<'a> {
 
     /// Parses a fragment message: a checked ISAKMP header whose first
     /// payload is 132, and exactly one payload up to the header's length.
-    /// Bytes of the datagram after that length are ignored, as
-    /// [`Message::trailing`] reports them elsewhere.
+    /// Bytes of the datagram after that length are ignored, as a message
+    /// view's `trailing` reports them elsewhere.
     pub fn parse(datagram: &'a [u8]) -> Result<Self> {
-        let message = Message::new_checked(datagram)?;
-        let header = message.header();
+        let header = Header::read(datagram)?;
+        header.check(datagram.len())?;
         if header.next_payload() != PayloadType::FRAGMENT {
             return Err(Error::UnexpectedPayload {
                 payload: header.next_payload(),
@@ -218,9 +217,8 @@ impl<'a> FragmentMessage<'a> {
                 expected: "a fragmentation payload (132) as the first payload",
             });
         }
-        let body = datagram
-            .get(HEADER_LEN..message.message_bytes().len())
-            .unwrap_or_default();
+        let len = usize::try_from(header.length()).unwrap_or(usize::MAX);
+        let body = datagram.get(HEADER_LEN..len).unwrap_or_default();
         let mut chain = Payloads::exact(PayloadType::FRAGMENT, body, HEADER_LEN);
         let payload = chain.next().unwrap_or(Err(Error::PayloadTruncated {
             payload: PayloadType::FRAGMENT,

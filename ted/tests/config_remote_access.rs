@@ -194,7 +194,11 @@ fn config_users_join_the_user_database() {
         lanes: 1,
     };
     let added = db
-        .add_config_users(&parsed.config, cheap, &mut ChaCha8Rng::seed_from_u64(1))
+        .add_clear_users(
+            clear_users(&parsed.config),
+            cheap,
+            &mut ChaCha8Rng::seed_from_u64(1),
+        )
         .unwrap();
     assert_eq!(added, 2);
     assert!(db.verify("alice", ALICE.as_bytes()));
@@ -202,7 +206,11 @@ fn config_users_join_the_user_database() {
     assert!(!db.verify("bob", b"Builder"));
     assert!(!db.verify("alice", BOB.as_bytes()));
     // A user of the same name in the file and the configuration: refused.
-    let again = db.add_config_users(&parsed.config, cheap, &mut ChaCha8Rng::seed_from_u64(2));
+    let again = db.add_clear_users(
+        clear_users(&parsed.config),
+        cheap,
+        &mut ChaCha8Rng::seed_from_u64(2),
+    );
     assert!(again.is_err());
 
     // IOS-hashed and type-7 users are left out (and the check says why).
@@ -214,7 +222,11 @@ fn config_users_join_the_user_database() {
     let parsed = ios::parse(&text).unwrap();
     let mut db = UserDb::new();
     let added = db
-        .add_config_users(&parsed.config, cheap, &mut ChaCha8Rng::seed_from_u64(3))
+        .add_clear_users(
+            clear_users(&parsed.config),
+            cheap,
+            &mut ChaCha8Rng::seed_from_u64(3),
+        )
         .unwrap();
     assert_eq!(added, 1);
     assert!(db.verify("new", b"Fresh-Secret-1"));
@@ -649,4 +661,13 @@ fn no_forms_remove_and_restore() {
     assert!(c.pool("p").is_none());
     assert!(c.remote_access.map("m").is_none());
     assert!(!c.remote_access.aaa_new_model);
+}
+
+/// The configuration's clear-text users, as the gateway hands them to
+/// `UserDb::add_clear_users`.
+fn clear_users(config: &ted::config::Config) -> Vec<(&str, &[u8])> {
+    config
+        .local_users()
+        .filter_map(|u| u.xauth_password().map(|p| (u.name(), p)))
+        .collect()
 }

@@ -74,7 +74,10 @@ impl RaServer {
             }
         }
         let mut config_users = UserDb::new();
-        if let Err(e) = config_users.add_config_users(config, HashParams::GATEWAY, rng) {
+        let clear = config
+            .local_users()
+            .filter_map(|u| u.xauth_password().map(|p| (u.name(), p)));
+        if let Err(e) = config_users.add_clear_users(clear, HashParams::GATEWAY, rng) {
             ignored.push(format!("username: {e}"));
         }
         (

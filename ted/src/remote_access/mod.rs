@@ -7,7 +7,7 @@
 //! is pushed its address, DNS servers and split networks by Mode-Config
 //! (draft-dukes-ike-mode-cfg-02). The configuration side of that (groups,
 //! `ip local pool`, `username`, `aaa`, the crypto map's `client` lines) is
-//! in [`crate::config`] ([`crate::config::remote_access`]); this module
+//! in the configuration model (`config::remote_access`); this module
 //! holds the two run-time stores the gateway needs:
 //!
 //! - [`AddressPool`] ([`pool`]): the addresses of an `ip local pool`,
@@ -22,9 +22,10 @@
 //! What the gateway calls, in order:
 //!
 //! 1. at load: [`UserDb::parse`] on the user file, then
-//!    [`UserDb::add_config_users`] with the [`crate::config::Config`];
+//!    [`UserDb::add_clear_users`] with the configuration's `username` lines
+//!    (`Config::local_users`);
 //!    [`AddressPool::with_ranges`] for each pool
-//!    ([`crate::config::Config::pool`] gives the ranges);
+//!    (`Config::pool` gives the ranges);
 //! 2. at XAUTH: [`UserDb::verify`];
 //! 3. at Mode-Config: [`AddressPool::lease`] with the user's name and the
 //!    SA's key (the client's requested address, if any);

@@ -25,7 +25,7 @@
 //!   ([`UserDbError`]); the error never quotes the hash.
 //!
 //! Users from the IOS configuration (`username NAME password 0 TEXT`) join
-//! the same database through [`UserDb::add_config_users`], hashed when
+//! the same database through [`UserDb::add_clear_users`], hashed when
 //! loaded, so that every check at run time is the same argon2id
 //! verification. IOS's own stored forms (`secret 5`, MD5-crypt; `password
 //! 7`, a reversible encoding) are not accepted: those users are left out,
@@ -59,8 +59,6 @@ use argon2::{
     ARGON2ID_IDENT, Algorithm, Argon2, Params, PasswordHasher, PasswordVerifier, Version,
 };
 use rand_core::CryptoRng;
-
-use crate::config::Config;
 
 /// The argon2id cost parameters of a hash.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -301,24 +299,22 @@ impl UserDb {
         Ok(())
     }
 
-    /// Adds the IOS configuration's local users whose password is in clear
-    /// (`username NAME password 0 TEXT`, `secret 0 TEXT`), each hashed now
-    /// with `params`; users with IOS-hashed or encoded passwords (`secret
-    /// 5`, `password 7`) are left out (the configuration check reports
-    /// them). Returns how many were added; a name already in the database
-    /// is an error.
-    pub fn add_config_users<R: CryptoRng + ?Sized>(
+    /// Adds users whose password is in clear, each hashed now with
+    /// `params`: the IOS configuration's local users (`username NAME
+    /// password 0 TEXT`, `secret 0 TEXT`) as
+    /// `Config::local_users` with `LocalUser::xauth_password` give them
+    /// (users with IOS-hashed or encoded passwords, `secret 5`,
+    /// `password 7`, have none and are left out by the caller). Returns how
+    /// many were added; a name already in the database is an error.
+    pub fn add_clear_users<'u, R: CryptoRng + ?Sized>(
         &mut self,
-        config: &Config,
+        users: impl IntoIterator<Item = (&'u str, &'u [u8])>,
         params: HashParams,
         rng: &mut R,
     ) -> Result<usize, UserDbError> {
         let mut added = 0usize;
-        for user in config.local_users() {
-            let Some(password) = user.xauth_password() else {
-                continue;
-            };
-            self.insert_password(user.name(), password, params, rng)
+        for (name, password) in users {
+            self.insert_password(name, password, params, rng)
                 .map_err(|kind| UserDbError { line: None, kind })?;
             added = added.saturating_add(1);
         }
