@@ -287,6 +287,32 @@ fn pick_spi(ep: &Endpoint, now: Instant, n: u8) -> Option<Spi> {
     sas.get(usize::from(n) % sas.len()).map(|s| s.inbound)
 }
 
+/// A link operation of the operation targets: the datagram at `arg`
+/// (modulo the link's length) is lost.
+fn drop_datagram(link: &mut Vec<(bool, Vec<u8>)>, arg: u8) {
+    if !link.is_empty() {
+        link.remove(usize::from(arg) % link.len());
+    }
+}
+
+/// A link operation: the first datagram in flight is duplicated.
+fn duplicate_first(link: &mut Vec<(bool, Vec<u8>)>) {
+    if let Some(d) = link.first().cloned() {
+        link.push(d);
+    }
+}
+
+/// A link operation: one byte (at `arg`, modulo the length) of the first
+/// datagram in flight is XORed with `x`.
+fn mutate_first(link: &mut [(bool, Vec<u8>)], arg: u8, x: u8) {
+    if let Some((_, d)) = link.first_mut() {
+        let len = d.len().max(1);
+        if let Some(b) = d.get_mut(usize::from(arg) % len) {
+            *b ^= x;
+        }
+    }
+}
+
 /// The operation-sequence target (see the module documentation).
 pub fn ops(base: Instant, data: &[u8]) -> Summary {
     let mut w = World {
@@ -310,25 +336,9 @@ pub fn ops(base: Instant, data: &[u8]) -> Summary {
             }
             1 => w.deliver(0),
             2 => w.deliver(w.link.len().saturating_sub(1)),
-            3 => {
-                if !w.link.is_empty() {
-                    w.link.remove(usize::from(arg) % w.link.len());
-                }
-            }
-            4 => {
-                if let Some(d) = w.link.first().cloned() {
-                    w.link.push(d);
-                }
-            }
-            5 => {
-                let x = next().unwrap_or(1) | 1;
-                if let Some((_, d)) = w.link.first_mut() {
-                    let len = d.len().max(1);
-                    if let Some(b) = d.get_mut(usize::from(arg) % len) {
-                        *b ^= x;
-                    }
-                }
-            }
+            3 => drop_datagram(&mut w.link, arg),
+            4 => duplicate_first(&mut w.link),
+            5 => mutate_first(&mut w.link, arg, next().unwrap_or(1) | 1),
             6 => {
                 w.now += Duration::from_secs(u64::from(arg));
                 w.a.handle_timeout(w.now);
@@ -722,25 +732,9 @@ pub fn remote_access(base: Instant, data: &[u8]) -> Summary {
             0 => w.initiate(),
             1 => w.deliver(0),
             2 => w.deliver(w.link.len().saturating_sub(1)),
-            3 => {
-                if !w.link.is_empty() {
-                    w.link.remove(usize::from(arg) % w.link.len());
-                }
-            }
-            4 => {
-                if let Some(d) = w.link.first().cloned() {
-                    w.link.push(d);
-                }
-            }
-            5 => {
-                let x = next().unwrap_or(1) | 1;
-                if let Some((_, d)) = w.link.first_mut() {
-                    let len = d.len().max(1);
-                    if let Some(b) = d.get_mut(usize::from(arg) % len) {
-                        *b ^= x;
-                    }
-                }
-            }
+            3 => drop_datagram(&mut w.link, arg),
+            4 => duplicate_first(&mut w.link),
+            5 => mutate_first(&mut w.link, arg, next().unwrap_or(1) | 1),
             6 => w.advance(Duration::from_secs(u64::from(arg))),
             7 => match arg % 3 {
                 0 => w.credentials("alice", b"secret"),
