@@ -26,6 +26,9 @@
 //! The crate is Sans-IO like the rest of the workspace: the caller reads
 //! files and passes the current time. Private keys wipe themselves on drop.
 
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
+
 mod cert;
 mod crl;
 mod error;

@@ -168,8 +168,8 @@ impl TrustStore {
     }
 }
 
-impl Search<'_> {
-    fn cert(&self, node: Node) -> Option<&Certificate> {
+impl<'a> Search<'a> {
+    fn cert(&self, node: Node) -> Option<&'a Certificate> {
         match node {
             Node::EndEntity => Some(self.end_entity),
             Node::Intermediate(i) => self.intermediates.get(i),
@@ -178,7 +178,8 @@ impl Search<'_> {
     }
 
     /// Keeps the most telling error: a failed check of a whole path (3)
-    /// over a bad signature (2) over a path too long or looping (1).
+    /// over a bad signature (2) over a path too long or looping (1) over
+    /// an unknown issuer (0); the first of a rank.
     fn note(&mut self, rank: u8, error: CertError) {
         if self.error.as_ref().is_none_or(|(r, _)| rank > *r) {
             self.error = Some((rank, error));
@@ -200,12 +201,25 @@ impl Search<'_> {
                     .is_some_and(|c| name::names_match(c.subject_name(), &issuer_name))
             })
             .collect();
+        if candidates.is_empty() {
+            self.note(
+                0,
+                CertError::UnknownIssuer {
+                    issuer: name::display(&issuer_name),
+                },
+            );
+        }
         for candidate in candidates {
             let Some(parent) = self.cert(candidate) else {
                 continue;
             };
-            // A certificate (by DER) at most once per path: no loops.
+            // A self-issued root sent along names itself: a dead end, not a
+            // loop.
             let parent_der = parent.der();
+            if parent_der == child.der() {
+                continue;
+            }
+            // A certificate (by DER) at most once per path: no loops.
             if path
                 .iter()
                 .any(|&n| self.cert(n).is_some_and(|c| c.der() == parent_der))

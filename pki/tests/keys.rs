@@ -375,3 +375,9 @@ fn bad_key_input_is_an_error() {
         Err(KeyError::Malformed(_))
     ));
 }
+
+#[test]
+fn private_keys_wipe_themselves() {
+    fn zeroize_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+    zeroize_on_drop::<PrivateKey>();
+}
