@@ -126,6 +126,12 @@ pub enum Location {
     /// The `crypto map NAME client ...` and `crypto map NAME isakmp
     /// authorization list` lines.
     CryptoMapClient(String),
+    /// `crypto ipsec transform-set NAME`.
+    TransformSet(String),
+    /// `crypto pki trustpoint NAME`.
+    Trustpoint(String),
+    /// `crypto pki certificate chain NAME`.
+    CertificateChain(String),
 }
 
 impl fmt::Display for Location {
@@ -150,6 +156,9 @@ impl fmt::Display for Location {
                 write!(f, "crypto isakmp client configuration group {name}")
             }
             Self::CryptoMapClient(map) => write!(f, "crypto map {map} client settings"),
+            Self::TransformSet(name) => write!(f, "crypto ipsec transform-set {name}"),
+            Self::Trustpoint(name) => write!(f, "crypto pki trustpoint {name}"),
+            Self::CertificateChain(name) => write!(f, "crypto pki certificate chain {name}"),
         }
     }
 }

@@ -412,24 +412,27 @@ fn tokens(text: &str) -> Vec<(usize, &str)> {
     out
 }
 
-/// The line with every abbreviated keyword written in full; `text`
-/// unchanged when it holds none. A leading `no` is kept and the rest is
-/// read as the command it negates.
-///
-/// # Errors
-/// [`ParseErrorKind::Ambiguous`] when a token at a keyword position is the
-/// prefix of several keywords of the model (IOS: `% Ambiguous command`).
-pub(super) fn expand(text: &str, grammar: Grammar) -> Result<String, ParseErrorKind> {
-    let tokens = tokens(text);
+/// A keyword found on a line.
+struct Found {
+    /// Byte offset of the token.
+    offset: usize,
+    /// The token's length.
+    len: usize,
+    /// The keyword it stands for.
+    keyword: &'static str,
+    /// The shortest prefix of the keyword that stands for it here.
+    shortest: usize,
+}
+
+/// The keywords of a line, as the grammar reads them.
+fn walk(tokens: &[(usize, &str)], grammar: Grammar) -> Result<Vec<Found>, ParseErrorKind> {
     let mut alive: Vec<&Pattern> = patterns(grammar).iter().collect();
-    let mut replaced: Vec<(usize, usize, &'static str)> = Vec::new();
-    let mut first = 0;
-    if tokens
-        .first()
-        .is_some_and(|(_, t)| t.eq_ignore_ascii_case("no"))
-    {
-        first = 1;
-    }
+    let mut found = Vec::new();
+    let first = usize::from(
+        tokens
+            .first()
+            .is_some_and(|(_, t)| t.eq_ignore_ascii_case("no")),
+    );
     for (position, &(offset, token)) in tokens.iter().enumerate().skip(first) {
         let index = position - first;
         // Patterns that end or stop rewriting here.
@@ -437,31 +440,26 @@ pub(super) fn expand(text: &str, grammar: Grammar) -> Result<String, ParseErrorK
         if alive.is_empty() {
             break;
         }
-        let lower = token.to_ascii_lowercase();
-        let offered = |p: &Pattern| -> Vec<&'static str> {
-            match p.elements.get(index) {
-                Some(Element::Keywords(k)) => k.clone(),
-                _ => Vec::new(),
-            }
-        };
-        let exact = alive
-            .iter()
-            .flat_map(|p| offered(p))
-            .find(|k| *k == lower.as_str());
-        let chosen = match exact {
-            Some(k) => Some(k),
-            None => {
-                let mut candidates: Vec<(&'static str, bool)> = Vec::new();
-                for p in &alive {
-                    for k in offered(p) {
-                        if k.starts_with(lower.as_str()) {
-                            match candidates.iter_mut().find(|(c, _)| *c == k) {
-                                Some(entry) => entry.1 &= p.outside,
-                                None => candidates.push((k, p.outside)),
-                            }
-                        }
+        let mut offered: Vec<(&'static str, bool)> = Vec::new();
+        for p in &alive {
+            if let Some(Element::Keywords(k)) = p.elements.get(index) {
+                for &word in k {
+                    match offered.iter_mut().find(|(w, _)| *w == word) {
+                        Some(entry) => entry.1 &= p.outside,
+                        None => offered.push((word, p.outside)),
                     }
                 }
+            }
+        }
+        let lower = token.to_ascii_lowercase();
+        let chosen = match offered.iter().find(|(k, _)| *k == lower.as_str()) {
+            Some(&(k, _)) => Some(k),
+            None => {
+                let candidates: Vec<(&'static str, bool)> = offered
+                    .iter()
+                    .copied()
+                    .filter(|(k, _)| k.starts_with(lower.as_str()))
+                    .collect();
                 match candidates.as_slice() {
                     [] => None,
                     [(k, _)] => Some(*k),
@@ -482,10 +480,23 @@ pub(super) fn expand(text: &str, grammar: Grammar) -> Result<String, ParseErrorK
         };
         match chosen {
             Some(keyword) => {
-                alive.retain(|p| offered(p).contains(&keyword));
-                if keyword != token {
-                    replaced.push((offset, token.len(), keyword));
-                }
+                alive.retain(|p| {
+                    matches!(p.elements.get(index), Some(Element::Keywords(k)) if k.contains(&keyword))
+                });
+                let shortest = (1..=keyword.len())
+                    .find(|&l| {
+                        let prefix = keyword.get(..l).unwrap_or(keyword);
+                        offered
+                            .iter()
+                            .all(|&(other, _)| other == keyword || !other.starts_with(prefix))
+                    })
+                    .unwrap_or(keyword.len());
+                found.push(Found {
+                    offset,
+                    len: token.len(),
+                    keyword,
+                    shortest,
+                });
             }
             None => {
                 alive.retain(|p| p.elements.get(index) == Some(&Element::Arg));
@@ -495,18 +506,126 @@ pub(super) fn expand(text: &str, grammar: Grammar) -> Result<String, ParseErrorK
             }
         }
     }
-    if replaced.is_empty() {
-        return Ok(text.to_owned());
-    }
+    Ok(found)
+}
+
+/// `text` with each found keyword replaced by what `write` makes of it.
+fn rewrite(text: &str, found: &[Found], mut write: impl FnMut(&Found) -> String) -> String {
     let mut out = String::with_capacity(text.len().saturating_add(32));
     let mut at = 0;
-    for (offset, len, keyword) in replaced {
-        out.push_str(text.get(at..offset).unwrap_or(""));
-        out.push_str(keyword);
-        at = offset.saturating_add(len);
+    for f in found {
+        out.push_str(text.get(at..f.offset).unwrap_or(""));
+        out.push_str(&write(f));
+        at = f.offset.saturating_add(f.len);
     }
     out.push_str(text.get(at..).unwrap_or(""));
-    Ok(out)
+    out
+}
+
+/// The line with every abbreviated keyword written in full; `text`
+/// unchanged when it holds none. A leading `no` is kept and the rest is
+/// read as the command it negates.
+///
+/// # Errors
+/// [`ParseErrorKind::Ambiguous`] when a token at a keyword position is the
+/// prefix of several keywords of the model (IOS: `% Ambiguous command`).
+pub(super) fn expand(text: &str, grammar: Grammar) -> Result<String, ParseErrorKind> {
+    let tokens = tokens(text);
+    let found = walk(&tokens, grammar)?;
+    if found.iter().all(|f| f.len == f.keyword.len()) {
+        return Ok(text.to_owned());
+    }
+    Ok(rewrite(text, &found, |f| f.keyword.to_owned()))
+}
+
+/// The sub-mode grammar a global command (keywords in full) opens.
+fn opens(line: &str) -> Option<Grammar> {
+    let words: Vec<String> = line
+        .split_whitespace()
+        .take(5)
+        .map(str::to_ascii_lowercase)
+        .collect();
+    let w: Vec<&str> = words.iter().map(String::as_str).collect();
+    match w.as_slice() {
+        ["crypto", "isakmp", "policy", ..] => Some(Grammar::Policy),
+        ["crypto", "ipsec", "transform-set", ..] => Some(Grammar::TransformSet),
+        ["crypto", "dynamic-map", ..] => Some(Grammar::MapEntry),
+        ["crypto", "map", _, seq, ..] if seq.bytes().all(|b| b.is_ascii_digit()) => {
+            Some(Grammar::MapEntry)
+        }
+        ["interface", ..] => Some(Grammar::Interface),
+        ["ip", "access-list", ..] => Some(Grammar::NamedAcl),
+        ["crypto", "isakmp", "client", "configuration", "group"] => Some(Grammar::ClientGroup),
+        ["crypto", "pki" | "ca", "trustpoint", ..] => Some(Grammar::Trustpoint),
+        ["crypto", "pki" | "ca", "certificate", "chain", ..] => Some(Grammar::CertificateChain),
+        _ => None,
+    }
+}
+
+/// Configuration text with its keywords abbreviated, as an operator may
+/// type them: each keyword becomes a prefix of a length `pick(shortest,
+/// full)` returns, clamped to `shortest..=full`, where `shortest` is the
+/// length of its shortest unambiguous prefix. Unindented lines are read
+/// as global commands and indented ones as sub-commands of the last
+/// unindented line; banner and certificate text is left alone. For tests
+/// and fuzzing: importing the result must give the model the text gives.
+pub fn abbreviate(text: &str, pick: &mut dyn FnMut(usize, usize) -> usize) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut sub: Option<Grammar> = None;
+    let mut certificate = false;
+    let mut banner = false;
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let indented = line.starts_with(char::is_whitespace);
+        let trimmed = line.trim();
+        if certificate {
+            if trimmed.eq_ignore_ascii_case("quit") {
+                certificate = false;
+            }
+            out.push_str(line);
+            continue;
+        }
+        if banner || line.matches("^C").count() == 1 {
+            // A banner's text, up to its closing delimiter, as it came.
+            banner = !(banner && line.contains("^C"));
+            out.push_str(line);
+            continue;
+        }
+        let grammar = if indented {
+            sub
+        } else {
+            sub = line
+                .split_whitespace()
+                .next()
+                .is_some()
+                .then_some(Grammar::Global);
+            sub
+        };
+        let (Some(g), false) = (grammar, trimmed.starts_with('!') || trimmed.contains("^C")) else {
+            out.push_str(line);
+            continue;
+        };
+        let tokens = tokens(line);
+        let Ok(found) = walk(&tokens, g) else {
+            out.push_str(line);
+            continue;
+        };
+        if g == Grammar::Global {
+            sub = opens(&rewrite(line, &found, |f| f.keyword.to_owned()));
+        } else if g == Grammar::CertificateChain
+            && found.first().is_some_and(|f| f.keyword == "certificate")
+        {
+            certificate = true;
+        }
+        out.push_str(&rewrite(line, &found, |f| {
+            let full = f.keyword.len();
+            let len = pick(f.shortest, full).clamp(f.shortest, full);
+            f.keyword.get(..len).unwrap_or(f.keyword).to_owned()
+        }));
+    }
+    out
 }
 
 #[cfg(test)]

@@ -92,9 +92,12 @@ mod render;
 mod rule;
 
 pub use error::{ParseError, ParseErrorKind};
+pub use keywords::abbreviate;
 pub use render::{RenderOptions, render, render_with};
 
-use crate::config::{Config, Diagnostic};
+use std::collections::BTreeMap;
+
+use crate::config::{Config, Diagnostic, Location};
 
 /// What to do with crypto commands the model does not cover.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -187,6 +190,8 @@ pub struct Report {
     /// How many lines were taken into the model (not counting blank lines
     /// and `!` comments).
     pub understood: usize,
+    /// The line where each object of the model was first configured.
+    pub lines: BTreeMap<Location, usize>,
 }
 
 /// Imports a configuration with the default options.

@@ -253,6 +253,7 @@ impl<'o> Parser<'o> {
             },
             refused,
             understood,
+            lines: self.lines,
         }
     }
 
@@ -632,6 +633,7 @@ impl<'o> Parser<'o> {
                     .add_transform_set(TransformSet::new(name, &transforms)?);
             }
         }
+        self.record(Location::TransformSet(name.to_owned()));
         self.mode = Mode::TransformSet(name.to_owned());
         Ok(())
     }
@@ -2010,6 +2012,7 @@ impl Parser<'_> {
                 let name = c.word("a trustpoint name")?;
                 c.end()?;
                 self.config.pki.trustpoint_mut(name);
+                self.record(Location::Trustpoint(name.to_owned()));
                 self.mode = Mode::Trustpoint(name.to_owned());
                 Ok(())
             }
@@ -2019,6 +2022,7 @@ impl Parser<'_> {
                 let name = c.word("a trustpoint name")?;
                 c.end()?;
                 self.config.pki.chain_mut(name);
+                self.record(Location::CertificateChain(name.to_owned()));
                 self.mode = Mode::CertificateChain(name.to_owned());
                 Ok(())
             }
