@@ -149,13 +149,7 @@ fn understood(report: &Report) -> Vec<(usize, String)> {
             ),
             PskPeer::Hostname(h) => (0, format!("hostname {h}")),
         };
-        out.push((
-            l,
-            format!(
-                "crypto isakmp key <redacted> {peer}{xauth} ({} bytes)",
-                k.key.len()
-            ),
-        ));
+        out.push((l, format!("crypto isakmp key <redacted> {peer}{xauth}")));
     }
     for set in config.transform_sets() {
         let mode = match set.mode {
