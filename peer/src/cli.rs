@@ -12,6 +12,7 @@
 //!            [--out DIR] [--control PATH] [--no-debug] [--no-routes]
 //! ikev1-peer hash-password
 //! ikev1-peer ctl --control PATH -- COMMAND...
+//! ikev1-peer --check-config FILE
 //! ```
 //!
 //! The flags the interop harness passes (`--config`, `--ike`, `--esp`,
@@ -47,6 +48,7 @@ usage: ikev1-peer --config FILE [--outside IFACE] [--ike ADDR[:PORT]] [--esp ADD
                   [--out DIR] [--control PATH] [--no-debug] [--no-routes]
        ikev1-peer hash-password
        ikev1-peer ctl --control PATH -- COMMAND...
+       ikev1-peer --check-config FILE
 
 The gateway (IOS configuration; an Easy VPN server when it configures
 remote-access groups):
@@ -99,6 +101,11 @@ Passwords and keys are never taken on the command line.
 
 hash-password: read a password (one line) from stdin, print its argon2id PHC
 string for a --users file.
+
+--check-config FILE: import an IOS configuration without running it; print
+what was understood (policies, keys, transform sets, crypto map entries,
+trustpoints), each line skipped and each warning, each line refused, all
+with their line numbers; exit 0 (clean), 1 (warnings) or 2 (refused).
 ";
 
 /// The NAT-T port (RFC 3948 s.2).
@@ -120,6 +127,8 @@ pub enum Command {
         /// The command's words.
         command: Vec<String>,
     },
+    /// `--check-config FILE`: import the configuration and report on it.
+    CheckConfig(PathBuf),
     /// `--help`.
     Help,
 }
@@ -332,6 +341,17 @@ where
         Some("client") => {
             it.next();
             return parse_client(it);
+        }
+        Some("--check-config") => {
+            it.next();
+            let file = it.next().ok_or(CliError::MissingValue("--check-config"))?;
+            return match it.next() {
+                None => Ok(Command::CheckConfig(PathBuf::from(file))),
+                Some(a) if a == "-h" || a == "--help" => Ok(Command::Help),
+                Some(a) => {
+                    Err(secret_flag(&a).map_or(CliError::Unknown(a), CliError::SecretInArgv))
+                }
+            };
         }
         Some("hash-password") => {
             it.next();

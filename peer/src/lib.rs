@@ -22,6 +22,8 @@
 //!   (`ikev1-peer client`): its proposals and the configuration built from
 //!   its command line, the address and routes it puts on the host, and
 //!   the group key and password it reads (never from the command line);
+//! - [`check`]: `ikev1-peer --check-config`, the import report on a
+//!   configuration file;
 //! - [`users`]: the Easy VPN server's user file (`--users`) and
 //!   `ikev1-peer hash-password`;
 //! - [`events`], [`keys`], [`capture`]: the writers of the files in `--out`.
@@ -31,6 +33,7 @@
 #![forbid(unsafe_code)]
 
 pub mod capture;
+pub mod check;
 pub mod cli;
 pub mod client;
 pub mod control;

@@ -52,6 +52,11 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::CheckConfig(path) => {
+            let outcome = ikev1_peer::check::check_file(&path);
+            let _ = std::io::stdout().write_all(outcome.text.as_bytes());
+            ExitCode::from(outcome.status)
+        }
         Command::Run(args) => exit(ikev1_peer::run::run(&args)),
         Command::Client(args) => exit(ikev1_peer::run::run_client(&args)),
         Command::HashPassword => match ikev1_peer::users::hash_from_stdin() {

@@ -442,9 +442,10 @@ crypto isakmp profile p1
     assert!(matches!(e.kind, ParseErrorKind::UnsupportedCommand { .. }));
 }
 
-/// Certificate and RSA key blocks hold no traffic policy: always skipped.
+/// Trustpoints and certificate chains are read into the model; RSA key
+/// blocks (`crypto key`) hold no policy and are skipped.
 #[test]
-fn key_material_is_skipped() {
+fn key_material_is_read_or_skipped() {
     let text = "\
 crypto pki trustpoint TP-self-signed-1
  enrollment selfsigned
@@ -453,11 +454,33 @@ crypto pki certificate chain TP-self-signed-1
  certificate self-signed 01
   3082022B 30820194 A0030201 02020101
   quit
+crypto key pubkey-chain rsa
+ named-key peer.example.com
 crypto isakmp policy 1
  encryption aes 256
 ";
     let parsed = ios::parse(text).expect("imports");
-    assert_eq!(parsed.skipped.len(), 7);
+    let tp = parsed
+        .config
+        .pki
+        .trustpoint("TP-self-signed-1")
+        .expect("trustpoint");
+    assert_eq!(tp.enrollment, Some(ted::config::Enrollment::SelfSigned));
+    assert_eq!(
+        tp.revocation_check,
+        vec![ted::config::RevocationCheck::None]
+    );
+    let chain = parsed.config.pki.chain("TP-self-signed-1").expect("chain");
+    assert_eq!(chain.certificates.len(), 1);
+    assert_eq!(chain.certificates[0].serial, "01");
+    assert_eq!(
+        chain.certificates[0].der,
+        [
+            0x30, 0x82, 0x02, 0x2B, 0x30, 0x82, 0x01, 0x94, 0xA0, 0x03, 0x02, 0x01, 0x02, 0x02,
+            0x01, 0x01
+        ]
+    );
+    assert_eq!(parsed.skipped.len(), 2);
     assert!(
         parsed
             .skipped

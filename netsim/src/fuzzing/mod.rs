@@ -18,12 +18,43 @@ pub use gateway::{GatewayRun, gateway, gateway_run};
 
 /// Configuration text: import it; when that succeeds, rendering and
 /// importing again must give the same model, and rendering that model the
-/// same text (the render is a fixed point).
+/// same text (the render is a fixed point). The rendered text with its
+/// keywords abbreviated (to lengths the input's bytes choose, and to the
+/// shortest unambiguous prefixes) imports to the same model too. The import
+/// that goes on after refusals (`parse_all`) agrees with `parse`: the same
+/// first refusal, or no refusal and the same result; its refusals are in
+/// line order within the text, and no line is counted twice.
 pub fn ios_roundtrip(data: &[u8]) {
     let Ok(text) = core::str::from_utf8(data) else {
         return;
     };
-    let Ok(first) = ios::parse(text) else {
+    let strict = ios::parse(text);
+    let all = ios::parse_all(text, &ios::ParseOptions::default());
+    let lines = text.split('\n').count();
+    match &strict {
+        Ok(parsed) => {
+            assert!(all.refused.is_empty(), "parse_all refused what parse took");
+            assert_eq!(&all.parsed, parsed, "parse_all and parse differ");
+        }
+        Err(e) => assert_eq!(all.refused.first(), Some(e), "first refusals differ"),
+    }
+    for pair in all.refused.windows(2) {
+        if let [a, b] = pair {
+            assert!(a.line <= b.line, "refusals out of order");
+        }
+    }
+    for e in &all.refused {
+        assert!(
+            e.line >= 1 && e.line <= lines,
+            "refusal line {} outside",
+            e.line
+        );
+    }
+    assert!(
+        all.understood + all.parsed.skipped.len() + all.refused.len() <= lines,
+        "more lines counted than the text has"
+    );
+    let Ok(first) = strict else {
         return;
     };
     let rendered = ios::render(&first.config);
@@ -40,6 +71,23 @@ pub fn ios_roundtrip(data: &[u8]) {
         ios::render(&second.config),
         "render is not a fixed point"
     );
+    let mut choices = data.iter().rev().copied().cycle();
+    let mut pick = |shortest: usize, full: usize| {
+        let span = full.saturating_sub(shortest).saturating_add(1);
+        shortest.saturating_add(usize::from(choices.next().unwrap_or(0)) % span)
+    };
+    for short in [
+        ios::abbreviate(&rendered, &mut pick),
+        ios::abbreviate(&rendered, &mut |shortest, _| shortest),
+    ] {
+        match ios::parse(&short) {
+            Ok(p) => assert_eq!(
+                p.config, first.config,
+                "abbreviated keywords changed the model:\n{short}"
+            ),
+            Err(e) => panic!("abbreviated configuration does not parse: {e}\n{short}"),
+        }
+    }
 }
 
 /// A user file for the XAUTH database (`ted::remote_access::UserDb`):

@@ -1566,7 +1566,7 @@ pub fn run_program(program: &Program) -> CoreRun {
 // ----- peer_cli -----
 
 /// Flags and words a `peer_cli` argument vector picks from.
-const WORDS: [&str; 41] = [
+const WORDS: [&str; 42] = [
     "--config",
     "--outside",
     "--ike",
@@ -1608,6 +1608,7 @@ const WORDS: [&str; 41] = [
     "aes256-sha1-modp1024,3des-md5-modp1024",
     "aes256-sha1",
     "ragroup",
+    "--check-config",
 ];
 
 /// The arguments that give `r` back.
@@ -1788,6 +1789,18 @@ fn check_cli(args: &[String]) {
         }
         Ok(Command::Help) => {
             assert!(given("-h") || given("--help"), "help without -h: {args:?}");
+        }
+        Ok(Command::CheckConfig(path)) => {
+            assert_eq!(args.first().map(String::as_str), Some("--check-config"));
+            let again = vec![
+                "--check-config".to_owned(),
+                path.to_string_lossy().into_owned(),
+            ];
+            assert_eq!(
+                cli::parse(again),
+                Ok(Command::CheckConfig(path)),
+                "the check's arguments do not parse back: {args:?}"
+            );
         }
         Ok(Command::Ctl { control, command }) => {
             assert_eq!(args.first().map(String::as_str), Some("ctl"));

@@ -126,6 +126,12 @@ pub enum Location {
     /// The `crypto map NAME client ...` and `crypto map NAME isakmp
     /// authorization list` lines.
     CryptoMapClient(String),
+    /// `crypto ipsec transform-set NAME`.
+    TransformSet(String),
+    /// `crypto pki trustpoint NAME`.
+    Trustpoint(String),
+    /// `crypto pki certificate chain NAME`.
+    CertificateChain(String),
 }
 
 impl fmt::Display for Location {
@@ -150,6 +156,9 @@ impl fmt::Display for Location {
                 write!(f, "crypto isakmp client configuration group {name}")
             }
             Self::CryptoMapClient(map) => write!(f, "crypto map {map} client settings"),
+            Self::TransformSet(name) => write!(f, "crypto ipsec transform-set {name}"),
+            Self::Trustpoint(name) => write!(f, "crypto pki trustpoint {name}"),
+            Self::CertificateChain(name) => write!(f, "crypto pki certificate chain {name}"),
         }
     }
 }
@@ -323,7 +332,14 @@ impl fmt::Display for DiagnosticKind {
             Self::NotASplitNetwork { group } => write!(f, "the source of this permit line is no network; it is left out of group {group}'s split tunnel"),
             Self::MissingAaaList { list, kind } => write!(f, "aaa {kind} list {list} is not configured, so clients cannot be authenticated"),
             Self::NoGroupAuthorization => f.write_str("client lines without `isakmp authorization list`, so client groups are not looked up"),
-            Self::UnsupportedCredential { form } => write!(f, "a `{form}` password cannot check XAUTH logins (only clear-text passwords, hashed at load, are supported); the user cannot log in by XAUTH"),
+            Self::UnsupportedCredential { form } => {
+                let why = if form.ends_with('7') {
+                    " (type 7 is a reversible obfuscation, not a hash: give the password as `password 0` or in the users file)"
+                } else {
+                    ""
+                };
+                write!(f, "a `{form}` password cannot check XAUTH logins (only clear-text passwords, hashed at load, are supported){why}; the user cannot log in by XAUTH")
+            }
         }
     }
 }

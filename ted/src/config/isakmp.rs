@@ -100,6 +100,8 @@ pub enum IsakmpAuthentication {
     RsaSig,
     /// `rsa-encr`: RSA encrypted nonces.
     RsaEncr,
+    /// `ecdsa-sig`: ECDSA signatures (RFC 4754).
+    EcdsaSig,
 }
 
 impl IsakmpAuthentication {
@@ -109,7 +111,14 @@ impl IsakmpAuthentication {
             Self::PreShare => "pre-share",
             Self::RsaSig => "rsa-sig",
             Self::RsaEncr => "rsa-encr",
+            Self::EcdsaSig => "ecdsa-sig",
         }
+    }
+
+    /// Whether the method authenticates with certificates (`rsa-sig`,
+    /// `ecdsa-sig`).
+    pub fn uses_certificates(self) -> bool {
+        matches!(self, Self::RsaSig | Self::EcdsaSig)
     }
 }
 

@@ -5,7 +5,8 @@
 //! SA lifetimes ([`ipsec`]), crypto maps and dynamic maps ([`map`]), access
 //! lists ([`crate::acl`]), interfaces and static routes ([`iface`]), the
 //! remote-access server's groups, pools, users and AAA lists
-//! ([`remote_access`]), and the host name. It is IOS-level and self-contained: values keep IOS's names
+//! ([`remote_access`]), trustpoints and certificate chains ([`pki`]), and
+//! the host name. It is IOS-level and self-contained: values keep IOS's names
 //! and defaults, and the gateway translates them into the IKE and ESP
 //! crates' types.
 //!
@@ -21,6 +22,7 @@ pub mod ios;
 pub mod ipsec;
 pub mod isakmp;
 pub mod map;
+pub mod pki;
 pub mod remote_access;
 
 use std::collections::BTreeMap;
@@ -39,6 +41,10 @@ pub use isakmp::{
     IsakmpIdentity, IsakmpPolicy, Keepalive, KeepaliveMode, PresharedKey, PskEntry, PskPeer,
 };
 pub use map::{CryptoMap, CryptoMapEntry, DerivedEntry, DynamicMap, MapError, MapParams};
+pub use pki::{
+    CertificateChain, CertificateKind, ChainCertificate, Enrollment, Pki, RevocationCheck,
+    RsaKeypair, Trustpoint,
+};
 pub use remote_access::{
     ClientGroup, Credential, LocalPool, LocalUser, MapClientConfig, ModeCfgDirection, RemoteAccess,
     SecretText, SplitNetwork,
@@ -70,6 +76,8 @@ pub struct Config {
     /// `ip local pool`, `username`, `aaa` lists, the crypto maps' `client`
     /// lines, the XAUTH timeout.
     pub remote_access: RemoteAccess,
+    /// `crypto pki trustpoint` and `crypto pki certificate chain`.
+    pub pki: Pki,
     transform_sets: BTreeMap<String, TransformSet>,
     dynamic_maps: BTreeMap<String, DynamicMap>,
     crypto_maps: BTreeMap<String, CryptoMap>,
@@ -89,6 +97,7 @@ impl Default for Config {
             nat_transparency: true,
             routes: Vec::new(),
             remote_access: RemoteAccess::default(),
+            pki: Pki::default(),
             transform_sets: BTreeMap::new(),
             dynamic_maps: BTreeMap::new(),
             crypto_maps: BTreeMap::new(),

@@ -32,6 +32,22 @@ use crate::config::{
 
 use super::options::GatewayOptions;
 
+/// Why an ISAKMP policy of the configuration is left out of the engine's
+/// policies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum PolicyRefusal {
+    /// `rsa-sig`, `ecdsa-sig`: certificate authentication, which needs the
+    /// router's key and certificate handed to the engine.
+    #[error(
+        "authentication {} needs certificate credentials, which the gateway does not take yet",
+        .0.keyword()
+    )]
+    NeedsCredentials(IsakmpAuthentication),
+    /// A method the engine does not have (`rsa-encr`).
+    #[error("authentication {} is not implemented", .0.keyword())]
+    NotImplemented(IsakmpAuthentication),
+}
+
 /// The IKE configuration a gateway runs, with what could not be carried
 /// over and the weak algorithms the IOS configuration names.
 pub(crate) struct Translation {
@@ -445,10 +461,12 @@ pub(crate) fn ike_config(config: &Config, map: &str, options: &GatewayOptions) -
     for p in policies {
         let name = format!("crypto isakmp policy {}", p.priority);
         if p.authentication != IsakmpAuthentication::PreShare {
-            ignored.push(format!(
-                "{name}: authentication {} is not implemented",
-                p.authentication.keyword()
-            ));
+            let refusal = if p.authentication.uses_certificates() {
+                PolicyRefusal::NeedsCredentials(p.authentication)
+            } else {
+                PolicyRefusal::NotImplemented(p.authentication)
+            };
+            ignored.push(format!("{name}: {refusal}"));
             continue;
         }
         let policy = ike_sm::IsakmpPolicy {

@@ -38,6 +38,7 @@ fn authentication(a: IsakmpAuthentication) -> &'static str {
         IsakmpAuthentication::PreShare => "Pre-Shared Key",
         IsakmpAuthentication::RsaSig => "Rivest-Shamir-Adleman Signature",
         IsakmpAuthentication::RsaEncr => "Rivest-Shamir-Adleman Encryption",
+        IsakmpAuthentication::EcdsaSig => "ECDSA Signature",
     }
 }
 

@@ -139,6 +139,22 @@ pub enum ParseErrorKind {
         /// The delimiter.
         delimiter: String,
     },
+    /// A certificate of a `crypto pki certificate chain` whose `quit` never
+    /// came (the file ends, or a command follows, in its hexadecimal text).
+    #[error("certificate {serial} is not closed by quit")]
+    UnterminatedCertificate {
+        /// The certificate's serial number.
+        serial: String,
+    },
+    /// A token at a keyword position that abbreviates several keywords
+    /// (IOS: `% Ambiguous command`).
+    #[error("ambiguous command: `{token}` may be {}", candidates.join(", "))]
+    Ambiguous {
+        /// The token as written.
+        token: String,
+        /// The keywords it abbreviates, in alphabetical order.
+        candidates: Vec<String>,
+    },
     /// A keyword of a supported command that the model does not cover.
     #[error("`{keyword}` is not supported in {context}")]
     UnsupportedKeyword {

@@ -20,8 +20,11 @@
 //! `interface`, `ip access-list`, `crypto isakmp client configuration
 //! group`); as at the IOS prompt, a sub-mode command
 //! of a crypto or access list sub-mode is accepted without indentation too.
-//! Keywords are matched without regard to case, in full (IOS's
-//! abbreviations are not expanded, except in interface names).
+//! Keywords are matched without regard to case, and, as the IOS parser
+//! takes them, any unambiguous prefix of a keyword stands for it (`cry isa
+//! pol 10`, `encr 3des`, `authen pre`); a prefix of several keywords is
+//! refused with [`ParseErrorKind::Ambiguous`], which names them. Interface
+//! names may be abbreviated too (`Fa0/0`).
 //!
 //! The subset: `hostname`; `crypto isakmp policy` (`encryption`, `hash`,
 //! `authentication`, `group`, `lifetime`), `crypto isakmp key`, `crypto
@@ -46,8 +49,21 @@
 //! several, `backup-gateway`, `max-users`, `firewall are-u-there`), `crypto
 //! map NAME client authentication list`, `crypto map NAME isakmp
 //! authorization list`, `crypto map NAME client configuration address
-//! initiate|respond`, `crypto isakmp xauth timeout`. The `no` forms of
-//! these remove the object or restore the default.
+//! initiate|respond`, `crypto isakmp xauth timeout`. Certificates
+//! ([`crate::config::pki`]): `crypto pki trustpoint` (`enrollment
+//! selfsigned|terminal [pem]|url URL`, `subject-name`, `revocation-check`,
+//! `rsakeypair`, `fqdn`, `serial-number`, `ip-address`; its other
+//! sub-commands are skipped as [`SkipReason::NotModelled`]) and `crypto pki
+//! certificate chain` (`certificate [ca|self-signed] SERIAL`, the
+//! hexadecimal DER lines, `quit`), also under their older `crypto ca`
+//! names. The `no` forms of these remove the object or restore the
+//! default.
+//!
+//! [`parse_all`] reads on after a refused line and lists every refusal,
+//! for a check of a whole file (`ikev1-peer --check-config`). A byte-order
+//! mark at the start, CRLF line ends and tabs are taken as IOS takes them;
+//! a line longer than 4096 bytes, a certificate or banner cut short are
+//! refused.
 //!
 //! # What is not
 //!
@@ -57,9 +73,10 @@
 //! (`crypto isakmp profile`, `set security-association level per-host`,
 //! `reverse-route`, `ipsec-manual` entries, ...) are errors by default,
 //! because a model without them would protect less than the router does;
-//! [`UnsupportedCrypto::Skip`] lists them as skipped instead. Certificate
-//! and RSA key blocks (`crypto pki`, `crypto ca`, `crypto key`) hold no
-//! traffic policy and are always skipped. An error names its line, quotes
+//! [`UnsupportedCrypto::Skip`] lists them as skipped instead. RSA key
+//! blocks (`crypto key`) and the `crypto pki` blocks other than
+//! trustpoints and certificate chains hold no traffic policy and are always
+//! skipped. An error names its line, quotes
 //! it (secrets redacted) and says what was wrong ([`ParseError`]).
 //!
 //! After loading, [`Config::check`] runs and its findings come back in
@@ -67,6 +84,7 @@
 //! about.
 
 mod error;
+mod keywords;
 mod lex;
 mod parse;
 mod redact;
@@ -74,9 +92,12 @@ mod render;
 mod rule;
 
 pub use error::{ParseError, ParseErrorKind};
+pub use keywords::abbreviate;
 pub use render::{RenderOptions, render, render_with};
 
-use crate::config::{Config, Diagnostic};
+use std::collections::BTreeMap;
+
+use crate::config::{Config, Diagnostic, Location};
 
 /// What to do with crypto commands the model does not cover.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -112,6 +133,27 @@ pub enum SkipReason {
     OrphanSubLine,
     /// A line after `end`.
     AfterEnd,
+    /// A sub-command of a command that was refused ([`parse_all`]).
+    UnderRefused,
+    /// A sub-command the model does not keep and that changes no traffic
+    /// policy (trustpoint options such as `auto-enroll`, `enrollment
+    /// retry`, ...).
+    NotModelled,
+}
+
+impl SkipReason {
+    /// Why, in a few words.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::OutsideSubset => "outside the crypto subset",
+            Self::UnsupportedCrypto => "crypto command not supported, skipped on request",
+            Self::KeyMaterial => "key material",
+            Self::OrphanSubLine => "indented line with no command above it",
+            Self::AfterEnd => "after end",
+            Self::UnderRefused => "sub-command of a refused command",
+            Self::NotModelled => "not kept by the model",
+        }
+    }
 }
 
 /// A line the importer did not take into the model.
@@ -136,6 +178,22 @@ pub struct Parsed {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+/// The result of [`parse_all`]: what was understood, what was skipped,
+/// what was refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Report {
+    /// The model of the lines understood, the skipped lines, and
+    /// [`Config::check`]'s findings on that model.
+    pub parsed: Parsed,
+    /// Every refused line, in order.
+    pub refused: Vec<ParseError>,
+    /// How many lines were taken into the model (not counting blank lines
+    /// and `!` comments).
+    pub understood: usize,
+    /// The line where each object of the model was first configured.
+    pub lines: BTreeMap<Location, usize>,
+}
+
 /// Imports a configuration with the default options.
 pub fn parse(text: &str) -> Result<Parsed, ParseError> {
     parse_with(text, &ParseOptions::default())
@@ -144,4 +202,13 @@ pub fn parse(text: &str) -> Result<Parsed, ParseError> {
 /// Imports a configuration.
 pub fn parse_with(text: &str, options: &ParseOptions) -> Result<Parsed, ParseError> {
     parse::Parser::new(options).run(text)
+}
+
+/// Imports a configuration as far as it goes, as a check before a reload
+/// does: a refused line is listed in [`Report::refused`] and the import
+/// goes on with the next line (the refused command's sub-lines are
+/// skipped as [`SkipReason::UnderRefused`]). With no refusal, the model is
+/// the one [`parse_with`] gives.
+pub fn parse_all(text: &str, options: &ParseOptions) -> Report {
+    parse::Parser::new(options).run_all(text)
 }

@@ -4,10 +4,11 @@ use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
 use super::error::{ParseError, ParseErrorKind};
+use super::keywords::{Grammar, expand};
 use super::lex::{Cursor, Line, parse_decimal};
-use super::redact::redact;
+use super::redact::{redact, redact_as};
 use super::rule::parse_rule;
-use super::{ParseOptions, Parsed, SkipReason, SkippedLine, UnsupportedCrypto};
+use super::{ParseOptions, Parsed, Report, SkipReason, SkippedLine, UnsupportedCrypto};
 use crate::acl::{AccessList, AclItem, AclKind, AclName};
 use crate::config::iface::{Interface, InterfaceAddress, InterfaceName, NextHop, StaticRoute};
 use crate::config::ipsec::{EncapsulationMode, SaLifetime, Transform, TransformSet};
@@ -16,6 +17,9 @@ use crate::config::isakmp::{
     IsakmpPolicy, Keepalive, KeepaliveMode, PresharedKey, PskEntry, PskPeer,
 };
 use crate::config::map::{CryptoMapEntry, MapParams, SEQ_RANGE};
+use crate::config::pki::{
+    CertificateChain, CertificateKind, ChainCertificate, Enrollment, RevocationCheck, RsaKeypair,
+};
 use crate::config::remote_access::{ClientGroup, Credential, LocalUser, RemoteAccess, SecretText};
 use crate::config::{Config, Location};
 use crate::remote_access::PoolRange;
@@ -35,9 +39,28 @@ enum Mode {
     Interface(InterfaceName),
     NamedAcl(AclName),
     ClientGroup(String),
+    Trustpoint(String),
+    CertificateChain(String),
 }
 
 impl Mode {
+    /// The keyword grammar of the sub-mode, for abbreviations.
+    fn grammar(&self) -> Option<Grammar> {
+        match self {
+            Self::Global | Self::Skipped(_) => None,
+            Self::Policy(_) => Some(Grammar::Policy),
+            Self::TransformSet(_) => Some(Grammar::TransformSet),
+            Self::DynamicEntry(..) | Self::MapEntry(..) | Self::MapDynamicRef(..) => {
+                Some(Grammar::MapEntry)
+            }
+            Self::Interface(_) => Some(Grammar::Interface),
+            Self::NamedAcl(_) => Some(Grammar::NamedAcl),
+            Self::ClientGroup(_) => Some(Grammar::ClientGroup),
+            Self::Trustpoint(_) => Some(Grammar::Trustpoint),
+            Self::CertificateChain(_) => Some(Grammar::CertificateChain),
+        }
+    }
+
     /// Sub-mode commands accepted without indentation, as at the prompt
     /// (none of them is also a global command).
     fn takes_unindented(&self, line: &Line<'_>) -> bool {
@@ -53,6 +76,17 @@ impl Mode {
                 kw.as_str(),
                 "encryption" | "hash" | "authentication" | "group" | "lifetime"
             ),
+            Self::Trustpoint(_) => matches!(
+                kw.as_str(),
+                "enrollment"
+                    | "subject-name"
+                    | "revocation-check"
+                    | "rsakeypair"
+                    | "fqdn"
+                    | "serial-number"
+                    | "ip-address"
+            ),
+            Self::CertificateChain(_) => kw == "certificate",
             Self::TransformSet(_) => kw == "mode",
             Self::DynamicEntry(..) | Self::MapEntry(..) => {
                 matches!(kw.as_str(), "set" | "match" | "description")
@@ -80,6 +114,17 @@ impl Mode {
     }
 }
 
+/// A certificate of a chain whose `quit` has not come yet.
+struct PendingCertificate {
+    chain: String,
+    kind: CertificateKind,
+    serial: String,
+    hex: String,
+    /// The `certificate` line, for an error if `quit` never comes.
+    line: usize,
+    line_text: String,
+}
+
 /// A client group's `banner` whose closing delimiter has not come yet.
 struct PendingBanner {
     group: String,
@@ -97,6 +142,10 @@ pub(super) struct Parser<'o> {
     mode: Mode,
     ended: bool,
     banner: Option<PendingBanner>,
+    certificate: Option<PendingCertificate>,
+    /// The current line with its keywords in full, once read that far
+    /// (for the redaction of the line's text in an error).
+    expanded: Option<String>,
     /// Where each object was first configured, for the diagnostics.
     lines: BTreeMap<Location, usize>,
     number: usize,
@@ -111,39 +160,101 @@ impl<'o> Parser<'o> {
             mode: Mode::Global,
             ended: false,
             banner: None,
+            certificate: None,
+            expanded: None,
             lines: BTreeMap::new(),
             number: 0,
         }
     }
 
-    pub(super) fn run(mut self, text: &str) -> Result<Parsed, ParseError> {
+    /// Imports `text`; the first refused line ends the import.
+    pub(super) fn run(self, text: &str) -> Result<Parsed, ParseError> {
+        let report = self.read(text, false);
+        match report.refused.into_iter().next() {
+            Some(e) => Err(e),
+            None => Ok(report.parsed),
+        }
+    }
+
+    /// Imports `text`, going on after a refused line: the model holds what
+    /// was understood, and every refusal is listed.
+    pub(super) fn run_all(self, text: &str) -> Report {
+        self.read(text, true)
+    }
+
+    fn read(mut self, text: &str, go_on: bool) -> Report {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let mut refused = Vec::new();
+        let mut understood = 0usize;
         for (index, raw) in text.split('\n').enumerate() {
             self.number = index.saturating_add(1);
             let raw = raw.strip_suffix('\r').unwrap_or(raw);
-            self.line(raw).map_err(|kind| ParseError {
-                line: self.number,
-                text: redact(raw.trim()),
-                kind,
-            })?;
+            let skipped_before = self.skipped.len();
+            self.expanded = None;
+            let global = !raw.starts_with(char::is_whitespace)
+                && self.banner.is_none()
+                && self.certificate.is_none();
+            match self.line(raw) {
+                Ok(()) => {
+                    let blank = raw.trim().is_empty()
+                        || (raw.trim_start().starts_with('!') && self.banner.is_none());
+                    if self.skipped.len() == skipped_before && !blank {
+                        understood = understood.saturating_add(1);
+                    }
+                }
+                Err(kind) => {
+                    let shown = match &self.expanded {
+                        Some(expanded) => redact_as(raw.trim(), expanded),
+                        None => redact(raw.trim()),
+                    };
+                    refused.push(ParseError {
+                        line: self.number,
+                        text: shown,
+                        kind,
+                    });
+                    if !go_on {
+                        break;
+                    }
+                    // The sub-lines of a refused command are not read as
+                    // belonging to the block before it.
+                    if global {
+                        self.mode = Mode::Skipped(SkipReason::UnderRefused);
+                    }
+                }
+            }
         }
-        if let Some(b) = self.banner.take() {
-            return Err(ParseError {
-                line: b.line,
-                text: redact(&b.line_text),
-                kind: ParseErrorKind::UnterminatedBanner {
-                    delimiter: b.delimiter,
-                },
-            });
+        if refused.is_empty() || go_on {
+            if let Some(b) = self.banner.take() {
+                refused.push(ParseError {
+                    line: b.line,
+                    text: redact(&b.line_text),
+                    kind: ParseErrorKind::UnterminatedBanner {
+                        delimiter: b.delimiter,
+                    },
+                });
+            }
+            if let Some(c) = self.certificate.take() {
+                refused.push(ParseError {
+                    line: c.line,
+                    text: redact(&c.line_text),
+                    kind: ParseErrorKind::UnterminatedCertificate { serial: c.serial },
+                });
+            }
         }
         let mut diagnostics = self.config.check();
         for d in &mut diagnostics {
             d.line = self.lines.get(&d.location).copied();
         }
-        Ok(Parsed {
-            config: self.config,
-            skipped: self.skipped,
-            diagnostics,
-        })
+        Report {
+            parsed: Parsed {
+                config: self.config,
+                skipped: self.skipped,
+                diagnostics,
+            },
+            refused,
+            understood,
+            lines: self.lines,
+        }
     }
 
     fn skip(&mut self, text: &str, reason: SkipReason) {
@@ -162,6 +273,9 @@ impl<'o> Parser<'o> {
         if self.banner.is_some() {
             return self.banner_line(raw);
         }
+        if self.certificate.is_some() {
+            return self.certificate_line(raw);
+        }
         let text = raw.trim();
         if self.ended {
             if !text.is_empty() {
@@ -172,6 +286,14 @@ impl<'o> Parser<'o> {
         if text.is_empty() {
             return Ok(());
         }
+        if text.len() > MAX_LINE_LEN {
+            return Err(ParseErrorKind::OutOfRange {
+                what: "line length",
+                value: u64::try_from(text.len()).unwrap_or(u64::MAX),
+                min: 1,
+                max: MAX_LINE_LEN as u64,
+            });
+        }
         let indented = raw.starts_with(char::is_whitespace);
         if text.starts_with('!') {
             if !indented {
@@ -179,13 +301,28 @@ impl<'o> Parser<'o> {
             }
             return Ok(());
         }
-        let line = Line::new(text);
-        if indented || self.mode.takes_unindented(&line) {
-            self.sub_line(&line)
-        } else {
-            self.mode = Mode::Global;
-            self.global(&line)
+        let grammar = self.mode.grammar();
+        if indented {
+            let expanded = match grammar {
+                Some(g) => expand(text, g)?,
+                None => text.to_owned(),
+            };
+            self.expanded = Some(expanded.clone());
+            return self.sub_line(&Line::new(&expanded));
         }
+        if let Some(g) = grammar
+            && let Ok(expanded) = expand(text, g)
+        {
+            let line = Line::new(&expanded);
+            if self.mode.takes_unindented(&line) {
+                self.expanded = Some(expanded.clone());
+                return self.sub_line(&line);
+            }
+        }
+        self.mode = Mode::Global;
+        let expanded = expand(text, Grammar::Global)?;
+        self.expanded = Some(expanded.clone());
+        self.global(&Line::new(&expanded))
     }
 
     /// A crypto command outside the model: an error, or skipped on request.
@@ -450,7 +587,8 @@ impl<'o> Parser<'o> {
                 c.next();
                 self.crypto_map(line, c)
             }
-            Some("pki" | "ca" | "key") => {
+            Some("pki" | "ca") => self.pki(line, c),
+            Some("key") => {
                 self.skip_block(line, SkipReason::KeyMaterial);
                 Ok(())
             }
@@ -495,6 +633,7 @@ impl<'o> Parser<'o> {
                     .add_transform_set(TransformSet::new(name, &transforms)?);
             }
         }
+        self.record(Location::TransformSet(name.to_owned()));
         self.mode = Mode::TransformSet(name.to_owned());
         Ok(())
     }
@@ -930,6 +1069,23 @@ impl<'o> Parser<'o> {
                 }
                 Ok(())
             }
+            (Some("pki" | "ca"), Some("trustpoint")) => {
+                c.next();
+                c.next();
+                let name = c.word("a trustpoint name")?;
+                c.end()?;
+                self.config.pki.remove_trustpoint(name);
+                Ok(())
+            }
+            (Some("pki" | "ca"), Some("certificate")) if kw(4).as_deref() == Some("chain") => {
+                c.next();
+                c.next();
+                c.next();
+                let name = c.word("a trustpoint name")?;
+                c.end()?;
+                self.config.pki.remove_chain(name);
+                Ok(())
+            }
             (Some("pki" | "ca" | "key"), _) => {
                 self.skip(line.text, SkipReason::KeyMaterial);
                 Ok(())
@@ -988,6 +1144,8 @@ impl<'o> Parser<'o> {
             Mode::Interface(name) => self.interface_sub(line, &name),
             Mode::NamedAcl(name) => self.named_acl_sub(line, name),
             Mode::ClientGroup(name) => self.group_sub(line, &name),
+            Mode::Trustpoint(name) => self.trustpoint_sub(line, &name),
+            Mode::CertificateChain(name) => self.chain_sub(line, &name),
         }
     }
 
@@ -1029,11 +1187,12 @@ impl<'o> Parser<'o> {
             "authentication" if negate => policy.authentication = defaults.authentication,
             "authentication" => {
                 policy.authentication = match c.keyword(
-                    &["pre-share", "rsa-sig", "rsa-encr"],
-                    "pre-share, rsa-sig or rsa-encr",
+                    &["pre-share", "rsa-sig", "rsa-encr", "ecdsa-sig"],
+                    "pre-share, rsa-sig, rsa-encr or ecdsa-sig",
                 )? {
                     "pre-share" => IsakmpAuthentication::PreShare,
                     "rsa-sig" => IsakmpAuthentication::RsaSig,
+                    "ecdsa-sig" => IsakmpAuthentication::EcdsaSig,
                     _ => IsakmpAuthentication::RsaEncr,
                 }
             }
@@ -1374,6 +1533,9 @@ const GROUP_COMMANDS: [&str; 14] = [
     "firewall",
     "exit",
 ];
+
+/// The longest configuration line, in bytes (IOS's own limit is lower).
+const MAX_LINE_LEN: usize = 4096;
 
 /// The longest `username` password or secret, in bytes.
 const MAX_PASSWORD_LEN: usize = 128;
@@ -1831,6 +1993,285 @@ fn pool_range(c: &mut Cursor<'_, '_>) -> Res<PoolRange> {
     };
     c.end()?;
     Ok(PoolRange::new(start, end)?)
+}
+
+// ----------------------------------------------------------------------
+// Certificates (crypto pki)
+// ----------------------------------------------------------------------
+
+impl Parser<'_> {
+    /// `crypto pki|ca trustpoint NAME`, `crypto pki|ca certificate chain
+    /// NAME`; the other `crypto pki` and `crypto ca` blocks (certificate
+    /// maps, a CA server, tokens, CRLs) hold no policy of the model and
+    /// are skipped.
+    fn pki(&mut self, line: &Line<'_>, c: &mut Cursor<'_, '_>) -> Res {
+        c.next();
+        match (line.keyword_at(2).as_deref(), line.keyword_at(3).as_deref()) {
+            (Some("trustpoint"), _) => {
+                c.next();
+                let name = c.word("a trustpoint name")?;
+                c.end()?;
+                self.config.pki.trustpoint_mut(name);
+                self.record(Location::Trustpoint(name.to_owned()));
+                self.mode = Mode::Trustpoint(name.to_owned());
+                Ok(())
+            }
+            (Some("certificate"), Some("chain")) => {
+                c.next();
+                c.next();
+                let name = c.word("a trustpoint name")?;
+                c.end()?;
+                self.config.pki.chain_mut(name);
+                self.record(Location::CertificateChain(name.to_owned()));
+                self.mode = Mode::CertificateChain(name.to_owned());
+                Ok(())
+            }
+            _ => {
+                self.skip_block(line, SkipReason::KeyMaterial);
+                Ok(())
+            }
+        }
+    }
+
+    fn trustpoint_sub(&mut self, line: &Line<'_>, name: &str) -> Res {
+        let mut c = line.cursor();
+        let negate = c.eat("no");
+        let Some(kw) = c.next().map(str::to_ascii_lowercase) else {
+            return Ok(());
+        };
+        let tp = self.config.pki.trustpoint_mut(name);
+        match kw.as_str() {
+            "enrollment" if negate => tp.enrollment = None,
+            "enrollment" => {
+                let enrollment = match c.peek().map(str::to_ascii_lowercase).as_deref() {
+                    Some("selfsigned") => {
+                        c.next();
+                        Enrollment::SelfSigned
+                    }
+                    Some("terminal") => {
+                        c.next();
+                        let pem = c.eat("pem");
+                        Enrollment::Terminal { pem }
+                    }
+                    Some("url") => {
+                        c.next();
+                        let url = c.word("an enrollment URL")?;
+                        Enrollment::Url(url.to_owned())
+                    }
+                    // `enrollment mode ra`, `retry`, `http-proxy`, ...
+                    _ => {
+                        self.skip(line.text, SkipReason::NotModelled);
+                        return Ok(());
+                    }
+                };
+                c.end()?;
+                tp.enrollment = Some(enrollment);
+            }
+            "subject-name" if negate => tp.subject_name = None,
+            "subject-name" => {
+                let text = c.rest().ok_or(ParseErrorKind::Missing {
+                    expected: "an X.500 name",
+                })?;
+                tp.subject_name = Some(text.to_owned());
+            }
+            "revocation-check" if negate => tp.revocation_check.clear(),
+            "revocation-check" => {
+                let mut methods = Vec::new();
+                while !c.at_end() {
+                    let method = match c.keyword(&["crl", "ocsp", "none"], "crl, ocsp or none")? {
+                        "crl" => RevocationCheck::Crl,
+                        "ocsp" => RevocationCheck::Ocsp,
+                        _ => RevocationCheck::None,
+                    };
+                    if methods.contains(&method) {
+                        return Err(ParseErrorKind::Unexpected {
+                            expected: "each revocation method once",
+                            found: method.keyword().to_owned(),
+                        });
+                    }
+                    methods.push(method);
+                }
+                if methods.is_empty() {
+                    return Err(ParseErrorKind::Missing {
+                        expected: "crl, ocsp or none",
+                    });
+                }
+                tp.revocation_check = methods;
+            }
+            "rsakeypair" if negate => tp.rsakeypair = None,
+            "rsakeypair" => {
+                let label = c.word("a key pair label")?.to_owned();
+                let mut sizes = [None, None];
+                for size in &mut sizes {
+                    if c.at_end() {
+                        break;
+                    }
+                    *size = Some(c.number_u16("a key size in bits", 360, 4096)?);
+                }
+                c.end()?;
+                let [sign_bits, encrypt_bits] = sizes;
+                tp.rsakeypair = Some(RsaKeypair {
+                    label,
+                    sign_bits,
+                    encrypt_bits,
+                });
+            }
+            "fqdn" if negate => tp.fqdn = None,
+            "fqdn" => {
+                let fqdn = c.word("a domain name or none")?;
+                c.end()?;
+                tp.fqdn = Some(fqdn.to_owned());
+            }
+            "serial-number" if negate => tp.serial_number = None,
+            "serial-number" => {
+                let none = c.eat("none");
+                c.end()?;
+                tp.serial_number = Some(!none);
+            }
+            "ip-address" if negate => tp.ip_address = None,
+            "ip-address" => {
+                let address = c.word("an address, an interface or none")?;
+                c.end()?;
+                tp.ip_address = Some(address.to_owned());
+            }
+            _ => self.skip(line.text, SkipReason::NotModelled),
+        }
+        Ok(())
+    }
+
+    /// `certificate [ca|self-signed] SERIAL` (its hexadecimal lines follow,
+    /// up to `quit`), `no certificate SERIAL`.
+    fn chain_sub(&mut self, line: &Line<'_>, chain: &str) -> Res {
+        let mut c = line.cursor();
+        let negate = c.eat("no");
+        if !c.eat("certificate") {
+            self.skip(line.text, SkipReason::NotModelled);
+            return Ok(());
+        }
+        let kind = if c.eat("ca") {
+            CertificateKind::Ca
+        } else if c.eat("self-signed") {
+            CertificateKind::SelfSigned
+        } else if ["rollover", "ra-general", "ra-encrypt", "ra-sign"]
+            .iter()
+            .any(|k| c.peek_is(k))
+        {
+            return Err(ParseErrorKind::UnsupportedKeyword {
+                keyword: c.peek().unwrap_or("").to_owned(),
+                context: "a certificate chain",
+            });
+        } else {
+            CertificateKind::Router
+        };
+        let serial = c.word("a certificate serial number")?;
+        c.end()?;
+        if serial.is_empty()
+            || serial.len() > CertificateChain::MAX_SERIAL_LEN
+            || !serial.bytes().all(|b| b.is_ascii_hexdigit())
+        {
+            return Err(ParseErrorKind::Unexpected {
+                expected: "a serial number of 1 to 40 hexadecimal digits",
+                found: serial.to_owned(),
+            });
+        }
+        if negate {
+            self.config
+                .pki
+                .chain_mut(chain)
+                .certificates
+                .retain(|cert| !cert.serial.eq_ignore_ascii_case(serial));
+            return Ok(());
+        }
+        self.certificate = Some(PendingCertificate {
+            chain: chain.to_owned(),
+            kind,
+            serial: serial.to_owned(),
+            hex: String::new(),
+            line: self.number,
+            line_text: line.text.to_owned(),
+        });
+        Ok(())
+    }
+
+    /// A line of a certificate's hexadecimal text, or its `quit`.
+    fn certificate_line(&mut self, raw: &str) -> Res {
+        let Some(mut pending) = self.certificate.take() else {
+            return Ok(());
+        };
+        let text = raw.trim();
+        if text.eq_ignore_ascii_case("quit") {
+            let der = decode_hex(&pending.hex)?;
+            let chain = self.config.pki.chain_mut(&pending.chain);
+            if chain.certificates.len() >= CertificateChain::MAX_CERTIFICATES
+                && !chain
+                    .certificates
+                    .iter()
+                    .any(|c| c.serial == pending.serial && c.kind == pending.kind)
+            {
+                return Err(ParseErrorKind::OutOfRange {
+                    what: "number of certificates in a chain",
+                    value: u64::try_from(chain.certificates.len().saturating_add(1))
+                        .unwrap_or(u64::MAX),
+                    min: 0,
+                    max: CertificateChain::MAX_CERTIFICATES as u64,
+                });
+            }
+            chain.add(ChainCertificate {
+                kind: pending.kind,
+                serial: pending.serial,
+                der,
+            });
+            return Ok(());
+        }
+        if !raw.starts_with(char::is_whitespace) && !text.is_empty() {
+            // A command where the hexadecimal text should go on: the
+            // certificate was cut short.
+            return Err(ParseErrorKind::UnterminatedCertificate {
+                serial: pending.serial,
+            });
+        }
+        for token in text.split_whitespace() {
+            if let Some(bad) = token.chars().find(|ch| !ch.is_ascii_hexdigit()) {
+                return Err(ParseErrorKind::Unexpected {
+                    expected: "hexadecimal certificate text or quit",
+                    found: bad.escape_default().to_string(),
+                });
+            }
+            pending.hex.push_str(token);
+        }
+        if pending.hex.len() / 2 > CertificateChain::MAX_CERTIFICATE_LEN {
+            return Err(ParseErrorKind::OutOfRange {
+                what: "certificate length in bytes",
+                value: u64::try_from(pending.hex.len() / 2).unwrap_or(u64::MAX),
+                min: 1,
+                max: CertificateChain::MAX_CERTIFICATE_LEN as u64,
+            });
+        }
+        self.certificate = Some(pending);
+        Ok(())
+    }
+}
+
+/// Hexadecimal digits (an even number of them) into bytes.
+fn decode_hex(hex: &str) -> Res<Vec<u8>> {
+    if hex.is_empty() || !hex.len().is_multiple_of(2) {
+        return Err(ParseErrorKind::Unexpected {
+            expected: "an even number of hexadecimal digits before quit",
+            found: format!("{} digits", hex.len()),
+        });
+    }
+    hex.as_bytes()
+        .chunks(2)
+        .map(|pair| {
+            core::str::from_utf8(pair)
+                .ok()
+                .and_then(|p| u8::from_str_radix(p, 16).ok())
+                .ok_or_else(|| ParseErrorKind::Unexpected {
+                    expected: "hexadecimal certificate text",
+                    found: String::from_utf8_lossy(pair).into_owned(),
+                })
+        })
+        .collect()
 }
 
 // ----------------------------------------------------------------------

@@ -15,6 +15,39 @@ const REDACTED: &str = "<redacted>";
 /// included) when it holds none.
 pub(super) fn redact(text: &str) -> String {
     let tokens: Vec<&str> = text.split_whitespace().collect();
+    apply(text, &tokens, &mask(&tokens))
+}
+
+/// `text` with the tokens hidden that [`redact`] hides in `expanded`, the
+/// same line with its abbreviated keywords written in full (so that
+/// `username u pass 0 TEXT` hides TEXT as `password` would).
+pub(super) fn redact_as(text: &str, expanded: &str) -> String {
+    let tokens: Vec<&str> = text.split_whitespace().collect();
+    let full: Vec<&str> = expanded.split_whitespace().collect();
+    if tokens.len() != full.len() {
+        return redact(text);
+    }
+    let mut hide = mask(&full);
+    for (h, more) in hide.iter_mut().zip(mask(&tokens)) {
+        *h |= more;
+    }
+    apply(text, &tokens, &hide)
+}
+
+fn apply(text: &str, tokens: &[&str], hide: &[bool]) -> String {
+    if !hide.iter().any(|&h| h) {
+        return text.to_owned();
+    }
+    tokens
+        .iter()
+        .zip(hide)
+        .map(|(t, &h)| if h { REDACTED } else { *t })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Which tokens of a line are secret.
+fn mask(tokens: &[&str]) -> Vec<bool> {
     let lower: Vec<String> = tokens.iter().map(|t| t.to_ascii_lowercase()).collect();
     let is = |i: usize, kw: &str| lower.get(i).is_some_and(|t| t == kw);
     let mut hide = vec![false; tokens.len()];
@@ -78,15 +111,7 @@ pub(super) fn redact(text: &str) -> String {
             _ => {}
         }
     }
-    if !hide.iter().any(|&h| h) {
-        return text.to_owned();
-    }
-    tokens
-        .iter()
-        .zip(&hide)
-        .map(|(t, &h)| if h { REDACTED } else { *t })
-        .collect::<Vec<_>>()
-        .join(" ")
+    hide
 }
 
 /// The index of a secret that may follow an encryption-type digit

@@ -1,7 +1,10 @@
 //! Writes a [`Config`] as IOS configuration lines.
 //!
-//! The layout follows `show running-config`: the host name, `aaa` lists,
-//! local users, ISAKMP policies (only the lines that differ from IOS's
+//! The layout and the words follow `show running-config` of IOS 12.4 and
+//! later (` encr 3des` in a policy, as those releases print it): the host
+//! name, `aaa` lists, local users, trustpoints and certificate chains
+//! (certificates in hexadecimal, groups of 8 digits, 8 groups a line),
+//! ISAKMP policies (only the lines that differ from IOS's
 //! defaults, as IOS prints them), keys, the XAUTH timeout, client groups,
 //! transform sets, SA lifetimes, dynamic maps, the crypto maps' client
 //! lines, crypto maps, interfaces, local pools, static routes, access
@@ -41,6 +44,7 @@ pub fn render_with(config: &Config, options: &RenderOptions) -> String {
     out.line(format_args!("hostname {}", config.hostname));
     out.bang();
     aaa_and_users(&mut out, config, options);
+    pki(&mut out, config);
     isakmp(&mut out, config, options);
     client_groups(&mut out, config, options);
     ipsec(&mut out, config);
@@ -172,7 +176,7 @@ fn isakmp(out: &mut Out, config: &Config, options: &RenderOptions) {
     for p in isakmp.policies() {
         out.line(format_args!("crypto isakmp policy {}", p.priority));
         if p.encryption != IsakmpPolicy::DEFAULT_ENCRYPTION {
-            out.line(format_args!(" encryption {}", p.encryption));
+            out.line(format_args!(" encr {}", p.encryption));
         }
         if p.hash != IsakmpPolicy::DEFAULT_HASH {
             out.line(format_args!(" hash {}", p.hash.keyword()));
@@ -235,6 +239,62 @@ fn isakmp(out: &mut Out, config: &Config, options: &RenderOptions) {
         out.line(format_args!("no crypto isakmp enable"));
     }
     out.bang();
+}
+
+fn pki(out: &mut Out, config: &Config) {
+    for tp in config.pki.trustpoints() {
+        out.line(format_args!("crypto pki trustpoint {}", tp.name()));
+        if let Some(e) = &tp.enrollment {
+            out.line(format_args!(" enrollment {e}"));
+        }
+        match tp.serial_number {
+            Some(true) => out.line(format_args!(" serial-number")),
+            Some(false) => out.line(format_args!(" serial-number none")),
+            None => {}
+        }
+        if let Some(fqdn) = &tp.fqdn {
+            out.line(format_args!(" fqdn {fqdn}"));
+        }
+        if let Some(address) = &tp.ip_address {
+            out.line(format_args!(" ip-address {address}"));
+        }
+        if let Some(name) = &tp.subject_name {
+            out.line(format_args!(" subject-name {name}"));
+        }
+        if !tp.revocation_check.is_empty() {
+            let methods: Vec<&str> = tp.revocation_check.iter().map(|m| m.keyword()).collect();
+            out.line(format_args!(" revocation-check {}", methods.join(" ")));
+        }
+        if let Some(k) = &tp.rsakeypair {
+            let mut text = format!(" rsakeypair {}", k.label);
+            for bits in [k.sign_bits, k.encrypt_bits].into_iter().flatten() {
+                push(&mut text, format_args!(" {bits}"));
+            }
+            out.line(format_args!("{text}"));
+        }
+        out.bang();
+    }
+    for chain in config.pki.chains() {
+        out.line(format_args!(
+            "crypto pki certificate chain {}",
+            chain.trustpoint()
+        ));
+        for cert in &chain.certificates {
+            match cert.kind.keyword() {
+                Some(k) => out.line(format_args!(" certificate {k} {}", cert.serial)),
+                None => out.line(format_args!(" certificate {}", cert.serial)),
+            }
+            for row in cert.der.chunks(32) {
+                let groups: Vec<String> = row
+                    .chunks(4)
+                    .map(|g| g.iter().map(|b| format!("{b:02X}")).collect())
+                    .collect();
+                out.line(format_args!("  {}", groups.join(" ")));
+            }
+            out.line(format_args!("  quit"));
+        }
+        out.bang();
+    }
 }
 
 fn ipsec(out: &mut Out, config: &Config) {
