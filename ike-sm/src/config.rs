@@ -41,6 +41,12 @@ pub enum Phase1Auth {
     /// [`crate::remote_access`]). An initiator offering it is the XAUTH
     /// client; a responder accepting it, the server.
     XauthInitPreShared,
+    /// Signatures with certificates (RFC 2409 s.5.1): RSA (method 3) or
+    /// ECDSA on one curve (RFC 4754: methods 9, 10, 11). Both sides sign
+    /// with the algorithm the method names; our key and certificate come
+    /// from [`Config::pki`], the peer's certificate is validated against
+    /// its trust anchors.
+    Signature(ike_pki::SignatureAlgorithm),
 }
 
 impl Phase1Auth {
@@ -49,6 +55,63 @@ impl Phase1Auth {
     pub fn is_xauth(self) -> bool {
         matches!(self, Self::XauthInitPreShared)
     }
+
+    /// The signature algorithm, for certificate authentication.
+    #[must_use]
+    pub fn signature(self) -> Option<ike_pki::SignatureAlgorithm> {
+        match self {
+            Self::Signature(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    /// Whether a pre-shared key authenticates phase 1 (alone or before
+    /// XAUTH).
+    #[must_use]
+    pub fn uses_pre_shared_key(self) -> bool {
+        matches!(self, Self::PreSharedKey | Self::XauthInitPreShared)
+    }
+}
+
+/// When we send our certificate in MM5/MM6, AM2 or AM3.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SendCertificate {
+    /// Always (IOS's behaviour).
+    #[default]
+    Always,
+    /// Only when the peer sent a certificate request (strongSwan's
+    /// `send_cert = ifasked`).
+    IfRequested,
+    /// Never: the peer has our certificate already.
+    Never,
+}
+
+/// Our signing credentials: the certificate our ID names, the chain sent
+/// after it, and the private key (zeroized on drop).
+#[derive(Debug)]
+pub struct Credentials {
+    /// Our certificate.
+    pub certificate: ike_pki::Certificate,
+    /// Intermediate CA certificates sent after ours (not the anchor).
+    pub chain: Vec<ike_pki::Certificate>,
+    /// The private key of `certificate`.
+    pub key: ike_pki::PrivateKey,
+}
+
+/// Certificate authentication settings (see [`Phase1Auth::Signature`]).
+#[derive(Clone, Debug, Default)]
+pub struct PkiConfig {
+    /// Our certificate and key; `None`: we cannot sign, and a signature
+    /// policy is not offered or accepted.
+    pub credentials: Option<std::sync::Arc<Credentials>>,
+    /// The trust anchors (and CRLs) peers' certificates are validated
+    /// against; their names go in our certificate requests.
+    pub trust: ike_pki::TrustStore,
+    /// When our certificate goes along with our signature.
+    pub send_certificate: SendCertificate,
+    /// Send certificate requests naming our anchors in MM3/MM4, AM1/AM2.
+    pub send_certificate_requests: bool,
 }
 
 /// One `crypto isakmp policy`: the algorithms of an ISAKMP SA we accept or
@@ -868,6 +931,51 @@ impl Default for NatTConfig {
     }
 }
 
+/// IKEv1 fragmentation (see [`crate::fragment`]): whether we announce and
+/// take it, when our messages are cut, and the reassembly bounds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FragmentationConfig {
+    /// Announce support with the fragmentation vendor ID in MM1/MM2 and
+    /// AM1/AM2, and reassemble received fragments. Off, fragments are
+    /// dropped and counted, and nothing we send is cut.
+    pub enabled: bool,
+    /// The largest IP packet an IKE message of ours may make (IP and UDP
+    /// headers and, on the NAT-T port, the non-ESP marker included), as
+    /// strongSwan's `fragment_size`: a Main or Aggressive Mode message
+    /// that would be larger, to a peer that announced fragmentation, is
+    /// sent as fragments of at most this size. strongSwan's default is
+    /// 1280, the IPv6 minimum MTU.
+    pub fragment_size: usize,
+    /// What reassembly may hold (see [`crate::fragment::FragmentLimits`]).
+    pub limits: crate::fragment::FragmentLimits,
+}
+
+impl FragmentationConfig {
+    /// strongSwan's default fragment size, the IPv6 minimum MTU.
+    pub const DEFAULT_FRAGMENT_SIZE: usize = 1280;
+
+    /// The longest ISAKMP message (or fragment message) that keeps the IP
+    /// packet within [`fragment_size`](Self::fragment_size) toward
+    /// `remote` from local port `local_port` (`nat_t_port`: with the
+    /// 4-byte non-ESP marker).
+    #[must_use]
+    pub fn max_message_len(&self, remote: IpAddr, local_port: u16, nat_t_port: u16) -> usize {
+        let ip = if remote.is_ipv4() { 20 } else { 40 };
+        let marker = if local_port == nat_t_port { 4 } else { 0 };
+        self.fragment_size.saturating_sub(ip + 8 + marker)
+    }
+}
+
+impl Default for FragmentationConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            fragment_size: Self::DEFAULT_FRAGMENT_SIZE,
+            limits: crate::fragment::FragmentLimits::default(),
+        }
+    }
+}
+
 /// The configuration of an [`Endpoint`](crate::Endpoint).
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -897,6 +1005,10 @@ pub struct Config {
     pub vendor_ids: VendorIds,
     /// NAT traversal.
     pub nat_t: NatTConfig,
+    /// IKEv1 fragmentation (announced and taken by default).
+    pub fragmentation: FragmentationConfig,
+    /// Certificates, for [`Phase1Auth::Signature`] policies.
+    pub pki: PkiConfig,
     /// Which Aggressive Mode first messages we answer (none by default).
     pub aggressive_mode: AggressiveModePolicy,
     /// XAUTH and Mode-Config (see [`crate::remote_access`]).
@@ -930,6 +1042,11 @@ impl Default for Config {
             dpd: None,
             vendor_ids: VendorIds::default(),
             nat_t: NatTConfig::default(),
+            fragmentation: FragmentationConfig::default(),
+            pki: PkiConfig {
+                send_certificate_requests: true,
+                ..PkiConfig::default()
+            },
             aggressive_mode: AggressiveModePolicy::default(),
             remote_access: RemoteAccessConfig::default(),
             send_initial_contact: true,
@@ -951,6 +1068,11 @@ impl Config {
             policies: vec![IsakmpPolicy::ios_default(10)],
             nonce_len: 20,
             aggressive_mode: AggressiveModePolicy::ANSWER_ALL,
+            // IOS 12.2 neither announces nor takes IKE fragments.
+            fragmentation: FragmentationConfig {
+                enabled: false,
+                ..FragmentationConfig::default()
+            },
             ..Self::default()
         }
     }
@@ -976,8 +1098,12 @@ impl Config {
     }
 
     /// The policies sorted by priority.
+    ///
+    /// A signature policy is left out when we have no credentials to sign
+    /// with: it is neither offered nor accepted.
     pub(crate) fn sorted_policies(&self) -> Vec<IsakmpPolicy> {
         let mut p = self.policies.clone();
+        p.retain(|p| p.auth.signature().is_none() || self.pki.credentials.is_some());
         p.sort_by_key(|p| p.priority);
         p
     }

@@ -97,6 +97,9 @@ pub(crate) struct Context {
     pub(crate) transmits: VecDeque<Transmit>,
     pub(crate) events: VecDeque<Event>,
     pub(crate) counters: Counters,
+    /// Calendar time: an instant of the caller's clock and the Unix time
+    /// it was (certificates' validity is checked against it).
+    pub(crate) calendar: Option<(Instant, u64)>,
 }
 
 /// How many times an SPI, cookie or message ID is redrawn before giving up.
@@ -114,7 +117,16 @@ impl Context {
             transmits: VecDeque::new(),
             events: VecDeque::new(),
             counters: Counters::default(),
+            calendar: None,
         }
+    }
+
+    /// The Unix time at `now`, from the caller's calendar anchor.
+    pub(crate) fn unix_time(&self, now: Instant) -> Option<u64> {
+        let (at, unix) = self.calendar?;
+        let secs = now.saturating_duration_since(at).as_secs();
+        let before = at.saturating_duration_since(now).as_secs();
+        Some(unix.saturating_add(secs).saturating_sub(before))
     }
 
     // ----- outputs -----

@@ -19,7 +19,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use isakmp_wire::nat_t::{self, NatTVersion, Udp4500};
-use isakmp_wire::{Cookie, DeleteRepr, ExchangeType, Message, PayloadRepr, ProtocolId};
+use isakmp_wire::{
+    Cookie, DeleteRepr, ExchangeType, FragmentMessage, Message, PayloadRepr, ProtocolId,
+};
 
 use crate::config::{Config, EspTransform, Phase2Request};
 use crate::context::{Context, IpsecSa, Negotiation, Transmit};
@@ -33,6 +35,7 @@ use crate::exchange::informational::{self, NotifyFollowup};
 use crate::exchange::phase1::{self, FirstRefused};
 use crate::exchange::transaction::{self, CommandOutcome, Followup};
 use crate::exchange::{IsakmpSa, P1, Verdict, aggressive, main_mode, nat, quick};
+use crate::fragment::{FragmentCounters, FragmentDrop, Reassembler};
 use crate::remote_access::{ModeConfig, XauthCredentials, XauthFailure};
 use crate::types::{
     ExchangeMode, Identity, IsakmpSaId, IsakmpState, Lifetime, NegotiationId, ProxyId, Role, Spi,
@@ -248,6 +251,8 @@ pub struct Endpoint {
     next_sa: u64,
     next_negotiation: u64,
     next_conn_id: u32,
+    /// Received IKE fragments waiting for the rest of their message.
+    fragments: Reassembler,
 }
 
 impl core::fmt::Debug for Endpoint {
@@ -265,7 +270,9 @@ impl Endpoint {
     /// A new endpoint with a configuration and an entropy source.
     #[must_use]
     pub fn new(config: Arc<Config>, rng: Box<dyn Entropy + Send>) -> Self {
+        let fragments = Reassembler::new(config.fragmentation.limits.clone());
         Self {
+            fragments,
             cx: Context::new(config, rng),
             sas: BTreeMap::new(),
             initiated: BTreeMap::new(),
@@ -294,6 +301,30 @@ impl Endpoint {
     #[must_use]
     pub fn counters(&self) -> &Counters {
         &self.cx.counters
+    }
+
+    /// Tells the engine the calendar time: at `now` (its monotonic clock)
+    /// it is `unix_seconds` since 1970. Certificates are valid or not at
+    /// a calendar time, which a Sans-IO engine cannot read: without this
+    /// call, every peer certificate is refused
+    /// ([`CertRefusal::NoClock`](crate::CertRefusal::NoClock)). Call it
+    /// once at start and again whenever the wall clock is stepped.
+    pub fn set_calendar_time(&mut self, now: Instant, unix_seconds: u64) {
+        self.cx.calendar = Some((now, unix_seconds));
+    }
+
+    /// What IKE fragment reassembly did so far (see [`crate::fragment`]).
+    #[must_use]
+    pub fn fragment_counters(&self) -> FragmentCounters {
+        self.fragments.counters()
+    }
+
+    /// What reassembly holds now: messages waiting for fragments, and the
+    /// fragment data bytes kept (both bounded by
+    /// [`FragmentationConfig::limits`](crate::FragmentationConfig::limits)).
+    #[must_use]
+    pub fn fragments_held(&self) -> (usize, usize) {
+        (self.fragments.held_messages(), self.fragments.held_bytes())
     }
 
     /// Every ISAKMP SA (`show crypto isakmp sa`).
@@ -442,6 +473,9 @@ impl Endpoint {
                 at(x);
             }
         }
+        if let Some(x) = self.fragments.poll_timeout() {
+            at(x);
+        }
         t
     }
 
@@ -484,6 +518,28 @@ impl Endpoint {
         } else {
             data
         };
+        // An IKE fragment: held until its message is whole, which then
+        // goes on as if it had come in one datagram.
+        let reassembled;
+        let data = if FragmentMessage::is_fragment(data) {
+            if !self.cx.config.fragmentation.enabled {
+                return self
+                    .cx
+                    .drop_input(remote, DropReason::Fragment(FragmentDrop::Disabled));
+            }
+            match self.fragments.insert(now, remote, data) {
+                Ok(None) => return,
+                Ok(Some(whole)) => {
+                    let c = &mut self.cx.counters.fragments_reassembled;
+                    *c = c.saturating_add(1);
+                    reassembled = whole;
+                    reassembled.as_slice()
+                }
+                Err(e) => return self.cx.drop_input(remote, DropReason::Fragment(e)),
+            }
+        } else {
+            data
+        };
         let message = match Message::new_checked(data) {
             Ok(m) => m,
             Err(e) => return self.cx.drop_input(remote, DropReason::Wire(e)),
@@ -506,6 +562,7 @@ impl Endpoint {
     /// Runs every timer due at `now`: retransmissions, expiries, rekeys,
     /// DPD.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.fragments.expire(now);
         let ids: Vec<IsakmpSaId> = self.sas.keys().copied().collect();
         for id in ids {
             self.sa_timers(now, id);
@@ -1313,7 +1370,11 @@ impl Endpoint {
             TraceEvent::DuplicateAnswered { message_id: 0 },
         );
         if let Some(out) = sa.last_out.clone() {
-            self.cx.transmit(sa.local, remote, out);
+            if remote == sa.remote {
+                sa.put_out(&mut self.cx, out);
+            } else {
+                self.cx.transmit(sa.local, remote, out);
+            }
         }
     }
 

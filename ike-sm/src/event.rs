@@ -188,6 +188,9 @@ pub enum FailReason {
     AuthenticationFailed,
     /// An identity was refused (phase-1 identity or Quick Mode proxies).
     InvalidId,
+    /// Certificate authentication failed: the peer's certificate or
+    /// signature was refused, or we could not sign.
+    Certificate(CertRefusal),
     /// No pre-shared key for the peer.
     NoPreSharedKey,
     /// A message decrypted to something that does not parse.
@@ -245,6 +248,9 @@ pub enum DropReason {
     /// fit the SA's remote-access state or carries bad attributes.
     #[error(transparent)]
     RemoteAccess(RaDrop),
+    /// An IKE fragment was not taken (see [`crate::fragment`]).
+    #[error("IKE fragment: {0}")]
+    Fragment(crate::fragment::FragmentDrop),
 }
 
 /// A Transaction exchange message the engine refuses.
@@ -439,6 +445,62 @@ pub enum PolicyDrop {
     /// [`AggressiveModePolicy`](crate::AggressiveModePolicy) does not answer.
     #[error("Aggressive Mode is not answered for this peer")]
     AggressiveModeRefused,
+    /// The peer's certificate or signature was refused (the
+    /// [`FailReason::Certificate`] of the failure says why).
+    #[error("peer certificate refused")]
+    CertificateRefused,
+}
+
+/// Why certificate authentication failed (see
+/// [`Phase1Auth::Signature`](crate::Phase1Auth::Signature)).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CertRefusal {
+    /// The peer sent no X.509 certificate, and none is configured for it.
+    #[error("the peer sent no certificate")]
+    NoCertificate,
+    /// The caller never gave the calendar time
+    /// ([`Endpoint::set_calendar_time`](crate::Endpoint::set_calendar_time)).
+    #[error("no calendar time to check certificates against")]
+    NoClock,
+    /// The certificate (or its chain) does not validate, or does not name
+    /// the identity of the peer's ID payload.
+    #[error(transparent)]
+    Invalid(ike_pki::CertError),
+    /// The certificate's key is not of the negotiated method's algorithm.
+    #[error("the certificate's key is {key}, the method needs {method}")]
+    WrongKeyType {
+        /// The key's algorithm.
+        key: &'static str,
+        /// The negotiated method's.
+        method: &'static str,
+    },
+    /// The SIG payload does not verify with the certificate's key.
+    #[error("the signature does not verify")]
+    BadSignature,
+    /// The message has no SIG payload.
+    #[error("no signature payload")]
+    NoSignature,
+    /// We have no credentials (certificate and key) to sign with.
+    #[error("no local certificate and key to sign with")]
+    NoCredentials,
+}
+
+impl CertRefusal {
+    /// A short stable name for logs and events (`expired`,
+    /// `unknown-issuer`, `bad-signature`, ...).
+    #[must_use]
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::NoCertificate => "no-certificate",
+            Self::NoClock => "no-clock",
+            Self::Invalid(e) => e.kind(),
+            Self::WrongKeyType { .. } => "wrong-key-type",
+            Self::BadSignature => "bad-signature",
+            Self::NoSignature => "no-signature",
+            Self::NoCredentials => "no-credentials",
+        }
+    }
 }
 
 /// Which cap was reached.
@@ -547,6 +609,8 @@ pub enum VendorKind {
     Dpd,
     /// A NAT traversal version (RFC 3947 or one of its drafts).
     NatT(NatTVersion),
+    /// IKE fragmentation (see [`crate::fragment`]).
+    Fragmentation,
     /// Another known one, by name.
     Known(&'static str),
     /// Unknown bytes.
@@ -941,6 +1005,24 @@ pub enum Event {
         /// The address.
         address: Ipv4Addr,
     },
+    /// The peer's certificate validated and its signature verified
+    /// (certificate authentication); the SA comes up next.
+    PeerCertificate {
+        /// The SA.
+        sa: IsakmpSaId,
+        /// The peer.
+        peer: SocketAddr,
+        /// The certificate's subject (RFC 4514 form).
+        subject: String,
+        /// Its issuer.
+        issuer: String,
+        /// Its serial number, in hex.
+        serial: String,
+        /// Its end of validity, Unix seconds.
+        not_after: u64,
+        /// The trust anchor the path ended at.
+        anchor: String,
+    },
     /// A trace step (only with [`Config::trace`](crate::Config::trace)).
     Trace(Trace),
 }
@@ -1006,6 +1088,8 @@ pub struct Counters {
     /// Refused: an Aggressive Mode first message the policy does not
     /// answer.
     pub aggressive_refused: u64,
+    /// Refused: a peer's certificate or signature ([`CertRefusal`]).
+    pub certificate_refused: u64,
     /// NAT keepalives received on the NAT-T port (discarded, RFC 3948
     /// s.2.3).
     pub keepalives_received: u64,
@@ -1020,6 +1104,17 @@ pub struct Counters {
     pub xauth_failed: u64,
     /// Mode-Config requests the server's caller refused (an empty pool).
     pub mode_cfg_refused: u64,
+    /// Dropped: IKE fragments not taken ([`crate::fragment::FragmentDrop`];
+    /// the reassembler's own counts are in
+    /// [`Endpoint::fragment_counters`](crate::Endpoint::fragment_counters)).
+    pub fragments_dropped: u64,
+    /// Fragment messages we sent (a message cut in three counts three).
+    pub fragments_sent: u64,
+    /// Messages sent whole although the peer takes fragments, because the
+    /// fragment size left no room to cut them.
+    pub fragmentation_failed: u64,
+    /// Messages put back together from fragments and handed on.
+    pub fragments_reassembled: u64,
 }
 
 impl Counters {
@@ -1046,6 +1141,7 @@ impl Counters {
                 PolicyDrop::InvalidId => &mut self.invalid_id,
                 PolicyDrop::NoPreSharedKey => &mut self.no_psk,
                 PolicyDrop::AggressiveModeRefused => &mut self.aggressive_refused,
+                PolicyDrop::CertificateRefused => &mut self.certificate_refused,
             },
             DropReason::Limit(d) => match d {
                 LimitDrop::HalfOpen => &mut self.half_open_limit,
@@ -1054,6 +1150,7 @@ impl Counters {
             },
             DropReason::NatT(_) => &mut self.nat_t,
             DropReason::RemoteAccess(_) => &mut self.remote_access,
+            DropReason::Fragment(_) => &mut self.fragments_dropped,
         };
         *c = c.saturating_add(1);
     }
@@ -1082,7 +1179,9 @@ impl Counters {
             self.dpd_sequence,
             self.nat_t,
             self.aggressive_refused,
+            self.certificate_refused,
             self.remote_access,
+            self.fragments_dropped,
         ]
         .iter()
         .fold(0u64, |a, b| a.saturating_add(*b))

@@ -13,10 +13,15 @@
 //! flag on the final one). Support is announced with a vendor ID
 //! ([`isakmp_wire::vendor::fragmentation_support`]).
 //!
-//! This module is not wired into [`crate::Endpoint`] yet: the caller (or,
-//! later, the engine) decides when to split and feeds received fragment
-//! messages ([`isakmp_wire::FragmentMessage::is_fragment`]) to a
-//! [`Reassembler`] before the engine sees them.
+//! [`crate::Endpoint`] uses both (see
+//! [`FragmentationConfig`](crate::FragmentationConfig)): it announces
+//! support in MM1/MM2 and AM1/AM2, cuts a Main or Aggressive Mode message
+//! of ours that exceeds the fragment size when the peer announced support
+//! (first sends, retransmissions and answers to duplicates alike), and
+//! feeds every received fragment message
+//! ([`isakmp_wire::FragmentMessage::is_fragment`]) to its [`Reassembler`],
+//! handing a whole message on as if it had come in one datagram. The
+//! functions stay public for tools that fragment or reassemble captures.
 //!
 //! # Bounds
 //!
@@ -168,6 +173,10 @@ impl Default for FragmentLimits {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum FragmentDrop {
+    /// Fragmentation is off ([`FragmentationConfig::enabled`](crate::FragmentationConfig::enabled)):
+    /// no fragment is taken.
+    #[error("IKE fragmentation is off")]
+    Disabled,
     /// Not a fragment message (see [`FragmentMessage::parse`]).
     #[error("not a fragment message: {0}")]
     Malformed(isakmp_wire::Error),
@@ -484,7 +493,7 @@ impl Reassembler {
         let counter = match &result {
             Ok(None) => None,
             Ok(Some(_)) => Some(&mut c.reassembled),
-            Err(FragmentDrop::Malformed(_)) => Some(&mut c.malformed),
+            Err(FragmentDrop::Malformed(_) | FragmentDrop::Disabled) => Some(&mut c.malformed),
             Err(
                 FragmentDrop::ZeroNumber
                 | FragmentDrop::TooManyFragments { .. }

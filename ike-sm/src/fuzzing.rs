@@ -18,6 +18,8 @@
 //!   delete, DPD, report traffic, inject). Invariants: every pair of IPsec
 //!   SAs both sides report for the same message ID and SPIs has the same
 //!   keys crosswise; no SPI below 256; counters never exceed inputs.
+//! - [`certificates`]: [`ops`] between two endpoints that authenticate
+//!   with ECDSA certificates and fragment their large messages.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -315,9 +317,75 @@ fn mutate_first(link: &mut [(bool, Vec<u8>)], arg: u8, x: u8) {
 
 /// The operation-sequence target (see the module documentation).
 pub fn ops(base: Instant, data: &[u8]) -> Summary {
+    ops_between(base, data, lab(1), lab(2))
+}
+
+/// The test certificates' PEM files (`tests/data/certs`, made by
+/// openssl): the CA, then alice's and bob's P-256 certificates and keys.
+const CERT_FILES: [&str; 5] = [
+    include_str!("../tests/data/certs/ca.pem"),
+    include_str!("../tests/data/certs/alice-p256.pem"),
+    include_str!("../tests/data/certs/alice-p256.key"),
+    include_str!("../tests/data/certs/bob-p256.pem"),
+    include_str!("../tests/data/certs/bob-p256.key"),
+];
+
+/// 2027-01-01 in Unix seconds, inside the test certificates' validity.
+const CERT_TIME: u64 = 1_798_761_600;
+
+/// A lab endpoint (as in [`ops`]) that authenticates with ECDSA P-256
+/// certificates, fragments above 576 bytes and knows the calendar time:
+/// `who` 0 is alice, 1 is bob. `None` if the test files do not load (the
+/// target then does nothing).
+fn lab_cert(seed: u8, who: usize, base: Instant) -> Option<Endpoint> {
+    use ike_pki::{Certificate, PrivateKey, SignatureAlgorithm, TrustStore};
+    use rand_core::SeedableRng;
+    let [ca, ..] = CERT_FILES;
+    let cert = Certificate::from_pem(CERT_FILES.get(1 + 2 * who)?).ok()?;
+    let key = PrivateKey::from_pem(CERT_FILES.get(2 + 2 * who)?).ok()?;
+    let mut c = Config::clone(lab(seed).config());
+    c.pre_shared_keys.clear();
+    c.policies = vec![IsakmpPolicy {
+        encryption: EncryptionAlgorithm::DesCbc,
+        hash: HashAlgorithm::Md5,
+        group: DhGroup::Modp768,
+        auth: crate::config::Phase1Auth::Signature(SignatureAlgorithm::EcdsaP256),
+        ..IsakmpPolicy::new(1)
+    }];
+    c.identity =
+        crate::config::LocalIdentity::Fixed(crate::types::Identity::Dn(cert.subject_der()));
+    let mut trust = TrustStore::new();
+    trust.add_anchor(Certificate::from_pem(ca).ok()?);
+    c.pki.trust = trust;
+    c.pki.credentials = Some(Arc::new(crate::config::Credentials {
+        certificate: cert,
+        chain: Vec::new(),
+        key,
+    }));
+    c.fragmentation.fragment_size = 576;
+    let mut e = Endpoint::new(
+        Arc::new(c),
+        Box::new(rand_chacha::ChaCha20Rng::from_seed([seed; 32])),
+    );
+    e.set_calendar_time(base, CERT_TIME);
+    Some(e)
+}
+
+/// The operation-sequence target with certificate authentication (ECDSA
+/// P-256, fragmented messages): the same operations and invariants as
+/// [`ops`], so that mutated, dropped and duplicated CERT, SIG and
+/// fragment payloads reach the certificate checks and the reassembler.
+pub fn certificates(base: Instant, data: &[u8]) -> Summary {
+    match (lab_cert(1, 0, base), lab_cert(2, 1, base)) {
+        (Some(a), Some(b)) => ops_between(base, data, a, b),
+        _ => Summary::default(),
+    }
+}
+
+fn ops_between(base: Instant, data: &[u8], a: Endpoint, b: Endpoint) -> Summary {
     let mut w = World {
-        a: lab(1),
-        b: lab(2),
+        a,
+        b,
         now: base,
         link: Vec::new(),
         a_sas: Vec::new(),

@@ -2,7 +2,8 @@
 //!
 //! [`Endpoint`] holds every ISAKMP SA and phase-2 negotiation of one local
 //! IKE endpoint: Main and Aggressive Mode with pre-shared keys (RFC 2409
-//! s.5), Quick Mode with and without PFS (s.5.5), Informational exchanges
+//! s.5) or certificates (RSA and ECDSA signatures, s.5.1 and RFC 4754),
+//! Quick Mode with and without PFS (s.5.5), Informational exchanges
 //! with Delete, Notify and Dead Peer Detection (RFC 2408 s.4.8, RFC 3706).
 //! The caller owns the socket, the clock and the randomness: it feeds
 //! datagrams, timeouts and commands in, and drains datagrams and
@@ -48,6 +49,28 @@
 //! its address pool. See [`remote_access`] and
 //! `examples/xauth-client.rs`.
 //!
+//! # Certificates
+//!
+//! A [`Phase1Auth::Signature`] policy authenticates with RSA (method 3)
+//! or ECDSA (methods 9, 10, 11) signatures: our certificate, its chain and
+//! key come from [`PkiConfig::credentials`], the peer's certificate is
+//! validated against [`PkiConfig::trust`] (chain, signatures, validity,
+//! basic constraints, key usage, CRLs) at the calendar time the caller
+//! gives with [`Endpoint::set_calendar_time`], and must name the identity
+//! of the peer's ID payload (its DN, or a subjectAltName). A refusal ends
+//! phase 1 with [`FailReason::Certificate`] naming the
+//! [`CertRefusal`]; an accepted certificate is reported as
+//! [`Event::PeerCertificate`]. The X.509 and signature work is
+//! [`ike_pki`]'s.
+//!
+//! # Fragmentation
+//!
+//! Certificates make Main Mode's fifth and sixth messages larger than many
+//! paths carry. With [`FragmentationConfig`] (on by default) the engine
+//! announces IKE fragmentation, cuts its Main and Aggressive Mode messages
+//! above the fragment size toward a peer that announced it too, and
+//! reassembles received fragments within fixed bounds (see [`fragment`]).
+//!
 //! Modules:
 //! - [`crypto`]: PRFs and hashes, CBC ciphers, MODP Diffie-Hellman, SKEYID
 //!   and its derivatives, the authentication hashes, KEYMAT, and the CBC IV
@@ -58,7 +81,7 @@
 //! - [`decrypt`]: decryption and hash verification of recorded exchanges
 //!   (the `ikev1-decrypt` tool's library side);
 //! - [`fragment`]: IKEv1 fragmentation (splitting a message, bounded
-//!   reassembly), standalone for now;
+//!   reassembly), used by the endpoint and usable alone;
 //! - [`Endpoint`] (private module `endpoint`): the dispatcher that owns
 //!   the ISAKMP SA tables, finds the SA each message belongs to and calls
 //!   its exchange handler; the public API;
@@ -68,7 +91,7 @@
 //! - `exchange` (private): the exchanges as per-state types in the manner
 //!   of rustls, each handler consuming its state with a message and the
 //!   context: `main_mode`, `aggressive` (with what they share in
-//!   `phase1`), `quick`, `informational` and `transaction` (XAUTH and
+//!   `phase1` and, for signatures, `certauth`), `quick`, `informational` and `transaction` (XAUTH and
 //!   Mode-Config); their rules are documented
 //!   there and in [`Endpoint`].
 //!
@@ -95,20 +118,22 @@ pub mod types;
 pub mod fuzzing;
 
 pub use config::{
-    AggressiveModePolicy, AggressiveModeRule, Config, DpdConfig, EspEncryption, EspIntegrity,
-    EspMode, EspTransform, IsakmpPolicy, Limits, LocalIdentity, NatTConfig, NatTMode, PeerConfig,
-    Phase1Auth, Phase2Policy, Phase2Request, PreSharedKey, PskEntry, PskScope, RekeyConfig,
-    RetransmitSchedule, TransformSet, VendorIds,
+    AggressiveModePolicy, AggressiveModeRule, Config, Credentials, DpdConfig, EspEncryption,
+    EspIntegrity, EspMode, EspTransform, FragmentationConfig, IsakmpPolicy, Limits, LocalIdentity,
+    NatTConfig, NatTMode, PeerConfig, Phase1Auth, Phase2Policy, Phase2Request, PkiConfig,
+    PreSharedKey, PskEntry, PskScope, RekeyConfig, RetransmitSchedule, SendCertificate,
+    TransformSet, VendorIds,
 };
 pub use context::Transmit;
 pub use endpoint::{CommandError, Endpoint, IpsecSaInfo, IsakmpSaInfo};
 pub use entropy::{Entropy, Purpose, PurposeRng, ScriptedEntropy};
 pub use event::{
-    Counters, CryptoDrop, DeletedBy, DropReason, Event, FailReason, LimitDrop, MAX_NAT_D,
-    NatStatus, NatTDrop, Phase1Established, Phase1Suite, Phase2Established, PolicyDrop, RaDrop,
-    Received, SaKeys, SaRef, StateDrop, Trace, TraceAttribute, TraceEvent, TraceValue,
+    CertRefusal, Counters, CryptoDrop, DeletedBy, DropReason, Event, FailReason, LimitDrop,
+    MAX_NAT_D, NatStatus, NatTDrop, Phase1Established, Phase1Suite, Phase2Established, PolicyDrop,
+    RaDrop, Received, SaKeys, SaRef, StateDrop, Trace, TraceAttribute, TraceEvent, TraceValue,
     UdpEncapsulation, VendorKind,
 };
+pub use ike_pki::{self, SignatureAlgorithm};
 pub use isakmp_wire::nat_t::NatTVersion;
 pub use remote_access::{
     ModeCfgClientMode, ModeCfgRequest, ModeCfgServerMode, ModeConfig, RemoteAccessConfig,

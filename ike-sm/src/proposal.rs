@@ -97,6 +97,7 @@ pub(crate) fn phase1_transform(number: u8, p: &IsakmpPolicy) -> TransformRepr<'s
         Phase1Attribute::AuthMethod(match p.auth {
             Phase1Auth::PreSharedKey => AuthMethod::PRE_SHARED_KEY,
             Phase1Auth::XauthInitPreShared => AuthMethod::XAUTH_INIT_PRE_SHARED,
+            Phase1Auth::Signature(a) => AuthMethod(a.auth_method()),
         }),
         Phase1Attribute::LifeType(LifeType::SECONDS),
         Phase1Attribute::LifeDuration(u64::from(p.lifetime)),
@@ -250,6 +251,7 @@ fn phase1_matches(o: &Phase1Offer, p: &IsakmpPolicy) -> Result<Phase1Suite, &'st
         (AuthMethod::XAUTH_INIT_PRE_SHARED, Phase1Auth::XauthInitPreShared) => {
             Phase1Auth::XauthInitPreShared
         }
+        (m, Phase1Auth::Signature(a)) if m.0 == a.auth_method() => Phase1Auth::Signature(a),
         _ => return Err("authentication method mismatch"),
     };
     if o.group != p.group {

@@ -550,6 +550,9 @@ pub enum Identity {
     UserFqdn(String),
     /// ID_KEY_ID (opaque bytes).
     KeyId(Vec<u8>),
+    /// ID_DER_ASN1_DN: a DER-encoded X.500 distinguished name, as
+    /// certificate authentication uses it (a certificate's subject).
+    Dn(Vec<u8>),
 }
 
 impl Identity {
@@ -563,6 +566,7 @@ impl Identity {
             IdData::Fqdn(d) => Identity::Fqdn(String::from_utf8_lossy(d).into_owned()),
             IdData::UserFqdn(d) => Identity::UserFqdn(String::from_utf8_lossy(d).into_owned()),
             IdData::KeyId(d) => Identity::KeyId(d.to_vec()),
+            IdData::DerAsn1Dn(d) => Identity::Dn(d.to_vec()),
             _ => return None,
         })
     }
@@ -576,6 +580,7 @@ impl Identity {
             Identity::Fqdn(s) => IdData::Fqdn(s.as_bytes()),
             Identity::UserFqdn(s) => IdData::UserFqdn(s.as_bytes()),
             Identity::KeyId(k) => IdData::KeyId(k),
+            Identity::Dn(d) => IdData::DerAsn1Dn(d),
         };
         IdRepr {
             protocol,
@@ -593,6 +598,7 @@ impl Identity {
             Identity::Fqdn(_) => "ID_FQDN",
             Identity::UserFqdn(_) => "ID_USER_FQDN",
             Identity::KeyId(_) => "ID_KEY_ID",
+            Identity::Dn(_) => "ID_DER_ASN1_DN",
         }
     }
 }
@@ -608,6 +614,17 @@ impl fmt::Display for Identity {
                 }
                 Ok(())
             }
+            // The name as RFC 4514 writes it, when it reads.
+            Identity::Dn(d) => match ike_pki::name_to_string(d) {
+                Some(name) => f.write_str(&name),
+                None => {
+                    f.write_str("DN:")?;
+                    for b in d {
+                        write!(f, "{b:02x}")?;
+                    }
+                    Ok(())
+                }
+            },
         }
     }
 }

@@ -5,6 +5,8 @@
 //!            --tun NAME [--tun-create] [--intercept] [--aggressive]
 //!            [--users FILE] [--out DIR] [--control PATH] [--no-debug]
 //!            [--nat-t enable|disable|force] [--nat-t-port PORT]
+//!            [--cert FILE --private-key FILE] [--ca FILE]... [--crl FILE]...
+//!            [--fragment-size BYTES]
 //! ikev1-peer client --gateway ADDR --group NAME --group-key-file FILE --user NAME
 //!            [--password-file FILE | --password-env VAR] [--main-mode]
 //!            [--ike SUITE]... [--esp SUITE]... [--local ADDR] --tun NAME [--tun-create]
@@ -41,6 +43,8 @@ usage: ikev1-peer --config FILE [--outside IFACE] [--ike ADDR[:PORT]] [--esp ADD
                   --tun NAME [--tun-create] [--intercept] [--aggressive]
                   [--users FILE] [--out DIR] [--control PATH] [--no-debug]
                   [--nat-t enable|disable|force] [--nat-t-port PORT]
+                  [--cert FILE --private-key FILE] [--ca FILE]... [--crl FILE]...
+                  [--fragment-size BYTES]
        ikev1-peer client --gateway ADDR --group NAME --group-key-file FILE --user NAME
                   [--password-file FILE | --password-env VAR] [--main-mode]
                   [--ike SUITE]... [--esp SUITE]... [--local ADDR] --tun NAME [--tun-create]
@@ -76,6 +80,17 @@ remote-access groups):
                      used when a NAT is detected), disable, or force (UDP
                      encapsulation even without a NAT)
   --nat-t-port PORT  the NAT-T UDP port, bound next to the IKE socket (default 4500)
+  --cert FILE        our certificate (PEM; further certificates in the file are
+                     the chain sent after it), for `authentication rsa-sig` or
+                     `ecdsa-sig` policies
+  --private-key FILE its private key (PEM or DER: PKCS#1, PKCS#8 or SEC1); the
+                     file should be mode 0600
+  --ca FILE          trust anchors for peers' certificates (PEM, any number of
+                     certificates; repeatable)
+  --crl FILE         a certificate revocation list (PEM or DER; repeatable)
+  --fragment-size N  the largest IKE packet (IP header included) sent whole to a
+                     peer that takes IKE fragments (default 1280); IKE
+                     fragmentation is on with this flag or --cert
 
 client: a remote-access (XAUTH + Mode-Config) client of a Cisco-style concentrator:
   --gateway ADDR        the concentrator's IPv4 address
@@ -164,6 +179,17 @@ pub struct RunArgs {
     pub nat_t: ike_sm::NatTMode,
     /// `--nat-t-port`.
     pub nat_t_port: Option<u16>,
+    /// `--cert`: our certificate (PEM), then the chain sent after it.
+    pub cert: Option<PathBuf>,
+    /// `--private-key`: the certificate's key (PEM or DER; PKCS#1,
+    /// PKCS#8, SEC1).
+    pub private_key: Option<PathBuf>,
+    /// `--ca`, each a PEM bundle of trust anchors.
+    pub ca: Vec<PathBuf>,
+    /// `--crl`, each a CRL (PEM or DER).
+    pub crl: Vec<PathBuf>,
+    /// `--fragment-size`: the largest IKE packet before fragmentation.
+    pub fragment_size: Option<usize>,
 }
 
 /// Where the client's XAUTH password comes from.
@@ -405,12 +431,36 @@ where
             "--no-debug" => run.debug = false,
             "--nat-t" => run.nat_t = parse_nat_t(value("--nat-t")?)?,
             "--nat-t-port" => run.nat_t_port = Some(parse_nat_t_port(value("--nat-t-port")?)?),
+            "--cert" => run.cert = Some(PathBuf::from(value("--cert")?)),
+            "--private-key" => run.private_key = Some(PathBuf::from(value("--private-key")?)),
+            "--ca" => run.ca.push(PathBuf::from(value("--ca")?)),
+            "--crl" => run.crl.push(PathBuf::from(value("--crl")?)),
+            "--fragment-size" => {
+                let v = value("--fragment-size")?;
+                run.fragment_size = Some(
+                    v.parse()
+                        .ok()
+                        .filter(|n| (100..=65_535).contains(n))
+                        .ok_or(CliError::BadValue {
+                            flag: "--fragment-size",
+                            value: v,
+                            expected: "a packet size in bytes (100-65535)",
+                        })?,
+                );
+            }
             _ => {
                 return Err(
                     secret_flag(&arg).map_or(CliError::Unknown(arg), CliError::SecretInArgv)
                 );
             }
         }
+    }
+    if run.cert.is_some() != run.private_key.is_some() {
+        return Err(CliError::Required(if run.cert.is_some() {
+            "--private-key (with --cert)"
+        } else {
+            "--cert (with --private-key)"
+        }));
     }
     run.config = config.ok_or(CliError::Required("--config"))?;
     run.tun = tun.ok_or(CliError::Required("--tun"))?;

@@ -1105,7 +1105,38 @@ impl Core {
                 );
                 self.route_event("route_removed", route);
             }
+            I::PeerCertificate {
+                peer,
+                subject,
+                issuer,
+                serial,
+                not_after,
+                anchor,
+                ..
+            } => {
+                self.event(
+                    "peer_certificate",
+                    vec![
+                        ("peer", Value::from(peer.to_string())),
+                        ("subject", Value::from(subject)),
+                        ("issuer", Value::from(issuer)),
+                        ("serial", Value::from(serial)),
+                        ("not_after", Value::from(not_after)),
+                        ("anchor", Value::from(anchor)),
+                    ],
+                );
+            }
             I::Phase1Failed { peer, reason, .. } => {
+                if let ike_sm::FailReason::Certificate(r) = &reason {
+                    self.event(
+                        "certificate_refused",
+                        vec![
+                            ("peer", Value::from(peer.to_string())),
+                            ("reason", Value::from(r.kind())),
+                            ("detail", Value::from(r.to_string())),
+                        ],
+                    );
+                }
                 let what = format!("phase 1 with {peer} failed: {reason:?}");
                 self.event("error", vec![("what", Value::from(what.clone()))]);
                 // A client that never got its configuration has nothing to

@@ -43,6 +43,7 @@ pub mod events;
 pub mod hostnet;
 pub mod keys;
 pub mod os;
+pub mod pki;
 pub mod run;
 pub mod secret;
 pub mod users;

@@ -94,6 +94,9 @@ pub enum RunError {
     /// The `--users` file cannot be used.
     #[error(transparent)]
     Users(#[from] crate::users::UsersError),
+    /// A `--cert`, `--private-key`, `--ca` or `--crl` file cannot be used.
+    #[error(transparent)]
+    Pki(#[from] crate::pki::PkiFileError),
     /// The client's group key or password cannot be had.
     #[error(transparent)]
     Secret(#[from] SecretError),
@@ -317,6 +320,15 @@ pub fn run(args: &RunArgs) -> Result<(), RunError> {
     crate::core::set_aggressive(&mut options, args.aggressive);
     options.ike.nat_t.mode = args.nat_t;
     options.ike.nat_t.port = args.nat_t_port.unwrap_or(NAT_T_PORT);
+    // IKE fragmentation with certificates (their messages are the large
+    // ones) or when a size is given; off otherwise, as on the seed's IOS.
+    options.ike.fragmentation.enabled = args.cert.is_some() || args.fragment_size.is_some();
+    if let Some(size) = args.fragment_size {
+        options.ike.fragmentation.fragment_size = size;
+    }
+    // The certificate files before the sockets: a bad one stops the start.
+    let pki = crate::pki::load(args)?;
+    options.pki = pki.pki;
 
     let map_routes = {
         let map = config
@@ -331,8 +343,12 @@ pub fn run(args: &RunArgs) -> Result<(), RunError> {
         None => None,
     };
     let mut gateway = Gateway::new(config, &outside, Box::new(OsEntropy), options)?;
-    let mut warnings = Vec::new();
+    gateway.set_calendar_time(Instant::now(), unix_now());
+    let mut warnings = pki.warnings;
     let mut ready = Vec::new();
+    if let Some(subject) = pki.subject {
+        ready.push(("certificate", Value::from(subject)));
+    }
     let serves = gateway.config().remote_access.groups().next().is_some()
         || gateway
             .config()
@@ -915,6 +931,14 @@ impl Io {
             }
         }
     }
+}
+
+/// The wall clock in Unix seconds (0 if it is before 1970), which
+/// certificates' validity is checked against.
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 #[cfg(test)]

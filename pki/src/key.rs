@@ -15,7 +15,7 @@
 use core::fmt;
 
 use der::asn1::ObjectIdentifier;
-use ecdsa::signature::{Signer, Verifier};
+use ecdsa::signature::hazmat::{PrehashSigner, PrehashVerifier};
 use pkcs8::DecodePrivateKey;
 use rsa::pkcs1::DecodeRsaPrivateKey;
 use rsa::traits::PublicKeyParts;
@@ -95,6 +95,20 @@ impl SignatureAlgorithm {
             Self::EcdsaP384 => Some(96),
             Self::EcdsaP521 => Some(132),
         }
+    }
+}
+
+/// The digest ECDSA signs for an IKEv1 `hash`: the hash itself, or,
+/// shorter than half the field (`field` bytes; RustCrypto refuses those),
+/// left-padded with zeros to the field size, which is the same integer
+/// (what OpenSSL and strongSwan sign for a short digest).
+fn digest(field: usize, hash: &[u8]) -> Vec<u8> {
+    let mut d = vec![0; field.saturating_sub(hash.len())];
+    d.extend_from_slice(hash);
+    if hash.len() * 2 >= field {
+        hash.to_vec()
+    } else {
+        d
     }
 }
 
@@ -282,9 +296,13 @@ impl PrivateKey {
     /// DigestInfo (RFC 2409 s.5.1); the signature is as long as the
     /// modulus. The private-key operation is crypto-bigint's constant-time
     /// exponentiation (no blinding: this crate has no randomness).
-    /// ECDSA (RFC 4754): the signature of the message `hash` with the
-    /// curve's hash, `r || s` each zero-padded to the field size (64, 96,
-    /// 132 bytes in all), deterministic (RFC 6979).
+    /// ECDSA (RFC 4754): `hash` is the digest that is signed, as it is
+    /// (not hashed again: strongSwan's `SIGN_ECDSA_WITH_NULL`, which its
+    /// IKEv1 uses for every curve), `r || s` each zero-padded to the field
+    /// size (64, 96, 132 bytes in all), deterministic (RFC 6979). The
+    /// digest must be at least half the field size (16, 24, 33 bytes):
+    /// HASH_I of a SHA-1 prf (20 bytes) cannot be signed with P-384 or
+    /// P-521.
     ///
     /// # Errors
     /// [`SignError::HashLength`] for an empty hash, or one longer than an
@@ -304,15 +322,18 @@ impl PrivateKey {
                     .map_err(|e| failed(&e))
             }
             PrivateInner::P256(k) => {
-                let sig: p256::ecdsa::Signature = k.try_sign(hash).map_err(|e| failed(&e))?;
+                let sig: p256::ecdsa::Signature =
+                    k.sign_prehash(&digest(32, hash)).map_err(|e| failed(&e))?;
                 Ok(sig.to_bytes().to_vec())
             }
             PrivateInner::P384(k) => {
-                let sig: p384::ecdsa::Signature = k.try_sign(hash).map_err(|e| failed(&e))?;
+                let sig: p384::ecdsa::Signature =
+                    k.sign_prehash(&digest(48, hash)).map_err(|e| failed(&e))?;
                 Ok(sig.to_bytes().to_vec())
             }
             PrivateInner::P521(k) => {
-                let sig: p521::ecdsa::Signature = k.try_sign(hash).map_err(|e| failed(&e))?;
+                let sig: p521::ecdsa::Signature =
+                    k.sign_prehash(&digest(66, hash)).map_err(|e| failed(&e))?;
                 Ok(sig.to_bytes().to_vec())
             }
         }
@@ -450,17 +471,20 @@ impl PublicKey {
             PublicInner::P256(k) => {
                 let sig = p256::ecdsa::Signature::from_slice(signature)
                     .map_err(|_| SignatureError::Invalid)?;
-                k.verify(hash, &sig).map_err(|_| SignatureError::Invalid)
+                k.verify_prehash(&digest(32, hash), &sig)
+                    .map_err(|_| SignatureError::Invalid)
             }
             PublicInner::P384(k) => {
                 let sig = p384::ecdsa::Signature::from_slice(signature)
                     .map_err(|_| SignatureError::Invalid)?;
-                k.verify(hash, &sig).map_err(|_| SignatureError::Invalid)
+                k.verify_prehash(&digest(48, hash), &sig)
+                    .map_err(|_| SignatureError::Invalid)
             }
             PublicInner::P521(k) => {
                 let sig = p521::ecdsa::Signature::from_slice(signature)
                     .map_err(|_| SignatureError::Invalid)?;
-                k.verify(hash, &sig).map_err(|_| SignatureError::Invalid)
+                k.verify_prehash(&digest(66, hash), &sig)
+                    .map_err(|_| SignatureError::Invalid)
             }
         }
     }

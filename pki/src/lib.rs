@@ -42,4 +42,5 @@ pub use cert::{Certificate, MAX_CERT_SIZE, PeerIdentity};
 pub use crl::Crl;
 pub use error::{CertError, KeyError, SignError, SignatureError};
 pub use key::{PrivateKey, PublicKey, SignatureAlgorithm};
+pub use name::name_to_string;
 pub use trust::{MAX_CHAIN_DEPTH, TrustStore, ValidatedPath};

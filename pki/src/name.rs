@@ -7,7 +7,7 @@
 //! inner runs of spaces collapsed, case folded; ASCII folding only).
 //! Values that are not strings compare byte for byte.
 
-use der::{Encode, Tag, Tagged};
+use der::{Decode, Encode, Tag, Tagged};
 use x509_cert::attr::AttributeTypeAndValue;
 use x509_cert::name::Name;
 
@@ -81,4 +81,15 @@ pub(crate) fn name_der(name: &Name) -> Vec<u8> {
 /// The name in RFC 4514 form, as x509-cert writes it.
 pub(crate) fn display(name: &Name) -> String {
     name.to_string()
+}
+
+/// A DER-encoded distinguished name (an ID_DER_ASN1_DN payload's data, a
+/// certificate request's authority) in RFC 4514 form; `None` if it is not
+/// a DER `Name` or is longer than a certificate may be.
+#[must_use]
+pub fn name_to_string(der: &[u8]) -> Option<String> {
+    if der.len() > crate::MAX_CERT_SIZE {
+        return None;
+    }
+    Name::from_der(der).ok().map(|n| display(&n))
 }

@@ -163,8 +163,8 @@ fn openssl() -> bool {
 }
 
 /// OpenSSL checks our signatures: RSA by recovering the padded hash
-/// (`pkeyutl -verifyrecover`), ECDSA with `dgst -verify` over the hash as
-/// the message. Without openssl the stored OpenSSL signatures stand in
+/// (`pkeyutl -verifyrecover`), ECDSA with `pkeyutl -verify` over the hash
+/// as the digest (not hashed again, as strongSwan's IKEv1 signs). Without openssl the stored OpenSSL signatures stand in
 /// (the RSA test above compares byte for byte).
 #[test]
 fn openssl_verifies_our_signatures() {
@@ -202,15 +202,16 @@ fn openssl_verifies_our_signatures() {
         } else {
             std::fs::write(&sig_file, ecdsa_raw_to_der(&sig)).unwrap();
             let out = Command::new("openssl")
-                .args(["dgst", dgst, "-verify"])
+                .args(["pkeyutl", "-verify", "-pubin", "-inkey"])
                 .arg(&pub_file)
-                .arg("-signature")
+                .arg("-sigfile")
                 .arg(&sig_file)
+                .arg("-in")
                 .arg(&hash_file)
                 .output()
                 .unwrap();
-            assert!(out.status.success(), "{name}: {out:?}");
-            assert!(String::from_utf8_lossy(&out.stdout).contains("Verified OK"));
+            assert!(out.status.success(), "{name} ({dgst}): {out:?}");
+            assert!(String::from_utf8_lossy(&out.stdout).contains("Verified Successfully"));
         }
     }
     std::fs::remove_dir_all(&dir).unwrap();

@@ -1166,6 +1166,9 @@ fn isakmp_messages(c: u32, quick_mode: bool, event: &TraceEvent) -> Vec<String> 
                 VendorKind::Known(name) => {
                     m.push(format!("ISAKMP (0:{c}): vendor ID is {name}"));
                 }
+                VendorKind::Fragmentation => {
+                    m.push(format!("ISAKMP (0:{c}): vendor ID is IKE fragmentation"));
+                }
                 _ => {}
             }
         }

@@ -49,6 +49,17 @@ fn ike_ops_corpus() {
     assert_eq!(s.phase2, 2, "{s:?}");
 }
 
+#[test]
+fn ike_certificates_corpus() {
+    replay("ike_certificates", fuzzing::certificates);
+    // The operation corpus's handshake, with certificates: ECDSA
+    // signatures, CERT payloads and fragments, both SAs up on both sides.
+    let handshake = std::fs::read(dir("ike_certificates").join("handshake")).unwrap();
+    let s = fuzzing::certificates(Instant::now(), &handshake);
+    assert_eq!(s.phase1, 2, "{s:?}");
+    assert_eq!(s.phase2, 2, "{s:?}");
+}
+
 /// Daphne's request of the seed: 13.13.13.0/24 to 12.12.12.0/24 with fred.
 fn seed_request(da: std::net::SocketAddr, fr: std::net::SocketAddr) -> Phase2Request {
     Phase2Request {

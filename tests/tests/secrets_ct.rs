@@ -80,6 +80,29 @@ const SENSITIVE: [&str; 14] = [
 /// Reviewed comparisons: (file, a substring of the normalized context,
 /// why it is not a secret comparison).
 const REVIEWED: &[(&str, &str, &str)] = &[
+    // IOS keyword abbreviations (issue 22): configuration keywords, public.
+    (
+        "ted/src/config/ios/keywords.rs",
+        "offered .iter() .all(|&(other, _)| other == keyword || !other.starts_with(prefix))",
+        "IOS configuration keywords, public",
+    ),
+    (
+        "ted/src/config/ios/keywords.rs",
+        "if found.iter().all(|f| f.len == f.keyword.len())",
+        "lengths of IOS configuration keywords, public",
+    ),
+    (
+        "ted/src/config/ios/keywords.rs",
+        "else if g == Grammar::CertificateChain && found.first().is_some_and(|f| f.keyword == )",
+        "an IOS configuration keyword, public",
+    ),
+    // Certificate authentication (issue 14): the peer's certificate key's
+    // algorithm against the negotiated method's, both public.
+    (
+        "ike-sm/src/exchange/certauth.rs",
+        "if key.algorithm() != alg",
+        "a public key's algorithm against the negotiated method, public",
+    ),
     // IKEv1 fragmentation (issue 14 groundwork): sizes, counts and payload
     // types, all public.
     (

@@ -1,5 +1,7 @@
-//! Aggressive Mode with pre-shared keys (RFC 2409 s.5 and s.5.4),
-//! initiator and responder, one type per state.
+//! Aggressive Mode (RFC 2409 s.5 and s.5.4), initiator and responder,
+//! one type per state; with pre-shared keys as drawn below, or with
+//! signatures (see [`certauth`](super::certauth): CRs in AM1/AM2, CERT
+//! and SIG in place of HASH in AM2/AM3).
 //!
 //! ```text
 //! I: HDR, SA, KE, Ni, IDii            (AM1)   -> AggrI1
@@ -16,11 +18,11 @@ use std::time::Instant;
 use isakmp_wire::{ExchangeType, PayloadRepr, PayloadType};
 
 use super::phase1::{
-    AuthExtras, AuthStep, FirstMessage, KeyedState, VidSlot, auth_hash, check_nonce,
-    check_peer_auth, encrypt_p1, establish, initial_contact, no_psk, not_offered, phase1_cipher,
-    phase1_keys, process_vids, transcript, vid_payloads,
+    AuthExtras, AuthStep, FirstMessage, KeyedState, VidSlot, auth_hash, check_expected_identity,
+    check_nonce, check_peer_auth, encrypt_p1, establish, initial_contact, no_psk, not_offered,
+    phase1_cipher, phase1_keys, process_vids, transcript, vid_payloads,
 };
-use super::{IsakmpSa, P1, Verdict, nat};
+use super::{IsakmpSa, P1, Verdict, certauth, nat};
 use crate::config::IsakmpPolicy;
 use crate::context::Context;
 use crate::crypto::{DhKeyPair, IvChain};
@@ -72,12 +74,16 @@ pub(crate) fn initiate(
     let id_b = payload_body(&id_payload).ok()?;
     let sa_payload = PayloadRepr::Sa(phase1_sa(&offered));
     let sai_b = payload_body(&sa_payload).ok()?;
+    let config = cx.config.clone();
+    let signs = offered.iter().any(|p| p.auth.signature().is_some());
+    let names = certauth::request_names(&config, signs);
     let mut payloads = vec![
         sa_payload,
         PayloadRepr::KeyExchange(dh.public_value()),
         PayloadRepr::Nonce(&ni),
         id_payload,
     ];
+    payloads.extend(certauth::request_payloads(&names));
     payloads.extend(vid_payloads(cx, VidSlot::Aggressive));
     payloads.extend(nat::vendor_ids(cx, sa));
     let bytes = emit_clear(sa.header(ExchangeType::AGGRESSIVE, 0), payloads).ok()?;
@@ -134,13 +140,26 @@ pub(crate) fn answer(
     let transcript = transcript(sa, g_xi, dh.public_value(), &sai_b);
     let hash_r = auth_hash(&keys, Role::Responder, &transcript, &id_b);
     let nat_d = nat::nat_d_hashes(cx, sa, suite.hash);
+    certauth::note_requests(sa, &inb);
+    let config = cx.config.clone();
+    let signs = suite.auth.signature().is_some();
+    let names = certauth::request_names(&config, signs);
+    let signature;
     let mut payloads = vec![
         reply_sa,
         PayloadRepr::KeyExchange(dh.public_value()),
         PayloadRepr::Nonce(&nr),
         id_payload,
-        PayloadRepr::Hash(hash_r.as_bytes()),
     ];
+    if signs {
+        signature = certauth::sign(&config, &hash_r)
+            .map_err(|_| DropReason::Policy(PolicyDrop::CertificateRefused))?;
+        payloads.extend(certauth::cert_payloads(&config, sa));
+        payloads.extend(certauth::request_payloads(&names));
+        payloads.push(PayloadRepr::Signature(&signature));
+    } else {
+        payloads.push(PayloadRepr::Hash(hash_r.as_bytes()));
+    }
     payloads.extend(vid_payloads(cx, VidSlot::Aggressive));
     payloads.extend(nat::vendor_ids(cx, sa));
     payloads.extend(nat::nat_d_payloads(sa, &nat_d));
@@ -164,16 +183,17 @@ impl AggrI1 {
     ) -> Verdict {
         let st = self;
         let back = |st: AggrI1| P1::AggrI1(Box::new(st));
-        let (Some(reply), Some(g_xr), Some(nr), Some(hash), Some(id_raw)) = (
+        let auth_payload = inb.hash().is_some() || inb.raw(PayloadType::SIGNATURE).is_some();
+        let (Some(reply), Some(g_xr), Some(nr), Some(id_raw), true) = (
             inb.sa(),
             inb.ke(),
             inb.nonce(),
-            inb.hash(),
             inb.raw(PayloadType::IDENTIFICATION),
+            auth_payload,
         ) else {
             return Verdict::Reject(
                 back(st),
-                DropReason::unexpected("AM2 (SA, KE, NONCE, ID, HASH)", inb.describe()),
+                DropReason::unexpected("AM2 (SA, KE, NONCE, ID, HASH or SIG)", inb.describe()),
             );
         };
         if let Err(r) = check_nonce(nr) {
@@ -194,11 +214,15 @@ impl AggrI1 {
                 notify: None,
             };
         };
-        let psk = cx
-            .config
-            .psk_for_identity(&identity)
-            .or_else(|| cx.config.psk_for_address(sa.remote.ip()).map(|x| x.0))
-            .map(|k| k.expose().to_vec());
+        let signs = suite.auth.signature();
+        let psk = if signs.is_some() {
+            Some(Vec::new())
+        } else {
+            cx.config
+                .psk_for_identity(&identity)
+                .or_else(|| cx.config.psk_for_address(sa.remote.ip()).map(|x| x.0))
+                .map(|k| k.expose().to_vec())
+        };
         let Some(psk) = psk else {
             return no_psk();
         };
@@ -214,6 +238,7 @@ impl AggrI1 {
         sa.rcookie = inb.header.responder_cookie;
         let ctx = sa.trace_sa();
         process_vids(cx, sa, inb);
+        certauth::note_requests(sa, inb);
         if let Err(r) = nat::check_nat_d(cx, sa, suite.hash, inb) {
             return Verdict::Reject(back(st), r);
         }
@@ -222,8 +247,28 @@ impl AggrI1 {
         let expected = auth_hash(&keys, Role::Responder, &transcript, id_raw.body());
         // Unencrypted and unauthenticated: on failure the responder cookie
         // we just learnt is forgotten with the SA.
-        if let Err(v) = check_peer_auth(cx, sa, &expected, hash, &identity) {
-            return v;
+        match (signs, inb.hash()) {
+            (Some(alg), _) => {
+                let Some(id) = ids.first() else {
+                    return not_offered();
+                };
+                let verified = match certauth::verify(cx, now, alg, inb, id, &expected) {
+                    Ok(v) => v,
+                    Err(r) => return certauth::refused(r),
+                };
+                if let Err(v) = check_expected_identity(cx, sa, &identity) {
+                    return v;
+                }
+                certauth::report(cx, sa, verified);
+            }
+            (None, Some(hash)) => {
+                if let Err(v) = check_peer_auth(cx, sa, &expected, hash, &identity) {
+                    return v;
+                }
+            }
+            (None, None) => {
+                return Verdict::Reject(back(st), DropReason::missing("AM2", PayloadType::HASH));
+            }
         }
         cx.trace(
             ctx,
@@ -245,7 +290,22 @@ impl AggrI1 {
         let before_float = (sa.local, sa.remote, sa.nat.floated);
         nat::float_initiator(cx, sa);
         let nat_d = nat::nat_d_hashes(cx, sa, suite.hash);
-        let mut payloads = vec![PayloadRepr::Hash(hash_i.as_bytes())];
+        let config = cx.config.clone();
+        let signature;
+        let mut payloads = Vec::new();
+        if signs.is_some() {
+            signature = match certauth::sign(&config, &hash_i) {
+                Ok(s) => s,
+                Err(r) => {
+                    (sa.local, sa.remote, sa.nat.floated) = before_float;
+                    return certauth::cannot_sign(r);
+                }
+            };
+            payloads.extend(certauth::cert_payloads(&config, sa));
+            payloads.push(PayloadRepr::Signature(&signature));
+        } else {
+            payloads.push(PayloadRepr::Hash(hash_i.as_bytes()));
+        }
         payloads.extend(nat::nat_d_payloads(sa, &nat_d));
         if with_initial_contact {
             payloads.push(initial_contact(&spi16));

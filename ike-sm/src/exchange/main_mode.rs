@@ -1,5 +1,7 @@
-//! Main Mode with pre-shared keys (RFC 2409 s.5), initiator and
-//! responder, one type per state.
+//! Main Mode (RFC 2409 s.5), initiator and responder, one type per
+//! state; with pre-shared keys as drawn below, or with signatures (see
+//! [`certauth`](super::certauth): CRs in MM3/MM4, CERT and SIG in place
+//! of HASH in MM5/MM6).
 //!
 //! ```text
 //! I: HDR, SA                  (MM1)   -> MainI1
@@ -24,7 +26,7 @@ use super::phase1::{
     encrypt_p1, establish, initial_contact, main_dh, no_psk, not_offered, peer_ke_nonce,
     phase1_cipher, phase1_keys, process_vids, transcript, vid_payloads,
 };
-use super::{IsakmpSa, P1, Verdict, nat};
+use super::{IsakmpSa, P1, Verdict, certauth, nat};
 use crate::config::IsakmpPolicy;
 use crate::context::Context;
 use crate::crypto::{Cipher, DhKeyPair, IvChain, Phase1Keys, Phase1Transcript};
@@ -140,22 +142,28 @@ impl MainI1 {
         let Ok(suite) = accept_phase1_reply(reply, &st.policies) else {
             return not_offered();
         };
-        let Some((psk, _, _)) = cx.config.psk_for_address(sa.remote.ip()) else {
+        // A signature method needs no key: SKEYID comes from the nonces.
+        let psk = if suite.auth.signature().is_some() {
+            Vec::new()
+        } else {
+            let Some((psk, _, _)) = cx.config.psk_for_address(sa.remote.ip()) else {
+                cx.trace(
+                    ctx,
+                    TraceEvent::NoPsk {
+                        peer: sa.remote.ip(),
+                    },
+                );
+                return no_psk();
+            };
+            let psk = psk.expose().to_vec();
             cx.trace(
                 ctx,
-                TraceEvent::NoPsk {
+                TraceEvent::FoundPsk {
                     peer: sa.remote.ip(),
                 },
             );
-            return no_psk();
+            psk
         };
-        let psk = psk.expose().to_vec();
-        cx.trace(
-            ctx,
-            TraceEvent::FoundPsk {
-                peer: sa.remote.ip(),
-            },
-        );
         if cx.tracing() {
             // IOS re-checks the responder's choice against its policies and
             // prints the same lines.
@@ -168,12 +176,14 @@ impl MainI1 {
         let dh = cx.dh(suite.group);
         let ni = cx.nonce();
         let identity = cx.local_identity(sa.local);
-        cx.trace(
-            ctx,
-            TraceEvent::PreSharedKeyAuth {
-                id_type: identity.type_name(),
-            },
-        );
+        if suite.auth.uses_pre_shared_key() {
+            cx.trace(
+                ctx,
+                TraceEvent::PreSharedKeyAuth {
+                    id_type: identity.type_name(),
+                },
+            );
+        }
         if let Err(r) = send_ke_nonce(cx, now, sa, suite, &dh, &ni, IsakmpState::MmSaSetup) {
             return Verdict::Reject(P1::MainI1(st), r);
         }
@@ -213,6 +223,7 @@ impl MainI3 {
         }
         let keys = phase1_keys(cx, sa, suite, &st.psk, g_xy.expose(), &st.ni, nr);
         process_vids(cx, sa, inb);
+        certauth::note_requests(sa, inb);
         let cipher = match phase1_cipher(&keys, suite) {
             Ok(c) => c,
             Err(v) => return v,
@@ -229,7 +240,7 @@ impl MainI3 {
             &cipher,
             &mut iv,
             &transcript,
-            initial_contact,
+            (initial_contact, suite.auth.signature().is_some()),
         ) {
             Ok(b) => b,
             Err(e) => {
@@ -238,6 +249,7 @@ impl MainI3 {
                     AuthMessageError::Id => DropReason::Policy(PolicyDrop::InvalidId),
                     AuthMessageError::Emit => DropReason::Crypto(CryptoDrop::InvalidKeyExchange),
                     AuthMessageError::Iv => DropReason::Crypto(CryptoDrop::DecryptFailed),
+                    AuthMessageError::Sign(r) => return certauth::cannot_sign(r),
                 };
                 return Verdict::Reject(P1::MainI3(Box::new(st)), reason);
             }
@@ -281,6 +293,7 @@ impl MainR2 {
         let nr = cx.nonce();
         let keys = phase1_keys(cx, sa, suite, &st.psk, g_xy.expose(), ni, &nr);
         process_vids(cx, sa, inb);
+        certauth::note_requests(sa, inb);
         let cipher = match phase1_cipher(&keys, suite) {
             Ok(c) => c,
             Err(v) => return v,
@@ -310,13 +323,21 @@ impl MainR4 {
         sa: &mut IsakmpSa,
         m: &Message<&[u8]>,
     ) -> Verdict {
-        let (mut st, identity, extras) = match authenticate(cx, sa, self.0, m, MM5) {
+        let (mut st, identity, extras) = match authenticate(cx, now, sa, self.0, m, MM5) {
             Ok(x) => x,
             Err(v) => return v,
         };
         let transcript = transcript(sa, &st.g_xi, &st.g_xr, &st.sai_b);
-        let bytes = match auth_message(cx, sa, &st.keys, &st.cipher, &mut st.iv, &transcript, false)
-        {
+        let signs = st.suite.auth.signature().is_some();
+        let bytes = match auth_message(
+            cx,
+            sa,
+            &st.keys,
+            &st.cipher,
+            &mut st.iv,
+            &transcript,
+            (false, signs),
+        ) {
             Ok(b) => b,
             Err(AuthMessageError::Id) => {
                 return Verdict::Fail {
@@ -325,6 +346,7 @@ impl MainR4 {
                     notify: None,
                 };
             }
+            Err(AuthMessageError::Sign(r)) => return certauth::cannot_sign(r),
             Err(AuthMessageError::Emit | AuthMessageError::Iv) => {
                 return Verdict::Fail {
                     reason: DropReason::Crypto(CryptoDrop::DecryptFailed),
@@ -357,10 +379,13 @@ fn send_ke_nonce(
     state: IsakmpState,
 ) -> Result<(), DropReason> {
     let nat_d = nat::nat_d_hashes(cx, sa, suite.hash);
+    let config = cx.config.clone();
+    let names = certauth::request_names(&config, suite.auth.signature().is_some());
     let mut payloads = vec![
         PayloadRepr::KeyExchange(dh.public_value()),
         PayloadRepr::Nonce(nonce),
     ];
+    payloads.extend(certauth::request_payloads(&names));
     payloads.extend(vid_payloads(cx, VidSlot::KeyExchange));
     payloads.extend(nat::nat_d_payloads(sa, &nat_d));
     let bytes = emit_clear(sa.header(ExchangeType::IDENTITY_PROTECTION, 0), payloads)
@@ -371,8 +396,9 @@ fn send_ke_nonce(
 
 /// Our MM5 (initiator) or MM6 (responder): `HDR*, ID, HASH`, our HASH
 /// being HASH_I or HASH_R by `sa.role` (RFC 2409 s.5), with
-/// INITIAL-CONTACT when `with_initial_contact`; encrypted, and the
-/// phase-1 IV moved past it.
+/// INITIAL-CONTACT when `with_initial_contact`; with `suite_signs`,
+/// `HDR*, ID, [CERT], SIG` instead (s.5.1). Encrypted, and the phase-1 IV
+/// moved past it.
 fn auth_message(
     cx: &mut Context,
     sa: &IsakmpSa,
@@ -380,7 +406,7 @@ fn auth_message(
     cipher: &Cipher,
     iv: &mut IvChain,
     transcript: &Phase1Transcript<'_>,
-    with_initial_contact: bool,
+    (with_initial_contact, suite_signs): (bool, bool),
 ) -> Result<Vec<u8>, AuthMessageError> {
     let identity = cx.local_identity(sa.local);
     let (proto, port) = cx.config.identity_protocol_port;
@@ -399,7 +425,16 @@ fn auth_message(
     let id_b = payload_body(&id_payload).map_err(|_| AuthMessageError::Id)?;
     let hash = auth_hash(keys, sa.role, transcript, &id_b);
     let spi16 = sa.spi16();
-    let mut payloads = vec![id_payload, PayloadRepr::Hash(hash.as_bytes())];
+    let config = cx.config.clone();
+    let signature;
+    let mut payloads = vec![id_payload];
+    if suite_signs {
+        signature = certauth::sign(&config, &hash).map_err(AuthMessageError::Sign)?;
+        payloads.extend(certauth::cert_payloads(&config, sa));
+        payloads.push(PayloadRepr::Signature(&signature));
+    } else {
+        payloads.push(PayloadRepr::Hash(hash.as_bytes()));
+    }
     if with_initial_contact {
         payloads.push(initial_contact(&spi16));
     }

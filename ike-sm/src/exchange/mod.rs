@@ -16,6 +16,7 @@
 //! and calls the handlers; nothing here reaches back into it.
 
 pub(crate) mod aggressive;
+pub(crate) mod certauth;
 pub(crate) mod informational;
 pub(crate) mod main_mode;
 pub(crate) mod nat;
@@ -98,6 +99,12 @@ pub(crate) struct IsakmpSa {
     /// Client: the address the SA this one replaces was given (a phase-1
     /// rekey asks for it again).
     pub(crate) ra_wanted_address: Option<std::net::Ipv4Addr>,
+    /// The peer announced IKE fragmentation for Main and Aggressive Mode.
+    pub(crate) peer_fragmentation: bool,
+    /// The fragment ID of our next fragmented message.
+    pub(crate) next_fragment_id: u16,
+    /// The peer sent a certificate request in this exchange.
+    pub(crate) peer_requested_cert: bool,
 }
 
 impl IsakmpSa {
@@ -145,6 +152,9 @@ impl IsakmpSa {
             next_keepalive: None,
             ra: None,
             ra_wanted_address: None,
+            peer_fragmentation: false,
+            next_fragment_id: 0,
+            peer_requested_cert: false,
         }
     }
 
@@ -244,6 +254,35 @@ impl IsakmpSa {
         };
         self.last_out = Some(bytes.clone());
         self.sent_at = Some(now);
+        self.next_fragment_id = self.next_fragment_id.wrapping_add(1).max(1);
+        self.put_out(cx, bytes);
+    }
+
+    /// Transmits a phase-1 message of ours (a first send, a retransmission
+    /// or the answer to a duplicate): whole, or as fragments when the peer
+    /// announced fragmentation and the message is too long for the
+    /// configured fragment size (see [`crate::fragment`]).
+    pub(crate) fn put_out(&mut self, cx: &mut Context, bytes: Vec<u8>) {
+        let conf = &cx.config.fragmentation;
+        let max = conf.max_message_len(self.remote.ip(), self.local.port(), cx.config.nat_t.port);
+        if conf.enabled && self.peer_fragmentation && bytes.len() > max {
+            match crate::fragment::split(&bytes, max, self.next_fragment_id) {
+                Ok(fragments) => {
+                    let n = u64::try_from(fragments.len()).unwrap_or(u64::MAX);
+                    cx.counters.fragments_sent = cx.counters.fragments_sent.saturating_add(n);
+                    for f in fragments {
+                        cx.transmit(self.local, self.remote, f);
+                    }
+                    return;
+                }
+                // Too small a size for this message: sent whole, as
+                // strongSwan does when it cannot fragment.
+                Err(_) => {
+                    cx.counters.fragmentation_failed =
+                        cx.counters.fragmentation_failed.saturating_add(1);
+                }
+            }
+        }
         cx.transmit(self.local, self.remote, bytes);
     }
 
@@ -284,7 +323,7 @@ impl IsakmpSa {
                     retransmission: true,
                 },
             );
-            cx.transmit(self.local, self.remote, out);
+            self.put_out(cx, out);
         }
         true
     }

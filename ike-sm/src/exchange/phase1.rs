@@ -111,6 +111,9 @@ pub(crate) fn vid_payloads(cx: &Context, phase: VidSlot) -> Vec<PayloadRepr<'sta
     if first && v.cisco_unity {
         out.push(PayloadRepr::VendorId(vendor::CISCO_UNITY));
     }
+    if first && cx.config.fragmentation.enabled {
+        out.push(PayloadRepr::VendorId(vendor::CISCO_FRAGMENTATION));
+    }
     out
 }
 
@@ -127,6 +130,11 @@ pub(crate) fn process_vids(cx: &mut Context, sa: &mut IsakmpSa, inb: &Inbound<'_
         } else if v == vendor::DPD {
             sa.dpd.peer_supports = true;
             VendorKind::Dpd
+        } else if let Some(f) = vendor::fragmentation_support(v) {
+            if f.phase1() {
+                sa.peer_fragmentation = true;
+            }
+            VendorKind::Fragmentation
         } else {
             VendorKind::Unknown(v.to_vec())
         };
@@ -170,9 +178,10 @@ pub(crate) fn main_dh(
     Ok(g_xy)
 }
 
-/// SKEYID for pre-shared keys and the three keys derived from it
-/// (RFC 2409 s.5), for either side: the nonces in the RFC's order,
-/// the initiator's first, whichever side we are.
+/// SKEYID and the three keys derived from it (RFC 2409 s.5), for either
+/// side: the nonces in the RFC's order, the initiator's first, whichever
+/// side we are. `psk` is the pre-shared key of a pre-shared-key method;
+/// a signature method (empty `psk`) keys SKEYID with the nonces.
 pub(crate) fn phase1_keys(
     cx: &mut Context,
     sa: &IsakmpSa,
@@ -182,8 +191,12 @@ pub(crate) fn phase1_keys(
     ni: &[u8],
     nr: &[u8],
 ) -> Phase1Keys {
-    let keys =
-        Skeyid::pre_shared_key(suite.hash, psk, ni, nr).derive(g_xy, &sa.icookie, &sa.rcookie);
+    let skeyid = if suite.auth.signature().is_some() {
+        Skeyid::signature(suite.hash, ni, nr, g_xy)
+    } else {
+        Skeyid::pre_shared_key(suite.hash, psk, ni, nr)
+    };
+    let keys = skeyid.derive(g_xy, &sa.icookie, &sa.rcookie);
     cx.trace(sa.trace_sa(), TraceEvent::SkeyidGenerated);
     keys
 }
@@ -226,6 +239,16 @@ pub(crate) fn check_peer_auth(
             notify: Some(NotifyType::INVALID_HASH_INFORMATION),
         });
     }
+    check_expected_identity(cx, sa, identity)
+}
+
+/// Checks the peer's (authenticated) identity against the one configured
+/// for the peer, if any.
+pub(crate) fn check_expected_identity(
+    cx: &Context,
+    sa: &IsakmpSa,
+    identity: &Identity,
+) -> Result<(), Verdict> {
     if let Some(want) = cx
         .config
         .peer(sa.remote.ip())
@@ -255,6 +278,7 @@ pub(crate) struct AuthStep {
 /// the peer's ID (unless already known) and HASH.
 pub(crate) fn authenticate(
     cx: &mut Context,
+    now: Instant,
     sa: &mut IsakmpSa,
     mut st: KeyedState,
     m: &Message<&[u8]>,
@@ -309,19 +333,37 @@ pub(crate) fn authenticate(
             (identity, raw.body().to_vec())
         }
     };
-    let Some(hash) = inb.hash() else {
-        return Err(malformed(DropReason::missing(name, PayloadType::HASH)));
-    };
-    cx.trace(
-        ctx,
-        TraceEvent::ProcessingPayload {
-            payload: PayloadType::HASH,
-            message_id: 0,
-        },
-    );
     let transcript = transcript(sa, &st.g_xi, &st.g_xr, &st.sai_b);
     let expected = auth_hash(&st.keys, peer_role(sa.role), &transcript, &id_b);
-    check_peer_auth(cx, sa, &expected, hash, &identity)?;
+    if let Some(alg) = st.suite.auth.signature() {
+        if inb.raw(PayloadType::SIGNATURE).is_none() {
+            return Err(malformed(DropReason::missing(name, PayloadType::SIGNATURE)));
+        }
+        cx.trace(
+            ctx,
+            TraceEvent::ProcessingPayload {
+                payload: PayloadType::SIGNATURE,
+                message_id: 0,
+            },
+        );
+        let id = identity.to_id(0, 0);
+        let verified = super::certauth::verify(cx, now, alg, &inb, &id, &expected)
+            .map_err(super::certauth::refused)?;
+        check_expected_identity(cx, sa, &identity)?;
+        super::certauth::report(cx, sa, verified);
+    } else {
+        let Some(hash) = inb.hash() else {
+            return Err(malformed(DropReason::missing(name, PayloadType::HASH)));
+        };
+        cx.trace(
+            ctx,
+            TraceEvent::ProcessingPayload {
+                payload: PayloadType::HASH,
+                message_id: 0,
+            },
+        );
+        check_peer_auth(cx, sa, &expected, hash, &identity)?;
+    }
     if nat_d && let Err(r) = super::nat::check_nat_d(cx, sa, st.suite.hash, &inb) {
         return Err(Verdict::Reject(wrap(st), r));
     }
@@ -397,7 +439,7 @@ pub(crate) fn last_auth(
     m: &Message<&[u8]>,
     step: AuthStep,
 ) -> Verdict {
-    match authenticate(cx, sa, st, m, step) {
+    match authenticate(cx, now, sa, st, m, step) {
         Ok((st, identity, extras)) => {
             sa.retx = None;
             Verdict::Next(establish(cx, now, sa, st, identity, extras))
@@ -541,6 +583,8 @@ pub(crate) enum AuthMessageError {
     Emit,
     /// The IV could not move past the message.
     Iv,
+    /// We could not sign (certificate authentication).
+    Sign(crate::event::CertRefusal),
 }
 
 /// A first message (MM1 or AM1) the responder has read and accepted:
@@ -647,6 +691,10 @@ pub(crate) fn read_first<'m>(
         auth_failed(cx, local, remote, h.initiator_cookie());
         return refuse(DropReason::Policy(PolicyDrop::AggressiveModeRefused), early);
     }
+    let policies = cx.config.sorted_policies();
+    // With certificate policies, a peer without a key may still be
+    // answered: whether it needs one is known once a policy is chosen.
+    let signatures = policies.iter().any(|p| p.auth.signature().is_some());
     let psk = match &peer_identity {
         Some(i) => cx.config.psk_for_identity(i).map(|k| k.expose().to_vec()),
         None => cx
@@ -654,15 +702,18 @@ pub(crate) fn read_first<'m>(
             .psk_for_address(remote.ip())
             .map(|(k, _, _)| k.expose().to_vec()),
     };
-    let Some(psk) = psk else {
+    let no_key = |cx: &mut Context, mut early: Vec<TraceEvent>| {
         early.push(TraceEvent::NoPsk { peer: remote.ip() });
         if aggressive {
             auth_failed(cx, local, remote, h.initiator_cookie());
         }
-        return refuse(DropReason::Policy(PolicyDrop::NoPreSharedKey), early);
+        refuse(DropReason::Policy(PolicyDrop::NoPreSharedKey), early)
     };
-    early.push(TraceEvent::FoundPsk { peer: remote.ip() });
-    let policies = cx.config.sorted_policies();
+    match &psk {
+        Some(_) => early.push(TraceEvent::FoundPsk { peer: remote.ip() }),
+        None if signatures => {}
+        None => return no_key(cx, early),
+    }
     let choice = select_phase1(sa_payload, &policies, &mut early, cx.tracing());
     let Some(choice) = choice else {
         cx.trace_all(None, core::mem::take(&mut early));
@@ -677,6 +728,11 @@ pub(crate) fn read_first<'m>(
             None,
         );
         return refuse(DropReason::Policy(PolicyDrop::NoProposalChosen), early);
+    };
+    let psk = match psk {
+        Some(k) => k,
+        None if choice.suite.auth.signature().is_some() => Vec::new(),
+        None => return no_key(cx, early),
     };
     Ok(FirstMessage {
         inb,

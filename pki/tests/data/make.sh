@@ -233,9 +233,11 @@ for k in ee-rsa2048 ee-rsa3072 ee-rsa4096; do
             -in $h.bin -out sig-$k-$h.bin
     done
 done
-openssl dgst -sha256 -sign ee-p256.key -out sig-ee-p256-hash32.der hash32.bin
-openssl dgst -sha384 -sign ee-p384.key -out sig-ee-p384-hash32.der hash32.bin
-openssl dgst -sha512 -sign ee-p521.key -out sig-ee-p521-hash20.der hash20.bin
+# ECDSA: pkeyutl signs its input as the digest, not hashed again, as
+# strongSwan's IKEv1 does (SIGN_ECDSA_WITH_NULL); DER-encoded.
+openssl pkeyutl -sign -inkey ee-p256.key -in hash32.bin -out sig-ee-p256-hash32.der
+openssl pkeyutl -sign -inkey ee-p384.key -in hash32.bin -out sig-ee-p384-hash32.der
+openssl pkeyutl -sign -inkey ee-p521.key -in hash20.bin -out sig-ee-p521-hash20.der
 for k in ee-rsa2048 ee-rsa3072 ee-rsa4096 ee-p256 ee-p384 ee-p521; do
     openssl pkey -in $k.key -pubout -out $k.pub.pem
 done

@@ -829,6 +829,14 @@ impl Gateway {
         }
     }
 
+    /// Tells the engine the calendar time (`unix_seconds` at `now`), which
+    /// certificate validity is checked against (see
+    /// [`ike_sm::Endpoint::set_calendar_time`]). A driver calls it at
+    /// start and whenever the wall clock steps.
+    pub fn set_calendar_time(&mut self, now: Instant, unix_seconds: u64) {
+        self.endpoint.set_calendar_time(now, unix_seconds);
+    }
+
     /// Remote-access client: what Mode-Config gave, once it has.
     #[must_use]
     pub fn client_config(&self) -> Option<&ModeConfig> {

@@ -66,6 +66,12 @@ pub struct IkeTuning {
     /// A driver that runs with it on binds a second UDP socket on its port
     /// and feeds it to [`handle_nat_t`](super::Gateway::handle_nat_t).
     pub nat_t: ike_sm::NatTConfig,
+    /// IKE fragmentation: off by default, as IOS 12.2 has none (the seed's
+    /// routers send no fragmentation vendor ID). Turned on, it is
+    /// announced, and messages that carry certificates are cut at its
+    /// fragment size toward peers that announce it too, as strongSwan,
+    /// libreswan and later IOS releases do.
+    pub fragmentation: ike_sm::FragmentationConfig,
 }
 
 impl Default for IkeTuning {
@@ -78,6 +84,7 @@ impl Default for IkeTuning {
             nonce_len: ios.nonce_len,
             phase1_mode: ios.default_mode,
             nat_t: ios.nat_t,
+            fragmentation: ios.fragmentation,
         }
     }
 }
@@ -85,7 +92,7 @@ impl Default for IkeTuning {
 /// Everything a gateway needs besides the IOS configuration, the outside
 /// interface and the entropy source. Build with [`GatewayOptions::default`]
 /// and change fields.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct GatewayOptions {
     /// Record the IOS-style debug log (`debug crypto isakmp` / `debug
@@ -109,6 +116,13 @@ pub struct GatewayOptions {
     /// Run as a remote-access client (an Easy VPN client) of the crypto
     /// map's peer instead of a router (see [`ClientOptions`]).
     pub client: Option<ClientOptions>,
+    /// Our certificate, its key and the trust anchors, for the policies
+    /// with `authentication rsa-sig` or `ecdsa-sig` (files the IOS
+    /// configuration does not hold: IOS keeps them in NVRAM). Without
+    /// credentials those policies are left out. Call
+    /// [`Gateway::set_calendar_time`](super::Gateway::set_calendar_time)
+    /// so that certificates can be checked.
+    pub pki: ike_sm::PkiConfig,
 }
 
 /// A gateway that is a remote-access client: it logs in to the peer of
@@ -165,6 +179,10 @@ impl Default for GatewayOptions {
             caps: Caps::default(),
             mtu: 1500,
             client: None,
+            pki: ike_sm::PkiConfig {
+                send_certificate_requests: true,
+                ..ike_sm::PkiConfig::default()
+            },
         }
     }
 }

@@ -39,6 +39,9 @@ pub enum ShowCommand {
     CryptoSession,
     /// `show ip local pool`: the Easy VPN address pools.
     IpLocalPool,
+    /// `show crypto pki certificates`: our certificate and the trust
+    /// anchors.
+    CryptoPkiCertificates,
 }
 
 impl ShowCommand {
@@ -55,6 +58,9 @@ impl ShowCommand {
     /// The remote-access views.
     pub const REMOTE_ACCESS: [Self; 2] = [Self::CryptoSession, Self::IpLocalPool];
 
+    /// The certificate views.
+    pub const PKI: [Self; 1] = [Self::CryptoPkiCertificates];
+
     /// The command line.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -65,6 +71,7 @@ impl ShowCommand {
             Self::CryptoIsakmpPolicy => "show crypto isakmp policy",
             Self::CryptoSession => "show crypto session",
             Self::IpLocalPool => "show ip local pool",
+            Self::CryptoPkiCertificates => "show crypto pki certificates",
         }
     }
 
@@ -74,6 +81,7 @@ impl ShowCommand {
         Self::ALL
             .into_iter()
             .chain(Self::REMOTE_ACCESS)
+            .chain(Self::PKI)
             .find(|c| c.as_str().split_whitespace().eq(words.iter().copied()))
     }
 }
@@ -335,7 +343,38 @@ impl Gateway {
             ShowCommand::CryptoIsakmpPolicy => crate::show::isakmp_policy(&self.config.isakmp),
             ShowCommand::CryptoSession => crate::show::crypto_session(&self.session_rows(now)),
             ShowCommand::IpLocalPool => crate::show::ip_local_pool(&self.pool_rows()),
+            ShowCommand::CryptoPkiCertificates => {
+                crate::show::pki_certificates(&self.pki_certificate_rows())
+            }
         }
+    }
+
+    /// The blocks of `show crypto pki certificates`: ours (with the chain
+    /// we send) first, then the trust anchors.
+    pub fn pki_certificate_rows(&self) -> Vec<crate::show::PkiCertificateRow> {
+        use crate::show::{PkiCertificateKind, PkiCertificateRow};
+        let pki = &self.endpoint.config().pki;
+        let row = |kind, c: &ike_sm::ike_pki::Certificate| PkiCertificateRow {
+            kind,
+            serial: c.serial_hex(),
+            issuer: c.issuer(),
+            subject: c.subject(),
+            not_before: c.not_before(),
+            not_after: c.not_after(),
+            trustpoint: "ikev1-peer".to_owned(),
+        };
+        let mut rows = Vec::new();
+        if let Some(cred) = &pki.credentials {
+            rows.push(row(PkiCertificateKind::Own, &cred.certificate));
+            rows.extend(cred.chain.iter().map(|c| row(PkiCertificateKind::Ca, c)));
+        }
+        rows.extend(
+            pki.trust
+                .anchors()
+                .iter()
+                .map(|c| row(PkiCertificateKind::Ca, c)),
+        );
+        rows
     }
 
     /// The blocks of `show crypto session`, one per peer (address and IKE

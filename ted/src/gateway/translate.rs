@@ -31,15 +31,18 @@ use crate::config::{
 };
 
 use super::options::GatewayOptions;
+use ike_sm::SignatureAlgorithm;
 
 /// Why an ISAKMP policy of the configuration is left out of the engine's
 /// policies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum PolicyRefusal {
-    /// `rsa-sig`, `ecdsa-sig`: certificate authentication, which needs the
-    /// router's key and certificate handed to the engine.
+    /// `rsa-sig`, `ecdsa-sig` without a certificate and key of that
+    /// algorithm in [`GatewayOptions::pki`] (IOS keeps them in NVRAM; the
+    /// configuration text has no key).
     #[error(
-        "authentication {} needs certificate credentials, which the gateway does not take yet",
+        "authentication {} needs a certificate and private key of that algorithm \
+         (none given): the policy is left out",
         .0.keyword()
     )]
     NeedsCredentials(IsakmpAuthentication),
@@ -436,6 +439,23 @@ pub(crate) fn ike_config(config: &Config, map: &str, options: &GatewayOptions) -
     ike.nonce_len = options.ike.nonce_len;
     ike.default_mode = options.ike.phase1_mode;
     ike.nat_t = options.ike.nat_t.clone();
+    ike.fragmentation = options.ike.fragmentation.clone();
+    ike.pki = options.pki.clone();
+    // The CA certificates of `crypto pki certificate chain` blocks are
+    // trust anchors too, next to the options' (`--ca` files).
+    for chain in config.pki.chains() {
+        for c in chain.certificates.iter().filter(|c| c.is_ca()) {
+            match ike_sm::ike_pki::Certificate::from_der(&c.der) {
+                Ok(cert) => ike.pki.trust.add_anchor(cert),
+                Err(e) => ignored.push(format!(
+                    "crypto pki certificate chain {}: certificate ca {}: {e}",
+                    chain.trustpoint(),
+                    c.serial
+                )),
+            }
+        }
+    }
+    let signer = options.pki.credentials.as_ref().map(|c| c.key.algorithm());
     // `no crypto ipsec nat-transparency udp-encapsulation` turns NAT-T off;
     // `crypto isakmp nat keepalive N` sets the keepalive interval (without
     // it, the options' interval: IOS would send none, which lets a NAT's
@@ -460,20 +480,34 @@ pub(crate) fn ike_config(config: &Config, map: &str, options: &GatewayOptions) -
         .chain(config.isakmp.default_suite());
     for p in policies {
         let name = format!("crypto isakmp policy {}", p.priority);
-        if p.authentication != IsakmpAuthentication::PreShare {
-            let refusal = if p.authentication.uses_certificates() {
-                PolicyRefusal::NeedsCredentials(p.authentication)
-            } else {
-                PolicyRefusal::NotImplemented(p.authentication)
-            };
-            ignored.push(format!("{name}: {refusal}"));
-            continue;
-        }
+        let auth = match (p.authentication, signer) {
+            (IsakmpAuthentication::PreShare, _) => ike_sm::Phase1Auth::PreSharedKey,
+            (IsakmpAuthentication::RsaSig, Some(SignatureAlgorithm::Rsa)) => {
+                ike_sm::Phase1Auth::Signature(SignatureAlgorithm::Rsa)
+            }
+            (
+                IsakmpAuthentication::EcdsaSig,
+                Some(
+                    a @ (SignatureAlgorithm::EcdsaP256
+                    | SignatureAlgorithm::EcdsaP384
+                    | SignatureAlgorithm::EcdsaP521),
+                ),
+            ) => ike_sm::Phase1Auth::Signature(a),
+            (other, _) => {
+                let refusal = if other.uses_certificates() {
+                    PolicyRefusal::NeedsCredentials(other)
+                } else {
+                    PolicyRefusal::NotImplemented(other)
+                };
+                ignored.push(format!("{name}: {refusal}"));
+                continue;
+            }
+        };
         let policy = ike_sm::IsakmpPolicy {
             priority: u32::from(p.priority),
             encryption: encryption(p.encryption),
             hash: hash(p.hash),
-            auth: ike_sm::Phase1Auth::PreSharedKey,
+            auth,
             group: dh_group(p.group),
             lifetime: p.lifetime,
         };
@@ -513,14 +547,32 @@ pub(crate) fn ike_config(config: &Config, map: &str, options: &GatewayOptions) -
 
     ike.identity = match config.isakmp.identity {
         IsakmpIdentity::Address => LocalIdentity::Address,
-        IsakmpIdentity::Hostname => LocalIdentity::Fixed(Identity::Fqdn(config.hostname.clone())),
-        IsakmpIdentity::Dn => {
-            ignored.push(
-                "crypto isakmp identity dn: certificates are not implemented; the address is used"
-                    .to_owned(),
-            );
-            LocalIdentity::Address
+        // With a certificate, the name it holds (a peer checks our ID
+        // against it): the hostname if the certificate names it, else its
+        // first subjectAltName DNS name.
+        IsakmpIdentity::Hostname => {
+            let from_cert = options.pki.credentials.as_ref().and_then(|c| {
+                let names = c.certificate.dns_names();
+                names
+                    .iter()
+                    .find(|n| n.eq_ignore_ascii_case(&config.hostname))
+                    .or(names.first())
+                    .cloned()
+            });
+            LocalIdentity::Fixed(Identity::Fqdn(
+                from_cert.unwrap_or_else(|| config.hostname.clone()),
+            ))
         }
+        IsakmpIdentity::Dn => match &options.pki.credentials {
+            Some(c) => LocalIdentity::Fixed(Identity::Dn(c.certificate.subject_der())),
+            None => {
+                ignored.push(
+                    "crypto isakmp identity dn: no certificate given; the address is used"
+                        .to_owned(),
+                );
+                LocalIdentity::Address
+            }
+        },
     };
     // IOS announces DPD (RFC 3706's vendor ID) only with `crypto isakmp
     // keepalive` configured: the seed's routers, which have none, send no

@@ -2,7 +2,8 @@
 //! `show crypto ipsec sa`, `show crypto engine connections active` and
 //! `show crypto isakmp policy` (with a line IOS does not print: whether
 //! Aggressive Mode is answered), and for remote access `show crypto
-//! session` and `show ip local pool`, in
+//! session` and `show ip local pool`, for certificates `show crypto pki
+//! certificates`, in
 //! the layouts of IOS 12.2 as the seed document shows them.
 //!
 //! `show crypto map` renders the policy model ([`Config`](crate::config::Config),
@@ -22,6 +23,7 @@ mod crypto_map;
 mod engine;
 mod ipsec;
 mod isakmp;
+mod pki;
 mod policy;
 mod session;
 
@@ -29,6 +31,7 @@ pub use crypto_map::{CryptoMapRuntime, crypto_map, crypto_map_with};
 pub use engine::{EngineConnection, engine_algorithm, engine_connections_active};
 pub use ipsec::{IpsecCounters, IpsecFlow, IpsecInterface, IpsecSa, ipsec_sa};
 pub use isakmp::{IsakmpSaRow, IsakmpState, isakmp_sa};
+pub use pki::{PkiCertificateKind, PkiCertificateRow, pki_certificates};
 pub use policy::isakmp_policy;
 pub use session::{
     PoolRow, SessionFlow, SessionIkeSa, SessionRow, SessionStatus, crypto_session, ip_local_pool,
