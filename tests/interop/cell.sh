@@ -253,9 +253,10 @@ strongswan)
         # swanctl's layout next to them/swanctl.conf (x509, x509ca, x509crl, rsa/ecdsa/pkcs8)
         ss_cert=$(ss_install_creds "$THEMD" "$CERT_PKI/$THEM_CERT_NAME.pem" "$CERT_PKI/$THEM_CERT_NAME.key" \
             "$CERT_PKI/ca.pem" -- "$CERT_PKI/crl.pem")
-        # (wrongid: they claim their proper identity with a certificate that
-        # names another host; with dn, the subject DN is theirs by default)
-        lid=$ID_THEM; [ "$CERT_ID" = dn ] && [ "$CERT_BAD" != them-wrongid ] && lid=
+        # (with dn, the subject DN is theirs by default; them-wrongid: charon
+        # sends only an identity its certificate holds, so there it is the
+        # certificate's own, other.example's, from 192.0.2.2)
+        lid=$ID_THEM; [ "$CERT_ID" = dn ] && lid=
         ss_cert_env=(SS_AUTH=pubkey "SS_CERT=$ss_cert" "SS_LOCAL_ID=$lid" "SS_REMOTE_ID=$ID_US")
         [ "$CERT_EXTRA" = frag ] && ss_cert_env+=(SS_FRAGMENTATION=force "SS_FRAGMENT_SIZE=$CERT_FRAGMENT_SIZE")
     fi

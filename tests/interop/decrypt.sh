@@ -24,8 +24,7 @@ NAT=${NAT:--} AUTH=${AUTH:-psk}
 # certificate cells with forced fragmentation (AUTH KEY,ID,frag): the IKE
 # fragment payload (132, Cisco/strongSwan IKEv1 fragmentation) must be on
 # the wire, from them and (FRAG_REQUIRE=both, the default) from us too;
-# Wireshark does not put IKEv1 fragments together, so Main Mode 5/6 are
-# counted as fragments instead of decrypted
+# tshark 4.0 puts the fragments together, so Main Mode 5/6 are decrypted too
 FRAG=no; [[ $AUTH == *,frag ]] && FRAG=yes
 REPORT="$C/decrypt.txt"; : > "$REPORT"
 WS="$C/.wireshark"; rm -rf "$WS"; mkdir -p "$WS/keys/.config/wireshark" "$WS/nokeys/.config/wireshark"
@@ -89,6 +88,8 @@ check_pcap() { # PCAP LABEL FULL(1: all checks, 0: QM + ESP only)
             "Main Mode frames with an ID payload decrypted: $(count keys "$p" -Y 'isakmp.exchangetype == 2 && isakmp.flag_e == 1 && isakmp.typepayload == 5')"
         [ "$ft" -ge 2 ] || bad "$label: fragmentation cell, but $ft IKE fragments from them"
         [ "${FRAG_REQUIRE:-both}" != both ] || [ "$fu" -ge 2 ] || bad "$label: fragmentation cell, but $fu IKE fragments from us"
+        [ "$(count keys "$p" -Y 'isakmp.exchangetype == 2 && isakmp.flag_e == 1 && isakmp.typepayload == 5')" -ge 2 ] \
+            || bad "$label: Main Mode 5/6 not decrypted (from their fragments)"
     elif [ "$MODE" = main ]; then
         mm_id=$(count keys "$p" -Y 'isakmp.exchangetype == 2 && isakmp.flag_e == 1 && isakmp.typepayload == 5')
         mm_id_n=$(count nokeys "$p" -Y 'isakmp.exchangetype == 2 && isakmp.flag_e == 1 && isakmp.typepayload == 5')

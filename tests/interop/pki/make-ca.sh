@@ -54,6 +54,7 @@ certificate = $OUT/$1.pem
 private_key = $W/$1.key
 default_md = sha256
 default_crl_days = 365
+crl_extensions = crl_ext
 policy = any
 unique_subject = no
 copy_extensions = none
@@ -62,6 +63,9 @@ email_in_dn = no
 countryName = optional
 organizationName = optional
 commonName = supplied
+[ crl_ext ]
+# (strongSwan finds a CRL by its issuer's key identifier)
+authorityKeyIdentifier = keyid:always
 [ ca_ext ]
 basicConstraints = critical, CA:TRUE
 keyUsage = critical, keyCertSign, cRLSign
