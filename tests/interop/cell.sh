@@ -1,7 +1,7 @@
 #!/bin/bash
 # One cell of the interop matrix, on a kernel with ESP (inside the guest, or
 # directly on a machine whose kernel has esp4 + DES):
-#   cell.sh ID SUITE MODE PFS THEM OUR_ROLE REKEY TEARDOWN [NAT]   (a line of lib/matrix.sh)
+#   cell.sh ID SUITE MODE PFS THEM OUR_ROLE REKEY TEARDOWN [NAT [AUTH]]   (a line of lib/matrix.sh)
 # Our side is the program named by IKEV1_PEER (the real ikev1-peer, or the
 # stand-in); the counterpart is strongSwan or libreswan with kernel ESP.
 # Topology (two namespaces of this cell, nothing else on the link):
@@ -33,11 +33,28 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/lib/common.sh"
 source "$HERE/lib/suites.sh"
 source "$HERE/lib/ioscfg.sh"
-[ $# -eq 8 ] || [ $# -eq 9 ] || { echo "usage: cell.sh ID SUITE MODE PFS THEM OUR_ROLE REKEY TEARDOWN [NAT]" >&2; exit 2; }
-CELL_ID=$1 SUITE=$2 MODE=$3 PFS=$4 THEM=$5 OUR_ROLE=$6 REKEY=$7 TEARDOWN=$8 NAT=${9:--}
+[ $# -ge 8 ] && [ $# -le 10 ] || { echo "usage: cell.sh ID SUITE MODE PFS THEM OUR_ROLE REKEY TEARDOWN [NAT [AUTH]]" >&2; exit 2; }
+CELL_ID=$1 SUITE=$2 MODE=$3 PFS=$4 THEM=$5 OUR_ROLE=$6 REKEY=$7 TEARDOWN=$8 NAT=${9:--} AUTH=${10:-psk}
 case "$NAT" in -|us|them) ;; *) echo "NAT must be -, us or them" >&2; exit 2;; esac
-# a refused cell: our configuration refuses Aggressive Mode, they initiate it
-if [ "$TEARDOWN" = refused ]; then
+# certificate cells (README, "Certificate cells"): AUTH is KEY,ID[,EXTRA]
+CERT_KEY= CERT_ID= CERT_EXTRA= CERT_BAD=
+if [ "$AUTH" != psk ]; then
+    IFS=, read -r CERT_KEY CERT_ID CERT_EXTRA <<< "$AUTH"
+    case "$CERT_KEY" in rsa) IOS_AUTH=rsa-sig ;; ec256|ec384) IOS_AUTH=ecdsa-sig ;;
+        *) echo "auth: unknown key type $CERT_KEY" >&2; exit 2 ;; esac
+    case "$CERT_ID" in dn) IOS_IDENTITY=dn ;; fqdn) IOS_IDENTITY=hostname ;; addr) IOS_IDENTITY=address ;;
+        *) echo "auth: unknown identity $CERT_ID" >&2; exit 2 ;; esac
+    case "$CERT_EXTRA" in ""|frag) ;; them-*|us-*) CERT_BAD=$CERT_EXTRA ;;
+        *) echo "auth: unknown extra $CERT_EXTRA" >&2; exit 2 ;; esac
+    [ -z "$CERT_BAD" ] || [ "$TEARDOWN" = refused ] || { echo "a bad certificate needs teardown refused" >&2; exit 2; }
+    [ "$NAT" = - ] || { echo "no certificate cell behind a NAT" >&2; exit 2; }
+    CERT_PKI=${CERT_PKI:-$IKEINT_OUT/pki}
+    [ -f "$CERT_PKI/ids.env" ] || { echo "no certificates in $CERT_PKI: run pki/make-ca.sh $CERT_PKI" >&2; exit 2; }
+    source "$CERT_PKI/ids.env"
+    # the 600-byte fragments of the fragmentation cells (both sides)
+    CERT_FRAGMENT_SIZE=${CERT_FRAGMENT_SIZE:-600}
+elif [ "$TEARDOWN" = refused ]; then
+    # a refused cell: our configuration refuses Aggressive Mode, they initiate it
     [ "$MODE" = aggressive ] && [ "$OUR_ROLE" = responder ] \
         || { echo "a refused cell is an aggressive-mode cell with our side responding" >&2; exit 2; }
     IOS_AGGRESSIVE_DISABLE=yes
@@ -74,8 +91,8 @@ RUNBASE=$(mktemp -d /tmp/ikeint-$CELL_ID.XXXXXX)
 US="$CELL_OUT/us" THEMD="$CELL_OUT/them"
 EV="$US/events.jsonl" CTL="$RUNBASE/us.ctl"
 rm -rf "$CELL_OUT"; mkdir -p "$US" "$THEMD"
-printf 'CELL_ID=%s SUITE=%s MODE=%s PFS=%s THEM=%s OUR_ROLE=%s REKEY=%s TEARDOWN=%s NAT=%s\n' \
-    "$CELL_ID" "$SUITE" "$MODE" "$PFS" "$THEM" "$OUR_ROLE" "$REKEY" "$TEARDOWN" "$NAT" > "$CELL_OUT/cell.env"
+printf 'CELL_ID=%s SUITE=%s MODE=%s PFS=%s THEM=%s OUR_ROLE=%s REKEY=%s TEARDOWN=%s NAT=%s AUTH=%s\n' \
+    "$CELL_ID" "$SUITE" "$MODE" "$PFS" "$THEM" "$OUR_ROLE" "$REKEY" "$TEARDOWN" "$NAT" "$AUTH" > "$CELL_OUT/cell.env"
 exec > >(tee -a "$CELL_OUT/cell.log") 2>&1
 RESULT= US_PID= CAPS=()
 fail() { log "FAIL: $*"; [ -n "$RESULT" ] || RESULT="FAIL: $*"; }
@@ -115,7 +132,7 @@ cleanup() {
     log "cell $CELL_ID: $RESULT ($(since "$T_START") s)"
 }
 trap cleanup EXIT
-log "cell $CELL_ID: suite=$SUITE mode=$MODE pfs=$PFS them=$THEM our_role=$OUR_ROLE rekey=$REKEY teardown=$TEARDOWN nat=$NAT"
+log "cell $CELL_ID: suite=$SUITE mode=$MODE pfs=$PFS them=$THEM our_role=$OUR_ROLE rekey=$REKEY teardown=$TEARDOWN nat=$NAT auth=$AUTH"
 log "our side: $IKEV1_PEER"
 
 # ------------------------------------------------------------------ topology
@@ -207,6 +224,22 @@ OUR_ARGS=(--config "$US/ikev1-peer.cfg" --ike "$OUR_IP:500" --esp "$OUR_IP" --tu
 # NAT cells: anything else our side needs for NAT-T (default none: it binds
 # UDP 4500 on the --ike address itself)
 [ "$NAT" != - ] && [ -n "${IKEV1_PEER_NAT_ARGS:-}" ] && OUR_ARGS+=($IKEV1_PEER_NAT_ARGS)
+# certificate cells: our certificate and key, the trust anchor, the CA's CRL
+# (always: it revokes only the -revoked certificates), and the fragment size
+if [ "$AUTH" != psk ]; then
+    US_CERT_NAME=us-$CERT_KEY THEM_CERT_NAME=them-$CERT_KEY
+    case "$CERT_BAD" in us-*) US_CERT_NAME=$CERT_BAD ;; them-*) THEM_CERT_NAME=$CERT_BAD ;; esac
+    OUR_ARGS+=(--cert "$CERT_PKI/$US_CERT_NAME.pem" --private-key "$CERT_PKI/$US_CERT_NAME.key"
+               --ca "$CERT_PKI/ca.pem" --crl "$CERT_PKI/crl.pem")
+    [ "$CERT_EXTRA" = frag ] && OUR_ARGS+=(--fragment-size "$CERT_FRAGMENT_SIZE")
+    # the identities: ours as the counterpart must see it, theirs as it sends it
+    case "$CERT_ID" in
+    dn)   ID_US=$PKI_US_DN ID_THEM=$PKI_THEM_DN ;;
+    fqdn) ID_US=$PKI_US_FQDN ID_THEM=$PKI_THEM_FQDN ;;
+    addr) ID_US=$OUR_IP ID_THEM=$THEIR_PUBLIC ;;
+    esac
+    log "certificates: ours $US_CERT_NAME, theirs $THEM_CERT_NAME; identities $CERT_ID: us '$ID_US', them '$ID_THEM'"
+fi
 printf '%q ' "$IKEV1_PEER" "${OUR_ARGS[@]}" > "$US/command.txt"; echo >> "$US/command.txt"
 ( exec ip netns exec "$NSU" "$IKEV1_PEER" "${OUR_ARGS[@]}" ) > "$US/stdout.log" 2>&1 &
 US_PID=$!
@@ -215,23 +248,51 @@ case "$THEM" in
 strongswan)
     esp=$SUITE_ESP_SS; [ "$PFS" = yes ] && esp="$esp-$SUITE_PFS_SS"
     aggr=no; [ "$MODE" = aggressive ] && aggr=yes
+    ss_cert_env=(SS_LOCAL_ID=$THEIR_PUBLIC SS_REMOTE_ID=$OUR_IP)
+    if [ "$AUTH" != psk ]; then
+        # swanctl's layout next to them/swanctl.conf (x509, x509ca, x509crl, rsa/ecdsa/pkcs8)
+        ss_cert=$(ss_install_creds "$THEMD" "$CERT_PKI/$THEM_CERT_NAME.pem" "$CERT_PKI/$THEM_CERT_NAME.key" \
+            "$CERT_PKI/ca.pem" -- "$CERT_PKI/crl.pem")
+        # (with dn, the subject DN is theirs by default; them-wrongid: charon
+        # sends only an identity its certificate holds, so there it is the
+        # certificate's own, other.example's, from 192.0.2.2)
+        lid=$ID_THEM; [ "$CERT_ID" = dn ] && lid=
+        ss_cert_env=(SS_AUTH=pubkey "SS_CERT=$ss_cert" "SS_LOCAL_ID=$lid" "SS_REMOTE_ID=$ID_US")
+        [ "$CERT_EXTRA" = frag ] && ss_cert_env+=(SS_FRAGMENTATION=force "SS_FRAGMENT_SIZE=$CERT_FRAGMENT_SIZE")
+    fi
+    ( export "${ss_cert_env[@]}"
     SS_AGGRESSIVE=$aggr SS_CHILD_LIFE=$THEIR_LIFE SS_CHILD_REKEY=$(( THEIR_LIFE * 3 / 4 )) \
     SS_RETRANSMIT_TIMEOUT=${SS_RETRANSMIT_TIMEOUT:-10.0} SS_LOG="$RUNBASE/them/charon.log" SS_LOG_IKE=2 \
-    SS_LOCAL_ID=$THEIR_PUBLIC SS_REMOTE_ID=$OUR_IP SS_KEEPALIVE=${NAT_KEEPALIVE_S}s \
-        ss_write_conf "$THEMD" "$RUNBASE/them" ikeint $THEIR_IP $OUR_PUBLIC $THEIR_NET $OUR_NET "$SUITE_IKE_SS" "$esp"
+    SS_KEEPALIVE=${NAT_KEEPALIVE_S}s \
+        ss_write_conf "$THEMD" "$RUNBASE/them" ikeint $THEIR_IP $OUR_PUBLIC $THEIR_NET $OUR_NET "$SUITE_IKE_SS" "$esp" )
     ss_start "$NST" "$THEMD" "$RUNBASE/them" || { fail "charon (them) did not start"; exit 1; }
     swanctl_ "$THEMD" --load-all --file "$THEMD/swanctl.conf" > "$THEMD/swanctl-load.txt" 2>&1 \
         || { fail "swanctl --load-all (them)"; exit 1; }
     log "them: charon pid $SS_PID ($(/usr/lib/ipsec/charon --version 2>/dev/null | head -n1))" ;;
 libreswan)
     [ -n "$SUITE_IKE_LSW" ] || { fail "libreswan has no $SUITE suite"; exit 1; }
-    [ "$MODE" = main ] || { fail "aggressive mode is not in the libreswan matrix"; exit 1; }
+    [ "$MODE" = main ] || [ "$AUTH" != psk ] || { fail "aggressive mode (PSK) is not in the libreswan matrix"; exit 1; }
     esp=$SUITE_ESP_LSW; [ "$PFS" = yes ] && esp="$esp-$SUITE_PFS_LSW"
+    lsw_cert_env=(LSW_LEFTID=$THEIR_PUBLIC LSW_RIGHTID=$OUR_IP)
+    if [ "$AUTH" != psk ]; then
+        # the NSS database pki/make-ca.sh made for this certificate
+        [ -f "$CERT_PKI/nss-$THEM_CERT_NAME/cert9.db" ] || { fail "no NSS database nss-$THEM_CERT_NAME in $CERT_PKI"; exit 1; }
+        mkdir -p "$THEMD/nss"; cp -r "$CERT_PKI/nss-$THEM_CERT_NAME/." "$THEMD/nss/"
+        case "$CERT_ID" in
+        dn)   lsw_cert_env=(LSW_LEFTID=%fromcert LSW_RIGHTID="\"$ID_US\"") ;;
+        fqdn) lsw_cert_env=("LSW_LEFTID=@$ID_THEM" "LSW_RIGHTID=@$ID_US") ;;
+        addr) lsw_cert_env=("LSW_LEFTID=$ID_THEM" "LSW_RIGHTID=$ID_US") ;;
+        esac
+        lsw_cert_env+=(LSW_AUTH=rsasig "LSW_CERT=$THEM_CERT_NAME")
+        [ "$MODE" = aggressive ] && lsw_cert_env+=(LSW_AGGRESSIVE=yes)
+        [ "$CERT_EXTRA" = frag ] && lsw_cert_env+=(LSW_FRAGMENTATION=force)
+    fi
+    ( export "${lsw_cert_env[@]}"
     LSW_PFS=$PFS LSW_SALIFETIME=$THEIR_LIFE LSW_REKEYMARGIN=$(( THEIR_LIFE / 4 )) \
     LSW_RETRANSMIT_MS=${LSW_RETRANSMIT_MS:-10000} \
-    LSW_LEFTID=$THEIR_PUBLIC LSW_RIGHTID=$OUR_IP LSW_KEEPALIVE=$NAT_KEEPALIVE_S \
+    LSW_KEEPALIVE=$NAT_KEEPALIVE_S \
     LSW_ENCAPSULATION=$([ "$NAT" = - ] && echo no || echo auto) \
-        lsw_write_conf "$THEMD" "$RUNBASE/them" ikeint $THEIR_IP $OUR_PUBLIC $THEIR_NET $OUR_NET "$SUITE_IKE_LSW" "$esp"
+        lsw_write_conf "$THEMD" "$RUNBASE/them" ikeint $THEIR_IP $OUR_PUBLIC $THEIR_NET $OUR_NET "$SUITE_IKE_LSW" "$esp" )
     lsw_start "$NST" "$THEMD" "$RUNBASE/them" || { fail "pluto (them) did not start"; exit 1; }
     "$LSW_BIN/addconn" --config "$THEMD/ipsec.conf" --ctlsocket "$RUNBASE/them/pluto.ctl" ikeint \
         > "$THEMD/addconn.txt" 2>&1 || { fail "addconn (them): $(tail -n1 "$THEMD/addconn.txt")"; exit 1; }
@@ -250,6 +311,86 @@ if ! grep -q '"event":"ready"' "$EV"; then
 fi
 timing setup "$(since "$t0")"
 log "our side ready (pid $US_PID) after $(since "$t0") s of setup"
+
+# ------------------------------------------------ refused certificates
+# (certificate cells with a bad certificate: README, "Certificate cells")
+# The initiator starts phase 1; the side given the bad certificate must
+# refuse it and say so: we with a certificate_refused event and the reason
+# expected; they in their log. Nothing may come up: no phase1_up on our
+# side (we initiate when ours is the bad one, so that the refusal comes
+# before we could count phase 1 as up), no phase2_up, no SA in their kernel.
+their_log() { case "$THEM" in strongswan) echo "$RUNBASE/them/charon.log";; libreswan) echo "$THEMD/pluto.log";; esac; }
+# (pluto's lines about the connection only: its other lines name files,
+# whose paths hold the cell's name)
+their_log_lines() { case "$THEM" in strongswan) cat "$(their_log)";; libreswan) grep -F '"ikeint"' "$(their_log)";; esac 2>/dev/null; }
+their_log_has() { their_log_lines | grep -qE "$1"; }
+if [ -n "$CERT_BAD" ]; then
+    t0=$(now_ms)
+    REFUSE_WAIT_S=${REFUSE_WAIT_S:-45}
+    case "$CERT_BAD" in
+    them-expired) want=expired ;; them-otherca) want=unknown-issuer ;;
+    them-wrongid) want=identity-mismatch ;; them-revoked) want=revoked ;;
+    them-*) fail "unknown bad certificate $CERT_BAD"; exit 1 ;;
+    esac
+    # what their log says when they refuse ours (strongSwan 5.9.8, libreswan 4.10)
+    case "$THEM:$CERT_BAD" in
+    strongswan:us-expired) want_log='subject certificate invalid \(valid from' ;;
+    strongswan:us-otherca) want_log='no issuer certificate found for' ;;
+    strongswan:us-wrongid) want_log="no trusted [A-Z]+ public key found for|no peer config found|looking for peer configs matching .* failed" ;;
+    libreswan:us-expired)  want_log='EXPIRED_CERTIFICATE|[Cc]ertificate (has )?expired' ;;
+    libreswan:us-otherca)  want_log='UNKNOWN_ISSUER|[Ii]ssuer' ;;
+    libreswan:us-wrongid)  want_log='no suitable connection|peer ID .* mismatch|ID_DER_ASN1_DN .* not match|switched' ;;
+    esac
+    refusal_seen() {
+        case "$CERT_BAD" in
+        them-*) ev_match certificate_refused reason="$want" ;;
+        us-*)   their_log_has "$want_log" ;;
+        esac
+    }
+    if [ "$OUR_ROLE" = initiator ]; then
+        end=$(( EPOCHSECONDS + REFUSE_WAIT_S ))
+        while ! refusal_seen && ! grep -q '"event":"phase2_up"' "$EV" && [ "$EPOCHSECONDS" -lt $end ]; do
+            ip netns exec "$NSU" ping -c 1 -W 2 -I $OUR_HOST $THEIR_HOST > /dev/null 2>&1
+        done
+    else
+        # (their initiate waits for retransmissions that never come: bounded,
+        # in the background, stopped at the end of the cell)
+        case "$THEM" in
+        strongswan) ( exec timeout $(( REFUSE_WAIT_S + 5 )) env STRONGSWAN_CONF="$THEMD/strongswan.conf" \
+                        swanctl --initiate --child ikeint --timeout "$REFUSE_WAIT_S" ) > "$THEMD/initiate.txt" 2>&1 & ;;
+        libreswan)  ( exec timeout $(( REFUSE_WAIT_S + 5 )) "$LSW_BIN/whack" --ctlsocket "$RUNBASE/them/pluto.ctl" --initiate --name ikeint ) \
+                        > "$THEMD/initiate.txt" 2>&1 & ;;
+        esac
+        PIDS+=($!)
+        WAIT_S=$REFUSE_WAIT_S wait_for refusal_seen
+    fi
+    nap 2    # anything that would still come up after the refusal
+    timing establish "$(since "$t0")"
+    log "our events: $(grep -oE '"event":"[a-z0-9_]+"' "$EV" | cut -d'"' -f4 | paste -sd' ')"
+    case "$CERT_BAD" in
+    them-*)
+        if ev_match certificate_refused reason="$want"; then
+            log "we refused their $CERT_BAD certificate: $(events certificate_refused | head -n1)"
+        else
+            got=$(events certificate_refused | head -n1)
+            fail "we did not refuse their $CERT_BAD certificate with reason $want (${got:-no certificate_refused event}; errors: $(events error | head -n2 | cut -c1-160 | paste -sd';'))"
+        fi ;;
+    us-*)
+        if their_log_has "$want_log"; then
+            log "they refused our $CERT_BAD certificate: $(their_log_lines | grep -m1 -E "$want_log")"
+        else
+            fail "their log shows no refusal of our $CERT_BAD certificate (/$want_log/)"
+        fi
+        events error | head -n1 | sed 's/^/our side: /' ;;
+    esac
+    [ -z "$(events phase1_up)" ] || fail "phase 1 came up on our side: $(events phase1_up | head -n1)"
+    [ -z "$(events phase2_up)" ] || fail "phase 2 came up on our side"
+    if ip -n "$NST" xfrm state | grep -q '^src'; then fail "their kernel has SAs"; fi
+    ip -n "$NST" xfrm state > "$CELL_OUT/xfrm-them.txt" 2>&1
+    ctl show crypto isakmp sa > "$US/show-isakmp-sa.txt" 2>&1
+    [ -z "$RESULT" ] && log "refused as it must be: no SA anywhere"
+    exit 0
+fi
 
 # ---------------------------------------------------------------- establish
 t0=$(now_ms)
@@ -308,6 +449,22 @@ grep -A1 "^src $OUR_PUBLIC dst $THEIR_IP" "$CELL_OUT/xfrm-them.txt" | grep -qE "
 grep -A1 "^src $THEIR_IP dst $OUR_PUBLIC" "$CELL_OUT/xfrm-them.txt" | grep -qE "spi $SPI_IN[( ]" \
     || fail "their kernel has no outbound SA with our inbound SPI $SPI_IN"
 [ -z "$RESULT" ] && log "SPIs agree with their kernel: in $SPI_IN, out $SPI_OUT"
+if [ "$AUTH" != psk ]; then
+    # certificate cells: we saw their certificate, they authenticated us
+    pc=$(events peer_certificate | head -n1)
+    jget pcs subject "$pc"
+    log "their certificate as we report it: ${pcs:-none}"
+    [[ $pcs == *"them.example"* ]] || fail "no peer_certificate event naming them.example (got '${pcs:-none}')"
+    case "$THEM" in
+    strongswan) au_re="authentication of '[^']*us\.example[^']*' with [A-Z_0-9-]+ successful|authentication of '[^']*us\.example[^']*' .*successful" ;;
+    libreswan)  au_re="[Pp]eer ID is [A-Z_0-9]+: '[^']*us\.example" ;;
+    esac
+    if grep -qE "$au_re" "$RUNBASE/them/charon.log" "$THEMD/pluto.log" 2>/dev/null; then
+        log "they authenticated us: $(grep -hm1 -E "$au_re" "$RUNBASE/them/charon.log" "$THEMD/pluto.log" 2>/dev/null)"
+    else
+        fail "their log does not show our certificate identity authenticated (/$au_re/)"
+    fi
+fi
 if [ "$NAT" != - ]; then
     # NAT-T: both of their kernel's SAs carry ESP in UDP (RFC 3948)
     n_encap=$(grep -c 'encap type espinudp ' "$CELL_OUT/xfrm-them.txt")

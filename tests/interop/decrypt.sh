@@ -19,8 +19,13 @@
 # Usage: decrypt.sh CELL_DIR   -> CELL_DIR/decrypt.txt; exit 0 = all good
 set -uo pipefail
 C=$(cd "${1:?usage: decrypt.sh CELL_DIR}" && pwd)
-source "$C/cell.env"    # CELL_ID SUITE MODE PFS THEM OUR_ROLE REKEY TEARDOWN NAT
-NAT=${NAT:--}
+source "$C/cell.env"    # CELL_ID SUITE MODE PFS THEM OUR_ROLE REKEY TEARDOWN NAT AUTH
+NAT=${NAT:--} AUTH=${AUTH:-psk}
+# certificate cells with forced fragmentation (AUTH KEY,ID,frag): the IKE
+# fragment payload (132, Cisco/strongSwan IKEv1 fragmentation) must be on
+# the wire, from them and (FRAG_REQUIRE=both, the default) from us too;
+# tshark 4.0 puts the fragments together, so Main Mode 5/6 are decrypted too
+FRAG=no; [[ $AUTH == *,frag ]] && FRAG=yes
 REPORT="$C/decrypt.txt"; : > "$REPORT"
 WS="$C/.wireshark"; rm -rf "$WS"; mkdir -p "$WS/keys/.config/wireshark" "$WS/nokeys/.config/wireshark"
 FAILS=()
@@ -75,7 +80,17 @@ check_pcap() { # PCAP LABEL FULL(1: all checks, 0: QM + ESP only)
         [ "$qm4500" -ge $want_qm ] || bad "$label: $qm4500 Quick Mode exchange(s) decrypted on port 4500, $want_qm expected"
     fi
     [ "$full" = 1 ] || return 0
-    if [ "$MODE" = main ]; then
+    if [ "$MODE" = main ] && [ "$FRAG" = yes ]; then
+        local fu ft
+        fu=$(count nokeys "$p" -Y 'ip.src == 192.0.2.1 && (isakmp.nextpayload == 132 || isakmp.typepayload == 132)')
+        ft=$(count nokeys "$p" -Y 'ip.src == 192.0.2.2 && (isakmp.nextpayload == 132 || isakmp.typepayload == 132)')
+        say "$label: IKE fragments (payload 132): from us $fu, from them $ft;" \
+            "Main Mode frames with an ID payload decrypted: $(count keys "$p" -Y 'isakmp.exchangetype == 2 && isakmp.flag_e == 1 && isakmp.typepayload == 5')"
+        [ "$ft" -ge 2 ] || bad "$label: fragmentation cell, but $ft IKE fragments from them"
+        [ "${FRAG_REQUIRE:-both}" != both ] || [ "$fu" -ge 2 ] || bad "$label: fragmentation cell, but $fu IKE fragments from us"
+        [ "$(count keys "$p" -Y 'isakmp.exchangetype == 2 && isakmp.flag_e == 1 && isakmp.typepayload == 5')" -ge 2 ] \
+            || bad "$label: Main Mode 5/6 not decrypted (from their fragments)"
+    elif [ "$MODE" = main ]; then
         mm_id=$(count keys "$p" -Y 'isakmp.exchangetype == 2 && isakmp.flag_e == 1 && isakmp.typepayload == 5')
         mm_id_n=$(count nokeys "$p" -Y 'isakmp.exchangetype == 2 && isakmp.flag_e == 1 && isakmp.typepayload == 5')
         say "$label: Main Mode encrypted frames with an ID payload: $mm_id (without keys: $mm_id_n)"
@@ -99,6 +114,17 @@ check_pcap() { # PCAP LABEL FULL(1: all checks, 0: QM + ESP only)
     say "$label: Informational frames with a Delete payload: $del"
     [ "$del" -ge 1 ] || bad "$label: no Delete decrypted"
 }
+if [ "$TEARDOWN" = refused ] && [ "$AUTH" != psk ]; then
+    # a refused certificate: no Quick Mode, no ESP on the wire
+    p="$C/wire-us.pcap"
+    ike=$(count nokeys "$p" -Y isakmp) qm=$(count nokeys "$p" -Y 'isakmp.exchangetype == 32') esp=$(count nokeys "$p" -Y esp)
+    say "refused certificate: ISAKMP frames $ike, Quick Mode frames $qm, ESP $esp"
+    [ "$ike" -ge 1 ] || bad "no ISAKMP frame on the wire"
+    [ "$qm" -eq 0 ] || bad "$qm Quick Mode frames on the wire"
+    [ "$esp" -eq 0 ] || bad "$esp ESP packets on the wire"
+    if [ ${#FAILS[@]} -eq 0 ]; then say "DECRYPT: PASS"; exit 0; fi
+    say "DECRYPT: FAIL: ${FAILS[0]}"; exit 1
+fi
 if [ "$TEARDOWN" = refused ]; then
     # issue 19: our replies to their Aggressive Mode are unprotected
     # Informationals with AUTHENTICATION-FAILED (24) and no HASH_R leaves

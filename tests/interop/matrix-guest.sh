@@ -39,8 +39,10 @@ for line in "${LINES[@]}"; do
           log "cell $id done: $(head -n1 "$IKEINT_OUT/cells/$id/result" 2>/dev/null)" ) &
     else
         log "cell $1 starting"
-        ( timeout -k 10 "${CELL_TIMEOUT_S:-600}" "$HERE/cell.sh" "$@" > /dev/null 2>&1
-          rc=$?; [ $rc -eq 124 ] && echo "FAIL: cell timed out after ${CELL_TIMEOUT_S:-600} s" > "$IKEINT_OUT/cells/$1/result"
+        # (certificate cells have a bound of their own: CERT_CELL_TIMEOUT_S, 240)
+        lim=${CELL_TIMEOUT_S:-600}; [ "${10:-psk}" != psk ] && lim=${CERT_CELL_TIMEOUT_S:-240}
+        ( timeout -k 10 "$lim" "$HERE/cell.sh" "$@" > /dev/null 2>&1
+          rc=$?; [ $rc -eq 124 ] && echo "FAIL: cell timed out after $lim s" > "$IKEINT_OUT/cells/$1/result"
           log "cell $1 done: $(head -n1 "$IKEINT_OUT/cells/$1/result" 2>/dev/null)" ) &
     fi
     [ "$PAR" -gt 1 ] && sleep "${PARALLEL_STAGGER_S:-3}"

@@ -7,7 +7,8 @@
 #                     set it to target/release/ikev1-peer when that exists)
 #   CELLS=regex       a subset of the cells (default: all, with the remote-access
 #                     cells that need the guest: ra-lsw-*, from ra/lib/cells.sh)
-#   CELLS_SKIP=regex  cells to leave out (default: none; '^nat-': the NAT cells)
+#   CELLS_SKIP=regex  cells to leave out (default: none; '^nat-': the NAT cells,
+#                     '^cert-': the certificate cells)
 #   PARALLEL=N        cells at once inside the guest (default 2)
 #   IKEINT_OUT=dir    results (default tests/interop/out); each cell keeps its
 #                     logs, our events and key tables, and the pcaps
@@ -92,6 +93,13 @@ for v in RA_CELL_BUDGET_S RA_CELL_TIMEOUT_S RA_ESTABLISH_WAIT_S RA_DAEMON_WAIT_S
     [ -n "${!v+x}" ] && PARAMS+=("$v=${!v}")
 done
 [ -n "${STANDIN_BREAK:-}" ] && PARAMS+=(STANDIN_BREAK="$STANDIN_BREAK")   # harness self-test
+# the certificate cells' PKI (pki/make-ca.sh: a few seconds here, made anew
+# each run; the guest reads it from the shared results folder)
+if matrix_has_cert_cells "${CELLS:-.}"; then
+    "$HERE/pki/make-ca.sh" "$IKEINT_OUT/pki" || { echo "run-all: pki/make-ca.sh failed" >&2; exit 2; }
+    PARAMS+=(CERT_PKI="$IKEINT_OUT/pki")
+fi
+for v in CERT_FRAGMENT_SIZE REFUSE_WAIT_S CERT_CELL_TIMEOUT_S FRAG_REQUIRE; do [ -n "${!v+x}" ] && PARAMS+=("$v=${!v}"); done
 echo "== interop matrix: our side = $SIDE"
 if [ -z "$(matrix_cells "${CELLS:-.}")" ] && [ "${#RA_RUN[@]}" -eq 0 ]; then
     WHERE="nowhere (no cell to run)"; GRC=0
@@ -128,8 +136,8 @@ echo "== tshark checks done in $(( $(date +%s) - T1 )) s"
 
 FAILED=0; TOTAL=0
 MATRIX="$IKEINT_OUT/matrix.txt"
-printf '%-21s %-7s %-10s %-4s %-10s %-9s %-6s %-8s %-4s %6s  %s\n' cell suite mode pfs them we rekey delete nat time result > "$MATRIX"
-while read -r id suite mode pfs them role rekey teardown nat; do
+printf '%-27s %-7s %-10s %-4s %-10s %-9s %-6s %-8s %-4s %-18s %6s  %s\n' cell suite mode pfs them we rekey delete nat auth time result > "$MATRIX"
+while read -r id suite mode pfs them role rekey teardown nat auth; do
     TOTAL=$((TOTAL+1))
     C="$IKEINT_OUT/cells/$id"
     res=$(head -n1 "$C/result" 2>/dev/null || echo "FAIL: cell did not run (see $IKEINT_OUT/guest-run.log)")
@@ -139,7 +147,7 @@ while read -r id suite mode pfs them role rekey teardown nat; do
     fi
     [ "$res" = PASS ] || FAILED=$((FAILED+1))
     t=$(awk '$1=="total"{print $2}' "$C/timings.txt" 2>/dev/null)
-    printf '%-21s %-7s %-10s %-4s %-10s %-9s %-6s %-8s %-4s %6s  %s\n' "$id" "$suite" "$mode" "$pfs" "$them" "$role" "$rekey" "$teardown" "$nat" "${t:-?}s" "$res" >> "$MATRIX"
+    printf '%-27s %-7s %-10s %-4s %-10s %-9s %-6s %-8s %-4s %-18s %6s  %s\n' "$id" "$suite" "$mode" "$pfs" "$them" "$role" "$rekey" "$teardown" "$nat" "$auth" "${t:-?}s" "$res" >> "$MATRIX"
 done < <(matrix_cells "${CELLS:-.}")
 # the remote-access cells: suite "ra" (XAUTH + Mode-Config), NAT-T forced;
 # "we" is our role, client or server
@@ -158,7 +166,7 @@ for id in "${RA_CHOSEN[@]}"; do
     [[ " ${RA_PREFLIGHT[*]} " == *" $id "* ]] && t=0
     assigned=
     [ "$res" = PASS ] && [ "$pw" = good ] && assigned=" (client assigned $(ra_assigned_summary "$C"))"
-    printf '%-21s %-7s %-10s %-4s %-10s %-9s %-6s %-8s %-4s %6s  %s\n' "$id" "ra-$pw" "$mode" no "$them" "$role" - - natt "${t:-?}s" "$res$assigned" >> "$MATRIX"
+    printf '%-27s %-7s %-10s %-4s %-10s %-9s %-6s %-8s %-4s %-18s %6s  %s\n' "$id" "ra-$pw" "$mode" no "$them" "$role" - - natt psk+xauth "${t:-?}s" "$res$assigned" >> "$MATRIX"
 done
 cat "$MATRIX"
 T_ALL=$(( $(date +%s) - T0 ))

@@ -9,7 +9,10 @@
 # in NAT=them cells) THEIR_NET_IOS, OUR_GW (our next hop: a NAT's inside
 # address in NAT=us cells), PFS (yes|no), OUR_SA_LIFE (s), OUR_IKE_LIFE (s),
 # IOS_NAT_KEEPALIVE (s; when set, `crypto isakmp nat keepalive` is written),
-# IOS_AGGRESSIVE_DISABLE (yes: `crypto isakmp aggressive-mode disable`).
+# IOS_AGGRESSIVE_DISABLE (yes: `crypto isakmp aggressive-mode disable`),
+# IOS_AUTH (pre-share, the default | rsa-sig | ecdsa-sig: certificate cells,
+# no pre-shared key then), IOS_IDENTITY (dn | hostname | address: `crypto
+# isakmp identity`, written when set).
 ios_write_conf() {
     local f=$1
     {
@@ -20,10 +23,11 @@ ios_write_conf() {
         echo "crypto isakmp policy 10"
         echo " encryption $IOS_ENC"
         echo " hash $IOS_HASH"
-        echo " authentication pre-share"
+        echo " authentication ${IOS_AUTH:-pre-share}"
         echo " group $IOS_GROUP"
         echo " lifetime ${OUR_IKE_LIFE:-86400}"
-        echo "crypto isakmp key $PSK address 0.0.0.0 0.0.0.0"
+        [ "${IOS_AUTH:-pre-share}" = pre-share ] && echo "crypto isakmp key $PSK address 0.0.0.0 0.0.0.0"
+        [ -n "${IOS_IDENTITY:-}" ] && echo "crypto isakmp identity $IOS_IDENTITY"
         [ -n "${IOS_NAT_KEEPALIVE:-}" ] && echo "crypto isakmp nat keepalive $IOS_NAT_KEEPALIVE"
         [ "${IOS_AGGRESSIVE_DISABLE:-}" = yes ] && echo "crypto isakmp aggressive-mode disable"
         echo "!"
