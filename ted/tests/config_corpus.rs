@@ -19,8 +19,31 @@ use std::path::{Path, PathBuf};
 use ted::config::ios::{self, ParseOptions};
 
 /// (file under `vectors/`, understood, skipped, refused).
-const EXPECTED: &[(&str, usize, usize, usize)] =
-    &[("seed/daphne.cfg", 17, 19, 0), ("seed/fred.cfg", 17, 17, 0)];
+const EXPECTED: &[(&str, usize, usize, usize)] = &[
+    ("seed/daphne.cfg", 17, 19, 0),
+    ("seed/fred.cfg", 17, 17, 0),
+    ("ios/aws-vpn-ios-bgp.cfg", 40, 50, 12),
+    ("ios/aws-vpn-ios-static.cfg", 38, 40, 12),
+    ("ios/bf-aws-cisco-host.cfg", 42, 77, 8),
+    ("ios/bf-aws-onprem-router.cfg", 29, 21, 3),
+    ("ios/bf-aws-vpn-gateway.cfg", 42, 51, 10),
+    ("ios/bf-crypto-ipsec-r1.cfg", 31, 16, 5),
+    ("ios/bf-crypto-ipsec-r2.cfg", 32, 24, 7),
+    ("ios/bf-crypto-ipsec-r3.cfg", 22, 18, 5),
+    ("ios/bf-crypto-vrf.cfg", 1, 15, 3),
+    ("ios/bf-ios-crypto-ipsec-profile.cfg", 7, 14, 8),
+    ("ios/bf-ios-crypto-map.cfg", 34, 22, 6),
+    ("ios/bf-ios-crypto-rsa.cfg", 6, 8, 0),
+    ("ios/bf-ios-crypto-transform-set.cfg", 9, 5, 5),
+    ("ios/bf-ios-crypto.cfg", 15, 16, 5),
+    ("ios/bf-ios-ipsec-gh-5849.cfg", 6, 8, 2),
+    ("ios/bf-ipsec-vpn-ios-r1.cfg", 26, 24, 8),
+    ("ios/bf-ipsec-vpn-ios-r2.cfg", 26, 24, 8),
+    ("ios/bf-lhr-border-02.cfg", 67, 126, 8),
+    ("ios/bf-unit-crypto.cfg", 44, 5, 4),
+    ("ios/lv-exitgw-aws-demo.cfg", 80, 128, 15),
+    ("ios/lv-exitgw-onug.cfg", 80, 127, 14),
+];
 
 fn vectors() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../vectors")
