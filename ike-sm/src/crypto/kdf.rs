@@ -173,7 +173,21 @@ impl Phase1Keys {
     /// where `id_ii_b` is the initiator's ID payload body.
     #[must_use]
     pub fn hash_i(&self, t: &Phase1Transcript<'_>, id_ii_b: &[u8]) -> HashValue {
-        self.prf.prf_hash(
+        self.hash_i_with(self.prf, t, id_ii_b)
+    }
+
+    /// HASH_I under another PRF than the negotiated one: RFC 4754's ECDSA
+    /// methods take the PRF of their curve's hash (HMAC-SHA-256 for
+    /// P-256, -384 for P-384, -512 for P-521), keyed with the same SKEYID,
+    /// as strongSwan does.
+    #[must_use]
+    pub fn hash_i_with(
+        &self,
+        prf: HashAlgorithm,
+        t: &Phase1Transcript<'_>,
+        id_ii_b: &[u8],
+    ) -> HashValue {
+        prf.prf_hash(
             self.skeyid.expose(),
             &[t.g_xi, t.g_xr, &t.cky_i, &t.cky_r, t.sai_b, id_ii_b],
         )
@@ -183,7 +197,19 @@ impl Phase1Keys {
     /// where `id_ir_b` is the responder's ID payload body.
     #[must_use]
     pub fn hash_r(&self, t: &Phase1Transcript<'_>, id_ir_b: &[u8]) -> HashValue {
-        self.prf.prf_hash(
+        self.hash_r_with(self.prf, t, id_ir_b)
+    }
+
+    /// HASH_R under another PRF than the negotiated one (see
+    /// [`hash_i_with`](Self::hash_i_with)).
+    #[must_use]
+    pub fn hash_r_with(
+        &self,
+        prf: HashAlgorithm,
+        t: &Phase1Transcript<'_>,
+        id_ir_b: &[u8],
+    ) -> HashValue {
+        prf.prf_hash(
             self.skeyid.expose(),
             &[t.g_xr, t.g_xi, &t.cky_r, &t.cky_i, t.sai_b, id_ir_b],
         )

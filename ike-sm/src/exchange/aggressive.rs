@@ -138,7 +138,7 @@ pub(crate) fn answer(
     let id_payload = cx.id_payload(&identity);
     let id_b = payload_body(&id_payload).map_err(|_| DropReason::Policy(PolicyDrop::InvalidId))?;
     let transcript = transcript(sa, g_xi, dh.public_value(), &sai_b);
-    let hash_r = auth_hash(&keys, Role::Responder, &transcript, &id_b);
+    let hash_r = auth_hash(&keys, suite.auth, Role::Responder, &transcript, &id_b);
     let nat_d = nat::nat_d_hashes(cx, sa, suite.hash);
     certauth::note_requests(sa, &inb);
     let config = cx.config.clone();
@@ -244,7 +244,13 @@ impl AggrI1 {
         }
         let keys = phase1_keys(cx, sa, suite, &psk, g_xy.expose(), &st.ni, nr);
         let transcript = transcript(sa, st.dh.public_value(), g_xr, &st.sai_b);
-        let expected = auth_hash(&keys, Role::Responder, &transcript, id_raw.body());
+        let expected = auth_hash(
+            &keys,
+            suite.auth,
+            Role::Responder,
+            &transcript,
+            id_raw.body(),
+        );
         // Unencrypted and unauthenticated: on failure the responder cookie
         // we just learnt is forgotten with the SA.
         match (signs, inb.hash()) {
@@ -281,7 +287,7 @@ impl AggrI1 {
             Err(v) => return v,
         };
         let mut iv = IvChain::phase1(suite.hash, suite.encryption, st.dh.public_value(), g_xr);
-        let hash_i = auth_hash(&keys, Role::Initiator, &transcript, &st.id_b);
+        let hash_i = auth_hash(&keys, suite.auth, Role::Initiator, &transcript, &st.id_b);
         let spi16 = sa.spi16();
         // AM3 carries our NAT-D (RFC 3947 s.3.2) and, with a NAT on the
         // path, goes over the NAT-T port; the hashes are of the addresses

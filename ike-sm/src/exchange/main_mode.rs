@@ -240,7 +240,7 @@ impl MainI3 {
             &cipher,
             &mut iv,
             &transcript,
-            (initial_contact, suite.auth.signature().is_some()),
+            (initial_contact, suite.auth),
         ) {
             Ok(b) => b,
             Err(e) => {
@@ -328,7 +328,6 @@ impl MainR4 {
             Err(v) => return v,
         };
         let transcript = transcript(sa, &st.g_xi, &st.g_xr, &st.sai_b);
-        let signs = st.suite.auth.signature().is_some();
         let bytes = match auth_message(
             cx,
             sa,
@@ -336,7 +335,7 @@ impl MainR4 {
             &st.cipher,
             &mut st.iv,
             &transcript,
-            (false, signs),
+            (false, st.suite.auth),
         ) {
             Ok(b) => b,
             Err(AuthMessageError::Id) => {
@@ -396,7 +395,7 @@ fn send_ke_nonce(
 
 /// Our MM5 (initiator) or MM6 (responder): `HDR*, ID, HASH`, our HASH
 /// being HASH_I or HASH_R by `sa.role` (RFC 2409 s.5), with
-/// INITIAL-CONTACT when `with_initial_contact`; with `suite_signs`,
+/// INITIAL-CONTACT when `with_initial_contact`; with a signature `auth`,
 /// `HDR*, ID, [CERT], SIG` instead (s.5.1). Encrypted, and the phase-1 IV
 /// moved past it.
 fn auth_message(
@@ -406,7 +405,7 @@ fn auth_message(
     cipher: &Cipher,
     iv: &mut IvChain,
     transcript: &Phase1Transcript<'_>,
-    (with_initial_contact, suite_signs): (bool, bool),
+    (with_initial_contact, auth): (bool, crate::config::Phase1Auth),
 ) -> Result<Vec<u8>, AuthMessageError> {
     let identity = cx.local_identity(sa.local);
     let (proto, port) = cx.config.identity_protocol_port;
@@ -423,12 +422,12 @@ fn auth_message(
     );
     let id_payload = PayloadRepr::Id(id_repr);
     let id_b = payload_body(&id_payload).map_err(|_| AuthMessageError::Id)?;
-    let hash = auth_hash(keys, sa.role, transcript, &id_b);
+    let hash = auth_hash(keys, auth, sa.role, transcript, &id_b);
     let spi16 = sa.spi16();
     let config = cx.config.clone();
     let signature;
     let mut payloads = vec![id_payload];
-    if suite_signs {
+    if auth.signature().is_some() {
         signature = certauth::sign(&config, &hash).map_err(AuthMessageError::Sign)?;
         payloads.extend(certauth::cert_payloads(&config, sa));
         payloads.push(PayloadRepr::Signature(&signature));

@@ -334,7 +334,13 @@ pub(crate) fn authenticate(
         }
     };
     let transcript = transcript(sa, &st.g_xi, &st.g_xr, &st.sai_b);
-    let expected = auth_hash(&st.keys, peer_role(sa.role), &transcript, &id_b);
+    let expected = auth_hash(
+        &st.keys,
+        st.suite.auth,
+        peer_role(sa.role),
+        &transcript,
+        &id_b,
+    );
     if let Some(alg) = st.suite.auth.signature() {
         if inb.raw(PayloadType::SIGNATURE).is_none() {
             return Err(malformed(DropReason::missing(name, PayloadType::SIGNATURE)));
@@ -556,13 +562,24 @@ pub(crate) fn transcript<'a>(
 /// HASH_I for the initiator, HASH_R for the responder (RFC 2409 s.5).
 pub(crate) fn auth_hash(
     keys: &Phase1Keys,
+    auth: crate::config::Phase1Auth,
     sender: Role,
     transcript: &Phase1Transcript<'_>,
     id_b: &[u8],
 ) -> HashValue {
+    use crate::crypto::HashAlgorithm;
+    use ike_pki::SignatureAlgorithm as S;
+    // RFC 4754: an ECDSA method's HASH is computed with its curve's hash
+    // (HMAC keyed with SKEYID), whatever PRF the suite negotiated.
+    let prf = match auth.signature() {
+        Some(S::EcdsaP256) => HashAlgorithm::Sha2_256,
+        Some(S::EcdsaP384) => HashAlgorithm::Sha2_384,
+        Some(S::EcdsaP521) => HashAlgorithm::Sha2_512,
+        _ => keys.prf_algorithm(),
+    };
     match sender {
-        Role::Initiator => keys.hash_i(transcript, id_b),
-        Role::Responder => keys.hash_r(transcript, id_b),
+        Role::Initiator => keys.hash_i_with(prf, transcript, id_b),
+        Role::Responder => keys.hash_r_with(prf, transcript, id_b),
     }
 }
 

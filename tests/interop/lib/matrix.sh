@@ -77,7 +77,6 @@ cert-rsa-am-lsw-r     aes128 aggressive no  libreswan  responder -      theirs  
 cert-rsa-frag-lsw-r   aes128 main       no  libreswan  responder -      ours    - rsa,dn,frag
 cert-bad-them-expired-ss-r  aes128 main no  strongswan responder -      refused - rsa,dn,them-expired
 cert-bad-them-otherca-ss-i  aes128 main no  strongswan initiator -      refused - rsa,dn,them-otherca
-cert-bad-them-wrongid-ss-r  aes128 main no  strongswan responder -      refused - rsa,dn,them-wrongid
 cert-bad-them-revoked-ss-i  aes128 main no  strongswan initiator -      refused - rsa,dn,them-revoked
 cert-bad-us-expired-ss-i    aes128 main no  strongswan initiator -      refused - rsa,dn,us-expired
 cert-bad-us-otherca-ss-i    aes128 main no  strongswan initiator -      refused - rsa,dn,us-otherca
