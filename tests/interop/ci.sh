@@ -70,7 +70,7 @@ fi
 step "matrix"
 [ -n "${IKEV1_PEER:-}" ] || loud "IKEV1_PEER is not set: our side is the STAND-IN (strongSwan), not ikev1-peer"
 # CI runs the subset of lib/matrix.sh (MATRIX_CI_CELLS) unless told: CELLS=.
-# runs all 27 site-to-site cells, the 20 certificate cells and the 7
+# runs all 27 site-to-site cells, the 21 certificate cells and the 7
 # remote-access cells with libreswan (about three times as long).
 source "$HERE/lib/matrix.sh"
 source "$HERE/ra/lib/cells.sh"

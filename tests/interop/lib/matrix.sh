@@ -70,6 +70,7 @@ cert-ec256-mm-ss-r    aes128 main       no  strongswan responder -      ours    
 cert-ec384-mm-ss-r    aes128 main       no  strongswan responder -      theirs  - ec384,dn
 cert-rsa-am-ss-i      aes128 aggressive no  strongswan initiator -      ours    - rsa,fqdn
 cert-rsa-am-ss-r      aes128 aggressive no  strongswan responder -      theirs  - rsa,dn
+cert-ec256-am-ss-i    aes128 aggressive no  strongswan initiator -      theirs  - ec256,dn
 cert-rsa-frag-ss-i    aes128 main       no  strongswan initiator -      ours    - rsa,dn,frag
 cert-rsa-mm-lsw-i     aes128 main       no  libreswan  initiator -      theirs  - rsa,dn
 cert-rsa-mm-lsw-r     aes128 main       no  libreswan  responder -      ours    - rsa,fqdn
