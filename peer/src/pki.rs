@@ -2,7 +2,6 @@
 //! `--crl`: read, parsed and checked against each other before anything
 //! is opened, every refusal naming the file and the cause.
 
-use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -43,13 +42,7 @@ fn read(flag: &'static str, path: &Path) -> Result<Zeroizing<Vec<u8>>, PkiFileEr
         path: path.to_path_buf(),
         reason,
     };
-    let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
-        io::ErrorKind::NotFound => refuse("no such file".into()),
-        _ => refuse(e.to_string()),
-    })?;
-    if !meta.is_file() {
-        return Err(refuse("not a regular file".into()));
-    }
+    let meta = secret::regular_file(path).map_err(refuse)?;
     // A certificate is a few kilobytes; a bundle of anchors maybe a
     // megabyte. Anything larger is not one.
     if meta.len() > 4 << 20 {

@@ -77,6 +77,24 @@ fn first_line(data: &mut Zeroizing<Vec<u8>>) {
     }
 }
 
+/// The metadata of `path` if it is a regular file; otherwise why not, as
+/// the start-up errors say it (`no such file`, `not a regular file`, the
+/// OS's error).
+///
+/// # Errors
+/// The reason, as text.
+pub fn regular_file(path: &Path) -> Result<std::fs::Metadata, String> {
+    let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
+        io::ErrorKind::NotFound => "no such file".to_owned(),
+        _ => e.to_string(),
+    })?;
+    if meta.is_file() {
+        Ok(meta)
+    } else {
+        Err("not a regular file".to_owned())
+    }
+}
+
 /// Whether a file's mode lets its group or others read it (a warning for
 /// a secret, or for a user file's hashes).
 pub fn readable_by_others(path: &Path) -> io::Result<bool> {

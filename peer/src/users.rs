@@ -49,13 +49,7 @@ pub fn load(path: &Path) -> Result<(UserDb, Vec<String>), UsersError> {
         path: path.to_path_buf(),
         reason,
     };
-    let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
-        io::ErrorKind::NotFound => refuse("no such file".into()),
-        _ => refuse(e.to_string()),
-    })?;
-    if !meta.is_file() {
-        return Err(refuse("not a regular file".into()));
-    }
+    secret::regular_file(path).map_err(refuse)?;
     let mut warnings = Vec::new();
     if secret::readable_by_others(path).unwrap_or(false) {
         warnings.push(format!(

@@ -95,7 +95,7 @@ fn days_in_month(year: u64, month: u8) -> u8 {
 
 /// Days from 0000-03-01 to the date (Howard Hinnant's `days_from_civil`,
 /// shifted to a non-negative era).
-const fn days_from_civil(year: u64, month: u8, day: u8) -> u64 {
+pub(crate) const fn days_from_civil(year: u64, month: u8, day: u8) -> u64 {
     let (y, m) = if month <= 2 {
         (year.saturating_sub(1), month as u64 + 9)
     } else {
@@ -109,7 +109,7 @@ const fn days_from_civil(year: u64, month: u8, day: u8) -> u64 {
 }
 
 /// The date of a day count from 0000-03-01: (year, month, day).
-fn civil_from_days(days: u64) -> (u64, u8, u8) {
+pub(crate) fn civil_from_days(days: u64) -> (u64, u8, u8) {
     let era = days / 146_097;
     let doe = days - era * 146_097;
     let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;

@@ -95,11 +95,12 @@ fn ios_date(unix: u64) -> String {
     const MONTHS: [&str; 12] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];
-    let days = unix / 86_400;
+    // The debug log's calendar arithmetic counts days from 0000-03-01.
+    let epoch = crate::log::days_from_civil(1970, 1, 1);
+    let (y, m, d) = crate::log::civil_from_days(epoch + unix / 86_400);
     let secs = unix % 86_400;
-    let (y, m, d) = civil_from_days(days);
     let month = MONTHS
-        .get(usize::try_from(m.saturating_sub(1)).unwrap_or(0))
+        .get(usize::from(m.saturating_sub(1)))
         .copied()
         .unwrap_or("Jan");
     format!(
@@ -108,21 +109,6 @@ fn ios_date(unix: u64) -> String {
         secs % 3600 / 60,
         secs % 60
     )
-}
-
-/// The proleptic Gregorian date of a day count from 1970-01-01 (Howard
-/// Hinnant's days-to-civil algorithm, for days >= 0).
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + u64::from(m <= 2);
-    (y, m, d)
 }
 
 #[cfg(test)]
