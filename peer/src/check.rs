@@ -151,6 +151,27 @@ fn understood(report: &Report) -> Vec<(usize, String)> {
         };
         out.push((l, format!("crypto isakmp key <redacted> {peer}{xauth}")));
     }
+    for ring in config.keyrings() {
+        let l = line(Location::Keyring(ring.name().to_owned()));
+        let local = ring
+            .local_address
+            .as_ref()
+            .map_or(String::new(), |a| format!(", local-address {a}"));
+        out.push((l, format!("crypto keyring {}{local}", ring.name())));
+        for k in ring.keys() {
+            let peer = match &k.peer {
+                PskPeer::Address { address, mask } => format!("address {address} {mask}"),
+                PskPeer::Hostname(h) => format!("hostname {h}"),
+            };
+            out.push((
+                l,
+                format!(
+                    "crypto keyring {} pre-shared-key {peer} key <redacted>",
+                    ring.name()
+                ),
+            ));
+        }
+    }
     for set in config.transform_sets() {
         let mode = match set.mode {
             EncapsulationMode::Transport => "transport",
@@ -307,5 +328,30 @@ mod tests {
         let outcome = check_text("x", text);
         assert_eq!(outcome.status, 0, "{}", outcome.text);
         assert!(!outcome.text.contains(" k "), "{}", outcome.text);
+    }
+
+    #[test]
+    fn keyrings_listed_with_keys_hidden() {
+        let text = "crypto keyring ring1
+ local-address 192.0.2.1
+ pre-shared-key address 198.51.100.7 key RiNgSeCrEt
+ pre-shared-key hostname gw.example.com key OtHeRsEcReT
+";
+        let outcome = check_text("x", text);
+        assert!(
+            outcome
+                .text
+                .contains("line 1  crypto keyring ring1, local-address 192.0.2.1"),
+            "{}",
+            outcome.text
+        );
+        assert!(outcome.text.contains(
+            "crypto keyring ring1 pre-shared-key address 198.51.100.7 255.255.255.255 key <redacted>"
+        ));
+        assert!(outcome.text.contains(
+            "crypto keyring ring1 pre-shared-key hostname gw.example.com key <redacted>"
+        ));
+        assert!(!outcome.text.contains("SeCrEt"), "{}", outcome.text);
+        assert!(!outcome.text.contains("sEcReT"), "{}", outcome.text);
     }
 }

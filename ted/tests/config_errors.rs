@@ -510,7 +510,7 @@ fn lines_after_end_and_orphans() {
 #[test]
 fn skipped_secrets_are_redacted() {
     let parsed = ios::parse_with(
-        "enable secret 5 $1$abcd$efgh\nusername admin privilege 15 secret 9 $9$nhEmQVczB7dqsO$X.HsgL6x1il0RxkOSSvyQYwucySCt7qFm4v7pqCxkKM\nsnmp-server community public RO\ntacacs-server key 7 0822455D0A16\ncrypto keyring ring1\n pre-shared-key address 10.0.0.1 key ringsecret\ninterface Serial0\n ip ospf message-digest-key 1 md5 ospfsecret\ncrypto key generate rsa modulus 2048\n",
+        "enable secret 5 $1$abcd$efgh\nusername admin privilege 15 secret 9 $9$nhEmQVczB7dqsO$X.HsgL6x1il0RxkOSSvyQYwucySCt7qFm4v7pqCxkKM\nsnmp-server community public RO\ntacacs-server key 7 0822455D0A16\ncrypto keyring ring1\n rsa-pubkey key ringsecret\ninterface Serial0\n ip ospf message-digest-key 1 md5 ospfsecret\ncrypto key generate rsa modulus 2048\n",
         &lenient(),
     )
     .expect("imports");
@@ -523,8 +523,7 @@ fn skipped_secrets_are_redacted() {
             "username admin privilege 15 secret 9 <redacted>",
             "snmp-server community <redacted> RO",
             "tacacs-server key 7 <redacted>",
-            "crypto keyring ring1",
-            "pre-shared-key address 10.0.0.1 key <redacted>",
+            "rsa-pubkey key <redacted>",
             "ip ospf message-digest-key 1 md5 <redacted>",
             "crypto key generate rsa modulus 2048",
         ]

@@ -80,6 +80,22 @@ const SENSITIVE: [&str; 14] = [
 /// Reviewed comparisons: (file, a substring of the normalized context,
 /// why it is not a secret comparison).
 const REVIEWED: &[(&str, &str, &str)] = &[
+    // `crypto keyring` (issue 22 follow-up).
+    (
+        "ted/src/config/ios/parse.rs",
+        "Self::Keyring(_) => matches!(kw.as_str(),",
+        "IOS sub-mode keywords (`kw == \"mode\"` and the like), not a key",
+    ),
+    (
+        "ted/src/config/isakmp.rs",
+        "self.keys.iter_mut().find(|k| k.peer == entry.peer)",
+        "a key's peer (address or host name), public",
+    ),
+    (
+        "ted/src/config/isakmp.rs",
+        "self.keys.iter().position(|k| &k.peer == peer)",
+        "a key's peer (address or host name), public",
+    ),
     // IOS keyword abbreviations (issue 22): configuration keywords, public.
     (
         "ted/src/config/ios/keywords.rs",

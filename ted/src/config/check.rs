@@ -132,6 +132,8 @@ pub enum Location {
     Trustpoint(String),
     /// `crypto pki certificate chain NAME`.
     CertificateChain(String),
+    /// `crypto keyring NAME`.
+    Keyring(String),
 }
 
 impl fmt::Display for Location {
@@ -159,6 +161,7 @@ impl fmt::Display for Location {
             Self::TransformSet(name) => write!(f, "crypto ipsec transform-set {name}"),
             Self::Trustpoint(name) => write!(f, "crypto pki trustpoint {name}"),
             Self::CertificateChain(name) => write!(f, "crypto pki certificate chain {name}"),
+            Self::Keyring(name) => write!(f, "crypto keyring {name}"),
         }
     }
 }

@@ -304,6 +304,80 @@ pub struct PskEntry {
     pub no_xauth: bool,
 }
 
+/// `local-address` of a `crypto keyring`: the local address the keyring's
+/// keys are used on.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum KeyringLocalAddress {
+    /// `local-address A.B.C.D`.
+    Address(Ipv4Addr),
+    /// `local-address INTERFACE`: the address of that interface.
+    Interface(String),
+}
+
+impl fmt::Display for KeyringLocalAddress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Address(a) => write!(f, "{a}"),
+            Self::Interface(name) => f.write_str(name),
+        }
+    }
+}
+
+/// One `crypto keyring NAME` block: pre-shared keys (`pre-shared-key
+/// address A [MASK] key KEY`, `pre-shared-key hostname H key KEY`), the
+/// same per-peer keys as `crypto isakmp key`, used only on the keyring's
+/// `local-address` when it has one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Keyring {
+    name: String,
+    /// `description TEXT`.
+    pub description: Option<String>,
+    /// `local-address A.B.C.D | INTERFACE`.
+    pub local_address: Option<KeyringLocalAddress>,
+    keys: Vec<PskEntry>,
+}
+
+impl Keyring {
+    /// An empty keyring.
+    pub fn new(name: &str) -> Self {
+        Self {
+            name: name.to_owned(),
+            description: None,
+            local_address: None,
+            keys: Vec::new(),
+        }
+    }
+
+    /// The keyring's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The keys, in configuration order (`no_xauth` is always false: the
+    /// keyring form has no such option).
+    pub fn keys(&self) -> &[PskEntry] {
+        &self.keys
+    }
+
+    /// Adds a key; a key for the same peer is replaced (as IOS does) and
+    /// returned.
+    pub fn add_key(&mut self, entry: PskEntry) -> Option<PskEntry> {
+        match self.keys.iter_mut().find(|k| k.peer == entry.peer) {
+            Some(slot) => Some(core::mem::replace(slot, entry)),
+            None => {
+                self.keys.push(entry);
+                None
+            }
+        }
+    }
+
+    /// Removes the key for this peer.
+    pub fn remove_key(&mut self, peer: &PskPeer) -> Option<PskEntry> {
+        let at = self.keys.iter().position(|k| &k.peer == peer)?;
+        Some(self.keys.remove(at))
+    }
+}
+
 /// `crypto isakmp identity`: what this router sends as its phase-1 ID.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]

@@ -38,7 +38,8 @@ pub use ipsec::{
 };
 pub use isakmp::{
     AesKeySize, DhGroup, IsakmpAuthentication, IsakmpConfig, IsakmpEncryption, IsakmpHash,
-    IsakmpIdentity, IsakmpPolicy, Keepalive, KeepaliveMode, PresharedKey, PskEntry, PskPeer,
+    IsakmpIdentity, IsakmpPolicy, Keepalive, KeepaliveMode, Keyring, KeyringLocalAddress,
+    PresharedKey, PskEntry, PskPeer,
 };
 pub use map::{CryptoMap, CryptoMapEntry, DerivedEntry, DynamicMap, MapError, MapParams};
 pub use pki::{
@@ -78,6 +79,7 @@ pub struct Config {
     pub remote_access: RemoteAccess,
     /// `crypto pki trustpoint` and `crypto pki certificate chain`.
     pub pki: Pki,
+    keyrings: BTreeMap<String, Keyring>,
     transform_sets: BTreeMap<String, TransformSet>,
     dynamic_maps: BTreeMap<String, DynamicMap>,
     crypto_maps: BTreeMap<String, CryptoMap>,
@@ -98,6 +100,7 @@ impl Default for Config {
             routes: Vec::new(),
             remote_access: RemoteAccess::default(),
             pki: Pki::default(),
+            keyrings: BTreeMap::new(),
             transform_sets: BTreeMap::new(),
             dynamic_maps: BTreeMap::new(),
             crypto_maps: BTreeMap::new(),
@@ -131,6 +134,30 @@ impl Config {
     /// An empty configuration (`Router`, no crypto, default lifetimes).
     pub fn new() -> Self {
         Self::default()
+    }
+
+    // --- keyrings ---
+
+    /// The `crypto keyring` with this name.
+    pub fn keyring(&self, name: &str) -> Option<&Keyring> {
+        self.keyrings.get(name)
+    }
+
+    /// The `crypto keyring` with this name, created empty if missing.
+    pub fn keyring_mut(&mut self, name: &str) -> &mut Keyring {
+        self.keyrings
+            .entry(name.to_owned())
+            .or_insert_with(|| Keyring::new(name))
+    }
+
+    /// The `crypto keyring` blocks, by name.
+    pub fn keyrings(&self) -> impl Iterator<Item = &Keyring> + '_ {
+        self.keyrings.values()
+    }
+
+    /// Removes a `crypto keyring`.
+    pub fn remove_keyring(&mut self, name: &str) -> Option<Keyring> {
+        self.keyrings.remove(name)
     }
 
     // --- transform sets ---

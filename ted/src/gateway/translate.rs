@@ -26,8 +26,8 @@ use ike_sm::{
 use crate::acl::{Action, IpProtocol, ProxyIdent};
 use crate::config::{
     AesKeySize, Config, CryptoMapEntry, DhGroup, EncapsulationMode, IsakmpAuthentication,
-    IsakmpEncryption, IsakmpHash, IsakmpIdentity, MapParams, PskPeer, SaLifetime, Transform,
-    TransformSet,
+    IsakmpEncryption, IsakmpHash, IsakmpIdentity, KeyringLocalAddress, MapParams, PskPeer,
+    SaLifetime, Transform, TransformSet,
 };
 
 use super::options::GatewayOptions;
@@ -523,7 +523,38 @@ pub(crate) fn ike_config(config: &Config, map: &str, options: &GatewayOptions) -
         ike.policies.push(policy);
     }
 
-    for entry in config.isakmp.keys() {
+    // `crypto keyring` keys count as `crypto isakmp key` lines, after
+    // them; a keyring bound by `local-address` to another address than the
+    // outside interface's is not for this gateway.
+    let outside = config.crypto_map_local_address(map);
+    let mut keys: Vec<(String, &crate::config::PskEntry)> = config
+        .isakmp
+        .keys()
+        .iter()
+        .map(|k| ("crypto isakmp key".to_owned(), k))
+        .collect();
+    for ring in config.keyrings() {
+        if let Some(local) = &ring.local_address {
+            let address = match local {
+                KeyringLocalAddress::Address(a) => Some(*a),
+                KeyringLocalAddress::Interface(name) => config
+                    .interface(name)
+                    .and_then(|i| i.address)
+                    .map(|a| a.address),
+            };
+            if address.is_none() || address != outside {
+                let outside = outside.map_or("unknown".to_owned(), |a| a.to_string());
+                ignored.push(format!(
+                    "crypto keyring {}: local-address {local} is not the outside address ({outside}); its keys are not used",
+                    ring.name()
+                ));
+                continue;
+            }
+        }
+        let what = format!("crypto keyring {} pre-shared-key", ring.name());
+        keys.extend(ring.keys().iter().map(|k| (what.clone(), k)));
+    }
+    for (what, entry) in keys {
         let scope = match &entry.peer {
             PskPeer::Address { address, mask } => match prefix_len(*mask) {
                 Some(prefix) => PskScope::Address {
@@ -532,7 +563,7 @@ pub(crate) fn ike_config(config: &Config, map: &str, options: &GatewayOptions) -
                 },
                 None => {
                     ignored.push(format!(
-                        "crypto isakmp key for {address} {mask}: the mask is not contiguous"
+                        "{what} for {address} {mask}: the mask is not contiguous"
                     ));
                     continue;
                 }

@@ -50,6 +50,8 @@ pub(super) enum Grammar {
     Trustpoint,
     /// `crypto pki certificate chain`.
     CertificateChain,
+    /// `crypto keyring`.
+    Keyring,
 }
 
 const GLOBAL: &str = "
@@ -313,6 +315,15 @@ certificate $
 exit
 ";
 
+const KEYRING: &str = "
+pre-shared-key {address|hostname} $ key ...
+pre-shared-key address $ $ key ...
+local-address ...
+description ...
+rsa-pubkey ...
+exit
+";
+
 /// One element of a pattern.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Element {
@@ -372,6 +383,7 @@ fn patterns(grammar: Grammar) -> &'static [Pattern] {
             CLIENT_GROUP,
             TRUSTPOINT,
             CERTIFICATE_CHAIN,
+            KEYRING,
         ]
         .into_iter()
         .map(compile)
@@ -387,6 +399,7 @@ fn patterns(grammar: Grammar) -> &'static [Pattern] {
         Grammar::ClientGroup => 6,
         Grammar::Trustpoint => 7,
         Grammar::CertificateChain => 8,
+        Grammar::Keyring => 9,
     };
     all.get(index).map_or(&[], Vec::as_slice)
 }
@@ -558,6 +571,7 @@ fn opens(line: &str) -> Option<Grammar> {
         ["crypto", "isakmp", "client", "configuration", "group"] => Some(Grammar::ClientGroup),
         ["crypto", "pki" | "ca", "trustpoint", ..] => Some(Grammar::Trustpoint),
         ["crypto", "pki" | "ca", "certificate", "chain", ..] => Some(Grammar::CertificateChain),
+        ["crypto", "keyring", _] => Some(Grammar::Keyring),
         _ => None,
     }
 }

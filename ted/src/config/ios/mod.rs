@@ -28,7 +28,10 @@
 //!
 //! The subset: `hostname`; `crypto isakmp policy` (`encryption`, `hash`,
 //! `authentication`, `group`, `lifetime`), `crypto isakmp key`, `crypto
-//! isakmp identity`, `crypto isakmp keepalive`, `crypto isakmp nat
+//! isakmp identity`, `crypto keyring NAME` (`pre-shared-key address A
+//! [MASK] key K`, `pre-shared-key hostname H key K`, `local-address`,
+//! `description`; its other sub-commands are skipped as
+//! [`SkipReason::NotModelled`]), `crypto isakmp keepalive`, `crypto isakmp nat
 //! keepalive`, `crypto isakmp aggressive-mode disable`, `crypto isakmp
 //! enable`; `crypto ipsec transform-set`
 //! (`mode`), `crypto ipsec security-association lifetime`, `crypto ipsec

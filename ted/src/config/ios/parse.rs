@@ -14,7 +14,7 @@ use crate::config::iface::{Interface, InterfaceAddress, InterfaceName, NextHop, 
 use crate::config::ipsec::{EncapsulationMode, SaLifetime, Transform, TransformSet};
 use crate::config::isakmp::{
     AesKeySize, DhGroup, IsakmpAuthentication, IsakmpEncryption, IsakmpHash, IsakmpIdentity,
-    IsakmpPolicy, Keepalive, KeepaliveMode, PresharedKey, PskEntry, PskPeer,
+    IsakmpPolicy, Keepalive, KeepaliveMode, KeyringLocalAddress, PresharedKey, PskEntry, PskPeer,
 };
 use crate::config::map::{CryptoMapEntry, MapParams, SEQ_RANGE};
 use crate::config::pki::{
@@ -41,6 +41,7 @@ enum Mode {
     ClientGroup(String),
     Trustpoint(String),
     CertificateChain(String),
+    Keyring(String),
 }
 
 impl Mode {
@@ -58,6 +59,7 @@ impl Mode {
             Self::ClientGroup(_) => Some(Grammar::ClientGroup),
             Self::Trustpoint(_) => Some(Grammar::Trustpoint),
             Self::CertificateChain(_) => Some(Grammar::CertificateChain),
+            Self::Keyring(_) => Some(Grammar::Keyring),
         }
     }
 
@@ -88,6 +90,7 @@ impl Mode {
             ),
             Self::CertificateChain(_) => kw == "certificate",
             Self::TransformSet(_) => kw == "mode",
+            Self::Keyring(_) => matches!(kw.as_str(), "pre-shared-key" | "local-address"),
             Self::DynamicEntry(..) | Self::MapEntry(..) => {
                 matches!(kw.as_str(), "set" | "match" | "description")
             }
@@ -588,6 +591,19 @@ impl<'o> Parser<'o> {
                 self.crypto_map(line, c)
             }
             Some("pki" | "ca") => self.pki(line, c),
+            Some("keyring") => {
+                c.next();
+                let name = c.word("a keyring name")?;
+                if !c.at_end() {
+                    // `crypto keyring NAME vrf VRF`: VRFs are outside the
+                    // model.
+                    return self.unsupported_block(line, 2);
+                }
+                self.config.keyring_mut(name);
+                self.record(Location::Keyring(name.to_owned()));
+                self.mode = Mode::Keyring(name.to_owned());
+                Ok(())
+            }
             Some("key") => {
                 self.skip_block(line, SkipReason::KeyMaterial);
                 Ok(())
@@ -951,6 +967,13 @@ impl<'o> Parser<'o> {
                 self.config.isakmp.remove_key(&peer);
                 Ok(())
             }
+            (Some("keyring"), _) => {
+                c.next();
+                let name = c.word("a keyring name")?;
+                c.end()?;
+                self.config.remove_keyring(name);
+                Ok(())
+            }
             (Some("isakmp"), Some("identity")) => {
                 self.config.isakmp.identity = IsakmpIdentity::Address;
                 Ok(())
@@ -1146,7 +1169,64 @@ impl<'o> Parser<'o> {
             Mode::ClientGroup(name) => self.group_sub(line, &name),
             Mode::Trustpoint(name) => self.trustpoint_sub(line, &name),
             Mode::CertificateChain(name) => self.chain_sub(line, &name),
+            Mode::Keyring(name) => self.keyring_sub(line, &name),
         }
+    }
+
+    /// A line of `crypto keyring NAME`: `pre-shared-key address A [MASK]
+    /// key KEY`, `pre-shared-key hostname H key KEY`, `local-address A |
+    /// INTERFACE`, `description TEXT` (and their `no` forms); the others
+    /// (`rsa-pubkey` ...) are skipped.
+    fn keyring_sub(&mut self, line: &Line<'_>, name: &str) -> Res {
+        let mut c = line.cursor();
+        let negate = c.eat("no");
+        let keyword = c.next().map(str::to_ascii_lowercase);
+        match keyword.as_deref() {
+            Some("pre-shared-key") => {
+                let (peer, key) = keyring_psk(&mut c, !negate)?;
+                let ring = self.config.keyring_mut(name);
+                match key {
+                    Some(key) if !negate => {
+                        ring.add_key(PskEntry {
+                            peer,
+                            key,
+                            no_xauth: false,
+                        });
+                    }
+                    _ => {
+                        ring.remove_key(&peer);
+                    }
+                }
+            }
+            Some("local-address") => {
+                let local = if negate {
+                    None
+                } else {
+                    let local = match c.peek_ipv4() {
+                        Some(a) => {
+                            c.next();
+                            KeyringLocalAddress::Address(a)
+                        }
+                        None => KeyringLocalAddress::Interface(
+                            c.word("a local address or interface")?.to_owned(),
+                        ),
+                    };
+                    c.end()?;
+                    Some(local)
+                };
+                self.config.keyring_mut(name).local_address = local;
+            }
+            Some("description") => {
+                let text = if negate {
+                    None
+                } else {
+                    c.rest().map(str::to_owned)
+                };
+                self.config.keyring_mut(name).description = text;
+            }
+            _ => self.skip(line.text, SkipReason::NotModelled),
+        }
+        Ok(())
     }
 
     fn policy_sub(&mut self, line: &Line<'_>, priority: u16) -> Res {
@@ -2353,23 +2433,7 @@ fn psk(c: &mut Cursor<'_, '_>, need_key: bool) -> Res<(PskPeer, Option<Preshared
             });
         }
     }
-    let peer = match c.keyword(&["address", "hostname"], "address or hostname")? {
-        "address" => {
-            let address = c.ipv4("a peer address")?;
-            let mask = match c.peek_ipv4() {
-                Some(m) => {
-                    c.next();
-                    if !is_contiguous(m) {
-                        return Err(ParseErrorKind::NonContiguousMask { mask: m });
-                    }
-                    m
-                }
-                None => Ipv4Addr::BROADCAST,
-            };
-            PskPeer::subnet(address, mask)
-        }
-        _ => PskPeer::Hostname(c.word("a peer host name")?.to_owned()),
-    };
+    let peer = psk_peer(c)?;
     let no_xauth = c.eat("no-xauth");
     if c.peek_is("no-config-mode") {
         return Err(ParseErrorKind::UnsupportedKeyword {
@@ -2379,6 +2443,74 @@ fn psk(c: &mut Cursor<'_, '_>, need_key: bool) -> Res<(PskPeer, Option<Preshared
     }
     c.end()?;
     Ok((peer, key, no_xauth))
+}
+
+/// `address A [MASK]` or `hostname H`.
+fn psk_peer(c: &mut Cursor<'_, '_>) -> Res<PskPeer> {
+    Ok(
+        match c.keyword(&["address", "hostname"], "address or hostname")? {
+            "address" => {
+                let address = c.ipv4("a peer address")?;
+                let mask = match c.peek_ipv4() {
+                    Some(m) => {
+                        c.next();
+                        if !is_contiguous(m) {
+                            return Err(ParseErrorKind::NonContiguousMask { mask: m });
+                        }
+                        m
+                    }
+                    None => Ipv4Addr::BROADCAST,
+                };
+                PskPeer::subnet(address, mask)
+            }
+            _ => PskPeer::Hostname(c.word("a peer host name")?.to_owned()),
+        },
+    )
+}
+
+/// A keyring's `pre-shared-key address A [MASK] key [0|6] KEY` or
+/// `pre-shared-key hostname H key [0|6] KEY` (after `pre-shared-key`); for
+/// the `no` form the key may be left out. Nothing of the key is quoted in
+/// an error.
+fn keyring_psk(c: &mut Cursor<'_, '_>, need_key: bool) -> Res<(PskPeer, Option<PresharedKey>)> {
+    let peer = psk_peer(c)?;
+    if !need_key && c.at_end() {
+        return Ok((peer, None));
+    }
+    if !c.eat("key") {
+        return Err(match c.peek() {
+            None => ParseErrorKind::Missing { expected: "key" },
+            // The word may be the key, typed without `key`.
+            Some(_) => ParseErrorKind::Unexpected {
+                expected: "key",
+                found: "<redacted>".to_owned(),
+            },
+        });
+    }
+    let first = c.word("a pre-shared key")?;
+    let text = if (first == "0" || first == "6") && c.peek().is_some() {
+        if first == "6" {
+            return Err(ParseErrorKind::EncryptedKey);
+        }
+        c.word("a pre-shared key")?
+    } else {
+        first
+    };
+    if text.len() > 128 {
+        return Err(ParseErrorKind::OutOfRange {
+            what: "pre-shared key length",
+            value: u64::try_from(text.len()).unwrap_or(u64::MAX),
+            min: 1,
+            max: 128,
+        });
+    }
+    if c.peek().is_some() {
+        return Err(ParseErrorKind::Unexpected {
+            expected: "the end of the line after the key (a key cannot contain spaces)",
+            found: "<redacted>".to_owned(),
+        });
+    }
+    Ok((peer, Some(PresharedKey::new(text.as_bytes()))))
 }
 
 fn keepalive(c: &mut Cursor<'_, '_>) -> Res<Keepalive> {

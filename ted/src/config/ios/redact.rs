@@ -74,6 +74,39 @@ fn mask(tokens: &[&str]) -> Vec<bool> {
             mark(i);
         }
     }
+    // A keyring's `[no] pre-shared-key address|hostname PEER [MASK] key
+    // [0|6] KEY`, keywords possibly abbreviated (`pre a 10.0.0.1 k KEY`):
+    // every word after the `key` keyword (the first prefix of `key` after
+    // the peer) is hidden, all of a key typed with a space included.
+    // Without a `key` word, every word after the peer but a mask is
+    // hidden (it may be the key, typed without `key`).
+    if lower
+        .get(base)
+        .is_some_and(|t| t.len() >= 2 && "pre-shared-key".starts_with(t.as_str()))
+    {
+        let at = (base + 3..tokens.len()).find(|&i| {
+            lower
+                .get(i)
+                .is_some_and(|t| !t.is_empty() && "key".starts_with(t.as_str()))
+        });
+        match at {
+            Some(at) => {
+                for i in after_type(&lower, at + 1)..tokens.len() {
+                    mark(i);
+                }
+            }
+            None => {
+                for i in base + 3..tokens.len() {
+                    if lower
+                        .get(i)
+                        .is_none_or(|t| t.parse::<std::net::Ipv4Addr>().is_err())
+                    {
+                        mark(i);
+                    }
+                }
+            }
+        }
+    }
     // `username NAME ... password|secret [TYPE] TEXT`: the password runs to
     // the end of the line (IOS allows blanks in it), so every word after
     // the keyword and type is hidden.

@@ -4,7 +4,7 @@
 //! later (` encr 3des` in a policy, as those releases print it): the host
 //! name, `aaa` lists, local users, trustpoints and certificate chains
 //! (certificates in hexadecimal, groups of 8 digits, 8 groups a line),
-//! ISAKMP policies (only the lines that differ from IOS's
+//! keyrings, ISAKMP policies (only the lines that differ from IOS's
 //! defaults, as IOS prints them), keys, the XAUTH timeout, client groups,
 //! transform sets, SA lifetimes, dynamic maps, the crypto maps' client
 //! lines, crypto maps, interfaces, local pools, static routes, access
@@ -45,6 +45,7 @@ pub fn render_with(config: &Config, options: &RenderOptions) -> String {
     out.bang();
     aaa_and_users(&mut out, config, options);
     pki(&mut out, config);
+    keyrings(&mut out, config, options);
     isakmp(&mut out, config, options);
     client_groups(&mut out, config, options);
     ipsec(&mut out, config);
@@ -169,6 +170,37 @@ impl Out {
 
 fn push(text: &mut String, args: core::fmt::Arguments<'_>) {
     let _ = text.write_fmt(args);
+}
+
+/// `crypto keyring` blocks, as IOS prints them (two-space indent; the
+/// keys in clear unless redacted, as `crypto isakmp key` prints them).
+fn keyrings(out: &mut Out, config: &Config, options: &RenderOptions) {
+    for ring in config.keyrings() {
+        out.line(format_args!("crypto keyring {}", ring.name()));
+        if let Some(text) = &ring.description {
+            out.line(format_args!("  description {text}"));
+        }
+        if let Some(local) = &ring.local_address {
+            out.line(format_args!("  local-address {local}"));
+        }
+        for k in ring.keys() {
+            let key = secret(k.key.as_bytes(), options);
+            match &k.peer {
+                PskPeer::Address { address, mask } if *mask == std::net::Ipv4Addr::BROADCAST => {
+                    out.line(format_args!("  pre-shared-key address {address} key {key}"));
+                }
+                PskPeer::Address { address, mask } => {
+                    out.line(format_args!(
+                        "  pre-shared-key address {address} {mask} key {key}"
+                    ));
+                }
+                PskPeer::Hostname(h) => {
+                    out.line(format_args!("  pre-shared-key hostname {h} key {key}"))
+                }
+            }
+        }
+        out.bang();
+    }
 }
 
 fn isakmp(out: &mut Out, config: &Config, options: &RenderOptions) {
