@@ -90,11 +90,7 @@ impl Certificate {
     /// [`CertError::Malformed`] without such a block or if it does not
     /// decode; then as [`Self::from_der`].
     pub fn from_pem(text: &str) -> Result<Self, CertError> {
-        let block = pem::blocks(text)
-            .into_iter()
-            .find(|b| b.label == "CERTIFICATE")
-            .ok_or_else(|| CertError::Malformed("no CERTIFICATE PEM block".into()))?;
-        Self::from_der(&block.decode().map_err(CertError::Malformed)?)
+        Self::from_der(&pem::first(text, "CERTIFICATE").map_err(CertError::Malformed)?)
     }
 
     /// Parses every `CERTIFICATE` block of PEM text (a bundle), in order.

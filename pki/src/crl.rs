@@ -56,11 +56,7 @@ impl Crl {
     /// [`CertError::Malformed`] without such a block or if it does not
     /// decode; then as [`Self::from_der`].
     pub fn from_pem(text: &str) -> Result<Self, CertError> {
-        let block = pem::blocks(text)
-            .into_iter()
-            .find(|b| b.label == "X509 CRL")
-            .ok_or_else(|| CertError::Malformed("no X509 CRL PEM block".into()))?;
-        Self::from_der(&block.decode().map_err(CertError::Malformed)?)
+        Self::from_der(&pem::first(text, "X509 CRL").map_err(CertError::Malformed)?)
     }
 
     /// The DER, as read.

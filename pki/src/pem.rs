@@ -24,6 +24,16 @@ impl Block<'_> {
     }
 }
 
+/// The DER of the first block of `text` labelled `label`; without one,
+/// or if it does not decode, why (for [`CertError::Malformed`](crate::CertError::Malformed)).
+pub(crate) fn first(text: &str, label: &str) -> Result<Zeroizing<Vec<u8>>, String> {
+    blocks(text)
+        .into_iter()
+        .find(|b| b.label == label)
+        .ok_or_else(|| format!("no {label} PEM block"))?
+        .decode()
+}
+
 /// Every complete block of `text`, in order. A BEGIN line without its END
 /// line ends the list.
 pub(crate) fn blocks(text: &str) -> Vec<Block<'_>> {

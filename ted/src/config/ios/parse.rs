@@ -2401,23 +2401,7 @@ fn psk(c: &mut Cursor<'_, '_>, need_key: bool) -> Res<(PskPeer, Option<Preshared
         let first = c.word("a pre-shared key")?;
         let typed =
             (first == "0" || first == "6") && !(c.peek_is("address") || c.peek_is("hostname"));
-        let text = if typed {
-            if first == "6" {
-                return Err(ParseErrorKind::EncryptedKey);
-            }
-            c.word("a pre-shared key")?
-        } else {
-            first
-        };
-        if text.len() > 128 {
-            return Err(ParseErrorKind::OutOfRange {
-                what: "pre-shared key length",
-                value: u64::try_from(text.len()).unwrap_or(u64::MAX),
-                min: 1,
-                max: 128,
-            });
-        }
-        key = Some(PresharedKey::new(text.as_bytes()));
+        key = Some(key_text(c, first, typed)?);
         // Words between the key and a later peer keyword are the rest of a
         // key typed with a space in it: the error must not quote them (the
         // line's text is redacted the same way). A wrong word with no peer
@@ -2488,7 +2472,23 @@ fn keyring_psk(c: &mut Cursor<'_, '_>, need_key: bool) -> Res<(PskPeer, Option<P
         });
     }
     let first = c.word("a pre-shared key")?;
-    let text = if (first == "0" || first == "6") && c.peek().is_some() {
+    let typed = (first == "0" || first == "6") && c.peek().is_some();
+    let key = key_text(c, first, typed)?;
+    if c.peek().is_some() {
+        return Err(ParseErrorKind::Unexpected {
+            expected: "the end of the line after the key (a key cannot contain spaces)",
+            found: "<redacted>".to_owned(),
+        });
+    }
+    Ok((peer, Some(key)))
+}
+
+/// A pre-shared key after its first word `first`, which is the key itself
+/// or, when `typed`, its type: 0 (clear text, the key follows) or 6
+/// (encrypted with the router's master key: refused). At most 128
+/// characters, as IOS takes. Shared by `crypto isakmp key` and keyrings.
+fn key_text<'a>(c: &mut Cursor<'_, 'a>, first: &'a str, typed: bool) -> Res<PresharedKey> {
+    let text = if typed {
         if first == "6" {
             return Err(ParseErrorKind::EncryptedKey);
         }
@@ -2504,13 +2504,7 @@ fn keyring_psk(c: &mut Cursor<'_, '_>, need_key: bool) -> Res<(PskPeer, Option<P
             max: 128,
         });
     }
-    if c.peek().is_some() {
-        return Err(ParseErrorKind::Unexpected {
-            expected: "the end of the line after the key (a key cannot contain spaces)",
-            found: "<redacted>".to_owned(),
-        });
-    }
-    Ok((peer, Some(PresharedKey::new(text.as_bytes()))))
+    Ok(PresharedKey::new(text.as_bytes()))
 }
 
 fn keepalive(c: &mut Cursor<'_, '_>) -> Res<Keepalive> {
