@@ -1648,6 +1648,20 @@ fn render_run(r: &RunArgs) -> Vec<String> {
     if let Some(u) = &r.users {
         a.extend(["--users".to_owned(), u.to_string_lossy().into_owned()]);
     }
+    // The certificate flags (issue 14).
+    let paths = r
+        .cert
+        .iter()
+        .map(|p| ("--cert", p))
+        .chain(r.private_key.iter().map(|p| ("--private-key", p)))
+        .chain(r.ca.iter().map(|p| ("--ca", p)))
+        .chain(r.crl.iter().map(|p| ("--crl", p)));
+    for (flag, p) in paths {
+        a.extend([flag.to_owned(), p.to_string_lossy().into_owned()]);
+    }
+    if let Some(n) = r.fragment_size {
+        a.extend(["--fragment-size".to_owned(), n.to_string()]);
+    }
     for (set, flag) in [
         (r.tun_create, "--tun-create"),
         (r.intercept, "--intercept"),
